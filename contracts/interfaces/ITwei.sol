@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+
+/// @title ITwei
+/// @notice The Twei reward token: a standard ERC-20 with EIP-2612 permit whose supply only
+/// the ledger changes, by minting rewards and burning tributes.
+interface ITwei is IERC20, IERC20Permit {
+    /// @notice A caller other than the ledger tried to mint or burn.
+    /// @param caller The address that called.
+    error TweiUnauthorizedLedger(address caller);
+
+    /// @notice The ledger address given at construction was the zero address.
+    error TweiInvalidLedger();
+
+    /// @notice The balance records passed to {settleBalances} do not come in pairs.
+    /// @param length The length of the records array.
+    error TweiMalformedRecords(uint256 length);
+
+    /// @notice The ledger, the only account that may mint and burn.
+    function ledger() external view returns (address);
+
+    /// @notice An account's balance and the allowance it granted the ledger, in one call.
+    /// @param account The account whose burnable funds are asked for.
+    /// @return balance The account's balance.
+    /// @return allowance What the account allows the ledger to burn.
+    function burnableOf(address account) external view returns (uint256 balance, uint256 allowance);
+
+    /// @notice Applies one settled batch: per account, mints its rewards then burns its
+    /// tributes from the allowance it granted the ledger. Emits one Transfer per mint and burn.
+    /// @dev Records come in pairs: `[uint256(uint160(account)), minted << 128 | burned]`.
+    /// Only the ledger may call; the ledger has already checked that each burn is payable.
+    /// @param records The per-account balance changes of the batch.
+    function settleBalances(uint256[] calldata records) external;
+}

@@ -1,0 +1,61 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { getAddress, isAddress } from "viem";
+import { z } from "zod";
+
+const address = z
+  .string()
+  .refine((value) => isAddress(value), "not an EVM address")
+  .transform((value) => getAddress(value));
+
+/** deployments/<network>.json: what the relayer, indexer and auditor read. */
+export const deploymentSchema = z.object({
+  network: z.string().min(1),
+  chainId: z.number().int().positive(),
+  token: address,
+  ledger: address,
+  deploymentBlock: z.coerce.bigint().nonnegative(),
+  /** keccak256 of the ledger's and token's ABIs, to notice a stale deployment. */
+  abiHash: z.string().regex(/^0x[0-9a-f]{64}$/),
+  deployer: address,
+  deployedAt: z.string(),
+});
+
+export type Deployment = z.infer<typeof deploymentSchema>;
+
+export class DeploymentFileError extends Error {
+  override name = "DeploymentFileError";
+}
+
+export function deploymentPath(network: string, root = process.cwd()): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(network)) throw new DeploymentFileError(`invalid network name "${network}"`);
+  return join(root, "deployments", `${network}.json`);
+}
+
+/**
+ * Reads and validates deployments/<network>.json.
+ *
+ * @example
+ * const { ledger, deploymentBlock } = await readDeployment("localhost")
+ */
+export async function readDeployment(network: string, root?: string): Promise<Deployment> {
+  const path = deploymentPath(network, root);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new DeploymentFileError(`no deployment for network "${network}" (${path}): run the deploy script first`);
+  }
+  const parsed = deploymentSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new DeploymentFileError(`invalid ${path}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Writes deployments/<network>.json. */
+export async function writeDeployment(deployment: Deployment, root?: string): Promise<string> {
+  const path = deploymentPath(deployment.network, root);
+  await mkdir(dirname(path), { recursive: true });
+  const json = { ...deployment, deploymentBlock: deployment.deploymentBlock.toString() };
+  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,187 @@
+import { bytesToHex, getAddress, hexToBytes, type Address, type Hex } from "viem";
+import { type ActionKind, BPS, FIRST_BURN_KIND, isActionKind, ActionKind as Kind } from "./kinds.js";
+
+/**
+ * The packed actions the ledger's `settle` takes and its `BatchSettled` event echoes
+ * (layout documented in contracts/interfaces/ITweiLedger.sol):
+ *   postCount:u16, postCount x (postId:u64, author:address),
+ *   accountCount:u16, accountCount x (account:address, count:u8, count x (kind:u8, units:u16, postId:u64))
+ */
+
+/** One ledger action: a kind, its units (basis points for Read-to-Earn, else a count) and its post. */
+export interface LedgerAction {
+  readonly kind: ActionKind;
+  readonly units: number;
+  readonly postId: bigint;
+}
+
+/** An action with the account it pays or charges. */
+export interface AccountAction extends LedgerAction {
+  readonly account: Address;
+}
+
+/** A post registered by a batch. */
+export interface PostRegistration {
+  readonly postId: bigint;
+  readonly author: Address;
+}
+
+/** The actions of one account, applied together so the account is credited once. */
+export interface AccountGroup {
+  readonly account: Address;
+  readonly actions: readonly LedgerAction[];
+}
+
+export interface PackedBatch {
+  readonly posts: readonly PostRegistration[];
+  readonly groups: readonly AccountGroup[];
+}
+
+/** An action as decoded from a settled batch, with its position among the batch's actions. */
+export interface DecodedAction extends AccountAction {
+  readonly actionIndex: number;
+}
+
+export const MAX_GROUP_ACTIONS = 255;
+export const MAX_COUNT_U16 = 0xffff;
+const MAX_POST_ID = 2n ** 64n - 1n;
+
+export class PackedActionsError extends Error {
+  override name = "PackedActionsError";
+}
+
+function checkAction(action: LedgerAction): void {
+  if (!isActionKind(action.kind)) throw new PackedActionsError(`unknown action kind ${action.kind}`);
+  const maxUnits = action.kind === Kind.ReadToEarn ? BPS : MAX_COUNT_U16;
+  if (!Number.isInteger(action.units) || action.units < 1 || action.units > maxUnits)
+    throw new PackedActionsError(`units ${action.units} out of range 1..${maxUnits} for kind ${action.kind}`);
+  if (action.postId < 0n || action.postId > MAX_POST_ID)
+    throw new PackedActionsError(`post id ${action.postId} is not a uint64`);
+}
+
+/**
+ * Groups actions by account, in the order each account first appears, with each account's
+ * mints before its burns (so a burn can draw on what the same batch pays the account).
+ * Accounts with more than 255 actions get several groups.
+ *
+ * @example
+ * groupByAccount([{ account, kind: ActionKind.LikesOwn, units: 1, postId: 7n }])
+ */
+export function groupByAccount(actions: readonly AccountAction[]): AccountGroup[] {
+  const byAccount = new Map<string, { account: Address; mints: LedgerAction[]; burns: LedgerAction[] }>();
+  for (const { account, kind, units, postId } of actions) {
+    const key = account.toLowerCase();
+    let entry = byAccount.get(key);
+    if (entry === undefined) {
+      entry = { account: getAddress(account), mints: [], burns: [] };
+      byAccount.set(key, entry);
+    }
+    (kind < FIRST_BURN_KIND ? entry.mints : entry.burns).push({ kind, units, postId });
+  }
+  const groups: AccountGroup[] = [];
+  for (const { account, mints, burns } of byAccount.values()) {
+    const all = [...mints, ...burns];
+    for (let i = 0; i < all.length; i += MAX_GROUP_ACTIONS)
+      groups.push({ account, actions: all.slice(i, i + MAX_GROUP_ACTIONS) });
+  }
+  return groups;
+}
+
+/**
+ * Encodes a batch's post registrations and account groups into the ledger's packed form.
+ *
+ * @example
+ * const packed = encodePackedActions({ posts: [], groups: groupByAccount(actions) })
+ */
+export function encodePackedActions(batch: PackedBatch): Hex {
+  const { posts, groups } = batch;
+  if (posts.length > MAX_COUNT_U16) throw new PackedActionsError(`too many posts: ${posts.length}`);
+  if (groups.length > MAX_COUNT_U16) throw new PackedActionsError(`too many account groups: ${groups.length}`);
+  let size = 2 + posts.length * 28 + 2;
+  for (const group of groups) size += 21 + group.actions.length * 11;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  view.setUint16(offset, posts.length);
+  offset += 2;
+  for (const { postId, author } of posts) {
+    if (postId < 0n || postId > MAX_POST_ID) throw new PackedActionsError(`post id ${postId} is not a uint64`);
+    view.setBigUint64(offset, postId);
+    out.set(hexToBytes(getAddress(author)), offset + 8);
+    offset += 28;
+  }
+  view.setUint16(offset, groups.length);
+  offset += 2;
+  for (const { account, actions } of groups) {
+    if (actions.length < 1 || actions.length > MAX_GROUP_ACTIONS)
+      throw new PackedActionsError(`a group holds 1..${MAX_GROUP_ACTIONS} actions, not ${actions.length}`);
+    out.set(hexToBytes(getAddress(account)), offset);
+    view.setUint8(offset + 20, actions.length);
+    offset += 21;
+    for (const action of actions) {
+      checkAction(action);
+      view.setUint8(offset, action.kind);
+      view.setUint16(offset + 1, action.units);
+      view.setBigUint64(offset + 3, action.postId);
+      offset += 11;
+    }
+  }
+  return bytesToHex(out);
+}
+
+function addressAt(bytes: Uint8Array, offset: number): Address {
+  return getAddress(bytesToHex(bytes.subarray(offset, offset + 20)));
+}
+
+/**
+ * Decodes packed actions (from `settle`'s input or the `BatchSettled` event) into the posts
+ * they register and every action with its account and index.
+ *
+ * @example
+ * const { posts, actions } = decodePackedActions(log.args.actions)
+ */
+export function decodePackedActions(packed: Hex): {
+  posts: PostRegistration[];
+  actions: DecodedAction[];
+} {
+  const bytes = hexToBytes(packed);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const need = (offset: number, length: number): void => {
+    if (offset + length > bytes.length) throw new PackedActionsError(`packed actions end early at byte ${offset}`);
+  };
+  let offset = 0;
+  need(offset, 2);
+  const postCount = view.getUint16(offset);
+  offset += 2;
+  const posts: PostRegistration[] = [];
+  for (let i = 0; i < postCount; i++) {
+    need(offset, 28);
+    posts.push({ postId: view.getBigUint64(offset), author: addressAt(bytes, offset + 8) });
+    offset += 28;
+  }
+  need(offset, 2);
+  const groupCount = view.getUint16(offset);
+  offset += 2;
+  const actions: DecodedAction[] = [];
+  for (let g = 0; g < groupCount; g++) {
+    need(offset, 21);
+    const account = addressAt(bytes, offset);
+    const count = view.getUint8(offset + 20);
+    offset += 21;
+    need(offset, count * 11);
+    for (let a = 0; a < count; a++) {
+      const kind = view.getUint8(offset);
+      if (!isActionKind(kind)) throw new PackedActionsError(`unknown action kind ${kind} at byte ${offset}`);
+      actions.push({
+        actionIndex: actions.length,
+        account,
+        kind,
+        units: view.getUint16(offset + 1),
+        postId: view.getBigUint64(offset + 3),
+      });
+      offset += 11;
+    }
+  }
+  if (offset !== bytes.length) throw new PackedActionsError(`packed actions run past byte ${offset}`);
+  return { posts, actions };
+}

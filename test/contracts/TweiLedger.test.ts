@@ -1,0 +1,559 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { describe, it } from "mocha";
+import { anyValue } from "@nomicfoundation/hardhat-viem-assertions/predicates";
+import { getAddress, parseUnits, zeroAddress, type Address } from "viem";
+import { ActionKind, KINDS } from "../../src/core/kinds.js";
+import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
+import { action, packBatch, rootOf } from "../helpers/batches.js";
+import { deployForTest } from "../helpers/deployForTest.js";
+
+const { viem, networkHelpers } = await network.create();
+
+const SITE = 7;
+const OTHER_SITE = 8;
+const POST = 1001n;
+const OTHER_POST = 2002n;
+const MAX = 2n ** 256n - 1n;
+const twei = (value: string) => parseUnits(value, 18);
+
+async function fixture() {
+  const deployment = await deployForTest(viem);
+  const { wallets, ledger } = deployment;
+  const [, , siteSigner, author, reader, commenter, liker, outsider, otherAuthor] = wallets as [...typeof wallets];
+  if (!siteSigner || !author || !reader || !commenter || !liker || !outsider || !otherAuthor)
+    throw new Error("the test network needs nine accounts");
+  await ledger.write.registerSite([SITE, siteSigner.account.address, twei("1000")]);
+  await ledger.write.registerSite([OTHER_SITE, siteSigner.account.address, twei("1000")]);
+  // Every user lets the ledger burn their tributes.
+  for (const wallet of [author, reader, commenter, liker, otherAuthor]) {
+    const token = await viem.getContractAt("Twei", deployment.token.address, { client: { wallet } });
+    await token.write.approve([ledger.address, MAX]);
+  }
+  // Batch ids only need to be unique; a counter outside the chain stays unique across
+  // fixture snapshots, so tests match batch ids with anyValue.
+  let nextBatch = 1n;
+  const settle = (posts: Parameters<typeof packBatch>[0], actions: Parameters<typeof packBatch>[1], siteId = SITE) =>
+    deployment.ledgerAsRelayer.write.settle([
+      nextBatch++,
+      siteId,
+      rootOf(`batch ${nextBatch}`),
+      packBatch(posts, actions),
+    ]);
+  return {
+    ...deployment,
+    siteSigner,
+    author: getAddress(author.account.address),
+    reader: getAddress(reader.account.address),
+    commenter: getAddress(commenter.account.address),
+    liker: getAddress(liker.account.address),
+    outsider: getAddress(outsider.account.address),
+    otherAuthor: getAddress(otherAuthor.account.address),
+    settle,
+  };
+}
+
+/** A fixture in which POST is published by `author`, who was paid enough to publish it. */
+async function publishedFixture() {
+  const f = await fixture();
+  // Seed balances with rewards on a bootstrap post so the tributes below can be paid.
+  await f.settle(
+    [{ postId: 1n, author: f.otherAuthor }],
+    [
+      action(f.author, ActionKind.ReadToEarn, 1n, 10_000),
+      action(f.author, ActionKind.CommentRewards, 1n, 5),
+      action(f.reader, ActionKind.CommentRewards, 1n, 5),
+      action(f.commenter, ActionKind.CommentRewards, 1n, 5),
+      action(f.liker, ActionKind.CommentRewards, 1n, 5),
+    ],
+  );
+  await f.settle([{ postId: POST, author: f.author }], [action(f.author, ActionKind.PostPublishTribute, POST)]);
+  return f;
+}
+
+describe("TweiLedger", function () {
+  describe("deployment", function () {
+    it("deploys a token named Twei with 18 decimals that only the ledger can mint", async function () {
+      const { token, ledger, outsider } = await networkHelpers.loadFixture(fixture);
+      expect(await token.read.name()).to.equal("Twei");
+      expect(await token.read.symbol()).to.equal("TWEI");
+      expect(await token.read.decimals()).to.equal(18);
+      expect((await token.read.ledger()).toLowerCase()).to.equal(ledger.address.toLowerCase());
+      expect((await ledger.read.token()).toLowerCase()).to.equal(token.address.toLowerCase());
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        token.write.settleBalances([[BigInt(outsider), 1n << 128n]]),
+        token,
+        "TweiUnauthorizedLedger",
+        [(await viem.getWalletClients())[0]!.account.address],
+      );
+    });
+
+    it("starts with the default rule set as version 1, the report price at 1 Twei", async function () {
+      const { ledger } = await networkHelpers.loadFixture(fixture);
+      const [version, amounts] = await ledger.read.ruleSet();
+      expect(version).to.equal(1);
+      expect(amounts).to.deep.equal(DEFAULT_RULE_AMOUNTS);
+      expect(await ledger.read.reportPrice()).to.equal(twei("1"));
+    });
+
+    it("refuses a token deployed for another ledger", async function () {
+      const { token, admin } = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        viem.deployContract("TweiLedger", [admin.account.address, token.address, 86_400n, 1n]),
+        await viem.getContractAt("TweiLedger", zeroAddress),
+        "TweiLedgerTokenMismatch",
+        [token.address, await token.read.ledger()],
+      );
+    });
+  });
+
+  describe("every action kind", function () {
+    it("moves each kind's rule amount in its direction, with a Transfer per mint and burn", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const accountFor = (kind: ActionKind): Address => {
+        if (KINDS[kind]!.toAuthor) return f.author;
+        return kind % 2 === 0 ? f.reader : f.commenter;
+      };
+      for (const info of KINDS) {
+        if (info.kind === ActionKind.PostPublishTribute) continue; // covered by registration below
+        const account = accountFor(info.kind);
+        const units = info.kind === ActionKind.ReadToEarn ? 10_000 : 2;
+        const before = await f.token.read.balanceOf([account]);
+        const supplyBefore = await f.token.read.totalSupply();
+        await f.settle([], [action(account, info.kind, POST, units)]);
+        const expected = amountFor(DEFAULT_RULE_AMOUNTS, info.kind, units);
+        const delta = info.direction === "mint" ? expected : -expected;
+        expect(await f.token.read.balanceOf([account]), info.label).to.equal(before + delta);
+        expect(await f.token.read.totalSupply(), info.label).to.equal(supplyBefore + delta);
+        const transfers = await f.token.getEvents.Transfer();
+        expect(transfers, info.label).to.have.length(1);
+        const args = transfers[0]!.args;
+        expect(args.value, info.label).to.equal(expected);
+        expect(args.from, info.label).to.equal(info.direction === "mint" ? zeroAddress : account);
+        expect(args.to, info.label).to.equal(info.direction === "mint" ? account : zeroAddress);
+      }
+    });
+
+    it("pays Read-to-Earn in proportion to the basis points read", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const before = await f.token.read.balanceOf([f.reader]);
+      await f.settle([], [action(f.reader, ActionKind.ReadToEarn, POST, 3_333)]);
+      expect(await f.token.read.balanceOf([f.reader])).to.equal(before + (twei("1") * 3_333n) / 10_000n);
+    });
+
+    it("credits an account once per batch however many actions it has", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const before = await f.token.read.balanceOf([f.liker]);
+      await f.settle(
+        [],
+        [
+          action(f.liker, ActionKind.LikesOwn, POST),
+          action(f.liker, ActionKind.LikesOwn, POST),
+          action(f.liker, ActionKind.CommentRewards, POST),
+        ],
+      );
+      const transfers = await f.token.getEvents.Transfer();
+      expect(transfers).to.have.length(1);
+      expect(transfers[0]!.args.value).to.equal(twei("2.2"));
+      expect(await f.token.read.balanceOf([f.liker])).to.equal(before + twei("2.2"));
+    });
+
+    it("records the batch's packed actions, rule set version and totals in BatchSettled", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const actions = [
+        action(f.reader, ActionKind.ReadToEarn, POST, 10_000),
+        action(f.commenter, ActionKind.CommentTributes, POST),
+      ];
+      await viem.assertions.emitWithArgs(
+        f.ledgerAsRelayer.write.settle([99n, SITE, rootOf("evidence"), packBatch([], actions)]),
+        f.ledger,
+        "BatchSettled",
+        [99n, SITE, rootOf("evidence"), 1, twei("1"), twei("0.2"), packBatch([], actions)],
+      );
+      expect(await f.ledger.read.isBatchSettled([99n])).to.equal(true);
+      expect(await f.ledger.read.isBatchSettled([100n])).to.equal(false);
+    });
+  });
+
+  describe("posts", function () {
+    it("registers a post with its site and author when published, burning the tribute", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const before = await f.token.read.balanceOf([f.author]);
+      await viem.assertions.emitWithArgs(
+        f.settle(
+          [{ postId: OTHER_POST, author: f.author }],
+          [action(f.author, ActionKind.PostPublishTribute, OTHER_POST)],
+        ),
+        f.ledger,
+        "PostRegistered",
+        [OTHER_POST, SITE, f.author, anyValue],
+      );
+      expect(await f.ledger.read.post([OTHER_POST])).to.deep.equal({ author: f.author, siteId: SITE });
+      expect(await f.token.read.balanceOf([f.author])).to.equal(before - twei("5"));
+    });
+
+    it("lets later actions on a post name only the post, paying author kinds to its author", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const before = await f.token.read.balanceOf([f.author]);
+      await f.settle([], [action(f.author, ActionKind.EarnedForPluses, POST, 3)]);
+      expect(await f.token.read.balanceOf([f.author])).to.equal(before + twei("1.5"));
+    });
+
+    it("refuses a post registered twice", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([{ postId: POST, author: f.reader }], []),
+        f.ledger,
+        "TweiLedgerPostAlreadyRegistered",
+        [POST],
+      );
+    });
+
+    it("refuses actions on an unknown post or another site's post", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.reader, ActionKind.ReadToEarn, 424242n, 100)]),
+        f.ledger,
+        "TweiLedgerUnknownPost",
+        [424242n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.reader, ActionKind.ReadToEarn, POST, 100)], OTHER_SITE),
+        f.ledger,
+        "TweiLedgerPostOfOtherSite",
+        [POST, SITE, OTHER_SITE],
+      );
+    });
+
+    it("refuses an author-directed action for someone other than the post's author", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.reader, ActionKind.LikesAuthor, POST)]),
+        f.ledger,
+        "TweiLedgerNotPostAuthor",
+        [POST, f.reader, f.author],
+      );
+    });
+
+    it("refuses the author reading or minusing their own post", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.author, ActionKind.ReadToEarn, POST, 10_000)]),
+        f.ledger,
+        "TweiLedgerSelfAction",
+        [0n, POST, f.author],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.author, ActionKind.SpentForMinuses, POST)]),
+        f.ledger,
+        "TweiLedgerSelfAction",
+        [0n, POST, f.author],
+      );
+    });
+  });
+
+  describe("malformed batches", function () {
+    it("refuses out-of-range units and truncated or overlong packed actions", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
+      const over = packed.replace(/2710([0-9a-f]{16})$/, "2711$1") as `0x${string}`;
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), over]),
+        f.ledger,
+        "TweiLedgerInvalidUnits",
+        [0n, 10_001n],
+      );
+      const unknownKind = packed.replace(/00(2710[0-9a-f]{16})$/, "0d$1") as `0x${string}`;
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), unknownKind]),
+        f.ledger,
+        "TweiLedgerUnknownKind",
+        [0n, 13n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), packed.slice(0, -2) as `0x${string}`]),
+        f.ledger,
+        "TweiLedgerMalformedActions",
+        [25n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), `${packed}00`]),
+        f.ledger,
+        "TweiLedgerMalformedActions",
+        [36n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), "0x00"]),
+        f.ledger,
+        "TweiLedgerMalformedActions",
+        [0n],
+      );
+    });
+  });
+
+  describe("batches", function () {
+    it("settles a batch id once", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
+      await f.ledgerAsRelayer.write.settle([77n, SITE, rootOf("a"), packed]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([77n, SITE, rootOf("a"), packed]),
+        f.ledger,
+        "TweiLedgerBatchAlreadySettled",
+        [77n],
+      );
+    });
+
+    it("refuses an unknown or deactivated site", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([1_000n, 99, rootOf("a"), packed]),
+        f.ledger,
+        "TweiLedgerUnknownSite",
+        [99],
+      );
+      await viem.assertions.emitWithArgs(
+        f.ledger.write.setSiteActive([SITE, false]),
+        f.ledger,
+        "SiteActivationUpdated",
+        [SITE, false],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.settle([1_000n, SITE, rootOf("a"), packed]),
+        f.ledger,
+        "TweiLedgerSiteInactive",
+        [SITE],
+      );
+      await f.ledger.write.setSiteActive([SITE, true]);
+      await f.ledgerAsRelayer.write.settle([1_000n, SITE, rootOf("a"), packed]);
+    });
+  });
+
+  describe("unpayable burns", function () {
+    it("pays everyone else and records the shortfall when a burn cannot be paid", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      // The outsider holds nothing and allowed nothing: their minus cannot be paid.
+      const readerBefore = await f.token.read.balanceOf([f.reader]);
+      const commenterBefore = await f.token.read.balanceOf([f.commenter]);
+      const supplyBefore = await f.token.read.totalSupply();
+      const hash = await f.settle(
+        [],
+        [
+          action(f.reader, ActionKind.ReadToEarn, POST, 10_000),
+          action(f.outsider, ActionKind.SpentForMinuses, POST),
+          action(f.commenter, ActionKind.CommentTributes, POST),
+        ],
+      );
+      await viem.assertions.emitWithArgs(Promise.resolve(hash), f.ledger, "BurnShortfall", [
+        anyValue,
+        f.outsider,
+        1n,
+        ActionKind.SpentForMinuses,
+        POST,
+        twei("0.5"),
+      ]);
+      expect(await f.token.read.balanceOf([f.reader])).to.equal(readerBefore + twei("1"));
+      expect(await f.token.read.balanceOf([f.commenter])).to.equal(commenterBefore - twei("0.2"));
+      expect(await f.token.read.balanceOf([f.outsider])).to.equal(0n);
+      expect(await f.token.read.totalSupply()).to.equal(supplyBefore + twei("1") - twei("0.2"));
+    });
+
+    it("burns no more than the allowance, and lets a burn draw on the same batch's mints", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const reader = f.wallets[4]!;
+      const token = await viem.getContractAt("Twei", f.token.address, { client: { wallet: reader } });
+      await token.write.approve([f.ledger.address, twei("0.6")]);
+      const before = await f.token.read.balanceOf([f.reader]);
+      await f.settle(
+        [],
+        [
+          action(f.reader, ActionKind.SpentForMinuses, POST), // 0.5: paid
+          action(f.reader, ActionKind.SpentForMinuses, POST), // 0.5 more: over the 0.6 allowance
+          action(f.reader, ActionKind.DislikesOwn, POST), // 0.1: fits what is left
+        ],
+      );
+      expect(await f.token.read.balanceOf([f.reader])).to.equal(before - twei("0.6"));
+      expect(await f.token.read.allowance([f.reader, f.ledger.address])).to.equal(0n);
+      const shortfalls = await f.ledger.getEvents.BurnShortfall();
+      expect(shortfalls.map((e) => e.args.actionIndex)).to.deep.equal([1n]);
+
+      // A fresh account with a full allowance pays a tribute out of the reward in the same batch.
+      const outsider = f.wallets[7]!;
+      await (
+        await viem.getContractAt("Twei", f.token.address, { client: { wallet: outsider } })
+      ).write.approve([f.ledger.address, MAX]);
+      await f.settle(
+        [],
+        [action(f.outsider, ActionKind.CommentTributes, POST), action(f.outsider, ActionKind.CommentRewards, POST)],
+      );
+      expect(await f.token.read.balanceOf([f.outsider])).to.equal(twei("1.8"));
+    });
+  });
+
+  describe("permit then burn", function () {
+    it("burns a tribute from an allowance granted by an EIP-2612 permit the relayer submitted", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const owner = f.wallets[9]!;
+      // Pay the new user a reward first; they have never sent a transaction.
+      await f.settle([], [action(owner.account.address, ActionKind.CommentRewards, POST)]);
+      const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
+      const nonce = await f.token.read.nonces([owner.account.address]);
+      const chainId = await f.publicClient.getChainId();
+      const signature = await owner.signTypedData({
+        domain: { name: "Twei", version: "1", chainId, verifyingContract: f.token.address },
+        types: {
+          Permit: [
+            { name: "owner", type: "address" },
+            { name: "spender", type: "address" },
+            { name: "value", type: "uint256" },
+            { name: "nonce", type: "uint256" },
+            { name: "deadline", type: "uint256" },
+          ],
+        },
+        primaryType: "Permit",
+        message: { owner: owner.account.address, spender: f.ledger.address, value: twei("1"), nonce, deadline },
+      });
+      const r = signature.slice(0, 66) as `0x${string}`;
+      const s = `0x${signature.slice(66, 130)}` as `0x${string}`;
+      const v = Number.parseInt(signature.slice(130, 132), 16);
+      const tokenAsRelayer = await viem.getContractAt("Twei", f.token.address, { client: { wallet: f.relayer } });
+      await tokenAsRelayer.write.permit([owner.account.address, f.ledger.address, twei("1"), deadline, v, r, s]);
+      expect(await f.token.read.allowance([owner.account.address, f.ledger.address])).to.equal(twei("1"));
+      await f.settle([], [action(owner.account.address, ActionKind.CommentTributes, POST)]);
+      expect(await f.token.read.balanceOf([owner.account.address])).to.equal(twei("1.8"));
+      expect(await f.token.read.allowance([owner.account.address, f.ledger.address])).to.equal(twei("0.8"));
+    });
+  });
+
+  describe("emission caps", function () {
+    it("refuses a batch over the overall cap of the epoch, and resets the count the next epoch", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await f.ledger.write.setEmissionCap([twei("100")]);
+      const epoch = await f.ledger.read.currentEpoch();
+      const used = await f.ledger.read.epochMinted();
+      const big = [
+        action(f.reader, ActionKind.CommentRewards, POST, 50),
+        action(f.commenter, ActionKind.CommentRewards, POST, 1),
+      ];
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], big),
+        f.ledger,
+        "TweiLedgerEmissionCapExceeded",
+        [epoch, twei("100"), used + twei("102")],
+      );
+      await networkHelpers.time.increase(86_400);
+      await f.settle([], [action(f.reader, ActionKind.CommentRewards, POST, 50)]);
+      expect(await f.ledger.read.epochMinted()).to.equal(twei("100"));
+    });
+
+    it("refuses a batch over the site's cap of the epoch", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await viem.assertions.emitWithArgs(
+        f.ledger.write.setSiteEmissionCap([SITE, twei("10")]),
+        f.ledger,
+        "SiteEmissionCapUpdated",
+        [SITE, twei("1000"), twei("10")],
+      );
+      const epoch = await f.ledger.read.currentEpoch();
+      const used = await f.ledger.read.siteEpochMinted([SITE]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.reader, ActionKind.CommentRewards, POST, 6)]),
+        f.ledger,
+        "TweiLedgerSiteEmissionCapExceeded",
+        [SITE, epoch, twei("10"), used + twei("12")],
+      );
+    });
+  });
+
+  describe("pause", function () {
+    it("stops and resumes settlement for the pauser only", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
+      await f.ledger.write.pause();
+      await viem.assertions.revertWithCustomError(
+        f.ledgerAsRelayer.write.settle([500n, SITE, rootOf("p"), packed]),
+        f.ledger,
+        "EnforcedPause",
+      );
+      await f.ledger.write.unpause();
+      await f.ledgerAsRelayer.write.settle([500n, SITE, rootOf("p"), packed]);
+      expect(await f.ledger.read.isBatchSettled([500n])).to.equal(true);
+    });
+  });
+
+  describe("roles", function () {
+    it("gives settle to the relayer role, policy to the policy admin and pause to the pauser", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const outsider = f.wallets[7]!;
+      const asOutsider = await viem.getContractAt("TweiLedger", f.ledger.address, { client: { wallet: outsider } });
+      const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
+      const expectMissing = async (call: Promise<`0x${string}`>, role: `0x${string}`) =>
+        viem.assertions.revertWithCustomErrorWithArgs(call, f.ledger, "AccessControlUnauthorizedAccount", [
+          outsider.account.address,
+          role,
+        ]);
+      const relayerRole = await f.ledger.read.RELAYER_ROLE();
+      const policyRole = await f.ledger.read.POLICY_ADMIN_ROLE();
+      const pauserRole = await f.ledger.read.PAUSER_ROLE();
+      await expectMissing(asOutsider.write.settle([600n, SITE, rootOf("r"), packed]), relayerRole);
+      await expectMissing(asOutsider.write.setRuleSet([[...DEFAULT_RULE_AMOUNTS] as never]), policyRole);
+      await expectMissing(asOutsider.write.setEmissionCap([1n]), policyRole);
+      await expectMissing(asOutsider.write.registerSite([50, outsider.account.address, 1n]), policyRole);
+      await expectMissing(asOutsider.write.setSiteSigner([SITE, outsider.account.address]), policyRole);
+      await expectMissing(asOutsider.write.setSiteActive([SITE, false]), policyRole);
+      await expectMissing(asOutsider.write.setSiteEmissionCap([SITE, 1n]), policyRole);
+      await expectMissing(asOutsider.write.pause(), pauserRole);
+      await expectMissing(asOutsider.write.unpause(), pauserRole);
+      // The relayer itself cannot change the rules it settles by.
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.setRuleSet([[...DEFAULT_RULE_AMOUNTS] as never]),
+        f.ledger,
+        "AccessControlUnauthorizedAccount",
+        [f.relayer.account.address, policyRole],
+      );
+    });
+
+    it("versions every rule set change and settles by the rules in force", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const amounts = [...DEFAULT_RULE_AMOUNTS];
+      amounts[ActionKind.ReadToEarn] = twei("3");
+      await viem.assertions.emitWithArgs(f.ledger.write.setRuleSet([amounts as never]), f.ledger, "RuleSetUpdated", [
+        2,
+        amounts as never,
+      ]);
+      const before = await f.token.read.balanceOf([f.reader]);
+      await f.settle([], [action(f.reader, ActionKind.ReadToEarn, POST, 5_000)]);
+      expect(await f.token.read.balanceOf([f.reader])).to.equal(before + twei("1.5"));
+      expect(await f.ledger.read.amountFor([ActionKind.ReadToEarn, 5_000])).to.equal(twei("1.5"));
+    });
+
+    it("keeps a site registry with signer changes and refuses duplicates and zero signers", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledger.write.registerSite([SITE, f.outsider, 1n]),
+        f.ledger,
+        "TweiLedgerSiteAlreadyRegistered",
+        [SITE],
+      );
+      await viem.assertions.revertWithCustomError(
+        f.ledger.write.registerSite([60, zeroAddress, 1n]),
+        f.ledger,
+        "TweiLedgerZeroAddress",
+      );
+      await viem.assertions.emitWithArgs(
+        f.ledger.write.setSiteSigner([SITE, f.outsider]),
+        f.ledger,
+        "SiteSignerUpdated",
+        [SITE, f.siteSigner.account.address, f.outsider],
+      );
+      expect((await f.ledger.read.site([SITE])).signer).to.equal(f.outsider);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledger.write.setSiteActive([61, true]),
+        f.ledger,
+        "TweiLedgerUnknownSite",
+        [61],
+      );
+    });
+  });
+});
