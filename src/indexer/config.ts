@@ -1,0 +1,59 @@
+import { join } from "node:path";
+import { z } from "zod";
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+
+const envSchema = z.object({
+  TWEI_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "a network name (deployments/<network>.json)")
+    .default("localhost"),
+  TWEI_RPC_URL: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
+  INDEXER_DB_PATH: z.string().min(1).optional(),
+  INDEXER_CONFIRMATIONS: int(0, 0),
+  INDEXER_REORG_DEPTH: int(1, 128),
+  INDEXER_POLL_INTERVAL_MS: int(50, 1_000),
+  INDEXER_INITIAL_RANGE: int(1, 2_000),
+  INDEXER_PORT: int(0, 8546),
+});
+
+export interface IndexerConfig {
+  network: string;
+  rpcUrl: string;
+  dbPath: string;
+  confirmations: number;
+  reorgDepth: number;
+  pollIntervalMs: number;
+  initialRange: number;
+  port: number;
+}
+
+/** The environment is wrong: the message names every bad variable (never the RPC URL's value). */
+export class IndexerConfigError extends Error {
+  override name = "IndexerConfigError";
+}
+
+/**
+ * Reads the indexer's configuration from the environment, validated at start-up.
+ *
+ * @example
+ * const config = loadIndexerConfig(process.env)
+ */
+export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success)
+    throw new IndexerConfigError(
+      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  const e = parsed.data;
+  return {
+    network: e.TWEI_NETWORK,
+    rpcUrl: e.TWEI_RPC_URL,
+    dbPath: e.INDEXER_DB_PATH ?? join("data", "indexer", `${e.TWEI_NETWORK}.sqlite`),
+    confirmations: e.INDEXER_CONFIRMATIONS,
+    reorgDepth: e.INDEXER_REORG_DEPTH,
+    pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS,
+    initialRange: e.INDEXER_INITIAL_RANGE,
+    port: e.INDEXER_PORT,
+  };
+}

@@ -1,0 +1,47 @@
+import { scrubUrls } from "../observability/logger.js";
+
+/**
+ * The indexer's one error base: a short message and the `cause`. Subclasses say whether
+ * trying again can help (`retryable`), so the sync loop backs off or stops.
+ */
+export class IndexerError extends Error {
+  override name = "IndexerError";
+  readonly retryable: boolean = false;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    // RPC URLs can carry API keys: never let one into a message.
+    super(scrubUrls(message), options.cause === undefined ? {} : { cause: options.cause });
+  }
+}
+
+/** The RPC failed in a way that may pass (network, timeout, 5xx, rate limit). */
+export class RpcUnavailableError extends IndexerError {
+  override name = "RpcUnavailableError";
+  override readonly retryable = true;
+}
+
+/** The RPC refused a log query as too large; a smaller block range may pass. */
+export class RangeTooLargeError extends IndexerError {
+  override name = "RangeTooLargeError";
+  override readonly retryable = true;
+}
+
+/** The chain changed under a range while it was read; reading it again will pass. */
+export class ChainMovedError extends IndexerError {
+  override name = "ChainMovedError";
+  override readonly retryable = true;
+}
+
+/** The RPC answered something that cannot be right, or refused the request for good. */
+export class RpcRejectedError extends IndexerError {
+  override name = "RpcRejectedError";
+}
+
+/** What the chain says contradicts itself or the indexer's decoding (a bug, never retried). */
+export class InvariantError extends IndexerError {
+  override name = "InvariantError";
+}
+
+/** The database belongs to another deployment or chain than the one configured. */
+export class StoreMismatchError extends IndexerError {
+  override name = "StoreMismatchError";
+}

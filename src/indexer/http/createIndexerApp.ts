@@ -1,0 +1,140 @@
+import express, { type Express } from "express";
+import { getAddress, isAddress, type Address } from "viem";
+import { z } from "zod";
+import { postIdFor } from "../../core/postId.js";
+import { HttpProblem, notFound, parseInput, problemHandler } from "../../http/problem.js";
+import type { Logger } from "../../observability/logger.js";
+import type { IndexerStatus } from "../createIndexer.js";
+import { buildPostReport, NotIndexedYetError } from "../reports/buildPostReport.js";
+import { buildUserReport } from "../reports/buildUserReport.js";
+import { postReportJson, reportInstanceJson, userReportJson } from "../reports/reportJson.js";
+import type { IndexerStore } from "../store/IndexerStore.js";
+
+const UINT64_MAX = 2n ** 64n - 1n;
+const postIdSchema = z
+  .string()
+  .regex(/^(\d{1,20}|0x[0-9a-fA-F]{1,16})$/, "a post id is a uint64, decimal or 0x-hex")
+  .transform((value) => BigInt(value))
+  .refine((value) => value <= UINT64_MAX, "a post id is a uint64");
+const addressSchema = z
+  .string()
+  .refine((value) => isAddress(value, { strict: false }), "not an EVM address")
+  .transform((value) => getAddress(value) as Address);
+const accountQuery = z.object({ account: addressSchema.optional() });
+const bySiteQuery = z.object({
+  site: z.coerce.number().int().min(0).max(0xffffffff),
+  sitePostId: z.string().min(1).max(256),
+  account: addressSchema.optional(),
+});
+const instancesQuery = z
+  .object({
+    postId: postIdSchema.optional(),
+    buyer: addressSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(1_000).default(100),
+  })
+  .strict();
+
+export interface CreateIndexerAppOptions {
+  /** The running indexer's status, for /readyz (lag and errors); the store alone otherwise. */
+  readonly status?: () => IndexerStatus;
+  /** /readyz fails when the checkpoint is further than this behind the head. */
+  readonly maxLagBlocks?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * The indexer's read API (JSON; errors as problem+json):
+ * - GET /v1/posts/:postId/report[?account=0x…]: a post's PnL report, for everyone or one account
+ * - GET /v1/posts/report?site=<siteId>&sitePostId=<id>[&account=0x…]: the same by the site's post id
+ * - GET /v1/users/:address: a user's earned, spent, net and level across posts
+ * - GET /v1/report-instances/:id, GET /v1/report-instances?postId=&buyer=&limit=: bought instances
+ * - GET /healthz (the process is up), GET /readyz (the database answers and the index is caught up)
+ *
+ * @example
+ * const server = createIndexerApp(indexer.store, { status: indexer.status }).listen(8546, "127.0.0.1")
+ */
+export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppOptions = {}): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  const postReport = async (postId: bigint, account: Address | undefined) => {
+    try {
+      return postReportJson(await buildPostReport(store, { postId, account }));
+    } catch (error) {
+      if (error instanceof NotIndexedYetError)
+        throw new HttpProblem(503, "not_indexed_yet", "The indexer has not indexed any block yet", { retryAfter: 1 });
+      throw error;
+    }
+  };
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const checkpoint = await store.checkpoint();
+    const status = options.status?.();
+    const lag = status?.head != null && checkpoint !== null ? status.head - checkpoint.number : null;
+    const problems: string[] = [];
+    if (checkpoint === null) problems.push("nothing indexed yet");
+    if (status?.lastError) problems.push(`last sync failed: ${status.lastError}`);
+    if (lag !== null && lag > BigInt(options.maxLagBlocks ?? 10)) problems.push(`${lag} blocks behind the head`);
+    const body = {
+      status: problems.length === 0 ? "ready" : "not_ready",
+      checkpoint: checkpoint === null ? null : { number: checkpoint.number.toString(), hash: checkpoint.hash },
+      head: status?.head?.toString() ?? null,
+      lag: lag?.toString() ?? null,
+      problems,
+    };
+    res.status(problems.length === 0 ? 200 : 503).json(body);
+  });
+  app.get("/v1/posts/report", async (req, res) => {
+    const query = parseInput(bySiteQuery, req.query, "query");
+    res.json(await postReport(postIdFor(query.site, query.sitePostId), query.account));
+  });
+  app.get("/v1/posts/:postId/report", async (req, res) => {
+    const postId = parseInput(postIdSchema, req.params.postId, "path");
+    const { account } = parseInput(accountQuery, req.query, "query");
+    res.json(await postReport(postId, account));
+  });
+  app.get("/v1/users/:address", async (req, res) => {
+    const account = parseInput(addressSchema, req.params.address, "path");
+    try {
+      res.json(userReportJson(await buildUserReport(store, { account })));
+    } catch (error) {
+      if (error instanceof NotIndexedYetError)
+        throw new HttpProblem(503, "not_indexed_yet", "The indexer has not indexed any block yet", { retryAfter: 1 });
+      throw error;
+    }
+  });
+  app.get("/v1/report-instances/:id", async (req, res) => {
+    const id = parseInput(
+      z.string().regex(/^\d{1,20}-\d{1,6}$/, "an id is <batchId>-<actionIndex>"),
+      req.params.id,
+      "path",
+    );
+    const instance = await store.reportInstance(id);
+    if (instance === null)
+      throw new HttpProblem(404, "report_instance_not_found", "No such report instance", {
+        detail: `no settled PnL Reports burn ${id} is indexed`,
+      });
+    res.json(reportInstanceJson(instance));
+  });
+  app.get("/v1/report-instances", async (req, res) => {
+    const query = parseInput(instancesQuery, req.query, "query");
+    const filter = {
+      limit: query.limit,
+      ...(query.postId === undefined ? {} : { postId: query.postId }),
+      ...(query.buyer === undefined ? {} : { buyer: query.buyer }),
+    };
+    res.json({ items: (await store.reportInstances(filter)).map(reportInstanceJson) });
+  });
+  app.use(notFound);
+  app.use(
+    problemHandler({
+      onUnexpected: (error) =>
+        options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, "request failed"),
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,379 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Address, Hex } from "viem";
+import { StoreMismatchError } from "../errors.js";
+import { batchOutcomes, type BurnShortfall, type SettledBatch } from "../decode/batchOutcomes.js";
+import { addOutcomes, createDeltas, type Deltas } from "../decode/deltas.js";
+import { decodeLines, type KindLines } from "../decode/lines.js";
+import type {
+  AggregateRow,
+  BlockRef,
+  IndexerStore,
+  PostRow,
+  RangeCommit,
+  ReportInstanceRow,
+  RuleSetRow,
+  StoreIdentity,
+  StoreStats,
+} from "./IndexerStore.js";
+import { SCHEMA, SCHEMA_VERSION } from "./sqliteSchema.js";
+import { createWriteCache } from "./writeCache.js";
+import { instanceFor } from "./instanceFor.js";
+
+export interface CreateSqliteStoreParameters {
+  /** The database file (created with its folder), or ":memory:". */
+  path: string;
+  /** Opens an existing database for reading only (the report CLI next to a running indexer). */
+  readOnly?: boolean;
+}
+
+type Row = Record<string, unknown>;
+const str = (row: Row, key: string) => String(row[key]);
+const num = (row: Row, key: string) => Number(row[key]);
+const big = (row: Row, key: string) => BigInt(row[key] as string | number);
+
+/**
+ * The indexer's state in SQLite through Node's built-in `node:sqlite` (WAL, so readers such
+ * as the report CLI and the HTTP API never wait for the writer).
+ *
+ * @example
+ * const store = createSqliteStore({ path: "data/indexer/localhost.sqlite" })
+ */
+export function createSqliteStore(parameters: CreateSqliteStoreParameters): IndexerStore {
+  const { path } = parameters;
+  const readOnly = parameters.readOnly ?? false;
+  if (path !== ":memory:" && !readOnly) mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path, readOnly ? { readOnly: true } : {});
+  db.exec("PRAGMA busy_timeout = 10000");
+  if (!readOnly) {
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    db.exec(SCHEMA);
+  }
+  const statements = new Map<string, StatementSync>();
+  const sql = (text: string): StatementSync => {
+    let statement = statements.get(text);
+    if (statement === undefined) {
+      statement = db.prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
+  const getMeta = (key: string) => sql("SELECT value FROM meta WHERE key = ?").get(key)?.value as string | undefined;
+  const setMeta = (key: string, value: string) =>
+    sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
+      key,
+      value,
+    );
+
+  const transaction = <T>(work: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+
+  const ruleSetFromRow = (row: Row): RuleSetRow => ({
+    version: num(row, "version"),
+    amounts: (JSON.parse(str(row, "amounts")) as string[]).map(BigInt),
+    blockNumber: big(row, "block_number"),
+    txIndex: num(row, "tx_index"),
+    logIndex: num(row, "log_index"),
+  });
+  const ruleSetAt = (blockNumber: bigint): RuleSetRow | null => {
+    const row = sql(
+      "SELECT * FROM rule_sets WHERE block_number <= ? ORDER BY block_number DESC, tx_index DESC, log_index DESC LIMIT 1",
+    ).get(blockNumber);
+    return row ? ruleSetFromRow(row) : null;
+  };
+  const ruleSet = (version: number): RuleSetRow | null => {
+    const row = sql("SELECT * FROM rule_sets WHERE version = ?").get(version);
+    return row ? ruleSetFromRow(row) : null;
+  };
+  const postFromRow = (row: Row): PostRow => ({
+    postId: big(row, "post_id"),
+    siteId: num(row, "site_id"),
+    author: str(row, "author") as Address,
+    batchId: big(row, "batch_id"),
+    blockNumber: big(row, "block_number"),
+  });
+  const post = (postId: bigint): PostRow | null => {
+    const row = sql("SELECT * FROM posts WHERE post_id = ?").get(postId.toString());
+    return row ? postFromRow(row) : null;
+  };
+  const shortfallsOf = (batchId: bigint): BurnShortfall[] =>
+    sql("SELECT * FROM shortfalls WHERE batch_id = ? ORDER BY action_index")
+      .all(batchId.toString())
+      .map((row) => ({
+        batchId,
+        actionIndex: num(row, "action_index"),
+        account: str(row, "account") as Address,
+        kind: num(row, "kind"),
+        postId: big(row, "post_id"),
+        amount: big(row, "amount"),
+      }));
+  const batchFromRow = (row: Row): SettledBatch => ({
+    batchId: big(row, "batch_id"),
+    siteId: num(row, "site_id"),
+    evidenceRoot: str(row, "evidence_root") as Hex,
+    ruleSetVersion: num(row, "rule_set_version"),
+    minted: big(row, "minted"),
+    burned: big(row, "burned"),
+    actions: `0x${Buffer.from(row.actions as Uint8Array).toString("hex")}`,
+    blockNumber: big(row, "block_number"),
+    blockHash: str(row, "block_hash") as Hex,
+    txIndex: num(row, "tx_index"),
+    logIndex: num(row, "log_index"),
+    txHash: str(row, "tx_hash") as Hex,
+  });
+  const instanceFromRow = (row: Row): ReportInstanceRow => ({
+    id: str(row, "id"),
+    postId: big(row, "post_id"),
+    buyer: str(row, "buyer") as Address,
+    batchId: big(row, "batch_id"),
+    actionIndex: num(row, "action_index"),
+    blockNumber: big(row, "block_number"),
+    blockHash: str(row, "block_hash") as Hex,
+    content: str(row, "content"),
+    contentHash: str(row, "content_hash") as Hex,
+  });
+
+  const cacheFor = () => createWriteCache(sql);
+
+  const commitRange = (commit: RangeCommit) =>
+    transaction(() => {
+      const cache = cacheFor();
+      const insertRuleSet = sql(
+        "INSERT INTO rule_sets (version, amounts, block_number, tx_index, log_index) VALUES (?, ?, ?, ?, ?)",
+      );
+      const insertBatch = sql(
+        `INSERT INTO batches (batch_id, site_id, evidence_root, rule_set_version, minted, burned, actions,
+          action_count, block_number, block_hash, tx_index, log_index, tx_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      );
+      const insertShortfall = sql(
+        `INSERT INTO shortfalls (batch_id, action_index, account, kind, post_id, amount, block_number)
+          VALUES (?,?,?,?,?,?,?)`,
+      );
+      const insertPost = sql(
+        "INSERT INTO posts (post_id, site_id, author, batch_id, block_number) VALUES (?, ?, ?, ?, ?)",
+      );
+      const insertTransfer = sql(
+        `INSERT INTO transfers (block_number, tx_index, log_index, from_addr, to_addr, value, tx_hash)
+          VALUES (?,?,?,?,?,?,?)`,
+      );
+      const insertInstance = sql(
+        `INSERT INTO report_instances (id, post_id, buyer, batch_id, action_index, block_number, block_hash,
+          content, content_hash) VALUES (?,?,?,?,?,?,?,?,?)`,
+      );
+      for (const block of commit.blocks) {
+        for (const r of block.ruleSets)
+          insertRuleSet.run(r.version, JSON.stringify(r.amounts.map(String)), r.blockNumber, r.txIndex, r.logIndex);
+        for (const { batch, shortfalls, posts, actionCount } of block.batches) {
+          const bytes = Buffer.from(batch.actions.slice(2), "hex");
+          insertBatch.run(
+            batch.batchId.toString(),
+            batch.siteId,
+            batch.evidenceRoot,
+            batch.ruleSetVersion,
+            batch.minted.toString(),
+            batch.burned.toString(),
+            bytes,
+            actionCount,
+            batch.blockNumber,
+            batch.blockHash,
+            batch.txIndex,
+            batch.logIndex,
+            batch.txHash,
+          );
+          for (const s of shortfalls)
+            insertShortfall.run(
+              s.batchId.toString(),
+              s.actionIndex,
+              s.account,
+              s.kind,
+              s.postId.toString(),
+              s.amount.toString(),
+              batch.blockNumber,
+            );
+          for (const p of posts)
+            insertPost.run(p.postId.toString(), p.siteId, p.author, p.batchId.toString(), p.blockNumber);
+        }
+        for (const t of block.transfers) {
+          insertTransfer.run(t.blockNumber, t.txIndex, t.logIndex, t.from, t.to, t.value.toString(), t.txHash);
+          cache.addBalance(t.from, -t.value);
+          cache.addBalance(t.to, t.value);
+        }
+        cache.merge(block.deltas);
+        for (const purchase of block.purchases) {
+          const instance = instanceFor({
+            purchase,
+            block: block.block,
+            post: post(purchase.postId),
+            totals: cache.postTotals(purchase.postId),
+            reportPrice: ruleSetAt(block.block.number)?.amounts[12] ?? 0n,
+          });
+          insertInstance.run(
+            instance.id,
+            instance.postId.toString(),
+            instance.buyer,
+            instance.batchId.toString(),
+            instance.actionIndex,
+            instance.blockNumber,
+            instance.blockHash,
+            instance.content,
+            instance.contentHash,
+          );
+        }
+      }
+      cache.flush();
+      const insertBlock = sql("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)");
+      for (const seen of commit.seen) insertBlock.run(seen.number, seen.hash);
+      setMeta(
+        "checkpoint",
+        JSON.stringify({ number: commit.checkpoint.number.toString(), hash: commit.checkpoint.hash }),
+      );
+    });
+
+  const rollback = (to: BlockRef | null) =>
+    transaction(() => {
+      const after = to === null ? -1n : to.number;
+      const cache = cacheFor();
+      // Take back what the undone batches added, newest first, with the rule sets they used.
+      const batches = sql("SELECT * FROM batches WHERE block_number > ? ORDER BY block_number DESC, log_index DESC")
+        .all(after)
+        .map(batchFromRow);
+      const deltas: Deltas = createDeltas();
+      for (const batch of batches) {
+        const rules = ruleSet(batch.ruleSetVersion);
+        if (rules === null) throw new StoreMismatchError(`rule set ${batch.ruleSetVersion} is missing`);
+        addOutcomes(deltas, batchOutcomes(batch, rules.amounts, shortfallsOf(batch.batchId)).actions, -1);
+      }
+      cache.merge(deltas);
+      for (const row of sql("SELECT from_addr, to_addr, value FROM transfers WHERE block_number > ?").all(after)) {
+        const value = big(row, "value");
+        cache.addBalance(str(row, "from_addr") as Address, value);
+        cache.addBalance(str(row, "to_addr") as Address, -value);
+      }
+      cache.flush();
+      for (const table of ["batches", "shortfalls", "posts", "transfers", "rule_sets", "report_instances"])
+        sql(`DELETE FROM ${table} WHERE block_number > ?`).run(after);
+      sql("DELETE FROM blocks WHERE number > ?").run(after);
+      if (to === null) sql("DELETE FROM meta WHERE key = 'checkpoint'").run();
+      else setMeta("checkpoint", JSON.stringify({ number: to.number.toString(), hash: to.hash }));
+    });
+
+  const store: IndexerStore = {
+    async init(identity: StoreIdentity) {
+      const wanted = JSON.stringify({
+        schema: SCHEMA_VERSION,
+        chainId: identity.chainId,
+        ledger: identity.ledger.toLowerCase(),
+        token: identity.token.toLowerCase(),
+        deploymentBlock: identity.deploymentBlock.toString(),
+      });
+      const found = getMeta("identity");
+      if (found === undefined) {
+        if (readOnly) throw new StoreMismatchError("the database has not been indexed yet");
+        setMeta("identity", wanted);
+      } else if (found !== wanted)
+        throw new StoreMismatchError(`the database at ${path} indexes another deployment: ${found}`);
+    },
+    async checkpoint() {
+      const value = getMeta("checkpoint");
+      if (value === undefined) return null;
+      const { number, hash } = JSON.parse(value) as { number: string; hash: Hex };
+      return { number: BigInt(number), hash };
+    },
+    async recentBlocks(limit) {
+      return sql("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT ?")
+        .all(limit)
+        .map((row) => ({ number: big(row, "number"), hash: str(row, "hash") as Hex }));
+    },
+    async commitRange(commit) {
+      commitRange(commit);
+    },
+    async rollback(to) {
+      rollback(to);
+    },
+    async pruneBlocks(below) {
+      sql("DELETE FROM blocks WHERE number < ?").run(below);
+    },
+    async ruleSet(version) {
+      return ruleSet(version);
+    },
+    async ruleSetAt(blockNumber) {
+      return ruleSetAt(blockNumber);
+    },
+    async batch(batchId) {
+      const row = sql("SELECT * FROM batches WHERE batch_id = ?").get(batchId.toString());
+      return row ? { ...batchFromRow(row), shortfalls: shortfallsOf(batchId) } : null;
+    },
+    async post(postId) {
+      return post(postId);
+    },
+    async postTotals(postId): Promise<AggregateRow | null> {
+      const row = sql("SELECT lines, participants FROM post_totals WHERE post_id = ?").get(postId.toString());
+      return row ? { lines: decodeLines(str(row, "lines")), participants: num(row, "participants") } : null;
+    },
+    async postAccountLines(postId, account): Promise<KindLines | null> {
+      const row = sql("SELECT lines FROM post_accounts WHERE post_id = ? AND account = ?").get(
+        postId.toString(),
+        account.toLowerCase(),
+      );
+      return row ? decodeLines(str(row, "lines")) : null;
+    },
+    async accountLines(account) {
+      const row = sql("SELECT lines FROM account_totals WHERE account = ?").get(account.toLowerCase());
+      return row ? decodeLines(str(row, "lines")) : null;
+    },
+    async accountPosts(account, limit) {
+      return sql("SELECT post_id, lines FROM post_accounts WHERE account = ? LIMIT ?")
+        .all(account.toLowerCase(), limit)
+        .map((row) => ({ postId: big(row, "post_id"), lines: decodeLines(str(row, "lines")) }));
+    },
+    async balance(account) {
+      const row = sql("SELECT balance FROM balances WHERE account = ?").get(account.toLowerCase());
+      return row ? big(row, "balance") : 0n;
+    },
+    async reportInstance(id) {
+      const row = sql("SELECT * FROM report_instances WHERE id = ?").get(id);
+      return row ? instanceFromRow(row) : null;
+    },
+    async reportInstances({ postId, buyer, limit }) {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (postId !== undefined) {
+        where.push("post_id = ?");
+        args.push(postId.toString());
+      }
+      if (buyer !== undefined) {
+        where.push("buyer = ?");
+        args.push(buyer.toLowerCase());
+      }
+      const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+      return sql(`SELECT * FROM report_instances ${clause} ORDER BY block_number, id LIMIT ?`)
+        .all(...args, limit)
+        .map(instanceFromRow);
+    },
+    async stats(): Promise<StoreStats> {
+      const count = (table: string) => num(sql(`SELECT count(*) AS n FROM ${table}`).get() ?? { n: 0 }, "n");
+      const actions = sql("SELECT coalesce(sum(action_count), 0) AS n FROM batches").get() ?? { n: 0 };
+      return {
+        batches: count("batches"),
+        actions: num(actions, "n"),
+        transfers: count("transfers"),
+        posts: count("posts"),
+        reportInstances: count("report_instances"),
+      };
+    },
+    async close() {
+      if (db.isOpen) db.close();
+    },
+  };
+  return store;
+}
