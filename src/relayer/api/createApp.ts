@@ -1,0 +1,43 @@
+import express, { type Express } from "express";
+import { notFound, problemHandler } from "../../http/problem.js";
+import { postEvents } from "./postEvents.js";
+import { postPermit } from "./postPermit.js";
+import { getBatch, getEvent, getUser, health, ready } from "./queries.js";
+import type { RelayerContext } from "./relayerContext.js";
+
+/** The largest request body: 1,000 events of a few hundred bytes each, with room. */
+export const MAX_BODY_BYTES = 1_000_000;
+
+/**
+ * The relayer's HTTP API, apart from `listen` so tests can mount it.
+ *
+ * @example
+ * const server = createApp(ctx).listen(0, "127.0.0.1")
+ */
+export function createApp(ctx: RelayerContext): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  app.get("/healthz", health());
+  app.get("/readyz", ready(ctx));
+  app.get("/metrics", async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  app.post("/v1/events", postEvents(ctx));
+  app.get("/v1/events/:siteId/:eventId", getEvent(ctx));
+  app.get("/v1/batches/:batchId", getBatch(ctx));
+  app.get("/v1/users/:address", getUser(ctx));
+  app.post("/v1/permits", postPermit(ctx));
+  app.use(notFound);
+  app.use(
+    problemHandler({
+      onUnexpected: (error) =>
+        ctx.log.error(
+          { error: error instanceof Error ? error.message : String(error) },
+          "unexpected error in a request",
+        ),
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,126 @@
+import type { RequestHandler } from "express";
+import { getAddress } from "viem";
+import { z } from "zod";
+import { levelFor } from "../../core/levels.js";
+import { HttpProblem, parseInput } from "../../http/problem.js";
+import { authenticate, withTimeout } from "./authenticate.js";
+import { batchEvidenceOf, createTreeCache } from "./batchEvidenceOf.js";
+import type { RelayerContext } from "./relayerContext.js";
+
+const eventParams = z.object({
+  siteId: z.coerce.number().int().min(0).max(0xffffffff),
+  eventId: z.string().min(1).max(128),
+});
+const batchParams = z.object({ batchId: z.string().regex(/^[1-9]\d{0,18}$/, "a positive batch id") });
+const userParams = z.object({
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not a 20-byte hex address"),
+});
+
+async function onChain<T>(ctx: RelayerContext, work: Promise<T>): Promise<T | null> {
+  try {
+    return await withTimeout(ctx.chainTimeoutMs, work);
+  } catch {
+    return null;
+  }
+}
+
+/** `GET /v1/events/:siteId/:eventId`: an event's status, batch, transaction and merkle proof (the site's own events only). */
+export function getEvent(ctx: RelayerContext): RequestHandler {
+  const treeOf = createTreeCache();
+  return async (req, res) => {
+    const site = await authenticate(ctx, req);
+    const { siteId, eventId } = parseInput(eventParams, req.params, "path");
+    if (siteId !== site.siteId) throw new HttpProblem(403, "site_mismatch", "The API key belongs to another site");
+    const event = await ctx.store.event(siteId, eventId);
+    if (!event)
+      throw new HttpProblem(404, "event_not_found", "No such event", {
+        detail: `site ${siteId} has no event ${eventId}`,
+      });
+    const batch = event.batchId === null ? undefined : await ctx.store.batch(event.batchId);
+    let proof: string[] | null = null;
+    if (batch && event.leafIndex !== null) {
+      const tree = treeOf(batch.batchId, await ctx.store.batchEvents(batch.batchId));
+      proof = tree.proof(event.leafIndex);
+    }
+    res.json({
+      siteId,
+      eventId,
+      status: event.status,
+      eventHash: event.eventHash,
+      envelope: { nonce: event.envelopeNonce.toString(), index: event.envelopeIndex, digest: event.envelopeDigest },
+      batchId: batch ? batch.batchId.toString() : null,
+      evidenceRoot: batch?.evidenceRoot ?? null,
+      leafIndex: event.leafIndex,
+      proof,
+      txHash: batch?.txHash ?? batch?.attempts.at(-1)?.txHash ?? null,
+      blockNumber: batch?.blockNumber?.toString() ?? null,
+      actions: event.actions.map((a) => ({ ...a, postId: a.postId.toString() })),
+    });
+  };
+}
+
+/** `GET /v1/batches/:batchId`: the evidence auditors download, and the batch's on-chain status. */
+export function getBatch(ctx: RelayerContext): RequestHandler {
+  return async (req, res) => {
+    const { batchId } = parseInput(batchParams, req.params, "path");
+    const batch = await ctx.store.batch(BigInt(batchId));
+    if (!batch) throw new HttpProblem(404, "batch_not_found", "No such batch");
+    const { evidence } = await batchEvidenceOf(ctx.store, batch, { chainId: ctx.chainId, ledger: ctx.ledger });
+    const settledOnChain = await onChain(ctx, ctx.reader.isBatchSettled(batch.batchId));
+    res.json({
+      ...evidence,
+      status: batch.status,
+      onChain: { settled: settledOnChain },
+      txHash: batch.txHash ?? batch.attempts.at(-1)?.txHash ?? null,
+      blockNumber: batch.blockNumber?.toString() ?? null,
+      gasUsed: batch.gasUsed?.toString() ?? null,
+      note: batch.note,
+    });
+  };
+}
+
+/** `GET /v1/users/:address`: balance, allowance to the ledger, level, pending earnings and spends. */
+export function getUser(ctx: RelayerContext): RequestHandler {
+  return async (req, res) => {
+    const { address } = parseInput(userParams, req.params, "path");
+    const account = getAddress(address.toLowerCase());
+    const totals = await ctx.store.accountTotals(account);
+    const chain = await onChain(ctx, ctx.reader.balanceAndAllowance(account));
+    res.json({
+      address: account,
+      balance: chain?.balance.toString() ?? null,
+      allowance: chain?.allowance.toString() ?? null,
+      earned: totals.earned.toString(),
+      level: levelFor(totals.earned),
+      pendingEarnings: totals.pendingMints.toString(),
+      pendingSpends: totals.pendingBurns.toString(),
+      chainReachable: chain !== null,
+    });
+  };
+}
+
+/** `GET /healthz` (the process answers) and `GET /readyz` (database and chain reachable). */
+export function health(): RequestHandler {
+  return (_req, res) => {
+    res.json({ status: "ok" });
+  };
+}
+
+export function ready(ctx: RelayerContext): RequestHandler {
+  return async (_req, res) => {
+    let database = true;
+    try {
+      await ctx.store.ping();
+    } catch {
+      database = false;
+    }
+    const block = await onChain(ctx, ctx.reader.blockNumber());
+    const checks = { database, chain: block !== null };
+    if (!database || block === null)
+      throw new HttpProblem(503, "not_ready", "A dependency is down", {
+        retryAfter: 5,
+        extra: { checks },
+      });
+    res.json({ status: "ready", checks, blockNumber: block.toString() });
+  };
+}

@@ -1,0 +1,27 @@
+import type { Address, PublicClient } from "viem";
+import type { Logger } from "../../observability/logger.js";
+import type { RulePolicy } from "../../rules/policy.js";
+import type { ChainReader } from "../chain/chainReader.js";
+import type { RelayerMetrics } from "../metrics.js";
+import type { RelayerStore } from "../storage/relayerStore.js";
+import type { PermitSubmitter } from "./postPermit.js";
+import type { RateLimiter } from "./rateLimiter.js";
+import type { SiteDirectory } from "./siteDirectory.js";
+
+/** What the HTTP handlers share. */
+export interface RelayerContext {
+  readonly store: RelayerStore;
+  readonly reader: ChainReader;
+  readonly publicClient: PublicClient;
+  readonly sites: SiteDirectory;
+  readonly limiter: RateLimiter;
+  readonly permits: PermitSubmitter;
+  readonly metrics: RelayerMetrics;
+  readonly log: Logger;
+  readonly policy: RulePolicy;
+  readonly chainId: number;
+  readonly ledger: Address;
+  readonly token: Address;
+  /** How long to wait for a chain read on the hot path before treating the chain as down. */
+  readonly chainTimeoutMs: number;
+}

@@ -1,0 +1,93 @@
+import type { Address, PublicClient } from "viem";
+import { tweiAbi, tweiLedgerAbi } from "../../chain/abi.js";
+import type { RuleAmounts } from "../../core/ruleSet.js";
+
+export interface SiteOnChain {
+  readonly signer: Address;
+  readonly active: boolean;
+  readonly epochCap: bigint;
+}
+
+export interface ChainReader {
+  site(siteId: number): Promise<SiteOnChain>;
+  /** min(balance, allowance to the ledger), cached for `fundsTtlMs`. */
+  funds(account: Address): Promise<bigint>;
+  balanceAndAllowance(account: Address): Promise<{ balance: bigint; allowance: bigint }>;
+  ruleSet(): Promise<{ version: number; amounts: RuleAmounts }>;
+  isBatchSettled(batchId: bigint): Promise<boolean>;
+  blockNumber(): Promise<bigint>;
+}
+
+export interface CreateChainReaderParameters {
+  readonly publicClient: PublicClient;
+  readonly ledger: Address;
+  readonly token: Address;
+  readonly fundsTtlMs: number;
+  readonly ruleSetTtlMs: number;
+}
+
+/**
+ * Reads what the relayer needs from the chain, with short-lived caches for what the hot
+ * path asks often (funds, rule set).
+ *
+ * @example
+ * const reader = createChainReader({ publicClient, ledger, token, fundsTtlMs: 2_000, ruleSetTtlMs: 5_000 })
+ */
+export function createChainReader(parameters: CreateChainReaderParameters): ChainReader {
+  const { publicClient, ledger, token } = parameters;
+  const funds = new Map<string, { value: bigint; at: number }>();
+  let ruleSet: { value: { version: number; amounts: RuleAmounts }; at: number } | undefined;
+  const burnable = (account: Address) =>
+    publicClient.readContract({ address: token, abi: tweiAbi, functionName: "burnableOf", args: [account] });
+  return {
+    async site(siteId) {
+      const site = await publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "site",
+        args: [siteId],
+      });
+      return { signer: site.signer, active: site.active, epochCap: site.epochCap };
+    },
+    async funds(account) {
+      const key = account.toLowerCase();
+      const hit = funds.get(key);
+      if (hit && Date.now() - hit.at < parameters.fundsTtlMs) return hit.value;
+      const [balance, allowance] = await burnable(account);
+      const value = balance < allowance ? balance : allowance;
+      if (funds.size > 50_000) funds.clear();
+      funds.set(key, { value, at: Date.now() });
+      return value;
+    },
+    async balanceAndAllowance(account) {
+      const [balance, allowance] = await burnable(account);
+      return { balance, allowance };
+    },
+    async ruleSet() {
+      if (ruleSet && Date.now() - ruleSet.at < parameters.ruleSetTtlMs) return ruleSet.value;
+      let version: number;
+      let amounts: readonly bigint[];
+      try {
+        [version, amounts] = await publicClient.readContract({
+          address: ledger,
+          abi: tweiLedgerAbi,
+          functionName: "ruleSet",
+        });
+      } catch (error) {
+        // A stale rule set beats none while the chain is down; settlement re-checks on-chain.
+        if (ruleSet) return ruleSet.value;
+        throw error;
+      }
+      ruleSet = { value: { version, amounts: [...amounts] }, at: Date.now() };
+      return ruleSet.value;
+    },
+    isBatchSettled: (batchId) =>
+      publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "isBatchSettled",
+        args: [batchId],
+      }),
+    blockNumber: () => publicClient.getBlockNumber({ cacheTime: 0 }),
+  };
+}

@@ -1,0 +1,101 @@
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Table from "cli-table3";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  http,
+  isAddress,
+  isHex,
+  parseUnits,
+  type PublicClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { z } from "zod";
+import { readDeployment } from "../../chain/deployments.js";
+import { registerSite } from "../registerSite.js";
+import { createSqliteStore } from "../storage/sqliteStore.js";
+
+/**
+ * `npm run register-site -- --site-id 1 --signer 0x… [--cap 10000] [--webhook https://…] [--json]`
+ * Registers the site on-chain (with TWEI_ADMIN_PRIVATE_KEY, a policy admin) and creates its
+ * API key in the relayer's database (RELAYER_DATA_DIR). The key is printed once.
+ */
+const usage =
+  "usage: npm run register-site -- --site-id <n> --signer <address> [--cap <Twei per epoch>] [--webhook <url>] [--json]";
+
+const argsSchema = z.object({
+  "site-id": z.coerce.number().int().min(0).max(0xffffffff),
+  signer: z.string().refine((value) => isAddress(value), "not an address"),
+  cap: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .default("10000"),
+  webhook: z.url().optional(),
+  json: z.boolean().default(false),
+});
+const envSchema = z.object({
+  TWEI_ADMIN_PRIVATE_KEY: z.string().refine((value) => isHex(value) && value.length === 66, "a 32-byte hex key"),
+  TWEI_RPC_URL: z.url().default("http://127.0.0.1:8545"),
+  TWEI_NETWORK: z.string().default("localhost"),
+  TWEI_DEPLOYMENTS_ROOT: z.string().optional(),
+  RELAYER_DATA_DIR: z.string().default("./data/relayer"),
+});
+
+try {
+  const { values } = parseArgs({
+    options: {
+      "site-id": { type: "string" },
+      signer: { type: "string" },
+      cap: { type: "string" },
+      webhook: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const args = argsSchema.safeParse(values);
+  const env = envSchema.safeParse(process.env);
+  if (!args.success || !env.success) {
+    const issues = [...(args.error?.issues ?? []), ...(env.error?.issues ?? [])];
+    console.error(`${usage}\n${issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+    process.exit(2);
+  }
+  const deployment = await readDeployment(env.data.TWEI_NETWORK, env.data.TWEI_DEPLOYMENTS_ROOT);
+  const chain = defineChain({
+    id: deployment.chainId,
+    name: `chain ${deployment.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [env.data.TWEI_RPC_URL] } },
+  });
+  const transport = http(env.data.TWEI_RPC_URL);
+  const publicClient = createPublicClient({ chain, transport }) as PublicClient;
+  const adminClient = createWalletClient({
+    chain,
+    transport,
+    account: privateKeyToAccount(env.data.TWEI_ADMIN_PRIVATE_KEY as `0x${string}`),
+  });
+  const store = createSqliteStore({ path: join(env.data.RELAYER_DATA_DIR, "relayer.sqlite") });
+  const result = await registerSite({
+    store,
+    publicClient,
+    adminClient,
+    ledger: deployment.ledger,
+    siteId: args.data["site-id"],
+    signer: getAddress(args.data.signer),
+    epochCap: parseUnits(args.data.cap, 18),
+    ...(args.data.webhook ? { webhookUrl: args.data.webhook } : {}),
+  });
+  await store.close();
+  const out = { siteId: args.data["site-id"], signer: getAddress(args.data.signer), ...result };
+  if (args.data.json) console.log(JSON.stringify(out));
+  else {
+    const table = new Table({ head: ["field", "value"] });
+    for (const [key, value] of Object.entries(out)) table.push([key, String(value ?? "-")]);
+    console.log(table.toString());
+    console.log("Keep the API key (and webhook secret): they are shown only once.");
+  }
+} catch (error) {
+  console.error(`register-site failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,48 @@
+import { isHex, type Hex } from "viem";
+import { z } from "zod";
+
+/** The relayer's environment, validated at start-up. Secrets (the key) are never logged. */
+export const relayerEnvSchema = z.object({
+  RELAYER_PRIVATE_KEY: z
+    .string()
+    .refine((value) => isHex(value) && value.length === 66, "a 32-byte hex private key (0x…)")
+    .transform((value) => value as Hex),
+  TWEI_RPC_URL: z.url().default("http://127.0.0.1:8545"),
+  TWEI_NETWORK: z.string().default("localhost"),
+  /** Where deployments/<network>.json is (the working directory by default). */
+  TWEI_DEPLOYMENTS_ROOT: z.string().optional(),
+  RELAYER_DATA_DIR: z.string().default("./data/relayer"),
+  RELAYER_HOST: z.string().default("127.0.0.1"),
+  RELAYER_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
+  RELAYER_BATCH_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
+  RELAYER_BATCH_MIN_EVENTS: z.coerce.number().int().positive().default(200),
+  RELAYER_BATCH_MAX_WAIT_MS: z.coerce.number().int().nonnegative().default(5_000),
+  RELAYER_BATCH_MAX_EVENTS: z.coerce.number().int().positive().max(5_000).default(1_000),
+  RELAYER_GAS_CAP: z.coerce.bigint().positive().max(16_777_216n).default(15_000_000n),
+  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
+  RELAYER_STUCK_AFTER_MS: z.coerce.number().int().positive().default(60_000),
+  RELAYER_RATE_PER_SECOND: z.coerce.number().positive().default(1_000),
+  RELAYER_RATE_BURST: z.coerce.number().positive().default(2_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type RelayerEnv = z.output<typeof relayerEnvSchema>;
+
+export class RelayerConfigError extends Error {
+  override name = "RelayerConfigError";
+}
+
+/**
+ * Parses the relayer's environment; the message names bad variables, never their values.
+ *
+ * @example
+ * const env = parseRelayerEnv(process.env)
+ */
+export function parseRelayerEnv(env: Record<string, string | undefined>): RelayerEnv {
+  const parsed = relayerEnvSchema.safeParse(env);
+  if (!parsed.success)
+    throw new RelayerConfigError(
+      `invalid relayer environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  return parsed.data;
+}

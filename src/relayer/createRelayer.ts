@@ -1,0 +1,187 @@
+import type { Server } from "node:http";
+import { join } from "node:path";
+import type { Express } from "express";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createLogger, type Logger } from "../observability/logger.js";
+import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
+import { createApp } from "./api/createApp.js";
+import { createPermitSubmitter } from "./api/postPermit.js";
+import { createRateLimiter } from "./api/rateLimiter.js";
+import type { RelayerContext } from "./api/relayerContext.js";
+import { createSiteDirectory } from "./api/siteDirectory.js";
+import { createChainReader } from "./chain/chainReader.js";
+import { createSendLock } from "./chain/sendLock.js";
+import { createRelayerMetrics } from "./metrics.js";
+import { createBatcher, type Batcher, type BatcherConfig } from "./settlement/batcher.js";
+import type { RelayerStore } from "./storage/relayerStore.js";
+import { createSqliteStore } from "./storage/sqliteStore.js";
+import { createWebhookDispatcher, type WebhookConfig } from "./webhooks/webhookDispatcher.js";
+
+export interface RelayerConfig {
+  readonly rpcUrl: string;
+  readonly chainId: number;
+  readonly ledger: Address;
+  readonly token: Address;
+  readonly deploymentBlock: bigint;
+  /** The relayer's key (RELAYER_ROLE on the ledger). Never logged. */
+  readonly privateKey: Hex;
+  /** The SQLite database lives in `<dataDir>/relayer.sqlite`. */
+  readonly dataDir: string;
+  readonly host?: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  readonly batcher?: Partial<Omit<BatcherConfig, "deploymentBlock">>;
+  readonly webhooks?: Partial<WebhookConfig>;
+  readonly ratePerSecond?: number;
+  readonly rateBurst?: number;
+  readonly policy?: RulePolicy;
+  readonly chainTimeoutMs?: number;
+  /** Whether to run the settlement loop (true by default). */
+  readonly settle?: boolean;
+  readonly logger?: Logger;
+}
+
+export interface Relayer {
+  readonly app: Express;
+  readonly store: RelayerStore;
+  readonly batcher: Batcher;
+  readonly context: RelayerContext;
+  /** Listens (127.0.0.1 by default) and starts settlement and webhooks; resolves to the base URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_BATCHER: Omit<BatcherConfig, "deploymentBlock"> = {
+  minEvents: 200,
+  maxWaitMs: 5_000,
+  maxBatchEvents: 1_000,
+  gasCap: 15_000_000n,
+  confirmations: 1,
+  stuckAfterMs: 60_000,
+  intervalMs: 1_000,
+};
+
+/**
+ * Builds a relayer in-process (API, store, settlement, webhooks) without starting it.
+ *
+ * @example
+ * const relayer = createRelayer({ rpcUrl, chainId, ledger, token, deploymentBlock, privateKey, dataDir });
+ * const url = await relayer.start(); … await relayer.stop();
+ */
+export function createRelayer(config: RelayerConfig): Relayer {
+  const log = config.logger ?? createLogger({ name: "relayer" });
+  const chain = defineChain({
+    id: config.chainId,
+    name: `chain ${config.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [config.rpcUrl] } },
+  });
+  const transport = http(config.rpcUrl, { timeout: 10_000, retryCount: 1 });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
+  const account = privateKeyToAccount(config.privateKey);
+  const walletClient = createWalletClient({ chain, transport, account });
+  const store = createSqliteStore({ path: join(config.dataDir, "relayer.sqlite") });
+  const reader = createChainReader({
+    publicClient,
+    ledger: config.ledger,
+    token: config.token,
+    fundsTtlMs: 2_000,
+    ruleSetTtlMs: 10_000,
+  });
+  const metrics = createRelayerMetrics({ queueDepth: () => store.pendingCount() });
+  const lock = createSendLock();
+  const batcherConfig = { ...DEFAULT_BATCHER, ...config.batcher, deploymentBlock: config.deploymentBlock };
+  const context: RelayerContext = {
+    store,
+    reader,
+    publicClient,
+    sites: createSiteDirectory({ store, reader, ttlMs: 5_000 }),
+    limiter: createRateLimiter({ ratePerSecond: config.ratePerSecond ?? 1_000, burst: config.rateBurst ?? 2_000 }),
+    permits: createPermitSubmitter({
+      publicClient,
+      walletClient,
+      token: config.token,
+      ledger: config.ledger,
+      lock,
+      confirmations: batcherConfig.confirmations,
+    }),
+    metrics,
+    log,
+    policy: config.policy ?? DEFAULT_POLICY,
+    chainId: config.chainId,
+    ledger: config.ledger,
+    token: config.token,
+    chainTimeoutMs: config.chainTimeoutMs ?? 3_000,
+  };
+  const batcher = createBatcher({
+    store,
+    reader,
+    publicClient,
+    walletClient,
+    ledger: config.ledger,
+    config: batcherConfig,
+    metrics,
+    log,
+    lock,
+  });
+  const webhooks = createWebhookDispatcher({
+    store,
+    metrics,
+    log,
+    config: { intervalMs: 500, timeoutMs: 5_000, maxAttempts: 20, backoffMs: 1_000, ...config.webhooks },
+  });
+  const app = createApp(context);
+  let server: Server | undefined;
+
+  return {
+    app,
+    store,
+    batcher,
+    context,
+    async start() {
+      server = await new Promise<Server>((resolve, reject) => {
+        const listening = app.listen(config.port ?? 0, config.host ?? "127.0.0.1", (error?: Error) =>
+          error ? reject(error) : resolve(listening),
+        );
+      });
+      server.keepAliveTimeout = 30_000;
+      if (config.settle ?? true) batcher.start();
+      webhooks.start();
+      const address = server.address();
+      if (!address || typeof address === "string") throw new Error("the relayer has no TCP address");
+      const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
+      log.info({ url, ledger: config.ledger, chainId: config.chainId, relayer: account.address }, "relayer listening");
+      return url;
+    },
+    async stop() {
+      await batcher.stop();
+      await webhooks.stop();
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server?.close(() => resolve()));
+      }
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Creates and starts a relayer; resolves once it listens.
+ *
+ * @example
+ * const { url, stop } = await startRelayer(config)
+ */
+export async function startRelayer(config: RelayerConfig): Promise<Relayer & { url: string }> {
+  const relayer = createRelayer(config);
+  const url = await relayer.start();
+  return Object.assign(relayer, { url });
+}

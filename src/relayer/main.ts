@@ -1,0 +1,51 @@
+import { readDeployment } from "../chain/deployments.js";
+import { createLogger } from "../observability/logger.js";
+import { parseRelayerEnv } from "./config.js";
+import { startRelayer } from "./createRelayer.js";
+
+/** `npm run relayer`: the relayer service, configured from the environment (see config.ts). */
+const log = createLogger({ name: "relayer" });
+try {
+  const env = parseRelayerEnv(process.env);
+  const deployment = await readDeployment(env.TWEI_NETWORK, env.TWEI_DEPLOYMENTS_ROOT);
+  const relayer = await startRelayer({
+    rpcUrl: env.TWEI_RPC_URL,
+    chainId: deployment.chainId,
+    ledger: deployment.ledger,
+    token: deployment.token,
+    deploymentBlock: deployment.deploymentBlock,
+    privateKey: env.RELAYER_PRIVATE_KEY,
+    dataDir: env.RELAYER_DATA_DIR,
+    host: env.RELAYER_HOST,
+    port: env.RELAYER_PORT,
+    ratePerSecond: env.RELAYER_RATE_PER_SECOND,
+    rateBurst: env.RELAYER_RATE_BURST,
+    logger: createLogger({ name: "relayer", level: env.LOG_LEVEL }),
+    batcher: {
+      intervalMs: env.RELAYER_BATCH_INTERVAL_MS,
+      minEvents: env.RELAYER_BATCH_MIN_EVENTS,
+      maxWaitMs: env.RELAYER_BATCH_MAX_WAIT_MS,
+      maxBatchEvents: env.RELAYER_BATCH_MAX_EVENTS,
+      gasCap: env.RELAYER_GAS_CAP,
+      confirmations: env.RELAYER_CONFIRMATIONS,
+      stuckAfterMs: env.RELAYER_STUCK_AFTER_MS,
+    },
+  });
+  // Tests and scripts wait for this line to learn the URL.
+  console.log(JSON.stringify({ msg: "relayer ready", url: relayer.url }));
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    relayer.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+} catch (error) {
+  log.fatal({ error: error instanceof Error ? error.message : String(error) }, "the relayer cannot start");
+  process.exit(1);
+}

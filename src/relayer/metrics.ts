@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface RelayerMetrics {
+  readonly registry: Registry;
+  readonly events: Counter<"outcome">;
+  readonly eventsSettled: Counter;
+  readonly queueDepth: Gauge;
+  readonly batches: Counter<"outcome">;
+  readonly gasUsed: Counter;
+  readonly settlementLatency: Histogram;
+  readonly chainErrors: Counter;
+  readonly webhooks: Counter<"outcome">;
+}
+
+/**
+ * The relayer's Prometheus metrics, in a registry of its own (several relayers can run in
+ * one process, e.g. in tests and the demo).
+ *
+ * @example
+ * const metrics = createRelayerMetrics(); metrics.events.inc({ outcome: "accepted" }, 100)
+ */
+export function createRelayerMetrics(options: { queueDepth?: () => Promise<number> } = {}): RelayerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "twei_relayer_" });
+  const queueDepth = options.queueDepth;
+  return {
+    registry,
+    events: new Counter({
+      name: "twei_relayer_events_total",
+      help: "Site events received, by outcome (accepted, duplicate, conflict, rejected)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    eventsSettled: new Counter({
+      name: "twei_relayer_events_settled_total",
+      help: "Events settled on-chain",
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "twei_relayer_queue_depth",
+      help: "Accepted events not yet in a batch",
+      registers: [registry],
+      async collect() {
+        if (queueDepth) this.set(await queueDepth());
+      },
+    }),
+    batches: new Counter({
+      name: "twei_relayer_batches_total",
+      help: "Batches by outcome (recorded, settled, stuck, reverted, abandoned)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    gasUsed: new Counter({
+      name: "twei_relayer_gas_used_total",
+      help: "Gas used by settlements",
+      registers: [registry],
+    }),
+    settlementLatency: new Histogram({
+      name: "twei_relayer_settlement_latency_seconds",
+      help: "From recording a batch to its settlement",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    chainErrors: new Counter({
+      name: "twei_relayer_chain_errors_total",
+      help: "Settlement passes that failed on the chain",
+      registers: [registry],
+    }),
+    webhooks: new Counter({
+      name: "twei_relayer_webhooks_total",
+      help: "Webhook deliveries by outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,390 @@
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeEventLog,
+  encodeFunctionData,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+  type Transport,
+  type WalletClient,
+} from "viem";
+import { tweiLedgerAbi } from "../../chain/abi.js";
+import { KINDS } from "../../core/kinds.js";
+import { amountFor, type RuleAmounts } from "../../core/ruleSet.js";
+import type { Logger } from "../../observability/logger.js";
+import { scrubUrls } from "../../observability/logger.js";
+import type { ChainReader } from "../chain/chainReader.js";
+import type { SendLock } from "../chain/sendLock.js";
+import type { RelayerMetrics } from "../metrics.js";
+import type { BatchRecord, RelayerStore, StoredEvent } from "../storage/relayerStore.js";
+import { buildBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
+
+/** EIP-7825's cap on one transaction's gas. */
+export const TX_GAS_CAP = 16_777_216n;
+
+export interface BatcherConfig {
+  /** Settle a site once it has this many pending events… */
+  readonly minEvents: number;
+  /** …or its oldest pending event is this old. */
+  readonly maxWaitMs: number;
+  readonly maxBatchEvents: number;
+  /** The gas a batch may use (at most TX_GAS_CAP); batches are sized to stay below it. */
+  readonly gasCap: bigint;
+  readonly confirmations: number;
+  /** A transaction not mined after this long is replaced with a higher fee. */
+  readonly stuckAfterMs: number;
+  readonly intervalMs: number;
+  readonly deploymentBlock: bigint;
+}
+
+export interface CreateBatcherParameters {
+  readonly store: RelayerStore;
+  readonly reader: ChainReader;
+  readonly publicClient: PublicClient;
+  readonly walletClient: WalletClient<Transport, Chain | undefined, Account>;
+  readonly ledger: Address;
+  readonly config: BatcherConfig;
+  readonly metrics: RelayerMetrics;
+  readonly log: Logger;
+  /** Shared with every other sender of the relayer's account. */
+  readonly lock: SendLock;
+}
+
+export interface Batcher {
+  start(): void;
+  /** One pass: reconcile (first time), drive open batches, cut new ones. Exposed for tests. */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+  /** Whether the recorded batches were reconciled with the chain since start. */
+  readonly reconciled: boolean;
+}
+
+const errorText = (error: unknown) =>
+  scrubUrls(error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error));
+
+function revertName(error: unknown): string | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  return revert instanceof ContractFunctionRevertedError ? revert.data?.errorName : undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The settlement loop. Exactly once: a batch is recorded (id, events, calldata) before any
+ * transaction is sent; after a restart every recorded batch is reconciled with the ledger's
+ * settled-batch set before anything new is sent; a batch id settles at most once on-chain.
+ *
+ * @example
+ * const batcher = createBatcher({ store, reader, publicClient, walletClient, ledger, config, metrics, log });
+ * batcher.start(); … await batcher.stop();
+ */
+export function createBatcher(parameters: CreateBatcherParameters): Batcher {
+  const { store, reader, publicClient, walletClient, ledger, config, metrics, log, lock } = parameters;
+  let reconciled = false;
+  let running = false;
+  let stopped = false;
+  let loop: Promise<void> | undefined;
+  /** Sites waiting for the next emission epoch, with the epoch they wait for. */
+  const waitingForEpoch = new Map<number, bigint>();
+
+  const calldata = (batch: Pick<BatchRecord, "batchId" | "siteId" | "evidenceRoot" | "actions">): Hex =>
+    encodeFunctionData({
+      abi: tweiLedgerAbi,
+      functionName: "settle",
+      args: [batch.batchId, batch.siteId, batch.evidenceRoot, batch.actions],
+    });
+
+  async function notifications(batch: BatchRecord, receipt: TransactionReceipt | undefined, amounts: RuleAmounts) {
+    const events = await store.batchEvents(batch.batchId);
+    const shortfalls = new Set<number>();
+    for (const entry of receipt?.logs ?? []) {
+      if (entry.address.toLowerCase() !== ledger.toLowerCase()) continue;
+      try {
+        const decoded = decodeEventLog({ abi: tweiLedgerAbi, data: entry.data, topics: entry.topics });
+        if (decoded.eventName === "BurnShortfall" && decoded.args.batchId === batch.batchId)
+          shortfalls.add(Number(decoded.args.actionIndex));
+      } catch {
+        // another event of the ledger
+      }
+    }
+    const { origins } = buildBatch(events);
+    const perEvent = new Map<number, { origin: ActionOrigin; actionIndex: number }[]>();
+    origins.forEach((origin, actionIndex) => {
+      const list = perEvent.get(origin.leafIndex) ?? [];
+      list.push({ origin, actionIndex });
+      perEvent.set(origin.leafIndex, list);
+    });
+    return events.map((event: StoredEvent, leafIndex) => ({
+      siteId: event.siteId,
+      eventId: event.eventId,
+      payload: JSON.stringify({
+        type: "event.settled",
+        siteId: event.siteId,
+        eventId: event.eventId,
+        batchId: batch.batchId.toString(),
+        txHash: receipt?.transactionHash ?? null,
+        blockNumber: receipt?.blockNumber.toString() ?? null,
+        actions: (perEvent.get(leafIndex) ?? []).map(({ origin: { action }, actionIndex }) => ({
+          actionIndex,
+          kind: action.kind,
+          label: KINDS[action.kind]?.label,
+          account: action.account,
+          units: action.units,
+          amount: amountFor(amounts, action.kind, action.units).toString(),
+          paid: !shortfalls.has(actionIndex),
+        })),
+      }),
+    }));
+  }
+
+  async function finalize(batch: BatchRecord, receipt: TransactionReceipt | undefined) {
+    let found = receipt;
+    if (!found) {
+      // Settled by an attempt we lost track of (e.g. mined while we were down): find it.
+      const logs = await publicClient.getContractEvents({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        eventName: "BatchSettled",
+        args: { batchId: batch.batchId },
+        fromBlock: config.deploymentBlock,
+      });
+      const hash = logs[0]?.transactionHash;
+      if (!hash) throw new Error(`batch ${batch.batchId} is settled but its BatchSettled log is not found yet`);
+      found = await publicClient.getTransactionReceipt({ hash });
+    }
+    const { amounts } = await reader.ruleSet();
+    await store.markSettled(batch.batchId, {
+      txHash: found.transactionHash,
+      blockNumber: found.blockNumber,
+      gasUsed: found.gasUsed,
+      settledAt: Date.now(),
+      notifications: (await store.site(batch.siteId))?.webhookUrl ? await notifications(batch, found, amounts) : [],
+    });
+    metrics.batches.inc({ outcome: "settled" });
+    metrics.eventsSettled.inc(batch.eventCount);
+    if (found?.gasUsed) metrics.gasUsed.inc(Number(found.gasUsed));
+    metrics.settlementLatency.observe((Date.now() - batch.createdAt) / 1000);
+    log.info(
+      { batchId: batch.batchId.toString(), siteId: batch.siteId, events: batch.eventCount, tx: found?.transactionHash },
+      "batch settled",
+    );
+  }
+
+  /** Picks the nonce and fees (replacing the last attempt if it may still be pending), records the attempt, sends. */
+  async function send(batch: BatchRecord): Promise<"done" | { hash: Hex }> {
+    const account = walletClient.account;
+    const confirmedNonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "latest" });
+    const last = batch.attempts.at(-1);
+    const fees = await publicClient.estimateFeesPerGas();
+    let nonce: number;
+    let maxFeePerGas = fees.maxFeePerGas;
+    let maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
+    if (last && last.nonce >= confirmedNonce) {
+      // The last attempt may still be in the mempool: replace it on the same nonce, paying at
+      // least 25% more (nodes require 10%), so only one of them can ever be mined.
+      nonce = last.nonce;
+      const bump = (value: bigint) => (value * 125n) / 100n + 1n;
+      if (maxFeePerGas < bump(last.maxFeePerGas)) maxFeePerGas = bump(last.maxFeePerGas);
+      if (maxPriorityFeePerGas < bump(last.maxPriorityFeePerGas))
+        maxPriorityFeePerGas = bump(last.maxPriorityFeePerGas);
+    } else {
+      nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
+    }
+    const data = calldata(batch);
+    let gas: bigint;
+    try {
+      gas = await publicClient.estimateGas({ account, to: ledger, data, blockTag: "latest" });
+    } catch (error) {
+      const name = revertName(error);
+      if (name === "TweiLedgerBatchAlreadySettled") {
+        if (await reader.isBatchSettled(batch.batchId)) await finalize(batch, undefined);
+        return "done";
+      }
+      if (name) {
+        // The batch cannot settle as cut (e.g. the emission cap filled up since): release its
+        // events, which are cut again, smaller or in the next epoch. Nothing was sent for it on
+        // this nonce that could still be mined, or isBatchSettled would have said so… unless an
+        // attempt is pending in the mempool, which estimateGas cannot see: so only give up
+        // when no attempt of ours can still be mined.
+        if (!last || last.nonce < confirmedNonce) {
+          await store.abandonBatch(batch.batchId, name);
+          metrics.batches.inc({ outcome: "abandoned" });
+          log.warn(
+            { batchId: batch.batchId.toString(), reason: name },
+            "batch abandoned; its events are pending again",
+          );
+          return "done";
+        }
+      }
+      throw error;
+    }
+    gas = (gas * 12n) / 10n;
+    if (gas > TX_GAS_CAP) gas = TX_GAS_CAP;
+    const sentAt = Date.now();
+    await store.recordAttempt(batch.batchId, { nonce, maxFeePerGas, maxPriorityFeePerGas, txHash: null, sentAt });
+    const hash = await walletClient.sendTransaction({
+      account,
+      chain: walletClient.chain,
+      to: ledger,
+      data,
+      gas,
+      nonce,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    await store.recordAttempt(batch.batchId, { nonce, maxFeePerGas, maxPriorityFeePerGas, txHash: hash, sentAt });
+    log.info({ batchId: batch.batchId.toString(), tx: hash, nonce, replacing: Boolean(last) }, "batch sent");
+    return { hash };
+  }
+
+  /** Sends (or re-sends, or replaces) a recorded batch's transaction and waits for it. */
+  async function drive(batch: BatchRecord): Promise<void> {
+    if (await reader.isBatchSettled(batch.batchId)) return finalize(batch, undefined);
+    const sent = await lock.run(() => send(batch));
+    if (sent === "done") return;
+    const { hash } = sent;
+    let receipt: TransactionReceipt;
+    try {
+      receipt = await publicClient.waitForTransactionReceipt({
+        hash,
+        confirmations: config.confirmations,
+        timeout: config.stuckAfterMs,
+        pollingInterval: 250,
+      });
+    } catch (error) {
+      metrics.batches.inc({ outcome: "stuck" });
+      log.warn(
+        { batchId: batch.batchId.toString(), tx: hash, error: errorText(error) },
+        "no receipt yet; will replace",
+      );
+      return; // the next tick re-drives it (settled check first, then a fee-bumped replacement)
+    }
+    if (receipt.status === "success") return finalize(batch, receipt);
+    if (await reader.isBatchSettled(batch.batchId)) return finalize(batch, undefined);
+    await store.abandonBatch(batch.batchId, `transaction ${receipt.transactionHash} reverted`);
+    metrics.batches.inc({ outcome: "reverted" });
+    log.error(
+      { batchId: batch.batchId.toString(), tx: receipt.transactionHash },
+      "batch reverted; events pending again",
+    );
+  }
+
+  /** Cuts the next batch of a site: a prefix of its pending events that fits the gas cap and the emission caps. */
+  async function cut(siteId: number): Promise<BatchRecord | undefined> {
+    let events = await store.pendingEvents(siteId, config.maxBatchEvents);
+    while (events.length > 1 && roughGas(events) > config.gasCap)
+      events = events.slice(0, Math.ceil(events.length / 2));
+    for (;;) {
+      if (events.length === 0) return undefined;
+      const built = buildBatch(events);
+      // Batch id 0 is never allocated: the probe only measures gas and the caps.
+      const probe = { batchId: 0n, siteId, evidenceRoot: built.tree.root, actions: built.packed };
+      let fits = true;
+      try {
+        const gas = await publicClient.estimateGas({
+          account: walletClient.account,
+          to: ledger,
+          data: calldata(probe),
+        });
+        if (gas > config.gasCap) fits = false;
+      } catch (error) {
+        const name = revertName(error);
+        if (name === "TweiLedgerEmissionCapExceeded" || name === "TweiLedgerSiteEmissionCapExceeded") {
+          if (events.length === 1) {
+            const epoch = await publicClient.readContract({
+              address: ledger,
+              abi: tweiLedgerAbi,
+              functionName: "currentEpoch",
+            });
+            waitingForEpoch.set(siteId, epoch + 1n);
+            log.warn(
+              { siteId, epoch: epoch.toString() },
+              "emission cap reached; the site's events wait for the next epoch",
+            );
+            return undefined;
+          }
+          fits = false;
+        } else throw error;
+      }
+      if (fits) {
+        return store.recordBatch({
+          siteId,
+          seqs: events.map((event) => event.seq),
+          evidenceRoot: built.tree.root,
+          actions: built.packed,
+          createdAt: Date.now(),
+        });
+      }
+      events = events.slice(0, Math.ceil(events.length / 2));
+    }
+  }
+
+  async function reconcile() {
+    const open = await store.openBatches();
+    for (const batch of open) await drive(batch);
+    log.info({ batches: open.length }, "recorded batches reconciled with the chain");
+  }
+
+  async function tick() {
+    if (running) return;
+    running = true;
+    try {
+      if (!reconciled) {
+        await reconcile();
+        reconciled = true;
+      }
+      for (const batch of await store.openBatches()) await drive(batch);
+      if ((await store.openBatches()).length > 0) return;
+      const now = Date.now();
+      for (const { siteId, count, oldestReceivedAt } of await store.pendingSites()) {
+        if (stopped) return;
+        const waitEpoch = waitingForEpoch.get(siteId);
+        if (waitEpoch !== undefined) {
+          const epoch = await publicClient.readContract({
+            address: ledger,
+            abi: tweiLedgerAbi,
+            functionName: "currentEpoch",
+          });
+          if (epoch < waitEpoch) continue;
+          waitingForEpoch.delete(siteId);
+        }
+        if (count < config.minEvents && now - oldestReceivedAt < config.maxWaitMs) continue;
+        const batch = await cut(siteId);
+        if (batch) {
+          metrics.batches.inc({ outcome: "recorded" });
+          await drive(batch);
+        }
+      }
+    } catch (error) {
+      metrics.chainErrors.inc();
+      log.warn({ error: errorText(error) }, "settlement pass failed; retrying");
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    get reconciled() {
+      return reconciled;
+    },
+    tick,
+    start() {
+      if (loop) return;
+      loop = (async () => {
+        while (!stopped) {
+          await tick();
+          if (!stopped) await sleep(config.intervalMs);
+        }
+      })();
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}

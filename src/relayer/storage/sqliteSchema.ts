@@ -1,0 +1,100 @@
+/**
+ * The relayer's SQLite schema. Amounts are TEXT (decimal wei; they overflow SQLite's
+ * 64-bit integers); addresses are lowercase hex.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sites (
+  site_id INTEGER PRIMARY KEY,
+  api_key_hash TEXT NOT NULL UNIQUE,
+  webhook_url TEXT,
+  webhook_secret TEXT,
+  signer TEXT,
+  active INTEGER NOT NULL DEFAULT 0,
+  checked_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS envelopes (
+  site_id INTEGER NOT NULL,
+  nonce TEXT NOT NULL,
+  events_hash TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  event_hashes BLOB NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, nonce)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  site_id INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  event_hash TEXT NOT NULL,
+  event_json TEXT NOT NULL,
+  envelope_nonce TEXT NOT NULL,
+  envelope_index INTEGER NOT NULL,
+  envelope_digest TEXT NOT NULL,
+  actions_json TEXT NOT NULL,
+  registers_json TEXT,
+  reserve_json TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  batch_id INTEGER,
+  leaf_index INTEGER,
+  received_at INTEGER NOT NULL,
+  UNIQUE (site_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (site_id, seq) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS posts (
+  site_id INTEGER NOT NULL, post_id TEXT NOT NULL, author TEXT NOT NULL, word_count INTEGER NOT NULL,
+  PRIMARY KEY (site_id, post_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS comments (
+  site_id INTEGER NOT NULL, comment_id TEXT NOT NULL, author TEXT NOT NULL, post_id TEXT NOT NULL,
+  PRIMARY KEY (site_id, comment_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS markers (site_id INTEGER NOT NULL, marker TEXT NOT NULL, PRIMARY KEY (site_id, marker)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+  site_id INTEGER NOT NULL, counter TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (site_id, counter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (
+  account TEXT PRIMARY KEY,
+  pending_mints TEXT NOT NULL DEFAULT '0',
+  pending_burns TEXT NOT NULL DEFAULT '0',
+  earned TEXT NOT NULL DEFAULT '0'
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id INTEGER PRIMARY KEY,
+  site_id INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  evidence_root TEXT NOT NULL,
+  actions TEXT NOT NULL,
+  event_count INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  tx_hash TEXT,
+  block_number TEXT,
+  gas_used TEXT,
+  settled_at INTEGER,
+  note TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_attempts (
+  batch_id INTEGER NOT NULL,
+  nonce INTEGER NOT NULL,
+  max_fee TEXT NOT NULL,
+  priority_fee TEXT NOT NULL,
+  tx_hash TEXT,
+  sent_at INTEGER NOT NULL,
+  UNIQUE (batch_id, nonce, max_fee)
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  site_id INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'due',
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (next_at) WHERE status = 'due';
+`;

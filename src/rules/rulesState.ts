@@ -1,0 +1,51 @@
+import type { Address } from "viem";
+
+/** A post the rules know of: published through the relayer, by `author`. */
+export interface KnownPost {
+  readonly author: Address;
+  readonly wordCount: number;
+}
+
+/** A comment the rules know of. */
+export interface KnownComment {
+  readonly author: Address;
+  readonly postId: string;
+}
+
+/**
+ * Everything the rules read, as input: one site's history (posts, comments, once-per markers,
+ * counters) and each account's funds. The relayer backs it with its database and the chain;
+ * the auditor with a replay of the evidence. Lookups are synchronous and must not change
+ * between calls within one evaluation.
+ */
+export interface RulesState {
+  post(postId: string): KnownPost | undefined;
+  comment(commentId: string): KnownComment | undefined;
+  /** Whether a once-per marker (see `RuleEffects.markers`) was set. */
+  has(marker: string): boolean;
+  count(counter: string): number;
+  /** What the account has earned (minted to it) on-chain: its level comes from it. */
+  earned(account: Address): bigint;
+  /**
+   * What the account can still spend: min(balance, allowance to the ledger) less the burns
+   * already accepted and not yet settled; undefined when unknown (the chain could not be read).
+   */
+  spendable(account: Address): bigint | undefined;
+}
+
+/** What accepting an event changes in the rules' state. */
+export interface RuleEffects {
+  readonly markers: readonly string[];
+  readonly counters: readonly string[];
+  readonly post?: { readonly postId: string } & KnownPost;
+  readonly comment?: { readonly commentId: string } & KnownComment;
+}
+
+/** Once-per markers and counters, named here so the relayer and auditor agree on them. */
+export const keys = {
+  vote: (postId: string, user: Address) => `vote:${postId}:${user}`,
+  read: (postId: string, user: Address) => `read:${postId}:${user}`,
+  reaction: (commentId: string, user: Address) => `react:${commentId}:${user}`,
+  commentRewardsOfUser: (postId: string, user: Address) => `crew:${postId}:${user}`,
+  commentRewardsOfPost: (postId: string) => `crew:${postId}`,
+};

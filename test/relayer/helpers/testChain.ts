@@ -1,0 +1,140 @@
+import {
+  bytesToHex,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  maxUint256,
+  type Address,
+  type Hex,
+  type LocalAccount,
+  type PublicClient,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { tweiAbi, tweiLedgerAbi } from "../../../src/chain/abi.js";
+import { deployTwei, type DeployerClient } from "../../../src/chain/deployTwei.js";
+import { encodePackedActions, groupByAccount, type AccountAction } from "../../../src/core/packedActions.js";
+import { postIdFor } from "../../../src/core/postId.js";
+import type { RuleAmounts } from "../../../src/core/ruleSet.js";
+import { hardhatAccount, startHardhatNode, type HardhatNode } from "../../../src/devnet/startHardhatNode.js";
+
+export const CHAIN_ID = 31337;
+
+export const testChainDefinition = (url: string) =>
+  defineChain({
+    id: CHAIN_ID,
+    name: "hardhat",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+  });
+
+export function privateKeyOf(index: number): Hex {
+  const key = hardhatAccount(index).getHdKey().privateKey;
+  if (!key) throw new Error("no private key");
+  return bytesToHex(key);
+}
+
+/**
+ * A real Hardhat node with Twei deployed by the production deploy code: account 0 administers,
+ * account 1 is the relayer, account 2 may seed balances directly (its own RELAYER_ROLE),
+ * accounts 3.. are users.
+ */
+export async function startTestChain(options: { ruleAmounts?: RuleAmounts; emissionCap?: bigint } = {}) {
+  const node: HardhatNode = await startHardhatNode();
+  const chain = testChainDefinition(node.url);
+  const publicClient = createPublicClient({ chain, transport: http(node.url), pollingInterval: 100 }) as PublicClient;
+  const walletOf = (account: LocalAccount) => createWalletClient({ chain, transport: http(node.url), account });
+  const admin = walletOf(hardhatAccount(0));
+  const relayerKey = privateKeyOf(1);
+  const deployed = await deployTwei({
+    publicClient,
+    walletClient: admin as unknown as DeployerClient,
+    relayer: hardhatAccount(1).address,
+    ...(options.ruleAmounts ? { ruleAmounts: options.ruleAmounts } : {}),
+    ...(options.emissionCap ? { emissionCap: options.emissionCap } : {}),
+  });
+  const write = async (wallet: ReturnType<typeof walletOf>, request: Parameters<typeof wallet.writeContract>[0]) => {
+    const hash = await wallet.writeContract(request);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+    return receipt;
+  };
+  const seeder = walletOf(hardhatAccount(2));
+  const relayerRole = await publicClient.readContract({
+    address: deployed.ledger,
+    abi: tweiLedgerAbi,
+    functionName: "RELAYER_ROLE",
+  });
+  await write(admin, {
+    address: deployed.ledger,
+    abi: tweiLedgerAbi,
+    functionName: "grantRole",
+    args: [relayerRole, seeder.account.address],
+    chain,
+  } as never);
+  let seedBatch = 2n ** 63n;
+
+  return {
+    node,
+    chain,
+    publicClient,
+    admin,
+    relayerKey,
+    relayerAddress: hardhatAccount(1).address,
+    deployed,
+    walletOf,
+    /** A fresh site signer key. */
+    newSigner: () => privateKeyToAccount(generatePrivateKey()),
+    user: (index: number) => hardhatAccount(3 + index),
+    async balanceOf(account: Address) {
+      return publicClient.readContract({
+        address: deployed.token,
+        abi: tweiAbi,
+        functionName: "balanceOf",
+        args: [account],
+      });
+    },
+    async approveLedger(account: LocalAccount) {
+      await write(walletOf(account), {
+        address: deployed.token,
+        abi: tweiAbi,
+        functionName: "approve",
+        args: [deployed.ledger, maxUint256],
+        chain,
+      } as never);
+    },
+    async setSiteActive(siteId: number, active: boolean) {
+      await write(admin, {
+        address: deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "setSiteActive",
+        args: [siteId, active],
+        chain,
+      } as never);
+    },
+    /**
+     * Pays accounts Twei directly (batch ids from 2^63, which the relayer never allocates), on a
+     * post of its own, so tests can start with users who can afford spends.
+     */
+    async seed(siteId: number, actions: readonly Omit<AccountAction, "postId">[]) {
+      const postId = postIdFor(siteId, `seed-${seedBatch}`);
+      const author = hardhatAccount(19).address;
+      const packed = encodePackedActions({
+        posts: [{ postId, author }],
+        groups: groupByAccount(actions.map((a) => ({ ...a, postId }))),
+      });
+      await write(seeder, {
+        address: deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "settle",
+        args: [seedBatch++, siteId, `0x${"11".repeat(32)}`, packed],
+        chain,
+      } as never);
+    },
+    async stop() {
+      await node.stop();
+    },
+  };
+}
+
+export type TestChain = Awaited<ReturnType<typeof startTestChain>>;

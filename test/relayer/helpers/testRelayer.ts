@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseUnits, type LocalAccount } from "viem";
+import { createLogger } from "../../../src/observability/logger.js";
+import { startRelayer, type RelayerConfig } from "../../../src/relayer/createRelayer.js";
+import { registerSite } from "../../../src/relayer/registerSite.js";
+import { createSqliteStore } from "../../../src/relayer/storage/sqliteStore.js";
+import { createTweiClient } from "../../../src/sdk/createTweiClient.js";
+import { CHAIN_ID, type TestChain } from "./testChain.js";
+
+export async function tempDir(label: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `twei-${label}-`));
+}
+
+export function relayerConfig(
+  chain: TestChain,
+  dataDir: string,
+  overrides: Partial<RelayerConfig> = {},
+): RelayerConfig {
+  return {
+    rpcUrl: chain.node.url,
+    chainId: CHAIN_ID,
+    ledger: chain.deployed.ledger,
+    token: chain.deployed.token,
+    deploymentBlock: chain.deployed.deploymentBlock,
+    privateKey: chain.relayerKey,
+    dataDir,
+    logger: createLogger({ name: "relayer-test", level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, stuckAfterMs: 5_000 },
+    ...overrides,
+  };
+}
+
+/** Registers a site (on-chain and in the relayer's database at `dataDir`) and returns its credentials. */
+export async function addSite(
+  chain: TestChain,
+  dataDir: string,
+  siteId: number,
+  options: { webhookUrl?: string; signer?: LocalAccount; cap?: string } = {},
+) {
+  const signer = options.signer ?? chain.newSigner();
+  const store = createSqliteStore({ path: join(dataDir, "relayer.sqlite") });
+  try {
+    const registered = await registerSite({
+      store,
+      publicClient: chain.publicClient,
+      adminClient: chain.admin,
+      ledger: chain.deployed.ledger,
+      siteId,
+      signer: signer.address,
+      epochCap: parseUnits(options.cap ?? "100000", 18),
+      ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
+    });
+    return { siteId, signer, ...registered };
+  } finally {
+    await store.close();
+  }
+}
+
+export type TestSite = Awaited<ReturnType<typeof addSite>>;
+
+export function clientFor(chain: TestChain, url: string, site: TestSite) {
+  return createTweiClient({
+    url,
+    apiKey: site.apiKey,
+    siteId: site.siteId,
+    signer: site.signer,
+    chainId: CHAIN_ID,
+    ledger: chain.deployed.ledger,
+  });
+}
+
+export async function startTestRelayer(chain: TestChain, dataDir: string, overrides: Partial<RelayerConfig> = {}) {
+  return startRelayer(relayerConfig(chain, dataDir, overrides));
+}
+
+export async function removeDir(dir: string) {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
