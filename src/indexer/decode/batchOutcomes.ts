@@ -76,7 +76,15 @@ export function batchOutcomes(
       unpaid.delete(action.actionIndex);
     } else if (action.kind < FIRST_BURN_KIND) minted += amount;
     else burned += amount;
-    outcomes[i] = { ...action, amount, paid: shortfall === undefined };
+    outcomes[i] = {
+      actionIndex: action.actionIndex,
+      account: action.account,
+      kind: action.kind,
+      units: action.units,
+      postId: action.postId,
+      amount,
+      paid: shortfall === undefined,
+    };
   }
   if (unpaid.size > 0) throw new InvariantError(`batch ${batch.batchId}: a shortfall names no action`);
   if (minted !== batch.minted || burned !== batch.burned)

@@ -8,12 +8,25 @@ export interface LineTotals {
   shortfallCount: number;
 }
 
-/** One LineTotals per action kind, indexed by kind id. */
-export type KindLines = LineTotals[];
+/**
+ * Lines indexed by kind id; a kind nothing happened to is a hole (undefined), which keeps the
+ * many small aggregates of a range cheap to build.
+ */
+export type KindLines = (LineTotals | undefined)[];
 
 export function emptyLines(): KindLines {
-  return Array.from({ length: KIND_COUNT }, () => ({ paid: 0n, paidCount: 0, shortfall: 0n, shortfallCount: 0 }));
+  return new Array<LineTotals | undefined>(KIND_COUNT);
 }
+
+const lineAt = (lines: KindLines, kind: number): LineTotals => {
+  let line = lines[kind];
+  if (line === undefined) {
+    if (!(kind >= 0 && kind < KIND_COUNT)) throw new RangeError(`unknown action kind ${kind}`);
+    line = { paid: 0n, paidCount: 0, shortfall: 0n, shortfallCount: 0 };
+    lines[kind] = line;
+  }
+  return line;
+};
 
 /**
  * Adds (sign 1) or removes (sign -1, on a rollback) one action's outcome to `lines`.
@@ -22,8 +35,7 @@ export function emptyLines(): KindLines {
  * addAction(lines, ActionKind.LikesOwn, 10n ** 17n, true, 1)
  */
 export function addAction(lines: KindLines, kind: number, amount: bigint, paid: boolean, sign: 1 | -1): void {
-  const line = lines[kind];
-  if (line === undefined) throw new RangeError(`unknown action kind ${kind}`);
+  const line = lineAt(lines, kind);
   if (paid) {
     line.paid += sign === 1 ? amount : -amount;
     line.paidCount += sign;
@@ -36,9 +48,9 @@ export function addAction(lines: KindLines, kind: number, amount: bigint, paid: 
 /** Adds `delta` into `into`, kind by kind. */
 export function addLines(into: KindLines, delta: KindLines): void {
   for (let kind = 0; kind < KIND_COUNT; kind++) {
-    const a = into[kind];
     const b = delta[kind];
-    if (a === undefined || b === undefined) continue;
+    if (b === undefined) continue;
+    const a = lineAt(into, kind);
     a.paid += b.paid;
     a.paidCount += b.paidCount;
     a.shortfall += b.shortfall;
@@ -48,19 +60,21 @@ export function addLines(into: KindLines, delta: KindLines): void {
 
 /** Whether no action (paid or not) is left in `lines`: its row can go. */
 export function isEmptyLines(lines: KindLines): boolean {
-  return lines.every((line) => line.paidCount === 0 && line.shortfallCount === 0);
+  for (const line of lines) if (line !== undefined && (line.paidCount !== 0 || line.shortfallCount !== 0)) return false;
+  return true;
 }
 
 /**
  * Stores lines as sparse JSON, amounts as decimal strings (never floating point):
- * `[[kind, paid, paidCount, shortfall, shortfallCount], …]` for the kinds in use.
+ * `[[kind, paid, paidCount, shortfall, shortfallCount], …]` for the kinds in use; `[]` when none.
  */
 export function encodeLines(lines: KindLines): string {
   const used: (string | number)[][] = [];
-  lines.forEach((line, kind) => {
-    if (line.paidCount !== 0 || line.shortfallCount !== 0)
+  for (let kind = 0; kind < lines.length; kind++) {
+    const line = lines[kind];
+    if (line !== undefined && (line.paidCount !== 0 || line.shortfallCount !== 0))
       used.push([kind, line.paid.toString(), line.paidCount, line.shortfall.toString(), line.shortfallCount]);
-  });
+  }
   return JSON.stringify(used);
 }
 
@@ -74,12 +88,18 @@ export function decodeLines(text: string): KindLines {
     string,
     number,
   ][]) {
-    const line = lines[kind];
-    if (line === undefined) throw new RangeError(`unknown action kind ${kind}`);
+    const line = lineAt(lines, kind);
     line.paid = BigInt(paid);
     line.paidCount = paidCount;
     line.shortfall = BigInt(shortfall);
     line.shortfallCount = shortfallCount;
   }
   return lines;
+}
+
+/** Two encoded lines added, encoded (the SQL function `merge_lines` of the SQLite store). */
+export function mergeEncodedLines(a: string, b: string): string {
+  const lines = decodeLines(a);
+  addLines(lines, decodeLines(b));
+  return encodeLines(lines);
 }

@@ -37,6 +37,7 @@ function sums(lines: KindLines | null) {
   let shortfall = 0n;
   let shortfallCount = 0;
   lines?.forEach((line, kind) => {
+    if (line === undefined) return;
     if (kind < FIRST_BURN_KIND) earned += line.paid;
     else {
       spent += line.paid;

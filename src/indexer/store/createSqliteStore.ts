@@ -5,7 +5,7 @@ import type { Address, Hex } from "viem";
 import { StoreMismatchError } from "../errors.js";
 import { batchOutcomes, type BurnShortfall, type SettledBatch } from "../decode/batchOutcomes.js";
 import { addOutcomes, createDeltas, type Deltas } from "../decode/deltas.js";
-import { decodeLines, type KindLines } from "../decode/lines.js";
+import { decodeLines, mergeEncodedLines, type KindLines } from "../decode/lines.js";
 import type {
   AggregateRow,
   BlockRef,
@@ -46,6 +46,8 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
   if (path !== ":memory:" && !readOnly) mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, readOnly ? { readOnly: true } : {});
   db.exec("PRAGMA busy_timeout = 10000");
+  // Aggregates add up in SQL: amounts are decimal strings that only bigint arithmetic may add.
+  db.function("merge_lines", { deterministic: true }, (a, b) => mergeEncodedLines(String(a), String(b)));
   if (!readOnly) {
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     db.exec(SCHEMA);
@@ -259,6 +261,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
         cache.addBalance(str(row, "from_addr") as Address, value);
         cache.addBalance(str(row, "to_addr") as Address, -value);
       }
+      cache.dropEmptied();
       cache.flush();
       for (const table of ["batches", "shortfalls", "posts", "transfers", "rule_sets", "report_instances"])
         sql(`DELETE FROM ${table} WHERE block_number > ?`).run(after);

@@ -1,0 +1,197 @@
+// npm run bench:indexer — settles 100,000 actions on a local Hardhat node (100 batches of
+// 1,000), indexes them from scratch, and prints the indexer's actions per second beside the
+// raw speed of fetching the same logs over the same block ranges with viem's getLogs alone,
+// measured in the same run, then the p99 of a PnL report for a post with 10,000 participants.
+// Final line: indexer_actions_per_s=<N> ratio_to_raw_getlogs=<R> report_p99_ms=<M>
+import Table from "cli-table3";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import {
+  createPublicClient,
+  createWalletClient,
+  getAbiItem,
+  http,
+  keccak256,
+  toHex,
+  type Address,
+  type PublicClient,
+} from "viem";
+import { hardhat } from "viem/chains";
+import { tweiAbi, tweiLedgerAbi } from "../src/chain/abi.js";
+import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
+import { ActionKind } from "../src/core/kinds.js";
+import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
+import { hardhatAccount, startHardhatNode } from "../src/devnet/startHardhatNode.js";
+import { createIndexer } from "../src/indexer/createIndexer.js";
+import { buildPostReport } from "../src/indexer/reports/buildPostReport.js";
+
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 100);
+const ACCOUNTS_PER_BATCH = 100;
+const ACTIONS_PER_ACCOUNT = 10;
+const OTHER_POSTS = 100;
+const REPORT_SAMPLES = 5_000;
+const SITE = 1;
+const HOT_POST = 1n;
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const addressOf = (i: number) => keccak256(toHex(`bench participant ${i}`)).slice(0, 42) as Address;
+
+const node = await startHardhatNode();
+const dir = await mkdtemp(join(tmpdir(), "twei-bench-indexer-"));
+try {
+  const chain = { ...hardhat, rpcUrls: { default: { http: [node.url] } } };
+  const publicClient = createPublicClient({ chain, transport: http(node.url, { timeout: 120_000 }) }) as PublicClient;
+  const admin = createWalletClient({ chain, transport: http(node.url), account: hardhatAccount(0) });
+  const relayer = createWalletClient({ chain, transport: http(node.url), account: hardhatAccount(1) });
+  const deployed = await deployTwei({
+    publicClient,
+    walletClient: admin as unknown as DeployerClient,
+    relayer: relayer.account.address,
+    emissionCap: 10n ** 30n,
+  });
+  const wait = async (hash: `0x${string}`) => {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+    return receipt;
+  };
+  await wait(
+    await admin.writeContract({
+      address: deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "registerSite",
+      args: [SITE, hardhatAccount(2).address, 10n ** 30n],
+    }),
+  );
+
+  // Batch b pays 100 new accounts 10 actions each: one on the hot post (10,000 participants
+  // in all), nine on other posts. Mint kinds only: fresh accounts have nothing to burn.
+  const kinds = [ActionKind.ReadToEarn, ActionKind.CommentRewards, ActionKind.LikesOwn, ActionKind.LikesCommenter];
+  const settleStart = performance.now();
+  let firstBlock = 0n;
+  let lastBlock = 0n;
+  let actionCount = 0;
+  for (let b = 0; b < BATCHES; b++) {
+    const posts =
+      b === 0
+        ? Array.from({ length: OTHER_POSTS + 1 }, (_, i) => ({
+            postId: BigInt(i + 1),
+            author: addressOf(1_000_000 + i),
+          }))
+        : [];
+    const actions: AccountAction[] = [];
+    for (let a = 0; a < ACCOUNTS_PER_BATCH; a++) {
+      const account = addressOf(b * ACCOUNTS_PER_BATCH + a);
+      for (let k = 0; k < ACTIONS_PER_ACCOUNT; k++) {
+        const kind = kinds[(a + k) % kinds.length] ?? ActionKind.LikesOwn;
+        const postId = k === 0 ? HOT_POST : BigInt(2 + ((a * 7 + k * 13 + b) % OTHER_POSTS));
+        actions.push({ account, kind, units: kind === ActionKind.ReadToEarn ? 5_000 + a : 1, postId });
+      }
+    }
+    const receipt = await wait(
+      await relayer.writeContract({
+        address: deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "settle",
+        args: [
+          BigInt(b + 1),
+          SITE,
+          keccak256(toHex(`batch ${b}`)),
+          encodePackedActions({ posts, groups: groupByAccount(actions) }),
+        ],
+        gas: 16_000_000n,
+      }),
+    );
+    if (b === 0) firstBlock = receipt.blockNumber;
+    lastBlock = receipt.blockNumber;
+    actionCount += actions.length;
+    if ((b + 1) % 10 === 0) log(`settled ${b + 1}/${BATCHES} batches (${actionCount} actions)`);
+  }
+  log(`settled ${actionCount} actions in ${((performance.now() - settleStart) / 1000).toFixed(1)} s`);
+
+  const deployment = {
+    chainId: await publicClient.getChainId(),
+    ledger: deployed.ledger,
+    token: deployed.token,
+    deploymentBlock: deployed.deploymentBlock,
+  };
+
+  // The indexer, from scratch, recording the block ranges it fetched.
+  const ranges: [bigint, bigint][] = [];
+  const indexer = createIndexer({
+    client: publicClient,
+    deployment,
+    dbPath: join(dir, "bench.sqlite"),
+    onEvent: (event) => {
+      if (event.type === "range") ranges.push([event.fromBlock, event.toBlock]);
+    },
+  });
+  const events = [
+    getAbiItem({ abi: tweiLedgerAbi, name: "BatchSettled" }),
+    getAbiItem({ abi: tweiLedgerAbi, name: "BurnShortfall" }),
+    getAbiItem({ abi: tweiLedgerAbi, name: "RuleSetUpdated" }),
+    getAbiItem({ abi: tweiAbi, name: "Transfer" }),
+  ];
+  const rawGetLogs = async (spans: [bigint, bigint][]) => {
+    let logs = 0;
+    const start = performance.now();
+    for (const [fromBlock, toBlock] of spans)
+      logs += (await publicClient.getLogs({ address: [deployed.ledger, deployed.token], events, fromBlock, toBlock }))
+        .length;
+    return { ms: performance.now() - start, logs };
+  };
+  // Warm the node's caches for both sides alike.
+  await rawGetLogs([[deployment.deploymentBlock, lastBlock]]);
+
+  log("indexing from scratch…");
+  const indexStart = performance.now();
+  await indexer.syncOnce();
+  const indexMs = performance.now() - indexStart;
+  const stats = await indexer.store.stats();
+  if (stats.actions !== actionCount) throw new Error(`indexed ${stats.actions} actions, settled ${actionCount}`);
+
+  log(`fetching the same ${ranges.length} range(s) with viem getLogs…`);
+  const raw = await rawGetLogs(ranges);
+
+  const hot = await buildPostReport(indexer.store, { postId: HOT_POST });
+  if (hot.participants !== BATCHES * ACCOUNTS_PER_BATCH)
+    throw new Error(`hot post has ${hot.participants} participants`);
+  const samples: number[] = [];
+  for (let i = 0; i < REPORT_SAMPLES; i++) {
+    const account = i % 2 === 0 ? undefined : addressOf(i % (BATCHES * ACCOUNTS_PER_BATCH));
+    const start = performance.now();
+    await buildPostReport(indexer.store, { postId: HOT_POST, account });
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  const p = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
+  await indexer.close();
+
+  const indexerRate = Math.round(actionCount / (indexMs / 1000));
+  const rawRate = Math.round(actionCount / (raw.ms / 1000));
+  const table = new Table({
+    head: ["measure", "value"],
+    colAligns: ["left", "right"],
+    style: { head: [], border: [] },
+  });
+  table.push(
+    ["actions settled", actionCount],
+    ["blocks", `${firstBlock}..${lastBlock} (${ranges.length} range(s))`],
+    ["logs (ledger + Transfer)", raw.logs],
+    ["indexer: from scratch", `${indexMs.toFixed(0)} ms`],
+    ["indexer: actions/s", indexerRate],
+    ["viem getLogs alone: same ranges", `${raw.ms.toFixed(0)} ms`],
+    ["viem getLogs alone: actions/s", rawRate],
+    ["ratio indexer / raw", (indexerRate / rawRate).toFixed(2)],
+    [`report p50 (post with ${hot.participants} participants)`, `${p(0.5).toFixed(3)} ms`],
+    ["report p99", `${p(0.99).toFixed(3)} ms`],
+  );
+  console.log(table.toString());
+  console.log(
+    `indexer_actions_per_s=${indexerRate} ratio_to_raw_getlogs=${(indexerRate / rawRate).toFixed(2)} report_p99_ms=${p(0.99).toFixed(3)}`,
+  );
+} finally {
+  await node.stop();
+  await rm(dir, { recursive: true, force: true });
+}
