@@ -21,6 +21,7 @@ import { buildUserReport } from "../../src/indexer/reports/buildUserReport.js";
 import { canonicalReportJson, reportContentHash } from "../../src/indexer/reports/canonicalReport.js";
 import { postReportFrom } from "../../src/indexer/reports/postReportFrom.js";
 import { postReportJson } from "../../src/indexer/reports/reportJson.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { action } from "../helpers/batches.js";
 import { createChainScenario, expectedLines, SITE } from "./scenario.js";
 
@@ -43,6 +44,7 @@ describe("indexer", function () {
       deployment: chain.deployment,
       dbPath,
       initialRange: 3,
+      logger: createLogger({ name: "indexer", level: "silent" }),
       onEvent: (event) => events.push(event),
     });
 

@@ -1,4 +1,4 @@
-import { IndexerError } from "../errors.js";
+import { IndexerError, RangeTooLargeError } from "../errors.js";
 
 export interface RetryOptions {
   /** Attempts after the first, for retryable errors only. */
@@ -12,7 +12,8 @@ export interface RetryOptions {
 
 /**
  * Runs `work` until it succeeds, backing off after retryable IndexerErrors; anything else,
- * or the last failure, is thrown.
+ * or the last failure, is thrown. RangeTooLargeError goes straight to the caller, which splits
+ * the range instead of asking the same again.
  *
  * @example
  * const head = await withRetry(() => reader.head(), { retries: 5, baseDelayMs: 100, maxDelayMs: 5_000 })
@@ -22,7 +23,8 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof IndexerError) || !error.retryable || attempt > options.retries) throw error;
+      if (!(error instanceof IndexerError) || !error.retryable || error instanceof RangeTooLargeError) throw error;
+      if (attempt > options.retries) throw error;
       if (options.signal?.aborted) throw error;
       const delayMs =
         Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
