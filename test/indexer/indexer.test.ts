@@ -259,9 +259,18 @@ describe("indexer", function () {
     const indexer = newIndexer(events);
     const snapshot = await chain.publicClient.request({ method: "evm_snapshot" } as never);
     const before = chain.settled.length;
-    const { batchId } = await chain.settle([], [action(liker, K.LikesOwn, POST, 5), action(buyer, K.PnLReports, POST)]);
+    // The replaced batch also brings a new participant, whose rows the rollback must remove.
+    const { batchId } = await chain.settle(
+      [],
+      [
+        action(liker, K.LikesOwn, POST, 5),
+        action(buyer, K.PnLReports, POST),
+        action(chain.account(10), K.LikesOwn, POST),
+      ],
+    );
     await indexer.syncOnce();
     expect(await indexer.store.reportInstance(`${batchId}-1`)).to.not.equal(null);
+    expect((await buildPostReport(indexer.store, { postId: POST })).participants).to.equal(7);
     await chain.publicClient.request({ method: "evm_revert", params: [snapshot] } as never);
     chain.settled.splice(before);
     await chain.settle([], [action(reader, K.LikesOwn, POST, 3)]);
@@ -270,6 +279,8 @@ describe("indexer", function () {
     expect(events.filter((e) => e.type === "reorg")).to.have.length(1);
     await expectReportsMatchChain(indexer.store, POST);
     expect(await indexer.store.reportInstance(`${batchId}-1`)).to.equal(null);
+    expect(await indexer.store.accountLines(chain.account(10))).to.equal(null);
+    expect(await indexer.store.accountPosts(chain.account(10), 10)).to.deep.equal([]);
     const checkpoint = await indexer.store.checkpoint();
     const head = await chain.publicClient.getBlock();
     expect(checkpoint).to.deep.equal({ number: head.number, hash: head.hash });

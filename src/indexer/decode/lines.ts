@@ -69,13 +69,14 @@ export function isEmptyLines(lines: KindLines): boolean {
  * `[[kind, paid, paidCount, shortfall, shortfallCount], …]` for the kinds in use; `[]` when none.
  */
 export function encodeLines(lines: KindLines): string {
-  const used: (string | number)[][] = [];
+  // Built by hand: JSON.stringify of small arrays is the hot spot of a commit.
+  let out = "";
   for (let kind = 0; kind < lines.length; kind++) {
     const line = lines[kind];
     if (line !== undefined && (line.paidCount !== 0 || line.shortfallCount !== 0))
-      used.push([kind, line.paid.toString(), line.paidCount, line.shortfall.toString(), line.shortfallCount]);
+      out += `${out === "" ? "" : ","}[${kind},"${line.paid}",${line.paidCount},"${line.shortfall}",${line.shortfallCount}]`;
   }
-  return JSON.stringify(used);
+  return `[${out}]`;
 }
 
 /** The inverse of {@link encodeLines}. */

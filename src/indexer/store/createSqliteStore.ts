@@ -17,7 +17,7 @@ import type {
   StoreIdentity,
   StoreStats,
 } from "./IndexerStore.js";
-import { SCHEMA, SCHEMA_VERSION } from "./sqliteSchema.js";
+import { postIdOfKey, postKey, SCHEMA, SCHEMA_VERSION } from "./sqliteSchema.js";
 import { createWriteCache } from "./writeCache.js";
 import { instanceFor } from "./instanceFor.js";
 
@@ -49,7 +49,8 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
   // Aggregates add up in SQL: amounts are decimal strings that only bigint arithmetic may add.
   db.function("merge_lines", { deterministic: true }, (a, b) => mergeEncodedLines(String(a), String(b)));
   if (!readOnly) {
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // A large page cache: a range's aggregate upserts touch pages all over their B-trees.
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072");
     db.exec(SCHEMA);
   }
   const statements = new Map<string, StatementSync>();
@@ -68,6 +69,35 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       value,
     );
 
+  // Account ids by address, remembered across commits (forgotten if a commit fails, since
+  // the ids it created are gone with it).
+  const knownIds = new Map<Address, number>();
+  const accountIds = (accounts: Iterable<Address>): Map<Address, number> => {
+    const ids = new Map<Address, number>();
+    const unknown: Address[] = [];
+    for (const account of accounts) {
+      const id = knownIds.get(account);
+      if (id === undefined) unknown.push(account);
+      else ids.set(account, id);
+    }
+    for (let i = 0; i < unknown.length; i += 200) {
+      const chunk = unknown.slice(i, i + 200);
+      const marks = chunk.map(() => "(?)").join(",");
+      sql(`INSERT INTO accounts (address) VALUES ${marks} ON CONFLICT (address) DO NOTHING`).run(...chunk);
+      for (const row of sql(
+        `SELECT id, address FROM accounts WHERE address IN (${chunk.map(() => "?").join(",")})`,
+      ).all(...chunk)) {
+        ids.set(str(row, "address") as Address, num(row, "id"));
+        if (knownIds.size < 1_000_000) knownIds.set(str(row, "address") as Address, num(row, "id"));
+      }
+    }
+    return ids;
+  };
+  const accountId = (account: Address): number | null => {
+    const row = sql("SELECT id FROM accounts WHERE address = ?").get(account.toLowerCase());
+    return row ? num(row, "id") : null;
+  };
+
   const transaction = <T>(work: () => T): T => {
     db.exec("BEGIN IMMEDIATE");
     try {
@@ -76,6 +106,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       return result;
     } catch (error) {
       db.exec("ROLLBACK");
+      knownIds.clear();
       throw error;
     }
   };
@@ -145,7 +176,8 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
     contentHash: str(row, "content_hash") as Hex,
   });
 
-  const cacheFor = () => createWriteCache(sql);
+  let accountPostsStatement: StatementSync | null = null;
+  const cacheFor = () => createWriteCache(sql, accountIds);
 
   const commitRange = (commit: RangeCommit) =>
     transaction(() => {
@@ -320,24 +352,33 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       return post(postId);
     },
     async postTotals(postId): Promise<AggregateRow | null> {
-      const row = sql("SELECT lines, participants FROM post_totals WHERE post_id = ?").get(postId.toString());
+      const row = sql("SELECT lines, participants FROM post_totals WHERE post_key = ?").get(postKey(postId));
       return row ? { lines: decodeLines(str(row, "lines")), participants: num(row, "participants") } : null;
     },
     async postAccountLines(postId, account): Promise<KindLines | null> {
-      const row = sql("SELECT lines FROM post_accounts WHERE post_id = ? AND account = ?").get(
-        postId.toString(),
-        account.toLowerCase(),
-      );
+      const id = accountId(account);
+      if (id === null) return null;
+      const row = sql("SELECT lines FROM post_accounts WHERE post_key = ? AND account_id = ?").get(postKey(postId), id);
       return row ? decodeLines(str(row, "lines")) : null;
     },
     async accountLines(account) {
-      const row = sql("SELECT lines FROM account_totals WHERE account = ?").get(account.toLowerCase());
+      const id = accountId(account);
+      const row = id === null ? undefined : sql("SELECT lines FROM account_totals WHERE account_id = ?").get(id);
       return row ? decodeLines(str(row, "lines")) : null;
     },
     async accountPosts(account, limit) {
-      return sql("SELECT post_id, lines FROM post_accounts WHERE account = ? LIMIT ?")
-        .all(account.toLowerCase(), limit)
-        .map((row) => ({ postId: big(row, "post_id"), lines: decodeLines(str(row, "lines")) }));
+      const id = accountId(account);
+      if (id === null) return [];
+      if (accountPostsStatement === null) {
+        accountPostsStatement = db.prepare(
+          "SELECT post_key, lines FROM post_accounts WHERE account_id = ? ORDER BY post_key LIMIT ?",
+        );
+        // Post keys span the whole int64 range: read them as bigints.
+        accountPostsStatement.setReadBigInts(true);
+      }
+      return accountPostsStatement
+        .all(id, limit)
+        .map((row) => ({ postId: postIdOfKey(row.post_key as bigint), lines: decodeLines(str(row, "lines")) }));
     },
     async balance(account) {
       const row = sql("SELECT balance FROM balances WHERE account = ?").get(account.toLowerCase());

@@ -34,13 +34,14 @@ CREATE TABLE IF NOT EXISTS transfers (
   from_addr TEXT NOT NULL, to_addr TEXT NOT NULL, value TEXT NOT NULL, tx_hash TEXT NOT NULL,
   PRIMARY KEY (block_number, log_index)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS balances (account TEXT PRIMARY KEY, balance TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS post_accounts (
-  post_id TEXT NOT NULL, account TEXT NOT NULL, lines TEXT NOT NULL,
-  PRIMARY KEY (post_id, account)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS post_accounts_account ON post_accounts (account);
+  post_key INTEGER NOT NULL, account_id INTEGER NOT NULL, lines TEXT NOT NULL,
+  PRIMARY KEY (post_key, account_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_accounts_account ON post_accounts (account_id);
 CREATE TABLE IF NOT EXISTS post_totals (
-  post_id TEXT PRIMARY KEY, lines TEXT NOT NULL, participants INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS account_totals (account TEXT PRIMARY KEY, lines TEXT NOT NULL) WITHOUT ROWID;
+  post_key INTEGER PRIMARY KEY, lines TEXT NOT NULL, participants INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS account_totals (account_id INTEGER PRIMARY KEY, lines TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS report_instances (
   id TEXT PRIMARY KEY, post_id TEXT NOT NULL, buyer TEXT NOT NULL, batch_id TEXT NOT NULL,
   action_index INTEGER NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,
@@ -49,3 +50,7 @@ CREATE INDEX IF NOT EXISTS report_instances_post ON report_instances (post_id, b
 CREATE INDEX IF NOT EXISTS report_instances_buyer ON report_instances (buyer, block_number);
 CREATE INDEX IF NOT EXISTS report_instances_block ON report_instances (block_number);
 `;
+
+/** A uint64 post id as SQLite's signed 64-bit integer (two's complement), and back. */
+export const postKey = (postId: bigint): bigint => BigInt.asIntN(64, postId);
+export const postIdOfKey = (key: bigint | number): bigint => BigInt.asUintN(64, BigInt(key));

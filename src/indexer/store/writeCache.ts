@@ -3,8 +3,10 @@ import type { Address } from "viem";
 import type { Deltas } from "../decode/deltas.js";
 import { addLines, decodeLines, emptyLines, encodeLines, isEmptyLines, type KindLines } from "../decode/lines.js";
 import type { AggregateRow } from "./IndexerStore.js";
+import { postKey } from "./sqliteSchema.js";
 
 const CHUNK = 200;
+type Value = string | number | bigint;
 
 /**
  * Applies a commit's aggregate deltas. The many (post, account) and account rows go as
@@ -12,17 +14,20 @@ const CHUNK = 200;
  * first; the few post rows and balances are read once, changed in memory and written once.
  * A post's participant count is its number of (post, account) rows, recounted when touched.
  */
-export function createWriteCache(sql: (text: string) => StatementSync) {
-  const posts = new Map<string, { lines: KindLines; participants: number; existed: boolean; recount: boolean }>();
+export function createWriteCache(
+  sql: (text: string) => StatementSync,
+  accountIds: (accounts: Iterable<Address>) => Map<Address, number>,
+) {
+  const posts = new Map<bigint, { lines: KindLines; participants: number; existed: boolean; recount: boolean }>();
   const balances = new Map<string, { balance: bigint; existed: boolean }>();
-  // Rows a rollback may have emptied (every row it touched).
-  const touched: [string, string][] = [];
-  const touchedAccounts: string[] = [];
+  // Every row a merge touched: after a rollback's merge, the emptied ones among them go.
+  const touched: [bigint, number][] = [];
+  const touchedAccounts: number[] = [];
 
-  const loadPost = (postId: string) => {
+  const loadPost = (postId: bigint) => {
     let entry = posts.get(postId);
     if (entry === undefined) {
-      const row = sql("SELECT lines, participants FROM post_totals WHERE post_id = ?").get(postId);
+      const row = sql("SELECT lines, participants FROM post_totals WHERE post_key = ?").get(postKey(postId));
       entry = row
         ? {
             lines: decodeLines(String(row.lines)),
@@ -36,7 +41,7 @@ export function createWriteCache(sql: (text: string) => StatementSync) {
     return entry;
   };
 
-  const upsertMany = (table: string, keys: readonly string[], rows: readonly (string | number)[][]) => {
+  const upsertMany = (table: string, keys: readonly string[], rows: readonly Value[][]) => {
     const columns = [...keys, "lines"];
     const row = `(${columns.map(() => "?").join(",")})`;
     const text = (count: number) =>
@@ -50,21 +55,34 @@ export function createWriteCache(sql: (text: string) => StatementSync) {
 
   return {
     merge(deltas: Deltas): void {
-      const pa: (string | number)[][] = [];
-      for (const { postId, account, lines } of deltas.postAccount.values()) {
-        const encoded = encodeLines(lines);
-        // A delta that nets to nothing (an action and its rollback) changes no row.
-        if (encoded === "[]" && isEmptyLines(lines)) continue;
-        pa.push([postId.toString(), account, encoded]);
+      const ids = accountIds(deltas.account.keys());
+      const idOf = (account: Address): number => {
+        const id = ids.get(account);
+        if (id === undefined) throw new Error(`no id for account ${account}`);
+        return id;
+      };
+      const pa: Value[][] = [];
+      for (const [postId, byAccount] of deltas.postAccount) {
+        const key = postKey(postId);
+        for (const { account, lines } of byAccount.values()) {
+          const encoded = encodeLines(lines);
+          // A delta that nets to nothing (an action and its rollback) changes no row.
+          if (encoded === "[]") continue;
+          const id = idOf(account);
+          pa.push([key, id, encoded]);
+          touched.push([key, id]);
+        }
       }
-      upsertMany("post_accounts", ["post_id", "account"], pa);
-      for (const [postId, account] of pa) touched.push([postId as string, account as string]);
-      const acc: (string | number)[][] = [];
-      for (const [account, lines] of deltas.account) acc.push([account, encodeLines(lines)]);
-      upsertMany("account_totals", ["account"], acc);
-      for (const [account] of acc) touchedAccounts.push(account as string);
+      upsertMany("post_accounts", ["post_key", "account_id"], pa);
+      const acc: Value[][] = [];
+      for (const [account, lines] of deltas.account) {
+        const id = idOf(account);
+        acc.push([id, encodeLines(lines)]);
+        touchedAccounts.push(id);
+      }
+      upsertMany("account_totals", ["account_id"], acc);
       for (const [postId, delta] of deltas.post) {
-        const entry = loadPost(postId.toString());
+        const entry = loadPost(postId);
         addLines(entry.lines, delta);
         entry.recount = true;
       }
@@ -82,12 +100,12 @@ export function createWriteCache(sql: (text: string) => StatementSync) {
 
     /** The post's totals as merged so far (for a report instance in the middle of a commit). */
     postTotals(postId: bigint): AggregateRow {
-      const entry = loadPost(postId.toString());
+      const entry = loadPost(postId);
       if (entry.recount) {
-        entry.participants = Number(
-          sql("SELECT count(*) AS n FROM post_accounts WHERE post_id = ? AND lines <> '[]'").get(postId.toString())
-            ?.n ?? 0,
+        const row = sql("SELECT count(*) AS n FROM post_accounts WHERE post_key = ? AND lines <> '[]'").get(
+          postKey(postId),
         );
+        entry.participants = Number(row?.n ?? 0);
         entry.recount = false;
       }
       return { lines: entry.lines, participants: entry.participants };
@@ -95,21 +113,21 @@ export function createWriteCache(sql: (text: string) => StatementSync) {
 
     /** Drops rows a rollback emptied; only a rollback can empty one, so only it asks. */
     dropEmptied(): void {
-      const drop = sql("DELETE FROM post_accounts WHERE post_id = ? AND account = ? AND lines = '[]'");
-      for (const [postId, account] of touched) drop.run(postId, account);
-      const dropAccount = sql("DELETE FROM account_totals WHERE account = ? AND lines = '[]'");
-      for (const account of touchedAccounts) dropAccount.run(account);
+      const drop = sql("DELETE FROM post_accounts WHERE post_key = ? AND account_id = ? AND lines = '[]'");
+      for (const [key, id] of touched) drop.run(key, id);
+      const dropAccount = sql("DELETE FROM account_totals WHERE account_id = ? AND lines = '[]'");
+      for (const id of touchedAccounts) dropAccount.run(id);
     },
 
     flush(): void {
       const upsertPost = sql(
-        `INSERT INTO post_totals (post_id, lines, participants) VALUES (?, ?, ?)
-          ON CONFLICT (post_id) DO UPDATE SET lines = excluded.lines, participants = excluded.participants`,
+        `INSERT INTO post_totals (post_key, lines, participants) VALUES (?, ?, ?)
+          ON CONFLICT (post_key) DO UPDATE SET lines = excluded.lines, participants = excluded.participants`,
       );
       for (const [postId, entry] of posts) {
-        const { participants } = this.postTotals(BigInt(postId));
-        if (!isEmptyLines(entry.lines)) upsertPost.run(postId, encodeLines(entry.lines), participants);
-        else if (entry.existed) sql("DELETE FROM post_totals WHERE post_id = ?").run(postId);
+        const { participants } = this.postTotals(postId);
+        if (!isEmptyLines(entry.lines)) upsertPost.run(postKey(postId), encodeLines(entry.lines), participants);
+        else if (entry.existed) sql("DELETE FROM post_totals WHERE post_key = ?").run(postKey(postId));
       }
       const upsertBalance = sql(
         `INSERT INTO balances (account, balance) VALUES (?, ?)
