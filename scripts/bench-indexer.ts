@@ -32,6 +32,7 @@ const ACCOUNTS_PER_BATCH = 100;
 const ACTIONS_PER_ACCOUNT = 10;
 const OTHER_POSTS = 100;
 const REPORT_SAMPLES = 5_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SITE = 1;
 const HOT_POST = 1n;
 
@@ -117,16 +118,6 @@ try {
     deploymentBlock: deployed.deploymentBlock,
   };
 
-  // The indexer, from scratch, recording the block ranges it fetched.
-  const ranges: [bigint, bigint][] = [];
-  const indexer = createIndexer({
-    client: publicClient,
-    deployment,
-    dbPath: join(dir, "bench.sqlite"),
-    onEvent: (event) => {
-      if (event.type === "range") ranges.push([event.fromBlock, event.toBlock]);
-    },
-  });
   const events = [
     getAbiItem({ abi: tweiLedgerAbi, name: "BatchSettled" }),
     getAbiItem({ abi: tweiLedgerAbi, name: "BurnShortfall" }),
@@ -141,18 +132,43 @@ try {
         .length;
     return { ms: performance.now() - start, logs };
   };
-  // Warm the node's caches for both sides alike.
+  /** The indexer from scratch into a new database, recording the block ranges it fetched. */
+  const indexFromScratch = async (run: number) => {
+    const ranges: [bigint, bigint][] = [];
+    const indexer = createIndexer({
+      client: publicClient,
+      deployment,
+      dbPath: join(dir, `bench-${run}.sqlite`),
+      onEvent: (event) => {
+        if (event.type === "range") ranges.push([event.fromBlock, event.toBlock]);
+      },
+    });
+    const start = performance.now();
+    await indexer.syncOnce();
+    const ms = performance.now() - start;
+    const stats = await indexer.store.stats();
+    if (stats.actions !== actionCount) throw new Error(`indexed ${stats.actions} actions, settled ${actionCount}`);
+    return { ms, ranges, indexer };
+  };
+  // Warm the node's caches for both sides alike, then alternate the two measurements and keep
+  // each one's best run: the machine is shared, and a one-off stall should not decide the ratio.
   await rawGetLogs([[deployment.deploymentBlock, lastBlock]]);
-
-  log("indexing from scratch…");
-  const indexStart = performance.now();
-  await indexer.syncOnce();
-  const indexMs = performance.now() - indexStart;
-  const stats = await indexer.store.stats();
-  if (stats.actions !== actionCount) throw new Error(`indexed ${stats.actions} actions, settled ${actionCount}`);
-
-  log(`fetching the same ${ranges.length} range(s) with viem getLogs…`);
-  const raw = await rawGetLogs(ranges);
+  let best: Awaited<ReturnType<typeof indexFromScratch>> | null = null;
+  let raw = { ms: Number.POSITIVE_INFINITY, logs: 0 };
+  for (let run = 0; run < RUNS; run++) {
+    log(`run ${run + 1}/${RUNS}: indexing from scratch, then fetching the same ranges with viem getLogs…`);
+    const indexed = await indexFromScratch(run);
+    const fetched = await rawGetLogs(indexed.ranges);
+    log(`  indexer ${indexed.ms.toFixed(0)} ms, getLogs ${fetched.ms.toFixed(0)} ms`);
+    if (best === null || indexed.ms < best.ms) {
+      await best?.indexer.close();
+      best = indexed;
+    } else await indexed.indexer.close();
+    if (fetched.ms < raw.ms) raw = fetched;
+  }
+  if (best === null) throw new Error("no run");
+  const { indexer, ranges } = best;
+  const indexMs = best.ms;
 
   const hot = await buildPostReport(indexer.store, { postId: HOT_POST });
   if (hot.participants !== BATCHES * ACCOUNTS_PER_BATCH)

@@ -48,6 +48,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
   db.exec("PRAGMA busy_timeout = 10000");
   // Aggregates add up in SQL: amounts are decimal strings that only bigint arithmetic may add.
   db.function("merge_lines", { deterministic: true }, (a, b) => mergeEncodedLines(String(a), String(b)));
+  db.function("add_wei", { deterministic: true }, (a, b) => (BigInt(String(a)) + BigInt(String(b))).toString());
   if (!readOnly) {
     // A large page cache: a range's aggregate upserts touch pages all over their B-trees.
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072");
@@ -196,10 +197,15 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       const insertPost = sql(
         "INSERT INTO posts (post_id, site_id, author, batch_id, block_number) VALUES (?, ?, ?, ?, ?)",
       );
-      const insertTransfer = sql(
-        `INSERT INTO transfers (block_number, tx_index, log_index, from_addr, to_addr, value, tx_hash)
-          VALUES (?,?,?,?,?,?,?)`,
-      );
+      const insertTransfers = (rows: (string | number | bigint)[][]) => {
+        for (let i = 0; i < rows.length; i += 100) {
+          const chunk = rows.slice(i, i + 100);
+          sql(
+            `INSERT INTO transfers (block_number, tx_index, log_index, from_addr, to_addr, value, tx_hash)
+              VALUES ${chunk.map(() => "(?,?,?,?,?,?,?)").join(",")}`,
+          ).run(...chunk.flat());
+        }
+      };
       const insertInstance = sql(
         `INSERT INTO report_instances (id, post_id, buyer, batch_id, action_index, block_number, block_hash,
           content, content_hash) VALUES (?,?,?,?,?,?,?,?,?)`,
@@ -237,11 +243,13 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
           for (const p of posts)
             insertPost.run(p.postId.toString(), p.siteId, p.author, p.batchId.toString(), p.blockNumber);
         }
+        const transfers: (string | number | bigint)[][] = [];
         for (const t of block.transfers) {
-          insertTransfer.run(t.blockNumber, t.txIndex, t.logIndex, t.from, t.to, t.value.toString(), t.txHash);
+          transfers.push([t.blockNumber, t.txIndex, t.logIndex, t.from, t.to, t.value.toString(), t.txHash]);
           cache.addBalance(t.from, -t.value);
           cache.addBalance(t.to, t.value);
         }
+        insertTransfers(transfers);
         cache.merge(block.deltas);
         for (const purchase of block.purchases) {
           const instance = instanceFor({
@@ -381,7 +389,8 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
         .map((row) => ({ postId: postIdOfKey(row.post_key as bigint), lines: decodeLines(str(row, "lines")) }));
     },
     async balance(account) {
-      const row = sql("SELECT balance FROM balances WHERE account = ?").get(account.toLowerCase());
+      const id = accountId(account);
+      const row = id === null ? undefined : sql("SELECT balance FROM balances WHERE account_id = ?").get(id);
       return row ? big(row, "balance") : 0n;
     },
     async reportInstance(id) {

@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS transfers (
   block_number INTEGER NOT NULL, tx_index INTEGER NOT NULL, log_index INTEGER NOT NULL,
   from_addr TEXT NOT NULL, to_addr TEXT NOT NULL, value TEXT NOT NULL, tx_hash TEXT NOT NULL,
   PRIMARY KEY (block_number, log_index)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS balances (account TEXT PRIMARY KEY, balance TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS post_accounts (
   post_key INTEGER NOT NULL, account_id INTEGER NOT NULL, lines TEXT NOT NULL,
@@ -42,6 +41,7 @@ CREATE INDEX IF NOT EXISTS post_accounts_account ON post_accounts (account_id);
 CREATE TABLE IF NOT EXISTS post_totals (
   post_key INTEGER PRIMARY KEY, lines TEXT NOT NULL, participants INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS account_totals (account_id INTEGER PRIMARY KEY, lines TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS balances (account_id INTEGER PRIMARY KEY, balance TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS report_instances (
   id TEXT PRIMARY KEY, post_id TEXT NOT NULL, buyer TEXT NOT NULL, batch_id TEXT NOT NULL,
   action_index INTEGER NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,

@@ -11,7 +11,8 @@ type Value = string | number | bigint;
 /**
  * Applies a commit's aggregate deltas. The many (post, account) and account rows go as
  * multi-row upserts that add in SQL (`merge_lines`), one statement per 200 rows and no read
- * first; the few post rows and balances are read once, changed in memory and written once.
+ * first (balances likewise, with `add_wei`); the few post rows are read once, changed in memory
+ * and written once.
  * A post's participant count is its number of (post, account) rows, recounted when touched.
  */
 export function createWriteCache(
@@ -19,7 +20,7 @@ export function createWriteCache(
   accountIds: (accounts: Iterable<Address>) => Map<Address, number>,
 ) {
   const posts = new Map<bigint, { lines: KindLines; participants: number; existed: boolean; recount: boolean }>();
-  const balances = new Map<string, { balance: bigint; existed: boolean }>();
+  const balances = new Map<Address, bigint>();
   // Every row a merge touched: after a rollback's merge, the emptied ones among them go.
   const touched: [bigint, number][] = [];
   const touchedAccounts: number[] = [];
@@ -89,13 +90,7 @@ export function createWriteCache(
     },
 
     addBalance(account: Address, change: bigint): void {
-      let entry = balances.get(account);
-      if (entry === undefined) {
-        const row = sql("SELECT balance FROM balances WHERE account = ?").get(account);
-        entry = { balance: row ? BigInt(String(row.balance)) : 0n, existed: row !== undefined };
-        balances.set(account, entry);
-      }
-      entry.balance += change;
+      balances.set(account, (balances.get(account) ?? 0n) + change);
     },
 
     /** The post's totals as merged so far (for a report instance in the middle of a commit). */
@@ -129,13 +124,17 @@ export function createWriteCache(
         if (!isEmptyLines(entry.lines)) upsertPost.run(postKey(postId), encodeLines(entry.lines), participants);
         else if (entry.existed) sql("DELETE FROM post_totals WHERE post_key = ?").run(postKey(postId));
       }
-      const upsertBalance = sql(
-        `INSERT INTO balances (account, balance) VALUES (?, ?)
-          ON CONFLICT (account) DO UPDATE SET balance = excluded.balance`,
-      );
-      for (const [account, entry] of balances) {
-        if (entry.balance !== 0n) upsertBalance.run(account, entry.balance.toString());
-        else if (entry.existed) sql("DELETE FROM balances WHERE account = ?").run(account);
+      // Balances add up in SQL too (`add_wei`), so a transfer needs no read.
+      const ids = accountIds(balances.keys());
+      const rows: Value[][] = [];
+      for (const [account, change] of balances)
+        if (change !== 0n) rows.push([ids.get(account) ?? -1, change.toString()]);
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const chunk = rows.slice(i, i + CHUNK);
+        sql(
+          `INSERT INTO balances (account_id, balance) VALUES ${chunk.map(() => "(?,?)").join(",")}
+            ON CONFLICT (account_id) DO UPDATE SET balance = add_wei(balances.balance, excluded.balance)`,
+        ).run(...chunk.flat());
       }
     },
   };
