@@ -1,38 +1,47 @@
-import { concatBytes, keccak256, type Hex } from "viem";
+import { keccak256, type Hex } from "viem";
 import { EVENT_TYPE_CODES, type SiteEvent } from "./siteEvent.js";
 
 /**
- * The canonical encoding of a site event: the ABI encoding of
- * `(string eventId, uint8 type, uint64 occurredAt, address user, string postId, string commentId, uint32 value)`
+ * The canonical encoding of a site event, version 1: Solidity's packed encoding of
+ * `(uint8 version, uint8 type, uint64 occurredAt, address user, uint32 value,
+ *   uint8 len, string eventId, uint8 len, string postId, uint8 len, string commentId)`
  * where `value` is the word count (post_published), the seconds read (post_read), the comment
- * length (comment_created) or 0, and `commentId` is "" when the type has none.
- * Anyone can reproduce it with `encodeAbiParameters(SITE_EVENT_ABI, siteEventTuple(event))`;
- * this module writes the same bytes by hand because it runs for every event on the hot path.
+ * length (comment_created) or 0, `commentId` is "" when the type has none, and each string is
+ * preceded by its byte length (the schema caps them at 128 ASCII characters), so the
+ * encoding is unambiguous. Anyone reproduces it with viem's
+ * `encodePacked(SITE_EVENT_PACKED_TYPES, siteEventValues(event))`; this module writes the
+ * same bytes by hand because it runs for every event on the hot path, and it keeps a typical
+ * event within one keccak block (136 bytes).
  */
-export const SITE_EVENT_ABI = [
-  { name: "eventId", type: "string" },
-  { name: "type", type: "uint8" },
-  { name: "occurredAt", type: "uint64" },
-  { name: "user", type: "address" },
-  { name: "postId", type: "string" },
-  { name: "commentId", type: "string" },
-  { name: "value", type: "uint32" },
+export const SITE_EVENT_ENCODING_VERSION = 1;
+
+export const SITE_EVENT_PACKED_TYPES = [
+  "uint8",
+  "uint8",
+  "uint64",
+  "address",
+  "uint32",
+  "uint8",
+  "string",
+  "uint8",
+  "string",
+  "uint8",
+  "string",
 ] as const;
 
-export type SiteEventTuple = readonly [string, number, bigint, Hex, string, string, number];
-
-/** The values of {@link SITE_EVENT_ABI} for an event. */
-export function siteEventTuple(event: SiteEvent): SiteEventTuple {
-  return [
-    event.eventId,
-    EVENT_TYPE_CODES[event.type],
-    BigInt(event.occurredAt),
-    event.user,
-    event.postId,
-    "commentId" in event ? event.commentId : "",
-    valueOf(event),
-  ];
-}
+export type SiteEventValues = readonly [
+  number,
+  number,
+  bigint,
+  Hex,
+  number,
+  number,
+  string,
+  number,
+  string,
+  number,
+  string,
+];
 
 function valueOf(event: SiteEvent): number {
   switch (event.type) {
@@ -47,42 +56,50 @@ function valueOf(event: SiteEvent): number {
   }
 }
 
-const utf8 = new TextEncoder();
-const HEAD_WORDS = 7;
+const commentIdOf = (event: SiteEvent): string => ("commentId" in event ? event.commentId : "");
 
-function padded(length: number): number {
-  return Math.ceil(length / 32) * 32;
+/** The values of {@link SITE_EVENT_PACKED_TYPES} for an event. */
+export function siteEventValues(event: SiteEvent): SiteEventValues {
+  const commentId = commentIdOf(event);
+  return [
+    SITE_EVENT_ENCODING_VERSION,
+    EVENT_TYPE_CODES[event.type],
+    BigInt(event.occurredAt),
+    event.user,
+    valueOf(event),
+    Buffer.byteLength(event.eventId),
+    event.eventId,
+    Buffer.byteLength(event.postId),
+    event.postId,
+    Buffer.byteLength(commentId),
+    commentId,
+  ];
 }
 
 /**
  * The canonical bytes of an event (see the module's documentation).
  *
  * @example
- * const bytes = encodeSiteEvent(event) // equals hexToBytes(encodeAbiParameters(SITE_EVENT_ABI, siteEventTuple(event)))
+ * encodeSiteEvent(event) // equals hexToBytes(encodePacked(SITE_EVENT_PACKED_TYPES, siteEventValues(event)))
  */
 export function encodeSiteEvent(event: SiteEvent): Uint8Array {
-  const eventId = utf8.encode(event.eventId);
-  const postId = utf8.encode(event.postId);
-  const commentId = utf8.encode("commentId" in event ? event.commentId : "");
-  const size =
-    HEAD_WORDS * 32 + 32 + padded(eventId.length) + 32 + padded(postId.length) + 32 + padded(commentId.length);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let tail = HEAD_WORDS * 32;
-  const writeString = (headWord: number, bytes: Uint8Array) => {
-    view.setUint32(headWord * 32 + 28, tail);
-    view.setUint32(tail + 28, bytes.length);
-    out.set(bytes, tail + 32);
-    tail += 32 + padded(bytes.length);
-  };
-  writeString(0, eventId);
-  view.setUint8(1 * 32 + 31, EVENT_TYPE_CODES[event.type]);
-  view.setBigUint64(2 * 32 + 24, BigInt(event.occurredAt));
-  const user = event.user;
-  for (let i = 0; i < 20; i++) out[3 * 32 + 12 + i] = Number.parseInt(user.slice(2 + 2 * i, 4 + 2 * i), 16);
-  writeString(4, postId);
-  writeString(5, commentId);
-  view.setUint32(6 * 32 + 28, valueOf(event));
+  const eventId = Buffer.from(event.eventId, "utf8");
+  const postId = Buffer.from(event.postId, "utf8");
+  const commentId = Buffer.from(commentIdOf(event), "utf8");
+  if (eventId.length > 255 || postId.length > 255 || commentId.length > 255)
+    throw new RangeError("an event's ids are at most 255 bytes");
+  const out = Buffer.allocUnsafe(37 + eventId.length + postId.length + commentId.length);
+  out[0] = SITE_EVENT_ENCODING_VERSION;
+  out[1] = EVENT_TYPE_CODES[event.type];
+  out.writeBigUInt64BE(BigInt(event.occurredAt), 2);
+  if (out.write(event.user.slice(2), 10, 20, "hex") !== 20) throw new RangeError(`bad address ${event.user}`);
+  out.writeUInt32BE(valueOf(event), 30);
+  let offset = 34;
+  for (const bytes of [eventId, postId, commentId]) {
+    out[offset] = bytes.length;
+    bytes.copy(out, offset + 1);
+    offset += 1 + bytes.length;
+  }
   return out;
 }
 
@@ -98,18 +115,16 @@ export function hashSiteEvent(event: SiteEvent): Hex {
 }
 
 /**
- * The hash an envelope signs over: keccak256 of the concatenated event hashes, in the
+ * The hash an envelope signs over: keccak256 of the concatenated 32-byte event hashes, in the
  * order of the request (the canonical order is the order the site signed).
  *
  * @example
  * const eventsHash = hashEvents(events.map(hashSiteEvent))
  */
 export function hashEvents(eventHashes: readonly Hex[]): Hex {
-  return keccak256(concatBytes(eventHashes.map((hash) => hexToBytes32(hash))));
-}
-
-function hexToBytes32(hash: Hex): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number.parseInt(hash.slice(2 + 2 * i, 4 + 2 * i), 16);
-  return out;
+  const out = Buffer.allocUnsafe(eventHashes.length * 32);
+  eventHashes.forEach((hash, i) => {
+    if (out.write(hash.slice(2), i * 32, 32, "hex") !== 32) throw new RangeError(`bad hash ${hash}`);
+  });
+  return keccak256(out);
 }

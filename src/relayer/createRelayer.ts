@@ -18,6 +18,7 @@ import { createPermitSubmitter } from "./api/postPermit.js";
 import { createRateLimiter } from "./api/rateLimiter.js";
 import type { RelayerContext } from "./api/relayerContext.js";
 import { createSiteDirectory } from "./api/siteDirectory.js";
+import { createVerifyPool } from "./api/verifyPool.js";
 import { createChainReader } from "./chain/chainReader.js";
 import { createSendLock } from "./chain/sendLock.js";
 import { createRelayerMetrics } from "./metrics.js";
@@ -45,6 +46,8 @@ export interface RelayerConfig {
   readonly rateBurst?: number;
   readonly policy?: RulePolicy;
   readonly chainTimeoutMs?: number;
+  /** Worker threads verifying event envelopes (2 by default; 0 verifies on the main thread). */
+  readonly verifyWorkers?: number;
   /** Whether to run the settlement loop (true by default). */
   readonly settle?: boolean;
   readonly logger?: Logger;
@@ -100,7 +103,13 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const metrics = createRelayerMetrics({ queueDepth: () => store.pendingCount() });
   const lock = createSendLock();
   const batcherConfig = { ...DEFAULT_BATCHER, ...config.batcher, deploymentBlock: config.deploymentBlock };
+  const verifier = createVerifyPool({
+    size: config.verifyWorkers ?? 2,
+    chainId: config.chainId,
+    ledger: config.ledger,
+  });
   const context: RelayerContext = {
+    verifier,
     store,
     reader,
     publicClient,
@@ -169,6 +178,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server?.close(() => resolve()));
       }
+      await verifier.close();
       await store.close();
     },
   };

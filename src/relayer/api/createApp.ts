@@ -18,13 +18,14 @@ export function createApp(ctx: RelayerContext): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  // Events are parsed in worker threads from the raw text; everything else as JSON here.
+  app.post("/v1/events", express.text({ type: () => true, limit: MAX_BODY_BYTES }), postEvents(ctx));
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
   app.get("/healthz", health());
   app.get("/readyz", ready(ctx));
   app.get("/metrics", async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
-  app.post("/v1/events", postEvents(ctx));
   app.get("/v1/events/:siteId/:eventId", getEvent(ctx));
   app.get("/v1/batches/:batchId", getBatch(ctx));
   app.get("/v1/users/:address", getUser(ctx));

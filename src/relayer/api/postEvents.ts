@@ -1,31 +1,13 @@
 import type { RequestHandler } from "express";
-import { isAddressEqual, type Address, type Hex } from "viem";
+import { isAddressEqual, type Hex } from "viem";
 import { amountFor } from "../../core/ruleSet.js";
-import { hashEvents, hashSiteEvent } from "../../evidence/encodeSiteEvent.js";
-import { hashEnvelope, recoverDigestSigner } from "../../evidence/envelope.js";
-import { siteEventSchema, type SiteEvent } from "../../evidence/siteEvent.js";
-import { HttpProblem, parseInput } from "../../http/problem.js";
+import type { SiteEvent } from "../../evidence/siteEvent.js";
+import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent } from "../../rules/evaluateEvent.js";
 import type { RulesState } from "../../rules/rulesState.js";
 import { NonceReusedError } from "../storage/relayerStore.js";
 import { authenticate, withTimeout } from "./authenticate.js";
 import type { RelayerContext } from "./relayerContext.js";
-import { z } from "zod";
-
-export const MAX_EVENTS_PER_REQUEST = 1_000;
-
-export const postEventsBody = z.strictObject({
-  siteId: z.number().int().min(0).max(0xffffffff),
-  /** The site's envelope nonce: a uint64 in decimal, never reused for other events. */
-  nonce: z
-    .string()
-    .regex(/^(0|[1-9]\d{0,19})$/, "a uint64 in decimal")
-    .transform((value) => BigInt(value))
-    .refine((value) => value < 2n ** 64n, "a uint64 in decimal"),
-  /** The site signer's EIP-712 signature of the envelope {siteId, nonce, eventsHash}. */
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte hex signature"),
-  events: z.array(siteEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
-});
 
 /** Event types that spend the acting user's Twei: their funds are read from the chain first. */
 const SPENDS = new Set<SiteEvent["type"]>([
@@ -37,14 +19,25 @@ const SPENDS = new Set<SiteEvent["type"]>([
 ]);
 
 /**
- * `POST /v1/events`: verifies the envelope's signature against the site's on-chain signer,
+ * `POST /v1/events` (raw JSON text body): verifies the envelope's signature against the site's on-chain signer,
  * applies the rules to each event and commits the accepted ones (fsync'd) before answering
  * with every event's fate.
  */
 export function postEvents(ctx: RelayerContext): RequestHandler {
   return async (req, res) => {
     const site = await authenticate(ctx, req);
-    const body = parseInput(postEventsBody, req.body, "body");
+    if (typeof req.body !== "string")
+      throw new HttpProblem(415, "unsupported_media_type", "Send the events as application/json");
+    const verified = await ctx.verifier.verify(req.body);
+    if (!verified.ok) {
+      if (verified.problem === "malformed_json")
+        throw new HttpProblem(400, "malformed_json", "The request body is not valid JSON");
+      throw new HttpProblem(400, "invalid_request", "The request is not valid", {
+        detail: `the body has ${verified.fields.length} invalid field(s)`,
+        fields: verified.fields,
+      });
+    }
+    const body = { ...verified, nonce: BigInt(verified.nonce) };
     if (body.siteId !== site.siteId)
       throw new HttpProblem(403, "site_mismatch", "The API key belongs to another site", {
         detail: `the key is site ${site.siteId}'s, the envelope names site ${body.siteId}`,
@@ -68,16 +61,10 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
       });
 
     const events = body.events;
-    const incoming = events.map((event) => ({ event, eventHash: hashSiteEvent(event) }));
-    const eventsHash = hashEvents(incoming.map((e) => e.eventHash));
+    const incoming = events.map((event, i) => ({ event, eventHash: body.eventHashes[i] as Hex }));
+    const { eventsHash, digest, signer } = body;
     const envelope = { siteId: body.siteId, nonce: body.nonce, eventsHash };
-    const digest = hashEnvelope({ chainId: ctx.chainId, ledger: ctx.ledger }, envelope);
-    let signer: Address;
-    try {
-      signer = await recoverDigestSigner(digest, body.signature as Hex);
-    } catch {
-      throw new HttpProblem(403, "invalid_signature", "The envelope's signature is not valid");
-    }
+    if (!signer) throw new HttpProblem(403, "invalid_signature", "The envelope's signature is not valid");
     if (!isAddressEqual(signer, state.signer))
       throw new HttpProblem(403, "invalid_signature", "The envelope is not signed by the site's signer", {
         detail: `the signature recovers to ${signer}, not to site ${site.siteId}'s signer (check the events, nonce, chain id and ledger address signed)`,
@@ -100,7 +87,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     let fates;
     try {
       fates = await ctx.store.acceptEnvelope(
-        { ...envelope, digest, signature: body.signature as Hex, receivedAt: Date.now(), events: incoming },
+        { ...envelope, digest, signature: body.signature, receivedAt: Date.now(), events: incoming },
         (event, view) => {
           const rulesState: RulesState = {
             post: view.post,

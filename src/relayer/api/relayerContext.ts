@@ -7,6 +7,7 @@ import type { RelayerStore } from "../storage/relayerStore.js";
 import type { PermitSubmitter } from "./postPermit.js";
 import type { RateLimiter } from "./rateLimiter.js";
 import type { SiteDirectory } from "./siteDirectory.js";
+import type { VerifyPool } from "./verifyPool.js";
 
 /** What the HTTP handlers share. */
 export interface RelayerContext {
@@ -16,6 +17,8 @@ export interface RelayerContext {
   readonly sites: SiteDirectory;
   readonly limiter: RateLimiter;
   readonly permits: PermitSubmitter;
+  /** Parses, hashes and recovers the signer of event envelopes (worker threads). */
+  readonly verifier: VerifyPool;
   readonly metrics: RelayerMetrics;
   readonly log: Logger;
   readonly policy: RulePolicy;

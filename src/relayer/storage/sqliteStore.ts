@@ -55,7 +55,7 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const db = new DatabaseSync(options.path);
   db.exec(
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+    `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${process.env.TWEI_SYNC ?? "FULL"}; PRAGMA busy_timeout = 5000;`,
   );
   db.exec(SCHEMA);
 
@@ -142,23 +142,46 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     };
   };
 
-  const accountRow = (account: string) =>
-    q("SELECT pending_mints, pending_burns, earned FROM accounts WHERE account = ?").get(account);
-  const addToAccount = (account: string, mints: bigint, burns: bigint, earned: bigint) => {
-    const row = accountRow(account);
-    const current = row
-      ? [BigInt(str(row, "pending_mints")), BigInt(str(row, "pending_burns")), BigInt(str(row, "earned"))]
-      : [0n, 0n, 0n];
-    q(
-      `INSERT INTO accounts (account, pending_mints, pending_burns, earned) VALUES (?, ?, ?, ?)
-       ON CONFLICT (account) DO UPDATE SET pending_mints = excluded.pending_mints,
-         pending_burns = excluded.pending_burns, earned = excluded.earned`,
-    ).run(
-      account,
-      ((current[0] ?? 0n) + mints).toString(),
-      ((current[1] ?? 0n) + burns).toString(),
-      ((current[2] ?? 0n) + earned).toString(),
-    );
+  // Account totals, written through: this process is the database's only writer, and the
+  // cache is updated only after a commit, so it never holds a rolled-back value.
+  type Totals = { mints: bigint; burns: bigint; earned: bigint };
+  const totalsCache = new Map<string, Totals>();
+  const totalsOf = (account: string): Totals => {
+    const hit = totalsCache.get(account);
+    if (hit) return hit;
+    const row = q("SELECT pending_mints, pending_burns, earned FROM accounts WHERE account = ?").get(account);
+    const totals = row
+      ? {
+          mints: BigInt(str(row, "pending_mints")),
+          burns: BigInt(str(row, "pending_burns")),
+          earned: BigInt(str(row, "earned")),
+        }
+      : { mints: 0n, burns: 0n, earned: 0n };
+    if (totalsCache.size > 200_000) totalsCache.clear();
+    totalsCache.set(account, totals);
+    return totals;
+  };
+  /** Writes new totals for accounts; returns what to put in the cache once committed. */
+  const writeTotals = (deltas: Map<string, Totals>): Map<string, Totals> => {
+    const next = new Map<string, Totals>();
+    for (const [account, delta] of deltas) {
+      const current = totalsOf(account);
+      const updated = {
+        mints: current.mints + delta.mints,
+        burns: current.burns + delta.burns,
+        earned: current.earned + delta.earned,
+      };
+      q(
+        `INSERT INTO accounts (account, pending_mints, pending_burns, earned) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account) DO UPDATE SET pending_mints = excluded.pending_mints,
+           pending_burns = excluded.pending_burns, earned = excluded.earned`,
+      ).run(account, updated.mints.toString(), updated.burns.toString(), updated.earned.toString());
+      next.set(account, updated);
+    }
+    return next;
+  };
+  const commitTotals = (next: Map<string, Totals>) => {
+    for (const [account, totals] of next) totalsCache.set(account, totals);
   };
 
   const store: RelayerStore = {
@@ -191,12 +214,12 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     async acceptEnvelope(input: EnvelopeInput, evaluate, price) {
       const { siteId } = input;
       const nonce = input.nonce.toString();
-      return transaction(() => {
+      const { fates, totals } = transaction(() => {
         const existing = q("SELECT events_hash FROM envelopes WHERE site_id = ? AND nonce = ?").get(siteId, nonce);
         if (existing && str(existing, "events_hash") !== input.eventsHash)
           throw new NonceReusedError(`site ${siteId} used nonce ${nonce} for other events`);
         // In-request reservations, written once per account at the end.
-        const deltas = new Map<string, { mints: bigint; burns: bigint }>();
+        const deltas = new Map<string, Totals>();
         const view: StoreRulesView = {
           post(postId) {
             const row = q("SELECT author, word_count FROM posts WHERE site_id = ? AND post_id = ?").get(siteId, postId);
@@ -215,24 +238,28 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             const row = q("SELECT n FROM counters WHERE site_id = ? AND counter = ?").get(siteId, counter);
             return row ? num(row, "n") : 0;
           },
-          earned(account) {
-            const row = accountRow(account.toLowerCase());
-            return row ? BigInt(str(row, "earned")) : 0n;
-          },
+          earned: (account) => totalsOf(account.toLowerCase()).earned,
           pendingBurns(account) {
             const key = account.toLowerCase();
-            const row = accountRow(key);
-            return (row ? BigInt(str(row, "pending_burns")) : 0n) + (deltas.get(key)?.burns ?? 0n);
+            return totalsOf(key).burns + (deltas.get(key)?.burns ?? 0n);
           },
         };
         const fates: EventFate[] = [];
         let accepted = 0;
+        // One lookup for every event id of the request, then the ones accepted in it.
+        const known = new Map<string, string>();
+        const ids = [...new Set(input.events.map(({ event }) => event.eventId))];
+        for (let i = 0; i < ids.length; i += 500) {
+          const chunk = ids.slice(i, i + 500);
+          const sql = `SELECT event_id, event_hash FROM events WHERE site_id = ? AND event_id IN (${chunk.map(() => "?").join(",")})`;
+          for (const row of q(sql).all(siteId, ...chunk)) known.set(str(row, "event_id"), str(row, "event_hash"));
+        }
         input.events.forEach(({ event, eventHash }, index) => {
           const { eventId } = event;
-          const prior = q("SELECT event_hash FROM events WHERE site_id = ? AND event_id = ?").get(siteId, eventId);
-          if (prior) {
+          const prior = known.get(eventId);
+          if (prior !== undefined) {
             fates.push(
-              str(prior, "event_hash") === eventHash
+              prior === eventHash
                 ? { eventId, status: "duplicate", code: "duplicate", message: "this event was accepted before" }
                 : {
                     eventId,
@@ -277,7 +304,7 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             if (action.kind < FIRST_BURN_KIND) entry.mints += amount;
             else entry.burns += amount;
             reserve.set(key, entry);
-            const total = deltas.get(key) ?? { mints: 0n, burns: 0n };
+            const total = deltas.get(key) ?? { mints: 0n, burns: 0n, earned: 0n };
             if (action.kind < FIRST_BURN_KIND) total.mints += amount;
             else total.burns += amount;
             deltas.set(key, total);
@@ -305,13 +332,14 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             input.receivedAt,
           );
           accepted++;
+          known.set(eventId, eventHash);
           fates.push(
             outcome.notes.length > 0
               ? { eventId, status: "accepted", actions: outcome.actions.length, notes: outcome.notes }
               : { eventId, status: "accepted", actions: outcome.actions.length },
           );
         });
-        for (const [account, { mints, burns }] of deltas) addToAccount(account, mints, burns, 0n);
+        const totals = writeTotals(deltas);
         if (accepted > 0 && !existing) {
           const hashes = new Uint8Array(input.events.length * 32);
           input.events.forEach(({ eventHash }, i) => hashes.set(hexToBytes(eventHash), i * 32));
@@ -320,8 +348,10 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
           ).run(siteId, nonce, input.eventsHash, input.digest, input.signature, hashes, input.receivedAt);
         }
-        return fates;
+        return { fates, totals };
       });
+      commitTotals(totals);
+      return fates;
     },
 
     async event(siteId, eventId) {
@@ -329,14 +359,8 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       return row && eventOf(row);
     },
     async accountTotals(account): Promise<AccountTotals> {
-      const row = accountRow(account.toLowerCase());
-      return row
-        ? {
-            pendingMints: BigInt(str(row, "pending_mints")),
-            pendingBurns: BigInt(str(row, "pending_burns")),
-            earned: BigInt(str(row, "earned")),
-          }
-        : { pendingMints: 0n, pendingBurns: 0n, earned: 0n };
+      const totals = totalsOf(account.toLowerCase());
+      return { pendingMints: totals.mints, pendingBurns: totals.burns, earned: totals.earned };
     },
     async pendingCount() {
       return num(q("SELECT count(*) AS n FROM events WHERE status = 'pending'").get() ?? { n: 0 }, "n");
@@ -413,9 +437,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       return out;
     },
     async markSettled(batchId, settlement: BatchSettlement) {
-      transaction(() => {
+      const totals = transaction(() => {
         const row = q("SELECT status FROM batches WHERE batch_id = ?").get(Number(batchId));
-        if (!row || str(row, "status") !== "recorded") return;
+        if (!row || str(row, "status") !== "recorded") return new Map<string, Totals>();
         q(
           "UPDATE batches SET status = 'settled', tx_hash = ?, block_number = ?, gas_used = ?, settled_at = ? WHERE batch_id = ?",
         ).run(
@@ -425,9 +449,16 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
           settlement.settledAt,
           Number(batchId),
         );
+        const deltas = new Map<string, Totals>();
         for (const event of q("SELECT reserve_json FROM events WHERE batch_id = ?").all(Number(batchId)))
-          for (const [account, minted, burned] of JSON.parse(str(event, "reserve_json")) as Reservation[])
-            addToAccount(account, -BigInt(minted), -BigInt(burned), BigInt(minted));
+          for (const [account, minted, burned] of JSON.parse(str(event, "reserve_json")) as Reservation[]) {
+            const delta = deltas.get(account) ?? { mints: 0n, burns: 0n, earned: 0n };
+            delta.mints -= BigInt(minted);
+            delta.burns -= BigInt(burned);
+            delta.earned += BigInt(minted);
+            deltas.set(account, delta);
+          }
+        const written = writeTotals(deltas);
         q("UPDATE events SET status = 'settled' WHERE batch_id = ?").run(Number(batchId));
         for (const { siteId, eventId, payload } of settlement.notifications)
           q("INSERT INTO webhook_deliveries (site_id, event_id, payload, next_at) VALUES (?, ?, ?, ?)").run(
@@ -436,7 +467,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             payload,
             settlement.settledAt,
           );
+        return written;
       });
+      commitTotals(totals);
     },
     async abandonBatch(batchId, reason) {
       transaction(() => {

@@ -1,0 +1,300 @@
+/**
+ * `npm run bench:relayer`: signed 100-event requests over loopback for a fixed time against
+ * the relayer (its own Hardhat node, a child process running `src/relayer/main.ts`) and,
+ * in the same run, against a bare Express endpoint that only parses the same JSON.
+ * Prints accepted events per second and p50/p99 latency for both; the final line is
+ * `relayer_events_per_s=<N> ratio_to_bare=<R>`.
+ *
+ * Environment: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8), BENCH_EVENTS (default 100 per request).
+ * The bench chain's rule set makes publishing free, so the workload (reads by fresh readers)
+ * needs no funds; reads of funds from the chain are not on this path.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Table from "cli-table3";
+import express from "express";
+import type { Server } from "node:http";
+import { createPublicClient, createWalletClient, defineChain, http, parseUnits, type PublicClient } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { ABI_HASH, deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
+import { writeDeployment } from "../src/chain/deployments.js";
+import { ActionKind } from "../src/core/kinds.js";
+import { DEFAULT_RULE_AMOUNTS } from "../src/core/ruleSet.js";
+import { freePort, hardhatAccount, startHardhatNode } from "../src/devnet/startHardhatNode.js";
+import { registerSite } from "../src/relayer/registerSite.js";
+import { createSqliteStore } from "../src/relayer/storage/sqliteStore.js";
+import { createTweiClient } from "../src/sdk/createTweiClient.js";
+import type { SiteEventInput } from "../src/evidence/siteEvent.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
+const POSTS = 50;
+const SITE = 1;
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+interface RunResult {
+  events: number;
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Sends pre-built bodies with CONCURRENCY loops for SECONDS; counts what the server accepted. */
+async function run(
+  url: string,
+  headers: Record<string, string>,
+  bodies: string[],
+  accepted: (json: unknown) => number,
+  cycle = false,
+) {
+  const latencies: number[] = [];
+  let next = 0;
+  let events = 0;
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+  let lastReport = start;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline && (cycle || next < bodies.length)) {
+        const body = bodies[next++ % bodies.length] as string;
+        const t0 = performance.now();
+        const response = await fetch(url, { method: "POST", headers, body });
+        const json: unknown = await response.json();
+        latencies.push(performance.now() - t0);
+        if (response.ok) events += accepted(json);
+        else errors++;
+        const now = performance.now();
+        if (now - lastReport > 2000) {
+          lastReport = now;
+          log(`${((now - start) / 1000).toFixed(0)} s: ${events} events, ${latencies.length} requests`);
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  if (!cycle && next >= bodies.length) log("ran out of pre-signed requests before the time was up");
+  return {
+    events,
+    requests: latencies.length,
+    seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+  };
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    const timer = setTimeout(
+      () => reject(new Error(`no "${pattern}" from the child in time:\n${buffer.slice(-2000)}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = pattern.exec(buffer);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] ?? match[0]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`the child exited (${code}):\n${buffer.slice(-2000)}`)));
+  });
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), "twei-bench-relayer-"));
+  const node = await startHardhatNode();
+  let relayer: ChildProcess | undefined;
+  let bare: Server | undefined;
+  try {
+    log(`hardhat node on ${node.url}`);
+    const chain = defineChain({
+      id: 31337,
+      name: "hardhat",
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [node.url] } },
+    });
+    const publicClient = createPublicClient({ chain, transport: http(node.url) }) as PublicClient;
+    const admin = createWalletClient({ chain, transport: http(node.url), account: hardhatAccount(0) });
+    const amounts = [...DEFAULT_RULE_AMOUNTS];
+    amounts[ActionKind.PostPublishTribute] = 0n;
+    const deployed = await deployTwei({
+      publicClient,
+      walletClient: admin as unknown as DeployerClient,
+      relayer: hardhatAccount(1).address,
+      ruleAmounts: amounts,
+    });
+    await writeDeployment(
+      {
+        network: "bench",
+        chainId: 31337,
+        token: deployed.token,
+        ledger: deployed.ledger,
+        deploymentBlock: deployed.deploymentBlock,
+        abiHash: ABI_HASH,
+        deployer: admin.account.address,
+        deployedAt: new Date().toISOString(),
+      },
+      dir,
+    );
+    const signer = privateKeyToAccount(generatePrivateKey());
+    const dataDir = join(dir, "data");
+    const store = createSqliteStore({ path: join(dataDir, "relayer.sqlite") });
+    const { apiKey } = await registerSite({
+      store,
+      publicClient,
+      adminClient: admin,
+      ledger: deployed.ledger,
+      siteId: SITE,
+      signer: signer.address,
+      epochCap: parseUnits("1000000", 18),
+    });
+    await store.close();
+
+    const port = await freePort();
+    const relayerKey = hardhatAccount(1).getHdKey().privateKey;
+    // BENCH_PROFILE=<dir> writes the relayer's CPU profile there.
+    const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
+    relayer = spawn(join(process.cwd(), "node_modules/.bin/tsx"), [...profile, "src/relayer/main.ts"], {
+      env: {
+        ...process.env,
+        PATH: `${join(process.cwd(), "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+        RELAYER_PRIVATE_KEY: `0x${Buffer.from(relayerKey ?? []).toString("hex")}`,
+        TWEI_RPC_URL: node.url,
+        TWEI_NETWORK: "bench",
+        TWEI_DEPLOYMENTS_ROOT: dir,
+        RELAYER_DATA_DIR: dataDir,
+        RELAYER_PORT: String(port),
+        RELAYER_RATE_PER_SECOND: "100000",
+        RELAYER_RATE_BURST: "100000",
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const url = await waitForLine(relayer, /"url":"([^"]+)"/, 60_000);
+    log(`relayer on ${url}`);
+
+    const client = createTweiClient({ url, apiKey, siteId: SITE, signer, chainId: 31337, ledger: deployed.ledger });
+    const author = privateKeyToAccount(generatePrivateKey()).address;
+    const posts = Array.from({ length: POSTS }, (_, i): SiteEventInput => ({
+      eventId: `publish-${i}`,
+      type: "post_published",
+      occurredAt: 1_700_000_000,
+      user: author,
+      postId: `post-${i}`,
+      wordCount: 1_000,
+    }));
+    const published = await client.sendEvents(posts);
+    if (published.counts.accepted !== POSTS) throw new Error(`publishing failed: ${JSON.stringify(published.counts)}`);
+
+    // Pre-sign the requests: the bench measures the server, not the client's signing.
+    const pool = Math.ceil(SECONDS * 400 * 1.2);
+    log(`signing ${pool} requests of ${EVENTS} events…`);
+    const bodies: string[] = [];
+    const readerBase = BigInt(`0x${"ab".repeat(4)}`) << 128n;
+    let n = 0;
+    for (let r = 0; r < pool; r++) {
+      const events: SiteEventInput[] = [];
+      for (let e = 0; e < EVENTS; e++, n++) {
+        const reader = `0x${(readerBase + BigInt(n)).toString(16).padStart(40, "0")}`;
+        events.push({
+          eventId: `read-${n}`,
+          type: "post_read",
+          occurredAt: 1_700_000_100 + r,
+          user: reader,
+          postId: `post-${n % POSTS}`,
+          secondsRead: 200,
+        });
+      }
+      bodies.push((await client.signEvents(events, BigInt(r + 1))).body);
+      if (r % 1000 === 999) log(`  ${r + 1} signed`);
+    }
+
+    const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+    log(`relayer: ${SECONDS} s, ${CONCURRENCY} concurrent requests`);
+    const relayerRun = await run(
+      `${url}/v1/events`,
+      headers,
+      bodies,
+      (json) => (json as { counts: { accepted: number } }).counts.accepted,
+    );
+
+    // The bare endpoint, in its own process like the relayer: parse the JSON, answer.
+    const barePort = await freePort();
+    const bareChild = spawn(
+      join(process.cwd(), "node_modules/.bin/tsx"),
+      ["scripts/bench-relayer.ts", "--bare", String(barePort)],
+      {
+        env: { ...process.env, PATH: `${join(process.cwd(), "node_modules/.bin")}:${process.env.PATH ?? ""}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    try {
+      await waitForLine(bareChild, /bare listening/, 30_000);
+      log(`bare express: ${SECONDS} s`);
+      const bareRun = await run(
+        `http://127.0.0.1:${barePort}/v1/events`,
+        headers,
+        bodies,
+        (json) => (json as { events: number }).events,
+        true,
+      );
+      const table = new Table({ head: ["endpoint", "events/s", "requests", "p50 ms", "p99 ms", "errors"] });
+      const row = (name: string, r: RunResult) => [
+        name,
+        Math.round(r.events / r.seconds).toLocaleString("en"),
+        String(r.requests),
+        r.p50.toFixed(1),
+        r.p99.toFixed(1),
+        String(r.errors),
+      ];
+      table.push(row("relayer POST /v1/events (durable)", relayerRun), row("bare express.json()", bareRun));
+      console.log(table.toString());
+      const relayerRate = relayerRun.events / relayerRun.seconds;
+      const bareRate = bareRun.events / bareRun.seconds;
+      console.log(
+        `relayer_events_per_s=${Math.round(relayerRate)} ratio_to_bare=${(relayerRate / bareRate).toFixed(3)}`,
+      );
+    } finally {
+      bareChild.kill("SIGTERM");
+    }
+  } finally {
+    relayer?.kill("SIGTERM");
+    bare?.close();
+    await node.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function serveBare(port: number) {
+  const app = express();
+  app.use(express.json({ limit: 1_000_000 }));
+  app.post("/v1/events", (req, res) => {
+    const events = (req.body as { events?: unknown[] }).events ?? [];
+    res.json({ events: events.length });
+  });
+  app.listen(port, "127.0.0.1", () => console.log("bare listening"));
+}
+
+if (process.argv[2] === "--bare") serveBare(Number(process.argv[3]));
+else
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,56 @@
+import { Worker } from "node:worker_threads";
+import type { Address } from "viem";
+import { verifyEnvelope, type VerifiedEnvelope } from "./verifyEnvelope.js";
+
+export interface VerifyPool {
+  verify(body: string): Promise<VerifiedEnvelope>;
+  close(): Promise<void>;
+}
+
+/**
+ * Verifies `POST /v1/events` bodies on `size` worker threads (JSON, schema, canonical hashes,
+ * signature recovery), so they run beside the main thread's database work; in-process when
+ * `size` is 0. Workers load TypeScript through tsx, as the main process does.
+ *
+ * @example
+ * const pool = createVerifyPool({ size: 2, chainId, ledger }); const verified = await pool.verify(rawBody)
+ */
+export function createVerifyPool(options: { size: number; chainId: number; ledger: Address }): VerifyPool {
+  const domain = { chainId: options.chainId, ledger: options.ledger };
+  if (options.size <= 0) return { verify: (body) => verifyEnvelope(body, domain), close: async () => undefined };
+  const pending = new Map<number, { resolve: (value: VerifiedEnvelope) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  const workers = Array.from({ length: options.size }, () => {
+    const worker = new Worker(new URL("./verifyWorker.ts", import.meta.url), {
+      workerData: domain,
+      execArgv: ["--import", "tsx"],
+    });
+    worker.on("message", (message: { id: number; result?: VerifiedEnvelope; error?: string }) => {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (!waiter) return;
+      if (message.result) waiter.resolve(message.result);
+      else waiter.reject(new Error(message.error ?? "verification failed"));
+    });
+    worker.on("error", (error) => {
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+    });
+    worker.unref();
+    return worker;
+  });
+  let turn = 0;
+  return {
+    verify(body) {
+      const id = nextId++;
+      const worker = workers[turn++ % workers.length] as Worker;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, body });
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
