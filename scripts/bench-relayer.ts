@@ -15,7 +15,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Table from "cli-table3";
 import express from "express";
-import type { Server } from "node:http";
 import { createPublicClient, createWalletClient, defineChain, http, parseUnits, type PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ABI_HASH, deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
@@ -121,7 +120,6 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), "twei-bench-relayer-"));
   const node = await startHardhatNode();
   let relayer: ChildProcess | undefined;
-  let bare: Server | undefined;
   try {
     log(`hardhat node on ${node.url}`);
     const chain = defineChain({
@@ -276,7 +274,6 @@ async function main() {
     }
   } finally {
     relayer?.kill("SIGTERM");
-    bare?.close();
     await node.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -43,7 +43,7 @@ export async function verifyEnvelope(
   const eventHashes = events.map(hashSiteEvent);
   const eventsHash = hashEvents(eventHashes);
   const digest = hashEnvelope(domain, { siteId, nonce, eventsHash });
-  let signer: Address | null = null;
+  let signer: Address | null;
   try {
     signer = await recoverDigestSigner(digest, signature as Hex);
   } catch {
