@@ -46,6 +46,8 @@ export interface RelayerConfig {
   readonly rateBurst?: number;
   readonly policy?: RulePolicy;
   readonly chainTimeoutMs?: number;
+  /** How long a site's on-chain signer and activation are cached (5 s by default). */
+  readonly siteCacheMs?: number;
   /** Worker threads verifying event envelopes (2 by default; 0 verifies on the main thread). */
   readonly verifyWorkers?: number;
   /** Whether to run the settlement loop (true by default). */
@@ -113,7 +115,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     store,
     reader,
     publicClient,
-    sites: createSiteDirectory({ store, reader, ttlMs: 5_000 }),
+    sites: createSiteDirectory({ store, reader, ttlMs: config.siteCacheMs ?? 5_000 }),
     limiter: createRateLimiter({ ratePerSecond: config.ratePerSecond ?? 1_000, burst: config.rateBurst ?? 2_000 }),
     permits: createPermitSubmitter({
       publicClient,

@@ -54,7 +54,7 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
       proof,
       txHash: batch?.txHash ?? batch?.attempts.at(-1)?.txHash ?? null,
       blockNumber: batch?.blockNumber?.toString() ?? null,
-      actions: event.actions.map((a) => ({ ...a, postId: a.postId.toString() })),
+      actions: event.actions.map((a) => ({ ...a, account: getAddress(a.account), postId: a.postId.toString() })),
     });
   };
 }
