@@ -42,6 +42,8 @@ export interface ActionOutcome extends BatchAction {
   readonly paid: boolean;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface BatchOutcomesReturnType {
   posts: BatchPost[];
   actions: ActionOutcome[];
@@ -65,26 +67,26 @@ export function batchOutcomes(
   for (const shortfall of shortfalls) unpaid.set(shortfall.actionIndex, shortfall);
   let minted = 0n;
   let burned = 0n;
-  const outcomes: ActionOutcome[] = new Array(actions.length);
-  for (let i = 0; i < actions.length; i++) {
-    const action = actions[i] as BatchAction;
-    const amount = amountFor(rules, action.kind as ActionKind, action.units);
-    const shortfall = unpaid.get(action.actionIndex);
+  // Most actions repeat a few (kind, units) pairs: compute each amount once.
+  const amounts = new Map<number, bigint>();
+  const outcomes = actions as Mutable<ActionOutcome>[];
+  for (let i = 0; i < outcomes.length; i++) {
+    const action = outcomes[i] as Mutable<ActionOutcome>;
+    const key = action.kind * 65_536 + action.units;
+    let amount = amounts.get(key);
+    if (amount === undefined) {
+      amount = amountFor(rules, action.kind as ActionKind, action.units);
+      amounts.set(key, amount);
+    }
+    const shortfall = unpaid.size === 0 ? undefined : unpaid.get(action.actionIndex);
     if (shortfall !== undefined) {
       if (action.kind < FIRST_BURN_KIND || shortfall.amount !== amount || shortfall.kind !== action.kind)
         throw new InvariantError(`batch ${batch.batchId}: shortfall ${action.actionIndex} does not match its action`);
       unpaid.delete(action.actionIndex);
+      action.paid = false;
     } else if (action.kind < FIRST_BURN_KIND) minted += amount;
     else burned += amount;
-    outcomes[i] = {
-      actionIndex: action.actionIndex,
-      account: action.account,
-      kind: action.kind,
-      units: action.units,
-      postId: action.postId,
-      amount,
-      paid: shortfall === undefined,
-    };
+    action.amount = amount;
   }
   if (unpaid.size > 0) throw new InvariantError(`batch ${batch.batchId}: a shortfall names no action`);
   if (minted !== batch.minted || burned !== batch.burned)

@@ -19,7 +19,8 @@ export interface BatchPost {
 
 export interface DecodeBatchActionsReturnType {
   posts: BatchPost[];
-  actions: BatchAction[];
+  /** Each with `amount` 0 and `paid` true, for batchOutcomes to fill in place (one object per action). */
+  actions: (BatchAction & { amount: bigint; paid: boolean })[];
 }
 
 /**
@@ -72,7 +73,7 @@ export function decodeBatchActions(packed: Hex): DecodeBatchActionsReturnType {
   if (offset + 2 > bytes.length) fail(offset);
   const groupCount = bytes.readUInt16BE(offset);
   offset += 2;
-  const actions: BatchAction[] = [];
+  const actions: DecodeBatchActionsReturnType["actions"] = [];
   for (let g = 0; g < groupCount; g++) {
     if (offset + 21 > bytes.length) fail(offset);
     const account = address(offset);
@@ -84,7 +85,15 @@ export function decodeBatchActions(packed: Hex): DecodeBatchActionsReturnType {
       if (kind >= KIND_COUNT) throw new InvariantError(`unknown action kind ${kind} at byte ${offset}`);
       const postId = WITH_POST_REFS ? refs[bytes[offset + 3] ?? refs.length] : bytes.readBigUInt64BE(offset + 3);
       if (postId === undefined) throw new InvariantError(`unknown post reference at byte ${offset + 3}`);
-      actions.push({ actionIndex: actions.length, account, kind, units: bytes.readUInt16BE(offset + 1), postId });
+      actions.push({
+        actionIndex: actions.length,
+        account,
+        kind,
+        units: bytes.readUInt16BE(offset + 1),
+        postId,
+        amount: 0n,
+        paid: true,
+      });
       offset += actionBytes;
     }
   }

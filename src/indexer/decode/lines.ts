@@ -35,12 +35,19 @@ const lineAt = (lines: KindLines, kind: number): LineTotals => {
  * addAction(lines, ActionKind.LikesOwn, 10n ** 17n, true, 1)
  */
 export function addAction(lines: KindLines, kind: number, amount: bigint, paid: boolean, sign: 1 | -1): void {
-  const line = lineAt(lines, kind);
-  if (paid) {
-    line.paid += sign === 1 ? amount : -amount;
+  const signed = sign === 1 ? amount : -amount;
+  const line = lines[kind];
+  if (line === undefined) {
+    // The first action of a kind sets the line: no bigint arithmetic (most lines get one action).
+    if (!(kind >= 0 && kind < KIND_COUNT)) throw new RangeError(`unknown action kind ${kind}`);
+    lines[kind] = paid
+      ? { paid: signed, paidCount: sign, shortfall: 0n, shortfallCount: 0 }
+      : { paid: 0n, paidCount: 0, shortfall: signed, shortfallCount: sign };
+  } else if (paid) {
+    line.paid += signed;
     line.paidCount += sign;
   } else {
-    line.shortfall += sign === 1 ? amount : -amount;
+    line.shortfall += signed;
     line.shortfallCount += sign;
   }
 }

@@ -81,16 +81,25 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       if (id === undefined) unknown.push(account);
       else ids.set(account, id);
     }
+    const remember = (address: Address, id: number) => {
+      ids.set(address, id);
+      if (knownIds.size < 1_000_000) knownIds.set(address, id);
+    };
     for (let i = 0; i < unknown.length; i += 200) {
       const chunk = unknown.slice(i, i + 200);
-      const marks = chunk.map(() => "(?)").join(",");
-      sql(`INSERT INTO accounts (address) VALUES ${marks} ON CONFLICT (address) DO NOTHING`).run(...chunk);
+      const found = new Set<string>();
       for (const row of sql(
         `SELECT id, address FROM accounts WHERE address IN (${chunk.map(() => "?").join(",")})`,
       ).all(...chunk)) {
-        ids.set(str(row, "address") as Address, num(row, "id"));
-        if (knownIds.size < 1_000_000) knownIds.set(str(row, "address") as Address, num(row, "id"));
+        found.add(str(row, "address"));
+        remember(str(row, "address") as Address, num(row, "id"));
       }
+      const missing = chunk.filter((address) => !found.has(address));
+      if (missing.length === 0) continue;
+      for (const row of sql(
+        `INSERT INTO accounts (address) VALUES ${missing.map(() => "(?)").join(",")} RETURNING id, address`,
+      ).all(...missing))
+        remember(str(row, "address") as Address, num(row, "id"));
     }
     return ids;
   };
