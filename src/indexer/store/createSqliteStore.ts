@@ -73,8 +73,9 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
   // Account ids by address, remembered across commits (forgotten if a commit fails, since
   // the ids it created are gone with it).
   const knownIds = new Map<Address, number>();
-  const accountIds = (accounts: Iterable<Address>): Map<Address, number> => {
+  const accountIds = (accounts: Iterable<Address>) => {
     const ids = new Map<Address, number>();
+    const created = new Set<number>();
     const unknown: Address[] = [];
     for (const account of accounts) {
       const id = knownIds.get(account);
@@ -98,10 +99,12 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       if (missing.length === 0) continue;
       for (const row of sql(
         `INSERT INTO accounts (address) VALUES ${missing.map(() => "(?)").join(",")} RETURNING id, address`,
-      ).all(...missing))
+      ).all(...missing)) {
         remember(str(row, "address") as Address, num(row, "id"));
+        created.add(num(row, "id"));
+      }
     }
-    return ids;
+    return { ids, created };
   };
   const accountId = (account: Address): number | null => {
     const row = sql("SELECT id FROM accounts WHERE address = ?").get(account.toLowerCase());
@@ -375,7 +378,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
     async postAccountLines(postId, account): Promise<KindLines | null> {
       const id = accountId(account);
       if (id === null) return null;
-      const row = sql("SELECT lines FROM post_accounts WHERE post_key = ? AND account_id = ?").get(postKey(postId), id);
+      const row = sql("SELECT lines FROM post_accounts WHERE account_id = ? AND post_key = ?").get(id, postKey(postId));
       return row ? decodeLines(str(row, "lines")) : null;
     },
     async accountLines(account) {

@@ -4,7 +4,7 @@
  * hex. Rows that come from logs carry their checkpoint (block_number, tx_index, log_index) so a
  * rollback deletes by block number.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -35,9 +35,9 @@ CREATE TABLE IF NOT EXISTS transfers (
   PRIMARY KEY (block_number, log_index)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS post_accounts (
-  post_key INTEGER NOT NULL, account_id INTEGER NOT NULL, lines TEXT NOT NULL,
-  PRIMARY KEY (post_key, account_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS post_accounts_account ON post_accounts (account_id);
+  account_id INTEGER NOT NULL, post_key INTEGER NOT NULL, lines TEXT NOT NULL,
+  PRIMARY KEY (account_id, post_key)) WITHOUT ROWID;
+-- No index by post: a post's totals and participant count live in post_totals, kept up to date.
 CREATE TABLE IF NOT EXISTS post_totals (
   post_key INTEGER PRIMARY KEY, lines TEXT NOT NULL, participants INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS account_totals (account_id INTEGER PRIMARY KEY, lines TEXT NOT NULL);

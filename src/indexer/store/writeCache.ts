@@ -3,7 +3,7 @@ import type { Address } from "viem";
 import type { Deltas } from "../decode/deltas.js";
 import { addLines, decodeLines, emptyLines, encodeLines, isEmptyLines, type KindLines } from "../decode/lines.js";
 import type { AggregateRow } from "./IndexerStore.js";
-import { postKey } from "./sqliteSchema.js";
+import { postIdOfKey, postKey } from "./sqliteSchema.js";
 
 const CHUNK = 200;
 type Value = string | number | bigint;
@@ -13,13 +13,16 @@ type Value = string | number | bigint;
  * multi-row upserts that add in SQL (`merge_lines`), one statement per 200 rows and no read
  * first (balances likewise, with `add_wei`); the few post rows are read once, changed in memory
  * and written once.
- * A post's participant count is its number of (post, account) rows, recounted when touched.
+ * A post's participant count is its number of (post, account) rows, counted as rows come and go.
  */
 export function createWriteCache(
   sql: (text: string) => StatementSync,
-  accountIds: (accounts: Iterable<Address>) => Map<Address, number>,
+  accountIds: (accounts: Iterable<Address>) => { ids: Map<Address, number>; created: ReadonlySet<number> },
 ) {
-  const posts = new Map<bigint, { lines: KindLines; participants: number; existed: boolean; recount: boolean }>();
+  const posts = new Map<bigint, { lines: KindLines; participants: number; existed: boolean }>();
+  // Accounts created by this commit: their (post, account) rows are new unless `rowsNow` has them.
+  const created = new Set<number>();
+  const rowsNow = new Set<string>();
   const balances = new Map<Address, bigint>();
   // Every row a merge touched: after a rollback's merge, the emptied ones among them go.
   const touched: [bigint, number][] = [];
@@ -34,9 +37,8 @@ export function createWriteCache(
             lines: decodeLines(String(row.lines)),
             participants: Number(row.participants),
             existed: true,
-            recount: false,
           }
-        : { lines: emptyLines(), participants: 0, existed: false, recount: false };
+        : { lines: emptyLines(), participants: 0, existed: false };
       posts.set(postId, entry);
     }
     return entry;
@@ -56,25 +58,36 @@ export function createWriteCache(
 
   return {
     merge(deltas: Deltas): void {
-      const ids = accountIds(deltas.account.keys());
+      const resolved = accountIds(deltas.account.keys());
+      for (const id of resolved.created) created.add(id);
       const idOf = (account: Address): number => {
-        const id = ids.get(account);
+        const id = resolved.ids.get(account);
         if (id === undefined) throw new Error(`no id for account ${account}`);
         return id;
       };
-      const pa: Value[][] = [];
+      const exists = sql("SELECT 1 AS found FROM post_accounts WHERE account_id = ? AND post_key = ?");
+      const pa: [number, bigint, string][] = [];
       for (const [postId, byAccount] of deltas.postAccount) {
         const key = postKey(postId);
+        let joined = 0;
         for (const { account, lines } of byAccount.values()) {
           const encoded = encodeLines(lines);
           // A delta that nets to nothing (an action and its rollback) changes no row.
           if (encoded === "[]") continue;
           const id = idOf(account);
-          pa.push([key, id, encoded]);
+          pa.push([id, key, encoded]);
           touched.push([key, id]);
+          // A row that did not exist makes the account a participant of the post.
+          const pair = `${id}:${key}`;
+          if (rowsNow.has(pair)) continue;
+          rowsNow.add(pair);
+          if (created.has(id) || exists.get(id, key) === undefined) joined++;
         }
+        if (joined > 0) loadPost(postId).participants += joined;
       }
-      upsertMany("post_accounts", ["post_key", "account_id"], pa);
+      // In key order: rows of new accounts (increasing ids) append to the B-tree.
+      pa.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+      upsertMany("post_accounts", ["account_id", "post_key"], pa);
       const acc: Value[][] = [];
       for (const [account, lines] of deltas.account) {
         const id = idOf(account);
@@ -82,11 +95,7 @@ export function createWriteCache(
         touchedAccounts.push(id);
       }
       upsertMany("account_totals", ["account_id"], acc);
-      for (const [postId, delta] of deltas.post) {
-        const entry = loadPost(postId);
-        addLines(entry.lines, delta);
-        entry.recount = true;
-      }
+      for (const [postId, delta] of deltas.post) addLines(loadPost(postId).lines, delta);
     },
 
     addBalance(account: Address, change: bigint): void {
@@ -96,20 +105,14 @@ export function createWriteCache(
     /** The post's totals as merged so far (for a report instance in the middle of a commit). */
     postTotals(postId: bigint): AggregateRow {
       const entry = loadPost(postId);
-      if (entry.recount) {
-        const row = sql("SELECT count(*) AS n FROM post_accounts WHERE post_key = ? AND lines <> '[]'").get(
-          postKey(postId),
-        );
-        entry.participants = Number(row?.n ?? 0);
-        entry.recount = false;
-      }
       return { lines: entry.lines, participants: entry.participants };
     },
 
-    /** Drops rows a rollback emptied; only a rollback can empty one, so only it asks. */
+    /** Drops rows a rollback emptied (only a rollback can empty one): they leave their post. */
     dropEmptied(): void {
-      const drop = sql("DELETE FROM post_accounts WHERE post_key = ? AND account_id = ? AND lines = '[]'");
-      for (const [key, id] of touched) drop.run(key, id);
+      const drop = sql("DELETE FROM post_accounts WHERE account_id = ? AND post_key = ? AND lines = '[]'");
+      for (const [key, id] of touched)
+        if (Number(drop.run(id, key).changes) > 0) loadPost(postIdOfKey(key)).participants -= 1;
       const dropAccount = sql("DELETE FROM account_totals WHERE account_id = ? AND lines = '[]'");
       for (const id of touchedAccounts) dropAccount.run(id);
     },
@@ -120,12 +123,11 @@ export function createWriteCache(
           ON CONFLICT (post_key) DO UPDATE SET lines = excluded.lines, participants = excluded.participants`,
       );
       for (const [postId, entry] of posts) {
-        const { participants } = this.postTotals(postId);
-        if (!isEmptyLines(entry.lines)) upsertPost.run(postKey(postId), encodeLines(entry.lines), participants);
+        if (!isEmptyLines(entry.lines)) upsertPost.run(postKey(postId), encodeLines(entry.lines), entry.participants);
         else if (entry.existed) sql("DELETE FROM post_totals WHERE post_key = ?").run(postKey(postId));
       }
       // Balances add up in SQL too (`add_wei`), so a transfer needs no read.
-      const ids = accountIds(balances.keys());
+      const { ids } = accountIds(balances.keys());
       const rows: Value[][] = [];
       for (const [account, change] of balances)
         if (change !== 0n) rows.push([ids.get(account) ?? -1, change.toString()]);
