@@ -12,7 +12,10 @@ export const CANONICAL_REPORT_VERSION = 1;
  * - one JSON object, no whitespace, keys in the order written here;
  * - integers that can exceed 2^53 (ids, block numbers, wei amounts) as decimal strings;
  * - addresses EIP-55 checksummed, hashes lower-case hex, `null` where unknown;
- * - all 13 lines in kind order, each `{kind,label,amount,count,shortfallAmount,shortfallCount}`.
+ * - all 13 lines in kind order, each `{kind,label,amount,count,shortfallAmount,shortfallCount}`;
+ * - `participants`: the accounts with any action on the post (paid or not) up to the block;
+ *   `reportPrice`: PnL Reports' amount in the rule set in force at the end of the block;
+ *   `block`: the block of the purchase (the report covers everything up to its end).
  *
  * @example
  * canonicalReportJson(report) // '{"v":1,"postId":"42",…}'
