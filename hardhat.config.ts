@@ -16,7 +16,6 @@ export default defineConfig({
     settings: {
       optimizer: { enabled: true, runs: 10_000 },
       evmVersion: "prague",
-      viaIR: true,
     },
   },
   paths: {

@@ -12,6 +12,13 @@ import {ITwei} from "./interfaces/ITwei.sol";
 contract Twei is ERC20, ERC20Permit, ITwei {
     address private immutable _ledger;
 
+    // Storage of OpenZeppelin ERC20 5.x, the first base contract (see {settleBalances}).
+    uint256 private constant _BALANCES_SLOT = 0;
+    uint256 private constant _ALLOWANCES_SLOT = 1;
+    uint256 private constant _TOTAL_SUPPLY_SLOT = 2;
+    // keccak256("Transfer(address,address,uint256)")
+    bytes32 private constant _TRANSFER_TOPIC = 0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef;
+
     /// @param ledger_ The ledger, the only account that may mint and burn.
     constructor(address ledger_) ERC20("Twei", "TWEI") ERC20Permit("Twei") {
         if (ledger_ == address(0)) revert TweiInvalidLedger();
@@ -24,25 +31,104 @@ contract Twei is ERC20, ERC20Permit, ITwei {
     }
 
     /// @inheritdoc ITwei
-    function burnableOf(address account) external view returns (uint256 balance, uint256 allowance_) {
-        return (balanceOf(account), allowance(account, _ledger));
+    /// @dev The ledger asks this once per account with a tribute in a batch, so it reads the
+    /// two slots directly (see {settleBalances} for the layout).
+    function burnableOf(address account) external view returns (uint256 balance_, uint256 allowance_) {
+        address ledger_ = _ledger;
+        assembly ("memory-safe") {
+            account := and(account, 0xffffffffffffffffffffffffffffffffffffffff)
+            mstore(0, account)
+            mstore(0x20, _BALANCES_SLOT)
+            balance_ := sload(keccak256(0, 0x40))
+            mstore(0x20, _ALLOWANCES_SLOT)
+            mstore(0x20, keccak256(0, 0x40))
+            mstore(0, ledger_)
+            allowance_ := sload(keccak256(0, 0x40))
+        }
     }
 
     /// @inheritdoc ITwei
-    function settleBalances(uint256[] calldata records) external {
-        if (msg.sender != _ledger) revert TweiUnauthorizedLedger(msg.sender);
+    /// @dev A batch credits hundreds of accounts, so this writes OpenZeppelin ERC20's storage
+    /// directly instead of calling `_mint`/`_burn` per account (which would rewrite the total
+    /// supply each time). ERC20 5.x is the first base contract: `_balances` is slot 0,
+    /// `_allowances` slot 1 and `_totalSupply` slot 2. The effects are exactly `_mint`, then
+    /// `_spendAllowance` and `_burn`: the same Transfer events, the same errors, an infinite
+    /// allowance left untouched. Every balance, allowance and supply test checks this.
+    function settleBalances(uint256[] calldata records) external returns (uint256 minted, uint256 burned) {
+        address ledger_ = _ledger;
+        if (msg.sender != ledger_) revert TweiUnauthorizedLedger(msg.sender);
         uint256 length = records.length;
         if (length % 2 != 0) revert TweiMalformedRecords(length);
-        for (uint256 i; i < length; i += 2) {
-            address account = address(uint160(records[i]));
-            uint256 amounts = records[i + 1];
-            uint256 minted = amounts >> 128;
-            uint256 burned = uint128(amounts);
-            if (minted != 0) _mint(account, minted);
-            if (burned != 0) {
-                _spendAllowance(account, _ledger, burned);
-                _burn(account, burned);
+        // Cannot overflow: minted and burned amounts are below 2**128 each (they are unpacked
+        // from 128 bits) and at most 2**31 records fit in calldata; a balance is at most the
+        // total supply, whose own sum is checked below.
+        assembly ("memory-safe") {
+            // Slot 0x20 of the scratch space holds the balances' slot between keccaks; the burn
+            // path borrows it and puts it back.
+            mstore(0x20, _BALANCES_SLOT)
+            let end := add(records.offset, shl(5, length))
+            for {
+                let p := records.offset
+            } lt(p, end) {
+                p := add(p, 0x40)
+            } {
+                // The ledger writes clean addresses (the upper 96 bits zero).
+                let account := calldataload(p)
+                let amounts := calldataload(add(p, 0x20))
+                mstore(0, account)
+                let balanceSlot := keccak256(0, 0x40)
+                let mint := shr(128, amounts)
+                let held := add(sload(balanceSlot), mint)
+                if mint {
+                    mstore(0, mint)
+                    log3(0, 0x20, _TRANSFER_TOPIC, 0, account)
+                    minted := add(minted, mint)
+                }
+                let burn := and(amounts, 0xffffffffffffffffffffffffffffffff)
+                if burn {
+                    // _spendAllowance(account, ledger, burn)
+                    mstore(0, account)
+                    mstore(0x20, _ALLOWANCES_SLOT)
+                    mstore(0x20, keccak256(0, 0x40))
+                    mstore(0, ledger_)
+                    let allowanceSlot := keccak256(0, 0x40)
+                    mstore(0x20, _BALANCES_SLOT)
+                    let allowed := sload(allowanceSlot)
+                    if iszero(eq(allowed, not(0))) {
+                        if lt(allowed, burn) {
+                            let e := mload(0x40)
+                            mstore(e, shl(224, 0xfb8f41b2)) // ERC20InsufficientAllowance(address,uint256,uint256)
+                            mstore(add(e, 0x04), ledger_)
+                            mstore(add(e, 0x24), allowed)
+                            mstore(add(e, 0x44), burn)
+                            revert(e, 0x64)
+                        }
+                        sstore(allowanceSlot, sub(allowed, burn))
+                    }
+                    if lt(held, burn) {
+                        let e := mload(0x40)
+                        mstore(e, shl(224, 0xe450d38c)) // ERC20InsufficientBalance(address,uint256,uint256)
+                        mstore(add(e, 0x04), account)
+                        mstore(add(e, 0x24), held)
+                        mstore(add(e, 0x44), burn)
+                        revert(e, 0x64)
+                    }
+                    held := sub(held, burn)
+                    mstore(0, burn)
+                    log3(0, 0x20, _TRANSFER_TOPIC, account, 0)
+                    burned := add(burned, burn)
+                }
+                sstore(balanceSlot, held)
             }
+        }
+        uint256 supply;
+        assembly ("memory-safe") {
+            supply := sload(_TOTAL_SUPPLY_SLOT)
+        }
+        // Checked: the supply, like `_mint`'s, must not overflow.
+        supply = supply + minted - burned;
+        assembly ("memory-safe") {
+            sstore(_TOTAL_SUPPLY_SLOT, supply)
         }
     }
 

@@ -3,10 +3,10 @@ pragma solidity ^0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 import {ITwei} from "./interfaces/ITwei.sol";
 import {ITweiLedger} from "./interfaces/ITweiLedger.sol";
+import {PackedSettlement} from "./libraries/PackedSettlement.sol";
 
 /// @title TweiLedger
 /// @notice Settles batches of site-reported actions into Twei mints and burns, by the public
@@ -27,22 +27,10 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
     /// @notice Read-to-Earn units are basis points of the full read.
     uint256 public constant BPS = 10_000;
 
-    uint256 private constant _KIND_READ = 0;
-    uint256 private constant _KIND_PLUSES = 1;
-    uint256 private constant _KIND_LIKES_AUTHOR = 5;
-    uint256 private constant _KIND_DISLIKES_AUTHOR = 6;
-    uint256 private constant _KIND_MINUSES = 7;
-    uint256 private constant _KIND_PUBLISH = 11;
-    uint256 private constant _FIRST_BURN_KIND = 7;
-    // Bit k set: kind k is paid to or taken from the post's author, who must be the account.
-    uint256 private constant _AUTHOR_KINDS =
-        (1 << _KIND_PLUSES) | (1 << _KIND_LIKES_AUTHOR) | (1 << _KIND_DISLIKES_AUTHOR) | (1 << _KIND_PUBLISH);
-    // Bit k set: the post's author may not do kind k on their own post.
-    uint256 private constant _NOT_BY_AUTHOR_KINDS = (1 << _KIND_READ) | (1 << _KIND_MINUSES);
-
     uint256 private constant _POST_RECORD_BYTES = 28;
-    uint256 private constant _GROUP_HEADER_BYTES = 21;
-    uint256 private constant _ACTION_BYTES = 11;
+    // Keeps a price (amount times 16-bit units) below 2**120 and an account's batch sums below
+    // 2**128 (see {PackedSettlement}).
+    uint256 private constant _MAX_RULE_AMOUNT = 1 << 104;
 
     ITwei private immutable _token;
     uint64 private immutable _epochLength;
@@ -55,12 +43,6 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
     mapping(uint32 siteId => EpochUsage) private _siteUsage;
     mapping(uint64 postId => Post) private _posts;
     BitMaps.BitMap private _settledBatches;
-
-    /// @dev What one account's group of actions added up to.
-    struct GroupTotals {
-        uint256 minted;
-        uint256 burned;
-    }
 
     /// @param admin Receives the default admin role, which grants the other roles.
     /// @param token_ The Twei token, deployed with this ledger's address.
@@ -92,19 +74,20 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
         Site storage site_ = _sites[siteId];
         if (site_.signer == address(0)) revert TweiLedgerUnknownSite(siteId);
         if (!site_.active) revert TweiLedgerSiteInactive(siteId);
-
-        uint256 offset = _registerPosts(batchId, siteId, actions);
-        (uint256 minted, uint256 burned, uint256[] memory records) = _applyGroups(batchId, siteId, actions, offset);
+        uint256 pos = _registerPosts(batchId, siteId, actions);
+        uint256 frame = _newFrame(batchId, actions);
+        pos = _referencePosts(frame, siteId, pos, actions);
+        PackedSettlement.applyGroups(frame, pos);
+        (uint256 minted, uint256 burned) = PackedSettlement.settleBalances(frame);
         _consumeEmission(siteId, site_.epochCap, minted);
-        _token.settleBalances(records);
         emit BatchSettled(batchId, siteId, evidenceRoot, _ruleSetVersion, minted, burned, actions);
     }
 
-    /// @dev Registers the batch's new posts; returns the offset of the account groups.
-    function _registerPosts(uint64 batchId, uint32 siteId, bytes calldata actions) private returns (uint256 offset) {
+    /// @dev Registers the batch's new posts; returns the calldata position of its account groups.
+    function _registerPosts(uint64 batchId, uint32 siteId, bytes calldata actions) private returns (uint256 pos) {
         if (actions.length < 2) revert TweiLedgerMalformedActions(0);
         uint256 postCount = uint16(bytes2(actions[0:2]));
-        offset = 2;
+        uint256 offset = 2;
         if (actions.length < offset + postCount * _POST_RECORD_BYTES) revert TweiLedgerMalformedActions(offset);
         for (uint256 i; i < postCount; ++i) {
             uint64 postId = uint64(bytes8(actions[offset:offset + 8]));
@@ -115,116 +98,56 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
             emit PostRegistered(postId, siteId, author, batchId);
             offset += _POST_RECORD_BYTES;
         }
+        assembly ("memory-safe") {
+            pos := add(actions.offset, offset)
+        }
     }
 
-    /// @dev Applies every account group; returns the batch's totals and the token's records.
-    function _applyGroups(
-        uint64 batchId,
-        uint32 siteId,
-        bytes calldata actions,
-        uint256 offset
-    ) private returns (uint256 minted, uint256 burned, uint256[] memory records) {
-        uint256 end = actions.length;
-        if (end < offset + 2) revert TweiLedgerMalformedActions(offset);
-        uint256 accountCount = uint16(bytes2(actions[offset:offset + 2]));
-        offset += 2;
-        records = new uint256[](accountCount * 2);
+    /// @dev Lays out the settlement frame (see {PackedSettlement}): the rule set as a table of
+    /// per-kind words, and what the loop needs to know.
+    function _newFrame(uint64 batchId, bytes calldata actions) private view returns (uint256 frame) {
+        frame = PackedSettlement.allocateFrame();
         uint128[13] memory amounts = _amounts;
-        uint256 actionIndex;
-        for (uint256 g; g < accountCount; ++g) {
-            if (end < offset + _GROUP_HEADER_BYTES) revert TweiLedgerMalformedActions(offset);
-            address account = address(bytes20(actions[offset:offset + 20]));
-            uint256 count = uint8(actions[offset + 20]);
-            offset += _GROUP_HEADER_BYTES;
-            if (count == 0 || end < offset + count * _ACTION_BYTES) revert TweiLedgerMalformedActions(offset);
-            if (account == address(0)) revert TweiLedgerZeroAddress();
-
-            GroupTotals memory totals = _applyGroup(
-                batchId,
-                siteId,
-                account,
-                actions[offset:offset + count * _ACTION_BYTES],
-                actionIndex,
-                amounts
-            );
-            // Cannot overflow: offsets and indexes are bounded by the calldata length, and a
-            // group's totals are below 2**128 each (checked by SafeCast just below).
-            unchecked {
-                offset += count * _ACTION_BYTES;
-                actionIndex += count;
-                minted += totals.minted;
-                burned += totals.burned;
-            }
-            records[2 * g] = uint256(uint160(account));
-            records[2 * g + 1] =
-                (uint256(SafeCast.toUint128(totals.minted)) << 128) |
-                SafeCast.toUint128(totals.burned);
+        for (uint256 kind; kind < KIND_COUNT; ++kind) {
+            PackedSettlement.setKind(frame, kind, amounts[kind]);
         }
-        if (offset != end) revert TweiLedgerMalformedActions(offset);
+        uint256 base;
+        assembly ("memory-safe") {
+            base := actions.offset
+        }
+        PackedSettlement.setContext(frame, base, base + actions.length, batchId, address(_token));
     }
 
-    /// @dev Applies one account's actions: sums its mints, and pays each burn whole or
-    /// records it as a shortfall.
-    function _applyGroup(
-        uint64 batchId,
+    /// @dev Checks the posts the batch's actions refer to (registered, of this site) and writes
+    /// them into the frame; returns the calldata position of the account groups.
+    function _referencePosts(
+        uint256 frame,
         uint32 siteId,
-        address account,
-        bytes calldata group,
-        uint256 firstActionIndex,
-        uint128[13] memory amounts
-    ) private returns (GroupTotals memory totals) {
-        uint64 cachedPostId;
-        Post memory post_;
-        // Spendable funds are read from the token only at the account's first burn.
-        bool fundsLoaded;
-        uint256 balance;
-        uint256 allowance;
-        uint256 length = group.length;
-        for (uint256 offset; offset < length; offset += _ACTION_BYTES) {
-            uint256 word;
-            assembly ("memory-safe") {
-                word := calldataload(add(group.offset, offset))
-            }
-            uint256 kind = word >> 248;
-            uint256 units = (word >> 232) & 0xffff;
-            uint64 postId = uint64(word >> 168);
-            uint256 actionIndex = firstActionIndex + offset / _ACTION_BYTES;
-
-            if (kind >= KIND_COUNT) revert TweiLedgerUnknownKind(actionIndex, kind);
-            if (units == 0 || (kind == _KIND_READ && units > BPS)) revert TweiLedgerInvalidUnits(actionIndex, units);
-            if (postId != cachedPostId || post_.author == address(0)) {
-                post_ = _posts[postId];
-                cachedPostId = postId;
-                if (post_.author == address(0)) revert TweiLedgerUnknownPost(postId);
-                if (post_.siteId != siteId) revert TweiLedgerPostOfOtherSite(postId, post_.siteId, siteId);
-            }
-            uint256 kindBit = 1 << kind;
-            if (kindBit & _AUTHOR_KINDS != 0) {
-                if (account != post_.author) revert TweiLedgerNotPostAuthor(postId, account, post_.author);
-            } else if (kindBit & _NOT_BY_AUTHOR_KINDS != 0 && account == post_.author) {
-                revert TweiLedgerSelfAction(actionIndex, postId, account);
-            }
-
-            // Cannot overflow: a uint128 amount times a 16-bit unit count fits in 144 bits,
-            // and a group holds at most 255 actions.
-            unchecked {
-                uint256 amount = kind == _KIND_READ ? (amounts[kind] * units) / BPS : amounts[kind] * units;
-                if (kind < _FIRST_BURN_KIND) {
-                    totals.minted += amount;
-                    continue;
-                }
-                if (!fundsLoaded) {
-                    (balance, allowance) = _token.burnableOf(account);
-                    fundsLoaded = true;
-                }
-                uint256 afterBurn = totals.burned + amount;
-                if (afterBurn <= allowance && afterBurn <= balance + totals.minted) {
-                    totals.burned = afterBurn;
-                } else {
-                    emit BurnShortfall(batchId, account, actionIndex, uint8(kind), postId, amount);
-                }
-            }
+        uint256 pos,
+        bytes calldata actions
+    ) private view returns (uint256) {
+        uint256 base;
+        assembly ("memory-safe") {
+            base := actions.offset
         }
+        uint256 offset = pos - base;
+        if (actions.length < offset + 2) revert TweiLedgerMalformedActions(offset);
+        uint256 refCount = uint16(bytes2(actions[offset:offset + 2]));
+        if (refCount > PackedSettlement.MAX_POST_REFS) revert TweiLedgerTooManyPostRefs(refCount);
+        offset += 2;
+        if (actions.length < offset + refCount * 8) revert TweiLedgerMalformedActions(offset);
+        PackedSettlement.setRefsPosition(frame, base + offset);
+        for (uint256 ref; ref < refCount; ++ref) {
+            uint64 postId = uint64(bytes8(actions[offset:offset + 8]));
+            Post storage post_ = _posts[postId];
+            // One read of the post's slot: author and site share it.
+            (address author, uint32 postSite) = (post_.author, post_.siteId);
+            if (author == address(0)) revert TweiLedgerUnknownPost(postId);
+            if (postSite != siteId) revert TweiLedgerPostOfOtherSite(postId, postSite, siteId);
+            PackedSettlement.setPostRef(frame, ref, author);
+            offset += 8;
+        }
+        return base + offset;
     }
 
     /// @dev Counts `minted` against the overall and the site's caps of the current epoch.
@@ -247,6 +170,9 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
 
     /// @inheritdoc ITweiLedger
     function setRuleSet(uint128[13] calldata amounts) external onlyRole(POLICY_ADMIN_ROLE) {
+        for (uint256 kind; kind < KIND_COUNT; ++kind) {
+            if (amounts[kind] >= _MAX_RULE_AMOUNT) revert TweiLedgerRuleAmountTooLarge(kind, amounts[kind]);
+        }
         _amounts = amounts;
         uint32 version = ++_ruleSetVersion;
         emit RuleSetUpdated(version, amounts);
@@ -320,9 +246,9 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
     /// @inheritdoc ITweiLedger
     function amountFor(uint8 kind, uint16 units) external view returns (uint256) {
         if (kind >= KIND_COUNT) revert TweiLedgerUnknownKind(0, kind);
-        if (units == 0 || (kind == _KIND_READ && units > BPS)) revert TweiLedgerInvalidUnits(0, units);
+        if (units == 0 || (kind == 0 && units > BPS)) revert TweiLedgerInvalidUnits(0, units);
         uint256 amount = uint256(_amounts[kind]) * units;
-        return kind == _KIND_READ ? amount / BPS : amount;
+        return kind == 0 ? amount / BPS : amount;
     }
 
     /// @inheritdoc ITweiLedger

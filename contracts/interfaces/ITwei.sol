@@ -33,5 +33,7 @@ interface ITwei is IERC20, IERC20Permit {
     /// @dev Records come in pairs: `[uint256(uint160(account)), minted << 128 | burned]`.
     /// Only the ledger may call; the ledger has already checked that each burn is payable.
     /// @param records The per-account balance changes of the batch.
-    function settleBalances(uint256[] calldata records) external;
+    /// @return minted The batch's mints, in all.
+    /// @return burned The batch's burns, in all.
+    function settleBalances(uint256[] calldata records) external returns (uint256 minted, uint256 burned);
 }

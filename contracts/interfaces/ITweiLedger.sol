@@ -16,12 +16,13 @@ pragma solidity ^0.8.30;
 /// 11 Post Publish Tribute (burn from author)     12 PnL Reports (burn from buyer; the report price)
 ///
 /// Packed actions, as passed to {settle} and echoed in {BatchSettled}:
-///   postCount:uint16, postCount x (postId:uint64, author:address),
+///   postCount:uint16, postCount x (postId:uint64, author:address)   the posts this batch registers
+///   refCount:uint16, refCount x postId:uint64                       the posts its actions refer to
 ///   accountCount:uint16, accountCount x (account:address, count:uint8,
-///   count x (kind:uint8, units:uint16, postId:uint64))
-/// All integers are big-endian. Each account's actions are applied together, so each
-/// account is credited once per batch; within a group, burns are checked against the
-/// account's balance plus the mints that come before them in the group.
+///     count x (kind:uint8, units:uint16, postRef:uint8))            postRef indexes the refs
+/// All integers are big-endian; at most 256 post references. Each account's actions are
+/// applied together, so each account is credited once per batch; within a group, burns are
+/// checked against the account's balance plus the mints that come before them in the group.
 interface ITweiLedger {
     /// @notice An emission usage record: how much was minted in an epoch.
     struct EpochUsage {
@@ -60,11 +61,15 @@ interface ITweiLedger {
     error TweiLedgerUnknownKind(uint256 actionIndex, uint256 kind);
     /// @notice An action's units are out of range (0, or above 10,000 basis points for Read-to-Earn).
     error TweiLedgerInvalidUnits(uint256 actionIndex, uint256 units);
-    /// @notice An action names a post that is not registered.
+    /// @notice A batch refers to a post that is not registered.
     error TweiLedgerUnknownPost(uint64 postId);
+    /// @notice A batch refers to more than 256 posts.
+    error TweiLedgerTooManyPostRefs(uint256 refCount);
+    /// @notice An action's post reference is past the batch's references.
+    error TweiLedgerUnknownPostRef(uint256 actionIndex, uint256 postRef);
     /// @notice The post id is registered already.
     error TweiLedgerPostAlreadyRegistered(uint64 postId);
-    /// @notice An action names a post of another site than the batch's.
+    /// @notice A batch refers to a post of another site than the batch's.
     error TweiLedgerPostOfOtherSite(uint64 postId, uint32 postSiteId, uint32 batchSiteId);
     /// @notice An author-directed action names an account that is not the post's author.
     error TweiLedgerNotPostAuthor(uint64 postId, address account, address author);
@@ -74,6 +79,9 @@ interface ITweiLedger {
     error TweiLedgerEmissionCapExceeded(uint64 epoch, uint256 cap, uint256 requested);
     /// @notice Settling would mint more than the site's cap of the epoch.
     error TweiLedgerSiteEmissionCapExceeded(uint32 siteId, uint64 epoch, uint256 cap, uint256 requested);
+    /// @notice A rule amount is 2**104 wei or more (about 2 * 10**13 Twei), which the ledger's
+    /// 128-bit per-account sums could not hold.
+    error TweiLedgerRuleAmountTooLarge(uint256 kind, uint256 amount);
     /// @notice The epoch length given at construction was zero.
     error TweiLedgerInvalidEpochLength();
     /// @notice The token was not deployed for this ledger.

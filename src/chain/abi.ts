@@ -359,7 +359,7 @@ export const tweiAbi = [
     "outputs": [
       {
         "internalType": "uint256",
-        "name": "balance",
+        "name": "balance_",
         "type": "uint256"
       },
       {
@@ -524,7 +524,18 @@ export const tweiAbi = [
       }
     ],
     "name": "settleBalances",
-    "outputs": [],
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "minted",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "burned",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -670,22 +681,6 @@ export const tweiLedgerAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint8",
-        "name": "bits",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      }
-    ],
-    "name": "SafeCastOverflowedUintDowncast",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint64",
         "name": "batchId",
         "type": "uint64"
@@ -804,6 +799,22 @@ export const tweiLedgerAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "kind",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerRuleAmountTooLarge",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "actionIndex",
         "type": "uint256"
       },
@@ -889,6 +900,17 @@ export const tweiLedgerAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "refCount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerTooManyPostRefs",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "actionIndex",
         "type": "uint256"
       },
@@ -910,6 +932,22 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "TweiLedgerUnknownPost",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "actionIndex",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "postRef",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerUnknownPostRef",
     "type": "error"
   },
   {

@@ -4,8 +4,11 @@ import { type ActionKind, BPS, FIRST_BURN_KIND, isActionKind, ActionKind as Kind
 /**
  * The packed actions the ledger's `settle` takes and its `BatchSettled` event echoes
  * (layout documented in contracts/interfaces/ITweiLedger.sol):
- *   postCount:u16, postCount x (postId:u64, author:address),
- *   accountCount:u16, accountCount x (account:address, count:u8, count x (kind:u8, units:u16, postId:u64))
+ *   postCount:u16, postCount x (postId:u64, author:address)     posts the batch registers
+ *   refCount:u16, refCount x postId:u64                         posts its actions refer to (<= 256)
+ *   accountCount:u16, accountCount x (account:address, count:u8, count x (kind:u8, units:u16, postRef:u8))
+ * Actions name posts by their index among the references: 4 bytes an action instead of 11,
+ * which the ledger's gas per action shows.
  */
 
 /** One ledger action: a kind, its units (basis points for Read-to-Earn, else a count) and its post. */
@@ -43,6 +46,8 @@ export interface DecodedAction extends AccountAction {
 }
 
 export const MAX_GROUP_ACTIONS = 255;
+/** The most distinct posts one batch's actions may refer to. */
+export const MAX_POST_REFS = 256;
 export const MAX_COUNT_U16 = 0xffff;
 const MAX_POST_ID = 2n ** 64n - 1n;
 
@@ -87,8 +92,17 @@ export function groupByAccount(actions: readonly AccountAction[]): AccountGroup[
   return groups;
 }
 
+/** The distinct posts a batch's actions refer to, in first-appearance order. */
+export function postRefsOf(groups: readonly AccountGroup[]): bigint[] {
+  const refs = new Set<bigint>();
+  for (const group of groups) for (const action of group.actions) refs.add(action.postId);
+  return [...refs];
+}
+
 /**
  * Encodes a batch's post registrations and account groups into the ledger's packed form.
+ * Throws a PackedActionsError when the actions refer to more than 256 distinct posts (split
+ * such a batch).
  *
  * @example
  * const packed = encodePackedActions({ posts: [], groups: groupByAccount(actions) })
@@ -97,8 +111,12 @@ export function encodePackedActions(batch: PackedBatch): Hex {
   const { posts, groups } = batch;
   if (posts.length > MAX_COUNT_U16) throw new PackedActionsError(`too many posts: ${posts.length}`);
   if (groups.length > MAX_COUNT_U16) throw new PackedActionsError(`too many account groups: ${groups.length}`);
-  let size = 2 + posts.length * 28 + 2;
-  for (const group of groups) size += 21 + group.actions.length * 11;
+  const refs = postRefsOf(groups);
+  if (refs.length > MAX_POST_REFS)
+    throw new PackedActionsError(`the actions refer to ${refs.length} posts; a batch may refer to ${MAX_POST_REFS}`);
+  const refIndex = new Map(refs.map((postId, index) => [postId, index]));
+  let size = 2 + posts.length * 28 + 2 + refs.length * 8 + 2;
+  for (const group of groups) size += 21 + group.actions.length * 4;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let offset = 0;
@@ -109,6 +127,13 @@ export function encodePackedActions(batch: PackedBatch): Hex {
     view.setBigUint64(offset, postId);
     out.set(hexToBytes(getAddress(author)), offset + 8);
     offset += 28;
+  }
+  view.setUint16(offset, refs.length);
+  offset += 2;
+  for (const postId of refs) {
+    if (postId < 0n || postId > MAX_POST_ID) throw new PackedActionsError(`post id ${postId} is not a uint64`);
+    view.setBigUint64(offset, postId);
+    offset += 8;
   }
   view.setUint16(offset, groups.length);
   offset += 2;
@@ -122,8 +147,8 @@ export function encodePackedActions(batch: PackedBatch): Hex {
       checkAction(action);
       view.setUint8(offset, action.kind);
       view.setUint16(offset + 1, action.units);
-      view.setBigUint64(offset + 3, action.postId);
-      offset += 11;
+      view.setUint8(offset + 3, refIndex.get(action.postId)!);
+      offset += 4;
     }
   }
   return bytesToHex(out);
@@ -160,6 +185,13 @@ export function decodePackedActions(packed: Hex): {
     offset += 28;
   }
   need(offset, 2);
+  const refCount = view.getUint16(offset);
+  offset += 2;
+  need(offset, refCount * 8);
+  const refs: bigint[] = [];
+  for (let i = 0; i < refCount; i++) refs.push(view.getBigUint64(offset + i * 8));
+  offset += refCount * 8;
+  need(offset, 2);
   const groupCount = view.getUint16(offset);
   offset += 2;
   const actions: DecodedAction[] = [];
@@ -168,18 +200,14 @@ export function decodePackedActions(packed: Hex): {
     const account = addressAt(bytes, offset);
     const count = view.getUint8(offset + 20);
     offset += 21;
-    need(offset, count * 11);
+    need(offset, count * 4);
     for (let a = 0; a < count; a++) {
       const kind = view.getUint8(offset);
       if (!isActionKind(kind)) throw new PackedActionsError(`unknown action kind ${kind} at byte ${offset}`);
-      actions.push({
-        actionIndex: actions.length,
-        account,
-        kind,
-        units: view.getUint16(offset + 1),
-        postId: view.getBigUint64(offset + 3),
-      });
-      offset += 11;
+      const postId = refs[view.getUint8(offset + 3)];
+      if (postId === undefined) throw new PackedActionsError(`unknown post reference at byte ${offset + 3}`);
+      actions.push({ actionIndex: actions.length, account, kind, units: view.getUint16(offset + 1), postId });
+      offset += 4;
     }
   }
   if (offset !== bytes.length) throw new PackedActionsError(`packed actions run past byte ${offset}`);

@@ -253,40 +253,83 @@ describe("TweiLedger", function () {
   });
 
   describe("malformed batches", function () {
-    it("refuses out-of-range units and truncated or overlong packed actions", async function () {
+    // One Read-to-Earn action: 0000 (no posts) 0001 <post id> 0001 <account> 01 00 2710 00.
+    const tail = (packed: `0x${string}`, last8: string) => `${packed.slice(0, -8)}${last8}` as `0x${string}`;
+
+    it("refuses out-of-range units, unknown kinds and post references past the batch's", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
-      const over = packed.replace(/2710([0-9a-f]{16})$/, "2711$1") as `0x${string}`;
+      expect(packed.slice(-8)).to.equal("00271000");
+      const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), bytes]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), over]),
+        settle(tail(packed, "00271100")),
         f.ledger,
         "TweiLedgerInvalidUnits",
         [0n, 10_001n],
       );
-      const unknownKind = packed.replace(/00(2710[0-9a-f]{16})$/, "0d$1") as `0x${string}`;
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), unknownKind]),
+        settle(tail(packed, "00000000")),
+        f.ledger,
+        "TweiLedgerInvalidUnits",
+        [0n, 0n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        settle(tail(packed, "0d000100")),
         f.ledger,
         "TweiLedgerUnknownKind",
         [0n, 13n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), packed.slice(0, -2) as `0x${string}`]),
+        settle(tail(packed, "00271001")),
+        f.ledger,
+        "TweiLedgerUnknownPostRef",
+        [0n, 1n],
+      );
+    });
+
+    it("refuses truncated, overlong and empty packed actions with the offset where they break", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
+      const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), bytes]);
+      // 2 (posts) + 2 + 8 (one reference) + 2 (groups) + 21 (header): the action starts at 35.
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        settle(packed.slice(0, -2) as `0x${string}`),
         f.ledger,
         "TweiLedgerMalformedActions",
-        [25n],
+        [35n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), `${packed}00`]),
+        settle(`${packed}00`),
         f.ledger,
         "TweiLedgerMalformedActions",
-        [36n],
+        [39n],
       );
+      await viem.assertions.revertWithCustomErrorWithArgs(settle("0x00"), f.ledger, "TweiLedgerMalformedActions", [0n]);
+      await viem.assertions.revertWithCustomErrorWithArgs(settle("0x000000"), f.ledger, "TweiLedgerMalformedActions", [
+        2n,
+      ]);
+    });
+
+    it("refuses a batch that refers to more than 256 posts", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const refs = "0101" + "00".repeat(8 * 257);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), "0x00"]),
+        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), `0x0000${refs}0000`]),
         f.ledger,
-        "TweiLedgerMalformedActions",
-        [0n],
+        "TweiLedgerTooManyPostRefs",
+        [257n],
+      );
+    });
+
+    it("refuses rule amounts of 2**104 wei or more", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const amounts = [...DEFAULT_RULE_AMOUNTS];
+      amounts[ActionKind.LikesOwn] = 2n ** 104n;
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledger.write.setRuleSet([amounts as never]),
+        f.ledger,
+        "TweiLedgerRuleAmountTooLarge",
+        [BigInt(ActionKind.LikesOwn), 2n ** 104n],
       );
     });
   });
