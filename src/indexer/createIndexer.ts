@@ -232,6 +232,14 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
       };
     });
 
+  const stop = async () => {
+    status.running = false;
+    wake?.();
+    await loop;
+    loop = null;
+    await exclusive;
+  };
+
   return {
     store,
     syncOnce,
@@ -255,13 +263,7 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
         }
       })();
     },
-    async stop() {
-      status.running = false;
-      wake?.();
-      await loop;
-      loop = null;
-      await exclusive;
-    },
+    stop,
     async waitForBlock(number, options = {}) {
       const deadline = Date.now() + (options.timeoutMs ?? 60_000);
       for (;;) {
@@ -276,7 +278,7 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
     },
     status: () => ({ ...status }),
     async close() {
-      await this.stop();
+      await stop();
       await store.close();
     },
   };

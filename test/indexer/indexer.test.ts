@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "mocha";
 import { formatUnits, parseUnits, type Address } from "viem";
-import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind as K, KINDS } from "../../src/core/kinds.js";
 import { decodePackedActions } from "../../src/core/packedActions.js";
 import { postIdFor } from "../../src/core/postId.js";
@@ -248,6 +248,15 @@ describe("indexer", function () {
       expect(bad.type).to.match(/application\/problem\+json/);
       expect((await get("/v1/report-instances/99-1")).status).to.equal(404);
       expect((await get("/readyz")).status).to.equal(200);
+      const stats = (await get("/v1/stats")).body;
+      expect(stats).to.deep.include({ batches: 3, reportInstances: 2 });
+      expect(BigInt(stats.supply.wei)).to.equal(
+        await chain.publicClient.readContract({
+          address: chain.deployment.token,
+          abi: tweiAbi,
+          functionName: "totalSupply",
+        }),
+      );
     } finally {
       server.close();
       await indexer.close();
@@ -306,6 +315,9 @@ describe("indexer", function () {
     expect(stdout).to.match(new RegExp(`Total Twei Earned\\s*│\\s*${formatUnits(report.totalEarned, 18)}`));
     const json = await run(tsx, [...cli, "--json"]);
     expect(JSON.parse(json.stdout)).to.deep.equal(JSON.parse(JSON.stringify(postReportJson(report))));
+    const instance = await run(tsx, ["src/indexer/cli/report.ts", "--db", dbPath, "--instance", "2-12", "--json"]);
+    const stored = await store.reportInstance("2-12");
+    expect(JSON.parse(instance.stdout)).to.deep.include({ id: "2-12", contentHash: stored?.contentHash });
     const usage = await run(tsx, ["src/indexer/cli/report.ts", "--db", dbPath]).catch((e: { code: number }) => e);
     expect((usage as { code: number }).code).to.equal(2);
     await store.close();

@@ -1,5 +1,5 @@
 import express, { type Express } from "express";
-import { getAddress, isAddress, type Address } from "viem";
+import { getAddress, isAddress, zeroAddress, type Address } from "viem";
 import { z } from "zod";
 import { postIdFor } from "../../core/postId.js";
 import { HttpProblem, notFound, parseInput, problemHandler } from "../../http/problem.js";
@@ -7,7 +7,7 @@ import type { Logger } from "../../observability/logger.js";
 import type { IndexerStatus } from "../createIndexer.js";
 import { buildPostReport, NotIndexedYetError } from "../reports/buildPostReport.js";
 import { buildUserReport } from "../reports/buildUserReport.js";
-import { postReportJson, reportInstanceJson, userReportJson } from "../reports/reportJson.js";
+import { amountJson, postReportJson, reportInstanceJson, userReportJson } from "../reports/reportJson.js";
 import type { IndexerStore } from "../store/IndexerStore.js";
 
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -48,6 +48,7 @@ export interface CreateIndexerAppOptions {
  * - GET /v1/posts/report?site=<siteId>&sitePostId=<id>[&account=0x…]: the same by the site's post id
  * - GET /v1/users/:address: a user's earned, spent, net and level across posts
  * - GET /v1/report-instances/:id, GET /v1/report-instances?postId=&buyer=&limit=: bought instances
+ * - GET /v1/stats: the checkpoint, counts, and the token supply from Transfer logs
  * - GET /healthz (the process is up), GET /readyz (the database answers and the index is caught up)
  *
  * @example
@@ -87,6 +88,19 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
       problems,
     };
     res.status(problems.length === 0 ? 200 : 503).json(body);
+  });
+  app.get("/v1/stats", async (_req, res) => {
+    const [checkpoint, stats, zero] = await Promise.all([
+      store.checkpoint(),
+      store.stats(),
+      store.balance(zeroAddress),
+    ]);
+    res.json({
+      checkpoint: checkpoint === null ? null : { number: checkpoint.number.toString(), hash: checkpoint.hash },
+      ...stats,
+      // Mints are transfers from the zero address and burns transfers to it: its balance is minus the supply.
+      supply: amountJson(-zero),
+    });
   });
   app.get("/v1/posts/report", async (req, res) => {
     const query = parseInput(bySiteQuery, req.query, "query");
