@@ -30,6 +30,7 @@ const { viem, provider } = await network.create();
 const publicClient = await viem.getPublicClient();
 const [deployerWallet, relayerWallet] = await viem.getWalletClients();
 if (!deployerWallet || !relayerWallet) throw new Error("needs two accounts");
+const relayer = relayerWallet;
 
 /** A deterministic PRNG (mulberry32), so every run settles the same mixes. */
 function prng(seed: number): () => number {
@@ -65,7 +66,7 @@ let nextBatch = 1n;
 let lastSettleHash: `0x${string}` = "0x";
 async function settle(posts: { postId: bigint; author: Address }[], actions: AccountAction[]) {
   const packed = encodePackedActions({ posts, groups: groupByAccount(actions) });
-  const hash = await relayerWallet!.writeContract({
+  const hash = await relayer.writeContract({
     address: ledger,
     abi: tweiLedgerAbi,
     functionName: "settle",
@@ -81,7 +82,7 @@ async function settle(posts: { postId: bigint; author: Address }[], actions: Acc
 async function estimateSettle(actions: AccountAction[]): Promise<bigint> {
   const packed = encodePackedActions({ posts: [], groups: groupByAccount(actions) });
   return publicClient.estimateContractGas({
-    account: relayerWallet.account,
+    account: relayer.account,
     address: ledger,
     abi: tweiLedgerAbi,
     functionName: "settle",

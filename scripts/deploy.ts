@@ -1,0 +1,48 @@
+// npm run deploy -- --network <name>: deploys the Twei token and its ledger, writes the default
+// rule set, grants the roles, and writes deployments/<network>.json for the relayer, indexer
+// and auditor. The deployer key comes from the network's accounts (Hardhat's keystore or the
+// environment, never the repo). Optional environment:
+//   TWEI_ADMIN    the admin that receives the admin, policy and pauser roles (default: deployer)
+//   TWEI_RELAYER  the address that receives the relayer role (default: none; grant it later)
+import { network } from "hardhat";
+import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
+import { writeDeployment } from "../src/chain/deployments.js";
+
+function optionalAddress(name: string): Address | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === "") return undefined;
+  if (!isAddress(value)) throw new Error(`${name} is not an EVM address`);
+  return getAddress(value);
+}
+
+const connection = await network.create();
+const { viem, networkName } = connection;
+const publicClient = await viem.getPublicClient();
+const [deployer] = await viem.getWalletClients();
+if (!deployer) throw new Error(`network "${networkName}" has no account to deploy from`);
+const admin = optionalAddress("TWEI_ADMIN");
+const relayer = optionalAddress("TWEI_RELAYER");
+
+console.log(
+  `deploying Twei to ${networkName} (chain ${await publicClient.getChainId()}) from ${deployer.account.address}`,
+);
+const deployed = await deployTwei({
+  publicClient: publicClient as unknown as PublicClient,
+  walletClient: deployer as unknown as DeployerClient,
+  ...(admin ? { admin } : {}),
+  ...(relayer ? { relayer } : {}),
+});
+const path = await writeDeployment({
+  network: networkName,
+  chainId: await publicClient.getChainId(),
+  token: getAddress(deployed.token),
+  ledger: getAddress(deployed.ledger),
+  deploymentBlock: deployed.deploymentBlock,
+  abiHash: deployed.abiHash,
+  deployer: getAddress(deployer.account.address),
+  deployedAt: new Date().toISOString(),
+});
+console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
+console.log(`wrote ${path}`);
+await connection.close();

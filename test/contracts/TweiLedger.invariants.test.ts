@@ -1,0 +1,147 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { describe, it } from "mocha";
+import { getAddress, maxUint256, parseEventLogs, parseUnits, zeroAddress, type Address } from "viem";
+import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
+import { ActionKind, BPS, FIRST_BURN_KIND, KINDS } from "../../src/core/kinds.js";
+import { groupByAccount, type AccountAction } from "../../src/core/packedActions.js";
+import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
+import { packBatch, rootOf } from "../helpers/batches.js";
+import { deployForTest } from "../helpers/deployForTest.js";
+
+const { viem, networkHelpers } = await network.create();
+
+const SITE = 3;
+const BATCHES = 40;
+
+/** mulberry32: a seeded PRNG, so a failure replays with the same seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function fixture() {
+  const deployment = await deployForTest(viem, { emissionCap: parseUnits("1000000000", 18) });
+  const { ledger, wallets } = deployment;
+  await ledger.write.registerSite([SITE, wallets[0]!.account.address, parseUnits("1000000000", 18)]);
+  const users = wallets.slice(2, 14);
+  // Half the users let the ledger burn without limit, a quarter a little, the rest nothing.
+  const allowances = new Map<Address, bigint>();
+  for (const [i, wallet] of users.entries()) {
+    const allowance = i % 2 === 0 ? maxUint256 : i % 4 === 1 ? parseUnits("3", 18) : 0n;
+    allowances.set(getAddress(wallet.account.address), allowance);
+    if (allowance === 0n) continue;
+    const token = await viem.getContractAt("Twei", deployment.token.address, { client: { wallet } });
+    await token.write.approve([ledger.address, allowance]);
+  }
+  const authors = users.slice(0, 5).map((w) => getAddress(w.account.address));
+  const posts = authors.map((author, i) => ({ postId: BigInt(100 + i), author }));
+  await deployment.ledgerAsRelayer.write.settle([1n, SITE, rootOf("posts"), packBatch(posts, [])]);
+  return { ...deployment, users: users.map((w) => getAddress(w.account.address)), allowances, posts };
+}
+
+describe("TweiLedger invariants", function () {
+  it("keeps supply equal to mints minus burns, and every balance to the rules, over random batches", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const random = prng(20261126);
+    const balances = new Map<Address, bigint>(f.users.map((u) => [u, 0n]));
+    const allowances = new Map(f.allowances);
+    let minted = 0n;
+    let burned = 0n;
+    let shortfallCount = 0;
+
+    for (let batch = 0; batch < BATCHES; batch++) {
+      const actions: AccountAction[] = [];
+      const count = 1 + Math.floor(random() * 60);
+      while (actions.length < count) {
+        const kind = Math.floor(random() * KINDS.length) as ActionKind;
+        if (kind === ActionKind.PostPublishTribute) continue; // posts are published once, above
+        const post = f.posts[Math.floor(random() * f.posts.length)]!;
+        let account = f.users[Math.floor(random() * f.users.length)]!;
+        if (KINDS[kind]!.toAuthor) account = post.author;
+        else if ((kind === ActionKind.ReadToEarn || kind === ActionKind.SpentForMinuses) && account === post.author)
+          continue;
+        const units = kind === ActionKind.ReadToEarn ? 1 + Math.floor(random() * BPS) : 1 + Math.floor(random() * 4);
+        actions.push({ account, kind, units, postId: post.postId });
+      }
+
+      // The model: per account, mints first; each burn is paid whole when the allowance and the
+      // balance plus this batch's mints cover all the account's burns so far.
+      const expectedShortfalls: number[] = [];
+      let index = 0;
+      for (const group of groupByAccount(actions)) {
+        let groupMinted = 0n;
+        let groupBurned = 0n;
+        const balance = balances.get(group.account)!;
+        const allowance = allowances.get(group.account)!;
+        for (const action of group.actions) {
+          const amount = amountFor(DEFAULT_RULE_AMOUNTS, action.kind, action.units);
+          if (action.kind < FIRST_BURN_KIND) groupMinted += amount;
+          else if (groupBurned + amount <= allowance && groupBurned + amount <= balance + groupMinted)
+            groupBurned += amount;
+          else expectedShortfalls.push(index);
+          index++;
+        }
+        balances.set(group.account, balance + groupMinted - groupBurned);
+        if (allowance !== maxUint256) allowances.set(group.account, allowance - groupBurned);
+        minted += groupMinted;
+        burned += groupBurned;
+      }
+
+      const hash = await f.ledgerAsRelayer.write.settle([
+        BigInt(batch + 2),
+        SITE,
+        rootOf(`b${batch}`),
+        packBatch([], actions),
+      ]);
+      const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
+      const shortfalls = parseEventLogs({ abi: tweiLedgerAbi, eventName: "BurnShortfall", logs: receipt.logs });
+      expect(
+        shortfalls.map((e) => Number(e.args.actionIndex)),
+        `batch ${batch}`,
+      ).to.deep.equal(expectedShortfalls);
+      shortfallCount += shortfalls.length;
+      const settled = parseEventLogs({ abi: tweiLedgerAbi, eventName: "BatchSettled", logs: receipt.logs })[0]!;
+      expect(settled.args.minted - settled.args.burned, `batch ${batch}`).to.equal(
+        parseEventLogs({ abi: tweiAbi, eventName: "Transfer", logs: receipt.logs }).reduce(
+          (sum, { args }) => sum + (args.from === zeroAddress ? args.value : -args.value),
+          0n,
+        ),
+      );
+    }
+
+    // The random batches exercised paid burns and unpaid ones alike.
+    expect(burned > 0n).to.equal(true);
+    expect(shortfallCount).to.be.greaterThan(0);
+
+    // Supply = all mints − all burns, read back from the chain's Transfer events.
+    const transfers = await f.publicClient.getContractEvents({
+      address: f.token.address,
+      abi: tweiAbi,
+      eventName: "Transfer",
+      fromBlock: 0n,
+    });
+    const mints = transfers.filter((t) => t.args.from === zeroAddress).reduce((s, t) => s + t.args.value!, 0n);
+    const burns = transfers.filter((t) => t.args.to === zeroAddress).reduce((s, t) => s + t.args.value!, 0n);
+    expect(mints).to.equal(minted);
+    expect(burns).to.equal(burned);
+    expect(await f.token.read.totalSupply()).to.equal(mints - burns);
+    // Every mint and burn came from a settle transaction sent to the ledger.
+    for (const t of transfers.filter((t) => t.args.from === zeroAddress || t.args.to === zeroAddress)) {
+      const tx = await f.publicClient.getTransaction({ hash: t.transactionHash });
+      expect(tx.to?.toLowerCase()).to.equal(f.ledger.address.toLowerCase());
+    }
+    for (const user of f.users) {
+      const balance = await f.token.read.balanceOf([user]);
+      expect(balance >= 0n).to.equal(true);
+      expect(balance, user).to.equal(balances.get(user));
+      expect(await f.token.read.allowance([user, f.ledger.address]), user).to.equal(allowances.get(user));
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { expect } from "chai";
+import { describe, it } from "mocha";
+import { getAddress, keccak256, toHex, type Address } from "viem";
+import { ActionKind } from "../../src/core/kinds.js";
+import { earnedForLevel, levelFor } from "../../src/core/levels.js";
+import {
+  MAX_GROUP_ACTIONS,
+  PackedActionsError,
+  decodePackedActions,
+  encodePackedActions,
+  groupByAccount,
+  type AccountAction,
+} from "../../src/core/packedActions.js";
+import { postIdFor } from "../../src/core/postId.js";
+import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
+
+const account = (i: number): Address => getAddress(`0x${keccak256(toHex(`account-${i}`)).slice(26)}`);
+
+describe("packed actions", function () {
+  it("decode what encode wrote: posts, accounts, kinds, units and post ids, in batch order", function () {
+    const actions: AccountAction[] = [];
+    for (let i = 0; i < 300; i++)
+      actions.push({
+        account: account(i % 37),
+        kind: (i % 13) as ActionKind,
+        units: i % 13 === 0 ? 1 + ((i * 97) % 10_000) : 1 + (i % 5),
+        postId: BigInt(1 + (i % 9)) * 1_000_000_007n,
+      });
+    const posts = [{ postId: 5n, author: account(1) }];
+    const groups = groupByAccount(actions);
+    const decoded = decodePackedActions(encodePackedActions({ posts, groups }));
+    expect(decoded.posts).to.deep.equal(posts);
+    const flat = groups.flatMap((g) => g.actions.map((a) => ({ ...a, account: g.account })));
+    expect(decoded.actions.map(({ actionIndex, ...rest }) => ({ ...rest, index: actionIndex }))).to.deep.equal(
+      flat.map((a, index) => ({ account: a.account, kind: a.kind, units: a.units, postId: a.postId, index })),
+    );
+  });
+
+  it("groups each account's mints before its burns and splits groups past 255 actions", function () {
+    const a = account(1);
+    const b = account(2);
+    const groups = groupByAccount([
+      { account: a, kind: ActionKind.CommentTributes, units: 1, postId: 1n },
+      { account: b, kind: ActionKind.LikesOwn, units: 1, postId: 1n },
+      { account: a.toLowerCase() as Address, kind: ActionKind.CommentRewards, units: 1, postId: 1n },
+    ]);
+    expect(groups.map((g) => [g.account, g.actions.map((x) => x.kind)])).to.deep.equal([
+      [a, [ActionKind.CommentRewards, ActionKind.CommentTributes]],
+      [b, [ActionKind.LikesOwn]],
+    ]);
+    const many = Array.from({ length: 600 }, () => ({ account: a, kind: ActionKind.LikesOwn, units: 1, postId: 1n }));
+    expect(groupByAccount(many).map((g) => g.actions.length)).to.deep.equal([MAX_GROUP_ACTIONS, MAX_GROUP_ACTIONS, 90]);
+  });
+
+  it("refuses out-of-range units and more than 256 referenced posts", function () {
+    const encode = (actions: AccountAction[]) => encodePackedActions({ posts: [], groups: groupByAccount(actions) });
+    expect(() => encode([{ account: account(1), kind: ActionKind.ReadToEarn, units: 10_001, postId: 1n }])).to.throw(
+      PackedActionsError,
+      /units 10001 out of range 1..10000/,
+    );
+    expect(() => encode([{ account: account(1), kind: ActionKind.LikesOwn, units: 0, postId: 1n }])).to.throw(
+      PackedActionsError,
+      /units 0/,
+    );
+    const refs = Array.from({ length: 257 }, (_, i) => ({
+      account: account(1),
+      kind: ActionKind.LikesOwn,
+      units: 1,
+      postId: BigInt(i),
+    }));
+    expect(() => encode(refs)).to.throw(PackedActionsError, /refer to 257 posts/);
+    expect(() => encode(refs.slice(0, 256))).not.to.throw();
+  });
+
+  it("names a truncated or overlong encoding", function () {
+    const packed = encodePackedActions({
+      posts: [],
+      groups: groupByAccount([{ account: account(1), kind: ActionKind.LikesOwn, units: 1, postId: 1n }]),
+    });
+    expect(() => decodePackedActions(packed.slice(0, -2) as `0x${string}`)).to.throw(PackedActionsError, /end early/);
+    expect(() => decodePackedActions(`${packed}00`)).to.throw(PackedActionsError, /run past/);
+  });
+});
+
+describe("rule arithmetic, post ids and levels", function () {
+  it("prices Read-to-Earn in basis points of the full read, rounding down, and other kinds per unit", function () {
+    expect(amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.ReadToEarn, 10_000)).to.equal(10n ** 18n);
+    expect(amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.ReadToEarn, 3_333)).to.equal(333_300_000_000_000_000n);
+    expect(amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.CommentRewards, 3)).to.equal(6n * 10n ** 18n);
+  });
+
+  it("derives a site's post id from the site and its own post id, stably", function () {
+    expect(postIdFor(1, "a")).to.equal(postIdFor(1, "a"));
+    expect(postIdFor(1, "a")).not.to.equal(postIdFor(2, "a"));
+    expect(postIdFor(1, "a") < 2n ** 64n).to.equal(true);
+  });
+
+  it("reaches level 13 at 72 Twei earned, and no sooner", function () {
+    expect(levelFor(0n)).to.equal(1);
+    expect(earnedForLevel(13)).to.equal(72n * 10n ** 18n);
+    expect(levelFor(72n * 10n ** 18n)).to.equal(13);
+    expect(levelFor(72n * 10n ** 18n - 1n)).to.equal(12);
+    for (let level = 1; level < 40; level++) expect(levelFor(earnedForLevel(level))).to.equal(level);
+  });
+});
