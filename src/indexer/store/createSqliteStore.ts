@@ -313,7 +313,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
         cache.addBalance(str(row, "from_addr") as Address, value);
         cache.addBalance(str(row, "to_addr") as Address, -value);
       }
-      cache.dropEmptied();
+      cache.dropEmptied(deltas);
       cache.flush();
       for (const table of ["batches", "shortfalls", "posts", "transfers", "rule_sets", "report_instances"])
         sql(`DELETE FROM ${table} WHERE block_number > ?`).run(after);

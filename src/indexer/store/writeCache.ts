@@ -3,7 +3,7 @@ import type { Address } from "viem";
 import type { Deltas } from "../decode/deltas.js";
 import { addLines, decodeLines, emptyLines, encodeLines, isEmptyLines, type KindLines } from "../decode/lines.js";
 import type { AggregateRow } from "./IndexerStore.js";
-import { postIdOfKey, postKey } from "./sqliteSchema.js";
+import { postKey } from "./sqliteSchema.js";
 
 const CHUNK = 200;
 type Value = string | number | bigint;
@@ -22,11 +22,8 @@ export function createWriteCache(
   const posts = new Map<bigint, { lines: KindLines; participants: number; existed: boolean }>();
   // Accounts created by this commit: their (post, account) rows are new unless `rowsNow` has them.
   const created = new Set<number>();
-  const rowsNow = new Set<string>();
+  const rowsNow = new Map<bigint, Set<number>>();
   const balances = new Map<Address, bigint>();
-  // Every row a merge touched: after a rollback's merge, the emptied ones among them go.
-  const touched: [bigint, number][] = [];
-  const touchedAccounts: number[] = [];
 
   const loadPost = (postId: bigint) => {
     let entry = posts.get(postId);
@@ -44,15 +41,17 @@ export function createWriteCache(
     return entry;
   };
 
-  const upsertMany = (table: string, keys: readonly string[], rows: readonly Value[][]) => {
+  /** Multi-row upserts of `params` (flat, `keys.length + 1` values a row) that add lines in SQL. */
+  const upsertMany = (table: string, keys: readonly string[], params: readonly Value[]) => {
     const columns = [...keys, "lines"];
     const row = `(${columns.map(() => "?").join(",")})`;
     const text = (count: number) =>
       `INSERT INTO ${table} (${columns.join(",")}) VALUES ${Array.from({ length: count }, () => row).join(",")}
         ON CONFLICT (${keys.join(",")}) DO UPDATE SET lines = merge_lines(${table}.lines, excluded.lines)`;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      sql(text(chunk.length)).run(...chunk.flat());
+    const step = CHUNK * columns.length;
+    for (let i = 0; i < params.length; i += step) {
+      const chunk = params.slice(i, i + step);
+      sql(text(chunk.length / columns.length)).run(...chunk);
     }
   };
 
@@ -66,34 +65,31 @@ export function createWriteCache(
         return id;
       };
       const exists = sql("SELECT 1 AS found FROM post_accounts WHERE account_id = ? AND post_key = ?");
-      const pa: [number, bigint, string][] = [];
+      const pa: Value[] = [];
       for (const [postId, byAccount] of deltas.postAccount) {
         const key = postKey(postId);
         let joined = 0;
+        let seen = rowsNow.get(key);
+        if (seen === undefined) {
+          seen = new Set();
+          rowsNow.set(key, seen);
+        }
         for (const { account, lines } of byAccount.values()) {
           const encoded = encodeLines(lines);
           // A delta that nets to nothing (an action and its rollback) changes no row.
           if (encoded === "[]") continue;
           const id = idOf(account);
-          pa.push([id, key, encoded]);
-          touched.push([key, id]);
+          pa.push(id, key, encoded);
           // A row that did not exist makes the account a participant of the post.
-          const pair = `${id}:${key}`;
-          if (rowsNow.has(pair)) continue;
-          rowsNow.add(pair);
+          if (seen.has(id)) continue;
+          seen.add(id);
           if (created.has(id) || exists.get(id, key) === undefined) joined++;
         }
         if (joined > 0) loadPost(postId).participants += joined;
       }
-      // In key order: rows of new accounts (increasing ids) append to the B-tree.
-      pa.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
       upsertMany("post_accounts", ["account_id", "post_key"], pa);
-      const acc: Value[][] = [];
-      for (const [account, lines] of deltas.account) {
-        const id = idOf(account);
-        acc.push([id, encodeLines(lines)]);
-        touchedAccounts.push(id);
-      }
+      const acc: Value[] = [];
+      for (const [account, lines] of deltas.account) acc.push(idOf(account), encodeLines(lines));
       upsertMany("account_totals", ["account_id"], acc);
       for (const [postId, delta] of deltas.post) addLines(loadPost(postId).lines, delta);
     },
@@ -108,13 +104,15 @@ export function createWriteCache(
       return { lines: entry.lines, participants: entry.participants };
     },
 
-    /** Drops rows a rollback emptied (only a rollback can empty one): they leave their post. */
-    dropEmptied(): void {
+    /** Drops the rows of `deltas` that a rollback emptied (only a rollback can): they leave their post. */
+    dropEmptied(deltas: Deltas): void {
+      const { ids } = accountIds(deltas.account.keys());
       const drop = sql("DELETE FROM post_accounts WHERE account_id = ? AND post_key = ? AND lines = '[]'");
-      for (const [key, id] of touched)
-        if (Number(drop.run(id, key).changes) > 0) loadPost(postIdOfKey(key)).participants -= 1;
+      for (const [postId, byAccount] of deltas.postAccount)
+        for (const account of byAccount.keys())
+          if (Number(drop.run(ids.get(account) ?? -1, postKey(postId)).changes) > 0) loadPost(postId).participants -= 1;
       const dropAccount = sql("DELETE FROM account_totals WHERE account_id = ? AND lines = '[]'");
-      for (const id of touchedAccounts) dropAccount.run(id);
+      for (const account of deltas.account.keys()) dropAccount.run(ids.get(account) ?? -1);
     },
 
     flush(): void {
