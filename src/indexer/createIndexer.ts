@@ -91,6 +91,7 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
   const pollIntervalMs = parameters.pollIntervalMs ?? 1_000;
   const maxRange = BigInt(parameters.maxRange ?? 100_000);
   let range = BigInt(parameters.initialRange ?? 2_000);
+  let ceiling = maxRange;
   const retry: RetryOptions = { retries: 6, baseDelayMs: 100, maxDelayMs: 5_000, ...parameters.retry };
   const emit = (event: IndexerEvent) => parameters.onEvent?.(event);
   const reader: ChainReader = createChainReader({
@@ -182,11 +183,14 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
           for (const batch of b.batches) actions += batch.actionCount;
         }
         emit({ type: "range", fromBlock: from, toBlock: to, batches, actions, transfers, logs: logs.length });
-        if (to - from + 1n === range && range < maxRange) range = range * 2n > maxRange ? maxRange : range * 2n;
+        if (to - from + 1n === range && range < ceiling) range = range * 2n > ceiling ? ceiling : range * 2n;
         moved = 0;
       } catch (error) {
-        if (error instanceof RangeTooLargeError && range > 1n) {
-          range = range / 2n;
+        if (error instanceof RangeTooLargeError && to - from + 1n > 1n) {
+          // Never grow back to a size the RPC refused: halve, and lower the ceiling below it.
+          const refused = to - from + 1n;
+          if (refused - 1n < ceiling) ceiling = refused - 1n;
+          range = refused / 2n;
           emit({ type: "range-resized", size: range, reason: error.message });
           log.info({ range: Number(range) }, "block range too large for the RPC, halved");
           continue;

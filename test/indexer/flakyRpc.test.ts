@@ -108,6 +108,13 @@ describe("indexer over an unreliable RPC", function () {
       expect(proxy.failures.unavailable + proxy.failures.dropped).to.be.greaterThan(3);
       expect(proxy.failures.rangeRefused).to.be.greaterThan(0);
       expect(events.some((e) => e.type === "range-resized")).to.equal(true);
+      // Once the limit is known, the ranges stay within it instead of growing into it again.
+      const refusedBefore = proxy.failures.rangeRefused;
+      for (let i = 0; i < 6; i++) await chain.settle([], [action(liker, K.LikesOwn, post)]);
+      await chain.publicClient.request({ method: "hardhat_mine", params: ["0x10"] } as never);
+      await flaky.syncOnce();
+      await reliable.syncOnce();
+      expect(proxy.failures.rangeRefused).to.equal(refusedBefore);
       for (const account of [undefined, author, reader, liker]) {
         const got = await buildPostReport(flaky.store, { postId: post, account });
         const want = await buildPostReport(reliable.store, { postId: post, account });
