@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
-import { StoreMismatchError } from "../errors.js";
+import { InvariantError, StoreMismatchError } from "../errors.js";
 import { batchOutcomes, type BurnShortfall, type SettledBatch } from "../decode/batchOutcomes.js";
 import { addOutcomes, createDeltas, type Deltas } from "../decode/deltas.js";
 import { decodeLines, mergeEncodedLines, type KindLines } from "../decode/lines.js";
@@ -304,7 +304,8 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       const deltas: Deltas = createDeltas();
       for (const batch of batches) {
         const rules = ruleSet(batch.ruleSetVersion);
-        if (rules === null) throw new StoreMismatchError(`rule set ${batch.ruleSetVersion} is missing`);
+        if (rules === null)
+          throw new InvariantError(`rule set ${batch.ruleSetVersion} of batch ${batch.batchId} is missing`);
         addOutcomes(deltas, batchOutcomes(batch, rules.amounts, shortfallsOf(batch.batchId)).actions, -1);
       }
       cache.merge(deltas);
