@@ -322,4 +322,25 @@ describe("indexer", function () {
     expect((usage as { code: number }).code).to.equal(2);
     await store.close();
   });
+
+  it("follows new blocks once started, and waitForBlock resolves when a block is indexed", async function () {
+    const indexer = createIndexer({
+      rpcUrl: node.url,
+      deployment: chain.deployment,
+      dbPath,
+      pollIntervalMs: 50,
+      logger: createLogger({ name: "indexer", level: "silent" }),
+    });
+    indexer.start();
+    try {
+      const { receipt } = await chain.settle([], [action(liker, K.LikesOwn, POST, 4)]);
+      const reached = await indexer.waitForBlock(receipt.blockNumber, { timeoutMs: 20_000 });
+      expect(reached.number >= receipt.blockNumber).to.equal(true);
+      await expectReportsMatchChain(indexer.store, POST);
+      expect(indexer.status()).to.deep.include({ running: true, lastError: null });
+    } finally {
+      await indexer.close();
+    }
+    expect(indexer.status().running).to.equal(false);
+  });
 });
