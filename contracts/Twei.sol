@@ -52,74 +52,19 @@ contract Twei is ERC20, ERC20Permit, ITwei {
     /// directly instead of calling `_mint`/`_burn` per account (which would rewrite the total
     /// supply each time). ERC20 5.x is the first base contract: `_balances` is slot 0,
     /// `_allowances` slot 1 and `_totalSupply` slot 2. The effects are exactly `_mint`, then
-    /// `_spendAllowance` and `_burn`: the same Transfer events, the same errors, an infinite
-    /// allowance left untouched. Every balance, allowance and supply test checks this.
-    function settleBalances(uint256[] calldata records) external returns (uint256 minted, uint256 burned) {
+    /// `_spendAllowance` and `_burn`: the same Transfer events, an infinite allowance left
+    /// untouched. Every balance, allowance and supply test checks this.
+    function settleBalances(
+        uint256[] calldata records
+    ) external returns (uint256 minted, uint256 burned, uint256[] memory uncovered) {
         address ledger_ = _ledger;
         if (msg.sender != ledger_) revert TweiUnauthorizedLedger(msg.sender);
         uint256 length = records.length;
         if (length % 2 != 0) revert TweiMalformedRecords(length);
-        // Cannot overflow: minted and burned amounts are below 2**128 each (they are unpacked
-        // from 128 bits) and at most 2**31 records fit in calldata; a balance is at most the
-        // total supply, whose own sum is checked below.
+        uint256 uncoveredPtr;
+        (minted, burned, uncoveredPtr) = _applyRecords(records, ledger_);
         assembly ("memory-safe") {
-            // Slot 0x20 of the scratch space holds the balances' slot between keccaks; the burn
-            // path borrows it and puts it back.
-            mstore(0x20, _BALANCES_SLOT)
-            let end := add(records.offset, shl(5, length))
-            for {
-                let p := records.offset
-            } lt(p, end) {
-                p := add(p, 0x40)
-            } {
-                // The ledger writes clean addresses (the upper 96 bits zero).
-                let account := calldataload(p)
-                let amounts := calldataload(add(p, 0x20))
-                mstore(0, account)
-                let balanceSlot := keccak256(0, 0x40)
-                let mint := shr(128, amounts)
-                let held := add(sload(balanceSlot), mint)
-                if mint {
-                    mstore(0, mint)
-                    log3(0, 0x20, _TRANSFER_TOPIC, 0, account)
-                    minted := add(minted, mint)
-                }
-                let burn := and(amounts, 0xffffffffffffffffffffffffffffffff)
-                if burn {
-                    // _spendAllowance(account, ledger, burn)
-                    mstore(0, account)
-                    mstore(0x20, _ALLOWANCES_SLOT)
-                    mstore(0x20, keccak256(0, 0x40))
-                    mstore(0, ledger_)
-                    let allowanceSlot := keccak256(0, 0x40)
-                    mstore(0x20, _BALANCES_SLOT)
-                    let allowed := sload(allowanceSlot)
-                    if iszero(eq(allowed, not(0))) {
-                        if lt(allowed, burn) {
-                            let e := mload(0x40)
-                            mstore(e, shl(224, 0xfb8f41b2)) // ERC20InsufficientAllowance(address,uint256,uint256)
-                            mstore(add(e, 0x04), ledger_)
-                            mstore(add(e, 0x24), allowed)
-                            mstore(add(e, 0x44), burn)
-                            revert(e, 0x64)
-                        }
-                        sstore(allowanceSlot, sub(allowed, burn))
-                    }
-                    if lt(held, burn) {
-                        let e := mload(0x40)
-                        mstore(e, shl(224, 0xe450d38c)) // ERC20InsufficientBalance(address,uint256,uint256)
-                        mstore(add(e, 0x04), account)
-                        mstore(add(e, 0x24), held)
-                        mstore(add(e, 0x44), burn)
-                        revert(e, 0x64)
-                    }
-                    held := sub(held, burn)
-                    mstore(0, burn)
-                    log3(0, 0x20, _TRANSFER_TOPIC, account, 0)
-                    burned := add(burned, burn)
-                }
-                sstore(balanceSlot, held)
-            }
+            uncovered := uncoveredPtr
         }
         uint256 supply;
         assembly ("memory-safe") {
@@ -129,6 +74,72 @@ contract Twei is ERC20, ERC20Permit, ITwei {
         supply = supply + minted - burned;
         assembly ("memory-safe") {
             sstore(_TOTAL_SUPPLY_SLOT, supply)
+        }
+    }
+
+    /// @dev The loop of {settleBalances}; returns the totals and a memory array of the uncovered
+    /// records' indexes.
+    // Cannot overflow: mints and burns are below 2**128 each (they are unpacked from 128 bits)
+    // and at most 2**31 records fit in calldata; a balance is at most the total supply, whose own
+    // sum {settleBalances} checks.
+    function _applyRecords(
+        uint256[] calldata records,
+        address ledger_
+    ) private returns (uint256 minted, uint256 burned, uint256 uncovered) {
+        assembly ("memory-safe") {
+            // The uncovered records' indexes go after the free memory pointer, which moves past
+            // them at the end: memory grows only when an account is uncovered.
+            uncovered := mload(0x40)
+            mstore(uncovered, 0)
+            // Slot 0x20 of the scratch space holds the balances' slot between keccaks; the burn
+            // path borrows it and puts it back.
+            mstore(0x20, _BALANCES_SLOT)
+            for {
+                let p := records.offset
+            } lt(p, add(records.offset, shl(5, records.length))) {
+                p := add(p, 0x40)
+            } {
+                // The ledger writes clean addresses (the upper 96 bits zero).
+                let account := calldataload(p)
+                let amounts := calldataload(add(p, 0x20))
+                mstore(0, account)
+                let balanceSlot := keccak256(0, 0x40)
+                let held := add(sload(balanceSlot), shr(128, amounts))
+                if shr(128, amounts) {
+                    mstore(0, shr(128, amounts))
+                    log3(0, 0x20, _TRANSFER_TOPIC, 0, account)
+                    minted := add(minted, shr(128, amounts))
+                }
+                amounts := and(amounts, 0xffffffffffffffffffffffffffffffff) // now the burn
+                if amounts {
+                    mstore(0, account)
+                    mstore(0x20, _ALLOWANCES_SLOT)
+                    mstore(0x20, keccak256(0, 0x40))
+                    mstore(0, ledger_)
+                    let allowanceSlot := keccak256(0, 0x40)
+                    mstore(0x20, _BALANCES_SLOT)
+                    let allowed := sload(allowanceSlot)
+                    switch or(gt(amounts, allowed), gt(amounts, held))
+                    case 0 {
+                        // _spendAllowance(account, ledger, burn), then _burn(account, burn)
+                        if iszero(eq(allowed, not(0))) {
+                            sstore(allowanceSlot, sub(allowed, amounts))
+                        }
+                        held := sub(held, amounts)
+                        mstore(0, amounts)
+                        log3(0, 0x20, _TRANSFER_TOPIC, account, 0)
+                        burned := add(burned, amounts)
+                    }
+                    default {
+                        // Not covered: nothing burned; the ledger decides burn by burn.
+                        let count := add(mload(uncovered), 1)
+                        mstore(uncovered, count)
+                        mstore(add(uncovered, shl(5, count)), shr(6, sub(p, records.offset)))
+                    }
+                }
+                sstore(balanceSlot, held)
+            }
+            mstore(0x40, add(uncovered, shl(5, add(mload(uncovered), 1))))
         }
     }
 

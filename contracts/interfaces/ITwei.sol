@@ -28,12 +28,17 @@ interface ITwei is IERC20, IERC20Permit {
     /// @return allowance What the account allows the ledger to burn.
     function burnableOf(address account) external view returns (uint256 balance, uint256 allowance);
 
-    /// @notice Applies one settled batch: per account, mints its rewards then burns its
-    /// tributes from the allowance it granted the ledger. Emits one Transfer per mint and burn.
+    /// @notice Applies one settled batch: per account, mints its rewards, then burns its
+    /// tributes from the allowance it granted the ledger when the allowance and the balance
+    /// cover them all. Emits one Transfer per account for its mints and one for its burns.
     /// @dev Records come in pairs: `[uint256(uint160(account)), minted << 128 | burned]`.
-    /// Only the ledger may call; the ledger has already checked that each burn is payable.
+    /// Only the ledger may call.
     /// @param records The per-account balance changes of the batch.
     /// @return minted The batch's mints, in all.
     /// @return burned The batch's burns, in all.
-    function settleBalances(uint256[] calldata records) external returns (uint256 minted, uint256 burned);
+    /// @return uncovered The indexes (record pair number) of the accounts whose burns were not
+    /// covered and so not burned; the ledger settles those burn by burn.
+    function settleBalances(
+        uint256[] calldata records
+    ) external returns (uint256 minted, uint256 burned, uint256[] memory uncovered);
 }

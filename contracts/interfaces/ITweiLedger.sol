@@ -21,8 +21,9 @@ pragma solidity ^0.8.30;
 ///   accountCount:uint16, accountCount x (account:address, count:uint8,
 ///     count x (kind:uint8, units:uint16, postRef:uint8))            postRef indexes the refs
 /// All integers are big-endian; at most 256 post references. Each account's actions are
-/// applied together, so each account is credited once per batch; within a group, burns are
-/// checked against the account's balance plus the mints that come before them in the group.
+/// applied together, so each account is credited once per batch. Its burns are paid whole, in
+/// order, while they fit both its allowance to the ledger and its balance with all of the
+/// batch's mints to it; a burn that does not fit is skipped and recorded as a {BurnShortfall}.
 interface ITweiLedger {
     /// @notice An emission usage record: how much was minted in an epoch.
     struct EpochUsage {

@@ -10,6 +10,10 @@ import {ITweiLedger} from "../interfaces/ITweiLedger.sol";
 /// it, decides which burns can be paid, and writes one balance record per account for the
 /// token's `settleBalances`.
 ///
+/// Burns are summed per account and left to the token, which pays an account's burns when its
+/// allowance and balance (the batch's mints included) cover them all and names the accounts they
+/// do not; only for those does the ledger decide burn by burn ({settleBalances}).
+///
 /// This loop is the product's running cost (`npm run bench:gas`), so it is assembly over whole
 /// calldata words, working in one memory *frame*:
 ///   [0x0000, 0x2000) the rule set, one word per kind byte (`setKind`, layout at `_AMOUNT_MASK`);
@@ -50,12 +54,7 @@ library PackedSettlement {
     uint256 private constant _POSTS = 0x2000;
     uint256 private constant _X_END = 0x4000;
     uint256 private constant _X_TOKEN = 0x4040;
-    uint256 private constant _X_SHORTFALL_TOPIC = 0x4060;
-    uint256 private constant _X_BURNABLE_SELECTOR = 0x4080;
     uint256 private constant _X_BATCH_ID = 0x40a0;
-    uint256 private constant _X_FUNDS_ACCOUNT = 0x40c0;
-    uint256 private constant _X_BALANCE = 0x40e0;
-    uint256 private constant _X_ALLOWANCE = 0x4100;
     uint256 private constant _X_FAILURE = 0x4120;
     uint256 private constant _X_FAIL_A = 0x4140;
     uint256 private constant _X_FAIL_B = 0x4160;
@@ -120,21 +119,17 @@ library PackedSettlement {
         uint64 batchId,
         address token
     ) internal pure {
-        bytes32 shortfallTopic = ITweiLedger.BurnShortfall.selector;
-        bytes4 burnableSelector = ITwei.burnableOf.selector;
         assembly ("memory-safe") {
             mstore(add(frame, _X_BASE), base)
             mstore(add(frame, _X_END), end)
             mstore(add(frame, _X_BATCH_ID), batchId)
             mstore(add(frame, _X_TOKEN), token)
-            mstore(add(frame, _X_SHORTFALL_TOPIC), shortfallTopic)
-            mstore(add(frame, _X_BURNABLE_SELECTOR), burnableSelector)
         }
     }
 
     /// @dev Applies the account groups that start at calldata position `pos`, writing in memory
     /// the calldata of `settleBalances(uint256[])`: [selector | 0x20 | length | records].
-    function applyGroups(uint256 frame, uint256 pos) internal {
+    function applyGroups(uint256 frame, uint256 pos) internal pure {
         bytes4 settleSelector = ITwei.settleBalances.selector;
         uint256 end;
         assembly ("memory-safe") {
@@ -169,19 +164,119 @@ library PackedSettlement {
         if (failed != 0) _revertFailure(frame);
     }
 
-    /// @dev Calls the token's `settleBalances` with the calldata {applyGroups} wrote; returns
-    /// what it minted and burned.
+    /// @dev Calls the token's `settleBalances` with the calldata {applyGroups} wrote, then settles
+    /// the burns of the accounts whose allowance or balance did not cover all of them; returns
+    /// what the batch minted and burned.
     function settleBalances(uint256 frame) internal returns (uint256 minted, uint256 burned) {
+        uint256 uncovered;
         assembly ("memory-safe") {
             let callData := mload(add(frame, _X_CALLDATA))
             let size := add(0x44, shl(5, mload(add(callData, 0x24))))
-            if iszero(call(gas(), mload(add(frame, _X_TOKEN)), 0, callData, size, 0, 0x40)) {
-                let p := mload(0x40)
-                returndatacopy(p, 0, returndatasize())
+            let ok := call(gas(), mload(add(frame, _X_TOKEN)), 0, callData, size, 0, 0)
+            let p := mload(0x40)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) {
                 revert(p, returndatasize())
             }
-            minted := mload(0)
-            burned := mload(0x20)
+            // (uint256 minted, uint256 burned, uint256[] uncovered), ABI-encoded.
+            minted := mload(p)
+            burned := mload(add(p, 0x20))
+            uncovered := add(p, mload(add(p, 0x40)))
+            mstore(0x40, add(p, returndatasize()))
+        }
+        uint256 count;
+        assembly ("memory-safe") {
+            count := mload(uncovered)
+        }
+        if (count != 0) burned += _settleUncovered(frame, uncovered, count);
+    }
+
+    /// @dev For each account the token named (by record index), pays its burns one by one, in
+    /// order, while its allowance and its balance (the batch's mints included) cover them all so
+    /// far; records every other burn as a {ITweiLedger-BurnShortfall}. Returns what it burned.
+    function _settleUncovered(uint256 frame, uint256 uncovered, uint256 count) private returns (uint256 paid) {
+        uint256[] memory records = new uint256[](count * 2);
+        for (uint256 j; j < count; ++j) {
+            uint256 group;
+            assembly ("memory-safe") {
+                group := mload(add(uncovered, shl(5, add(j, 1))))
+            }
+            (address account, uint256 burnedHere) = _settleAccountBurns(frame, group);
+            records[2 * j] = uint160(account);
+            records[2 * j + 1] = burnedHere;
+            paid += burnedHere;
+        }
+        (, uint256 burnedAgain, uint256[] memory stillUncovered) = _token(frame).settleBalances(records);
+        // Each burn above fits the funds read just before: the token must pay them all.
+        assert(burnedAgain == paid && stillUncovered.length == 0);
+    }
+
+    /// @dev Decides the burns of account group `group` one by one; returns its account and what
+    /// it can pay.
+    function _settleAccountBurns(uint256 frame, uint256 group) private returns (address account, uint256 burnedHere) {
+        (address groupAccount, uint256 pos, uint256 end, uint256 index) = _groupAt(frame, group);
+        account = groupAccount;
+        (uint256 funds, uint256 allowance) = _token(frame).burnableOf(account);
+        if (allowance < funds) funds = allowance;
+        for (; pos < end; pos += _ACTION_BYTES) {
+            (uint256 price, bool burn) = _priceAt(frame, pos);
+            if (burn) {
+                if (burnedHere + price <= funds) burnedHere += price;
+                else _emitShortfall(frame, account, index, pos, price);
+            }
+            ++index;
+        }
+    }
+
+    function _emitShortfall(uint256 frame, address account, uint256 index, uint256 pos, uint256 price) private {
+        uint64 batchId;
+        uint8 kind;
+        uint64 postId;
+        assembly ("memory-safe") {
+            batchId := mload(add(frame, _X_BATCH_ID))
+            let word := calldataload(pos)
+            kind := shr(248, word)
+            postId := shr(192, calldataload(add(mload(add(frame, _X_REFS)), shl(3, byte(3, word)))))
+        }
+        emit ITweiLedger.BurnShortfall(batchId, account, index, kind, postId, price);
+    }
+
+    function _token(uint256 frame) private pure returns (ITwei token) {
+        assembly ("memory-safe") {
+            token := mload(add(frame, _X_TOKEN))
+        }
+    }
+
+    /// @dev The `group`-th account group: its account, the calldata span of its actions and the
+    /// index of its first action in the batch. Walks the groups from the start (rare path).
+    function _groupAt(
+        uint256 frame,
+        uint256 group
+    ) private pure returns (address account, uint256 pos, uint256 end, uint256 firstIndex) {
+        assembly ("memory-safe") {
+            pos := mload(add(frame, _X_GROUPS))
+            for {
+                let g := 0
+            } lt(g, group) {
+                g := add(g, 1)
+            } {
+                let count := byte(20, calldataload(pos))
+                firstIndex := add(firstIndex, count)
+                pos := add(pos, add(_GROUP_HEADER_BYTES, mul(count, _ACTION_BYTES)))
+            }
+            account := shr(96, calldataload(pos))
+            end := add(add(pos, _GROUP_HEADER_BYTES), mul(byte(20, calldataload(pos)), _ACTION_BYTES))
+            pos := add(pos, _GROUP_HEADER_BYTES)
+        }
+    }
+
+    /// @dev The price and burn flag of the (already checked) action at `pos`.
+    function _priceAt(uint256 frame, uint256 pos) private pure returns (uint256 price, bool burn) {
+        assembly ("memory-safe") {
+            let word := calldataload(pos)
+            let rule := mload(add(frame, shl(5, shr(248, word))))
+            price := div(mul(and(rule, _AMOUNT_MASK), and(shr(232, word), 0xffff)), shr(_DIVISOR_SHIFT, rule))
+            burn := iszero(iszero(and(rule, _BURN_BIT)))
         }
     }
 
@@ -193,7 +288,7 @@ library PackedSettlement {
     // units below 2**16, so a price is below 2**120, and a group of at most 255 actions sums to
     // less than 2**128: an account's mints and burns each fit the 128 bits of its record. A
     // balance is at most the total supply, which the uint128 emission caps keep far below 2**255.
-    function _applyGroupsLoop(uint256 frame, uint256 pos, uint256 recordPtr) private {
+    function _applyGroupsLoop(uint256 frame, uint256 pos, uint256 recordPtr) private pure {
         assembly ("memory-safe") {
             // The id of post reference `ref`, read from the references in calldata.
             function postIdOf(f, ref) -> postId {
@@ -280,47 +375,15 @@ library PackedSettlement {
                         // The price, with the rule's burn bit (above any price) kept.
                         units := or(div(mul(and(rule, _AMOUNT_MASK), units), shr(_DIVISOR_SHIFT, rule)), and(rule, _BURN_BIT))
                     }
+                    // Burns are summed optimistically: the token pays an account's burns when its
+                    // allowance and balance cover them all, and names the accounts they do not;
+                    // {settleBalances} then decides those burns one by one.
                     switch and(units, _BURN_BIT)
                     case 0 {
                         accountMinted := add(accountMinted, units)
                     }
                     default {
-                        units := and(units, _AMOUNT_MASK_WIDE)
-                        // Payable when the allowance, and the balance plus what this batch mints the
-                        // account before the burn, cover all its burns so far. The token is read
-                        // once per account.
-                        if iszero(eq(mload(add(frame, _X_FUNDS_ACCOUNT)), account)) {
-                            mstore(0, mload(add(frame, _X_BURNABLE_SELECTOR)))
-                            mstore(4, account)
-                            if iszero(staticcall(gas(), mload(add(frame, _X_TOKEN)), 0, 0x24, 0, 0x40)) {
-                                returndatacopy(mload(0x40), 0, returndatasize())
-                                revert(mload(0x40), returndatasize())
-                            }
-                            mstore(add(frame, _X_BALANCE), mload(0))
-                            mstore(add(frame, _X_ALLOWANCE), mload(0x20))
-                            mstore(add(frame, _X_FUNDS_ACCOUNT), account)
-                        }
-                        switch or(
-                            gt(add(accountBurned, units), mload(add(frame, _X_ALLOWANCE))),
-                            gt(add(accountBurned, units), add(mload(add(frame, _X_BALANCE)), accountMinted))
-                        )
-                        case 0 {
-                            accountBurned := add(accountBurned, units)
-                        }
-                        default {
-                            // Unpayable: skipped whole and recorded; the batch goes on.
-                            mstore(mload(0x40), indexAt(frame, pos, recordPtr))
-                            mstore(add(mload(0x40), 0x20), shr(248, calldataload(pos)))
-                            mstore(add(mload(0x40), 0x40), postIdOf(frame, word))
-                            mstore(add(mload(0x40), 0x60), units)
-                            log3(
-                                mload(0x40),
-                                0x80,
-                                mload(add(frame, _X_SHORTFALL_TOPIC)),
-                                mload(add(frame, _X_BATCH_ID)),
-                                account
-                            )
-                        }
+                        accountBurned := add(accountBurned, and(units, _AMOUNT_MASK_WIDE))
                     }
                 }
                 // A failure left the group early.

@@ -534,6 +534,11 @@ export const tweiAbi = [
         "internalType": "uint256",
         "name": "burned",
         "type": "uint256"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "uncovered",
+        "type": "uint256[]"
       }
     ],
     "stateMutability": "nonpayable",

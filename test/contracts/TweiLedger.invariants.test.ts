@@ -71,21 +71,24 @@ describe("TweiLedger invariants", function () {
         actions.push({ account, kind, units, postId: post.postId });
       }
 
-      // The model: per account, mints first; each burn is paid whole when the allowance and the
-      // balance plus this batch's mints cover all the account's burns so far.
+      // The model: each account's burns are paid whole, in order, while they fit its allowance
+      // and its balance with all of this batch's mints to it.
       const expectedShortfalls: number[] = [];
       let index = 0;
       for (const group of groupByAccount(actions)) {
-        let groupMinted = 0n;
-        let groupBurned = 0n;
         const balance = balances.get(group.account)!;
         const allowance = allowances.get(group.account)!;
-        for (const action of group.actions) {
-          const amount = amountFor(DEFAULT_RULE_AMOUNTS, action.kind, action.units);
-          if (action.kind < FIRST_BURN_KIND) groupMinted += amount;
-          else if (groupBurned + amount <= allowance && groupBurned + amount <= balance + groupMinted)
-            groupBurned += amount;
-          else expectedShortfalls.push(index);
+        const prices = group.actions.map((a) => ({
+          kind: a.kind,
+          price: amountFor(DEFAULT_RULE_AMOUNTS, a.kind, a.units),
+        }));
+        const groupMinted = prices.filter((p) => p.kind < FIRST_BURN_KIND).reduce((sum, p) => sum + p.price, 0n);
+        let groupBurned = 0n;
+        for (const { kind, price } of prices) {
+          if (kind >= FIRST_BURN_KIND) {
+            if (groupBurned + price <= allowance && groupBurned + price <= balance + groupMinted) groupBurned += price;
+            else expectedShortfalls.push(index);
+          }
           index++;
         }
         balances.set(group.account, balance + groupMinted - groupBurned);
