@@ -20,6 +20,7 @@ import { buildPostReport } from "../../src/indexer/reports/buildPostReport.js";
 import { buildUserReport } from "../../src/indexer/reports/buildUserReport.js";
 import { canonicalReportJson, reportContentHash } from "../../src/indexer/reports/canonicalReport.js";
 import { postReportFrom } from "../../src/indexer/reports/postReportFrom.js";
+import { recomputePostReport, verifyReportInstance } from "../../src/indexer/reports/recomputePostReport.js";
 import { postReportJson } from "../../src/indexer/reports/reportJson.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { action } from "../helpers/batches.js";
@@ -127,6 +128,15 @@ describe("indexer", function () {
     expect(checkpoint?.number).to.equal(await chain.publicClient.getBlockNumber());
     await expectReportsMatchChain(indexer.store, POST);
     await expectReportsMatchChain(indexer.store, SEED);
+    const fromChain = await recomputePostReport({
+      client: chain.publicClient,
+      deployment: chain.deployment,
+      postId: POST,
+      blockNumber: checkpoint!.number,
+    });
+    expect(canonicalReportJson(await buildPostReport(indexer.store, { postId: POST }))).to.equal(
+      canonicalReportJson(fromChain),
+    );
     const poorReport = await buildPostReport(indexer.store, { postId: POST, account: poor });
     expect(poorReport.shortfall).to.deep.equal({ amount: twei("0.7"), count: 2 });
     expect(poorReport.totalEarned).to.equal(0n);
@@ -214,6 +224,13 @@ describe("indexer", function () {
         block: { number: block.number, hash: block.hash },
       });
       expect(reportContentHash(canonicalReportJson(recomputed))).to.equal(instance.contentHash);
+      // The module's own recomputation (for auditors) agrees, and notices a wrong hash.
+      const client = chain.publicClient;
+      expect((await verifyReportInstance({ client, deployment: chain.deployment, instance })).ok).to.equal(true);
+      const forged = { ...instance, contentHash: reportContentHash("{}") };
+      expect((await verifyReportInstance({ client, deployment: chain.deployment, instance: forged })).ok).to.equal(
+        false,
+      );
     }
     await indexer.close();
   });
