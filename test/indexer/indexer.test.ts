@@ -264,6 +264,7 @@ describe("indexer", function () {
       expect(bad.status).to.equal(400);
       expect(bad.type).to.match(/application\/problem\+json/);
       expect((await get("/v1/report-instances/99-1")).status).to.equal(404);
+      expect((await get("/v1/posts/12345/report")).body).to.deep.include({ status: 404, code: "post_not_found" });
       expect((await get("/readyz")).status).to.equal(200);
       const stats = (await get("/v1/stats")).body;
       expect(stats).to.deep.include({ batches: 3, reportInstances: 2 });

@@ -84,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
     } else throw new UsageError("give --post, --site with --site-post-id, --user or --instance");
     const account = values.account === undefined ? undefined : address(values.account, "--account");
     const report = await buildPostReport(store, { postId, account });
+    if (report.siteId === null && report.participants === 0)
+      throw new Error(`post ${postId} is not registered on-chain (as of block ${report.block.number})`);
     console.log(values.json ? json(postReportJson(report)) : formatReportTable(report));
     return 0;
   } finally {

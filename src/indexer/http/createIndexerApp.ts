@@ -61,7 +61,12 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
 
   const postReport = async (postId: bigint, account: Address | undefined) => {
     try {
-      return postReportJson(await buildPostReport(store, { postId, account }));
+      const report = await buildPostReport(store, { postId, account });
+      if (report.siteId === null && report.participants === 0)
+        throw new HttpProblem(404, "post_not_found", "No such post", {
+          detail: `post ${postId} is not registered on-chain (as of block ${report.block.number})`,
+        });
+      return postReportJson(report);
     } catch (error) {
       if (error instanceof NotIndexedYetError)
         throw new HttpProblem(503, "not_indexed_yet", "The indexer has not indexed any block yet", { retryAfter: 1 });
