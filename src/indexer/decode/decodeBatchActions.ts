@@ -1,6 +1,5 @@
-import { zeroAddress, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { KIND_COUNT } from "../../core/kinds.js";
-import { encodePackedActions } from "../../core/packedActions.js";
 import { InvariantError } from "../errors.js";
 
 /** An action of a settled batch, with addresses lower-cased (the indexer's storage form). */
@@ -22,18 +21,6 @@ export interface DecodeBatchActionsReturnType {
   /** Each with `amount` 0 and `paid` true, for batchOutcomes to fill in place (one object per action). */
   actions: (BatchAction & { amount: bigint; paid: boolean })[];
 }
-
-/**
- * Whether the packed layout has a post-reference table (actions of 4 bytes naming a post by
- * its index) rather than a post id in every action (11 bytes). The layout is src/core's
- * (contracts/interfaces/ITweiLedger.sol documents it); this asks core's encoder which one it
- * writes, so the fast decoder below cannot drift from it. test/indexer/decode.test.ts checks
- * the two decoders agree.
- */
-const WITH_POST_REFS =
-  encodePackedActions({ posts: [], groups: [{ account: zeroAddress, actions: [{ kind: 3, units: 1, postId: 1n }] }] })
-    .length ===
-  2 + 2 * (2 + 2 + 8 + 2 + 21 + 4);
 
 /**
  * Decodes the packed actions of a `BatchSettled` event, like src/core's decodePackedActions
@@ -60,16 +47,15 @@ export function decodeBatchActions(packed: Hex): DecodeBatchActionsReturnType {
     posts.push({ postId: bytes.readBigUInt64BE(offset), author: address(offset + 8) });
     offset += 28;
   }
+  // The posts the actions refer to by index (layout: contracts/interfaces/ITweiLedger.sol).
+  if (offset + 2 > bytes.length) fail(offset);
+  const refCount = bytes.readUInt16BE(offset);
+  offset += 2;
+  if (offset + refCount * 8 > bytes.length) fail(offset);
   const refs: bigint[] = [];
-  if (WITH_POST_REFS) {
-    if (offset + 2 > bytes.length) fail(offset);
-    const refCount = bytes.readUInt16BE(offset);
-    offset += 2;
-    if (offset + refCount * 8 > bytes.length) fail(offset);
-    for (let i = 0; i < refCount; i++) refs.push(bytes.readBigUInt64BE(offset + i * 8));
-    offset += refCount * 8;
-  }
-  const actionBytes = WITH_POST_REFS ? 4 : 11;
+  for (let i = 0; i < refCount; i++) refs.push(bytes.readBigUInt64BE(offset + i * 8));
+  offset += refCount * 8;
+  const actionBytes = 4;
   if (offset + 2 > bytes.length) fail(offset);
   const groupCount = bytes.readUInt16BE(offset);
   offset += 2;
@@ -83,7 +69,7 @@ export function decodeBatchActions(packed: Hex): DecodeBatchActionsReturnType {
     for (let a = 0; a < count; a++) {
       const kind = bytes[offset] ?? KIND_COUNT;
       if (kind >= KIND_COUNT) throw new InvariantError(`unknown action kind ${kind} at byte ${offset}`);
-      const postId = WITH_POST_REFS ? refs[bytes[offset + 3] ?? refs.length] : bytes.readBigUInt64BE(offset + 3);
+      const postId = refs[bytes[offset + 3] ?? refs.length];
       if (postId === undefined) throw new InvariantError(`unknown post reference at byte ${offset + 3}`);
       actions.push({
         actionIndex: actions.length,
