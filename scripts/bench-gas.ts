@@ -19,6 +19,7 @@ import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { tweiAbi, tweiLedgerAbi } from "../src/chain/abi.js";
 import { ActionKind } from "../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
+import { prng } from "../src/devnet/prng.js";
 
 const TX_GAS_CAP = 16_777_216n; // EIP-7825
 const SITE = 1;
@@ -31,18 +32,6 @@ const publicClient = await viem.getPublicClient();
 const [deployerWallet, relayerWallet] = await viem.getWalletClients();
 if (!deployerWallet || !relayerWallet) throw new Error("needs two accounts");
 const relayer = relayerWallet;
-
-/** A deterministic PRNG (mulberry32), so every run settles the same mixes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const progress = (message: string) => process.stderr.write(`· ${message}\n`);
 

@@ -8,23 +8,12 @@ import { groupByAccount, type AccountAction } from "../../src/core/packedActions
 import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
 import { packBatch, rootOf } from "../helpers/batches.js";
 import { deployForTest } from "../helpers/deployForTest.js";
+import { prng } from "../../src/devnet/prng.js";
 
 const { viem, networkHelpers } = await network.create();
 
 const SITE = 3;
 const BATCHES = 40;
-
-/** mulberry32: a seeded PRNG, so a failure replays with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function fixture() {
   const deployment = await deployForTest(viem, { emissionCap: parseUnits("1000000000", 18) });

@@ -2,9 +2,11 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { describe, it } from "mocha";
 import { anyValue } from "@nomicfoundation/hardhat-viem-assertions/predicates";
-import { getAddress, parseUnits, zeroAddress, type Address } from "viem";
+import { getAddress, parseSignature, parseUnits, zeroAddress, type Address } from "viem";
 import { ActionKind, KINDS } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
+import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
+import { signLedgerPermit } from "../../src/sdk/signLedgerPermit.js";
 import { action, packBatch, rootOf } from "../helpers/batches.js";
 import { deployForTest } from "../helpers/deployForTest.js";
 
@@ -437,31 +439,32 @@ describe("TweiLedger", function () {
   describe("permit then burn", function () {
     it("burns a tribute from an allowance granted by an EIP-2612 permit the relayer submitted", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
-      const owner = f.wallets[9]!;
+      // Hardhat's in-process network funds the development mnemonic's accounts: #9 is a local
+      // account that signs offline, as a user's wallet would.
+      const owner = { account: hardhatAccount(9) };
       // Pay the new user a reward first; they have never sent a transaction.
       await f.settle([], [action(owner.account.address, ActionKind.CommentRewards, POST)]);
       const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
-      const nonce = await f.token.read.nonces([owner.account.address]);
-      const chainId = await f.publicClient.getChainId();
-      const signature = await owner.signTypedData({
-        domain: { name: "Twei", version: "1", chainId, verifyingContract: f.token.address },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
-        primaryType: "Permit",
-        message: { owner: owner.account.address, spender: f.ledger.address, value: twei("1"), nonce, deadline },
+      const signature = await signLedgerPermit({
+        owner: owner.account,
+        token: f.token.address,
+        ledger: f.ledger.address,
+        chainId: await f.publicClient.getChainId(),
+        value: twei("1"),
+        nonce: await f.token.read.nonces([owner.account.address]),
+        deadline,
       });
-      const r = signature.slice(0, 66) as `0x${string}`;
-      const s = `0x${signature.slice(66, 130)}` as `0x${string}`;
-      const v = Number.parseInt(signature.slice(130, 132), 16);
+      const { r, s, v } = parseSignature(signature);
       const tokenAsRelayer = await viem.getContractAt("Twei", f.token.address, { client: { wallet: f.relayer } });
-      await tokenAsRelayer.write.permit([owner.account.address, f.ledger.address, twei("1"), deadline, v, r, s]);
+      await tokenAsRelayer.write.permit([
+        owner.account.address,
+        f.ledger.address,
+        twei("1"),
+        deadline,
+        Number(v),
+        r,
+        s,
+      ]);
       expect(await f.token.read.allowance([owner.account.address, f.ledger.address])).to.equal(twei("1"));
       await f.settle([], [action(owner.account.address, ActionKind.CommentTributes, POST)]);
       expect(await f.token.read.balanceOf([owner.account.address])).to.equal(twei("1.8"));
