@@ -30,6 +30,8 @@ async function shutdown(code: number): Promise<never> {
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
+// A closed pipe (e.g. `npm run demo | head`) must not leave the node running.
+process.stdout.on("error", () => void shutdown(1));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -1,0 +1,106 @@
+// npm run audit -- --network <name> (--relayer <url> | --evidence-dir <dir>) [--json]
+// Trusts nothing but the chain and the published evidence: re-verifies every settled batch
+// and the token's supply and balances. Exit codes: 0 clean, 1 discrepancies found, 2 bad
+// usage, 3 the audit could not run (no deployment, chain unreachable or another chain).
+import { parseArgs } from "node:util";
+import { createPublicClient, http, type PublicClient } from "viem";
+import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
+import { scrubUrls } from "../observability/logger.js";
+import {
+  directoryEvidenceSource,
+  relayerEvidenceSource,
+  savingEvidenceSource,
+  type EvidenceSource,
+} from "./evidenceSource.js";
+import { auditJson, formatAudit } from "./formatAudit.js";
+import { runAudit } from "./runAudit.js";
+
+const USAGE = `usage: npm run audit -- [options]
+  --network <name>          deployments/<name>.json to audit (default localhost)
+  --rpc <url>               the chain's JSON-RPC URL (default $TWEI_RPC_URL or http://127.0.0.1:8545)
+  --relayer <url>           download each batch's evidence from the relayer (GET /v1/batches/:id)
+  --evidence-dir <dir>      or read it from <dir>/<batchId>.json
+  --save-evidence <dir>     also write the evidence used to <dir>/<batchId>.json
+  --to-block <n>            audit up to block n (default: the head)
+  --deployments-root <dir>  where deployments/ is (default: the working directory)
+  --json                    the result as JSON on stdout
+  --quiet                   no progress lines
+exit codes: 0 clean, 1 discrepancies found, 2 bad usage, 3 could not audit`;
+
+class UsageError extends Error {}
+class CannotAuditError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      network: { type: "string", default: "localhost" },
+      rpc: { type: "string" },
+      relayer: { type: "string" },
+      "evidence-dir": { type: "string" },
+      "save-evidence": { type: "string" },
+      "to-block": { type: "string" },
+      "deployments-root": { type: "string" },
+      json: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if ((values.relayer === undefined) === (values["evidence-dir"] === undefined))
+    throw new UsageError("give exactly one of --relayer <url> and --evidence-dir <dir>");
+  if (values.relayer !== undefined && !/^https?:\/\/[^\s]+$/.test(values.relayer))
+    throw new UsageError("--relayer needs an http(s) URL");
+  if (values["to-block"] !== undefined && !/^\d+$/.test(values["to-block"]))
+    throw new UsageError("--to-block needs a block number");
+  const rpcUrl = values.rpc ?? process.env.TWEI_RPC_URL ?? "http://127.0.0.1:8545";
+  if (!/^https?:\/\//.test(rpcUrl)) throw new UsageError("the RPC URL must be http(s)");
+
+  let deployment;
+  try {
+    deployment = await readDeployment(values.network, values["deployments-root"]);
+  } catch (error) {
+    if (error instanceof DeploymentFileError) throw new CannotAuditError(error.message);
+    throw error;
+  }
+  const publicClient = createPublicClient({
+    transport: http(rpcUrl, { retryCount: 2, timeout: 20_000 }),
+  }) as PublicClient;
+  let chainId: number;
+  try {
+    chainId = await publicClient.getChainId();
+  } catch {
+    throw new CannotAuditError(`the chain's RPC does not answer (set --rpc or TWEI_RPC_URL)`);
+  }
+  if (chainId !== deployment.chainId)
+    throw new CannotAuditError(`the RPC serves chain ${chainId}, the deployment is on chain ${deployment.chainId}`);
+
+  let evidence: EvidenceSource = values.relayer
+    ? relayerEvidenceSource(values.relayer)
+    : directoryEvidenceSource(values["evidence-dir"] as string);
+  if (values["save-evidence"]) evidence = savingEvidenceSource(evidence, values["save-evidence"]);
+  const progress = values.quiet ? undefined : (line: string) => console.error(`audit: ${line}`);
+  const result = await runAudit({
+    publicClient,
+    deployment,
+    evidence,
+    ...(values["to-block"] === undefined ? {} : { toBlock: BigInt(values["to-block"]) }),
+    ...(progress ? { onProgress: progress } : {}),
+  });
+  console.log(values.json ? JSON.stringify(auditJson(result), null, 2) : formatAudit(result));
+  return result.ok ? 0 : 1;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  const message = scrubUrls(error instanceof Error ? error.message : String(error));
+  console.error(`audit: ${message}`);
+  if (usage) console.error(USAGE);
+  process.exitCode = usage ? 2 : 3;
+}

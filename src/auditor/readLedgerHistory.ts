@@ -1,0 +1,156 @@
+import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { tweiAbi, tweiLedgerAbi } from "../chain/abi.js";
+
+/** A settled batch as the chain recorded it, with the registry and rule set of its moment. */
+export interface SettledBatchLog {
+  readonly batchId: bigint;
+  readonly siteId: number;
+  readonly evidenceRoot: Hex;
+  readonly ruleSetVersion: number;
+  readonly minted: bigint;
+  readonly burned: bigint;
+  readonly actions: Hex;
+  readonly blockNumber: bigint;
+  readonly txHash: Hex;
+  /** The site's signer as the registry held it when the batch settled (replayed from Site* events). */
+  readonly siteSigner: Address | undefined;
+  readonly siteActive: boolean;
+  /** The rule set version in force when the batch settled (replayed from RuleSetUpdated). */
+  readonly versionInForce: number;
+}
+
+export interface ShortfallLog {
+  readonly batchId: bigint;
+  readonly account: Address;
+  readonly actionIndex: number;
+  readonly kind: number;
+  readonly postId: bigint;
+  readonly amount: bigint;
+}
+
+export interface TransferLog {
+  readonly from: Address;
+  readonly to: Address;
+  readonly value: bigint;
+}
+
+export interface LedgerHistory {
+  readonly fromBlock: bigint;
+  readonly toBlock: bigint;
+  readonly batches: readonly SettledBatchLog[];
+  /** BurnShortfall events by batch id. */
+  readonly shortfalls: ReadonlyMap<bigint, readonly ShortfallLog[]>;
+  /** Every rule set by version. */
+  readonly ruleSets: ReadonlyMap<number, readonly bigint[]>;
+  /** PostRegistered events: post id → site, author and batch. */
+  readonly posts: ReadonlyMap<bigint, { siteId: number; author: Address; batchId: bigint }>;
+  readonly transfers: readonly TransferLog[];
+}
+
+/** Logs in block ranges of at most `range` blocks (RPC providers cap eth_getLogs ranges). */
+async function logsOf(client: PublicClient, address: Address, fromBlock: bigint, toBlock: bigint, range: bigint) {
+  const out = [];
+  for (let from = fromBlock; from <= toBlock; from += range) {
+    const to = from + range - 1n < toBlock ? from + range - 1n : toBlock;
+    out.push(...(await client.getLogs({ address, fromBlock: from, toBlock: to })));
+  }
+  return out;
+}
+
+const position = (log: { blockNumber: bigint | null; logIndex: number | null }) =>
+  (log.blockNumber ?? 0n) * 1_000_000n + BigInt(log.logIndex ?? 0);
+
+/**
+ * Reads everything the auditor needs from the chain between two blocks: the ledger's
+ * BatchSettled, BurnShortfall, PostRegistered, RuleSetUpdated and Site* events (replayed in
+ * order, so each batch carries the site signer and rule set of its moment) and the token's
+ * Transfer events.
+ *
+ * @example
+ * const history = await readLedgerHistory(publicClient, { ledger, token, fromBlock: 1n, toBlock: head })
+ */
+export async function readLedgerHistory(
+  client: PublicClient,
+  parameters: { ledger: Address; token: Address; fromBlock: bigint; toBlock: bigint; range?: bigint },
+): Promise<LedgerHistory> {
+  const { ledger, token, fromBlock, toBlock } = parameters;
+  const range = parameters.range ?? 5_000n;
+  const [ledgerLogs, tokenLogs] = await Promise.all([
+    logsOf(client, ledger, fromBlock, toBlock, range),
+    logsOf(client, token, fromBlock, toBlock, range),
+  ]);
+  const events = parseEventLogs({ abi: tweiLedgerAbi, logs: ledgerLogs }).sort((a, b) =>
+    position(a) < position(b) ? -1 : 1,
+  );
+  const sites = new Map<number, { signer: Address; active: boolean }>();
+  const ruleSets = new Map<number, readonly bigint[]>();
+  const posts = new Map<bigint, { siteId: number; author: Address; batchId: bigint }>();
+  const shortfalls = new Map<bigint, ShortfallLog[]>();
+  const batches: SettledBatchLog[] = [];
+  let version = 0;
+  for (const event of events) {
+    switch (event.eventName) {
+      case "RuleSetUpdated":
+        ruleSets.set(event.args.version, [...event.args.amounts]);
+        version = event.args.version;
+        break;
+      case "SiteRegistered":
+        sites.set(event.args.siteId, { signer: event.args.signer, active: true });
+        break;
+      case "SiteSignerUpdated": {
+        const site = sites.get(event.args.siteId);
+        sites.set(event.args.siteId, { signer: event.args.newSigner, active: site?.active ?? true });
+        break;
+      }
+      case "SiteActivationUpdated": {
+        const site = sites.get(event.args.siteId);
+        if (site) sites.set(event.args.siteId, { ...site, active: event.args.active });
+        break;
+      }
+      case "PostRegistered":
+        posts.set(event.args.postId, {
+          siteId: event.args.siteId,
+          author: event.args.author,
+          batchId: event.args.batchId,
+        });
+        break;
+      case "BurnShortfall": {
+        const list = shortfalls.get(event.args.batchId) ?? [];
+        list.push({
+          batchId: event.args.batchId,
+          account: event.args.account,
+          actionIndex: Number(event.args.actionIndex),
+          kind: event.args.kind,
+          postId: event.args.postId,
+          amount: event.args.amount,
+        });
+        shortfalls.set(event.args.batchId, list);
+        break;
+      }
+      case "BatchSettled": {
+        const site = sites.get(event.args.siteId);
+        batches.push({
+          batchId: event.args.batchId,
+          siteId: event.args.siteId,
+          evidenceRoot: event.args.evidenceRoot,
+          ruleSetVersion: event.args.ruleSetVersion,
+          minted: event.args.minted,
+          burned: event.args.burned,
+          actions: event.args.actions,
+          blockNumber: event.blockNumber,
+          txHash: event.transactionHash,
+          siteSigner: site?.signer,
+          siteActive: site?.active ?? false,
+          versionInForce: version,
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const transfers = parseEventLogs({ abi: tweiAbi, logs: tokenLogs, eventName: "Transfer" })
+    .sort((a, b) => (position(a) < position(b) ? -1 : 1))
+    .map((log) => ({ from: log.args.from, to: log.args.to, value: log.args.value }));
+  return { fromBlock, toBlock, batches, shortfalls, ruleSets, posts, transfers };
+}
