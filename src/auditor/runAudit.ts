@@ -485,9 +485,11 @@ function replayRules(
       `${describeAction(action)}: ${formatUnits(amountFor(amounts, action.kind, action.units), 18)} Twei`,
     );
   }
+  let missing = 0;
   for (const list of pending.values())
     for (const action of list) {
       differs = true;
+      missing++;
       add(
         "missing_action",
         `event ${action.eventId}`,
@@ -497,8 +499,9 @@ function replayRules(
       );
     }
   // Events the site signed that the evidence leaves out: normal for events the rules rejected,
-  // but with actions nothing explains, those are where the dropped event hides.
-  if (unexplained > 0) {
+  // but when the chain settled actions nothing explains and the evidence calls for nothing the
+  // chain lacks (which would point at an altered event instead), a dropped event hides there.
+  if (unexplained > 0 && missing === 0) {
     const present = new Set(evidence.events.map((e) => e.eventHash.toLowerCase()));
     for (const envelope of evidence.envelopes)
       envelope.eventHashes.forEach((hash, index) => {
@@ -506,7 +509,7 @@ function replayRules(
           add(
             "event_dropped",
             `envelope ${envelope.nonce} #${index}`,
-            "the site signed this event, the evidence leaves it out, and the chain settled actions no event explains: an event dropped from the batch's evidence (or one the rules rejected)",
+            "signed by the site, absent from the evidence, while the chain settled actions no event explains: a dropped event (unless the rules rejected it)",
             `event ${hash} in the evidence`,
             "(absent)",
           );

@@ -1,0 +1,149 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "mocha";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
+import { addressOf } from "../../scripts/demo/scenario.js";
+import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
+import {
+  directoryEvidenceSource,
+  relayerEvidenceSource,
+  savingEvidenceSource,
+} from "../../src/auditor/evidenceSource.js";
+import { runAudit, type AuditResult, type Discrepancy } from "../../src/auditor/runAudit.js";
+
+interface EvidenceFile {
+  envelopes: Array<{ nonce: string; signature: `0x${string}`; digest: `0x${string}`; eventHashes: string[] }>;
+  events: Array<{ leafIndex: number; event: { eventId: string; secondsRead?: number } }>;
+}
+
+describe("auditor: catches and names tampered evidence", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let clean: string;
+  let stack: DemoStack;
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), "twei-audit-"));
+    stack = await startDemoStack({ dataDir: join(dir, "data"), deploymentsRoot: dir });
+    await playDemoScenario(stack);
+    clean = join(dir, "clean");
+    // A clean audit, downloading the evidence from the relayer into a directory to tamper with.
+    const result = await runAudit({
+      publicClient: stack.publicClient,
+      deployment: stack.deployment,
+      evidence: savingEvidenceSource(relayerEvidenceSource(stack.relayerUrl), clean),
+    });
+    expect(result.discrepancies).to.deep.equal([]);
+  });
+
+  after(async function () {
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Copies the clean evidence, lets `edit` change the file holding `eventId`, and audits the copy. */
+  async function auditTampered(
+    name: string,
+    eventId: string,
+    edit: (file: EvidenceFile) => Promise<void> | void,
+  ): Promise<{ result: AuditResult; batchId: string; evidenceDir: string }> {
+    const evidenceDir = join(dir, name);
+    await cp(clean, evidenceDir, { recursive: true });
+    for (const file of await readdir(evidenceDir)) {
+      const path = join(evidenceDir, file);
+      const evidence = JSON.parse(await readFile(path, "utf8")) as EvidenceFile;
+      if (!evidence.events.some((e) => e.event.eventId === eventId)) continue;
+      await edit(evidence);
+      await writeFile(path, JSON.stringify(evidence, null, 2));
+      const result = await runAudit({
+        publicClient: stack.publicClient,
+        deployment: stack.deployment,
+        evidence: directoryEvidenceSource(evidenceDir),
+      });
+      return { result, batchId: file.replace(/\.json$/, ""), evidenceDir };
+    }
+    throw new Error(`no evidence file holds ${eventId}`);
+  }
+
+  const codes = (found: readonly Discrepancy[]) => [...new Set(found.map((d) => d.code))].sort();
+
+  it("an edited event: its hash, the merkle root and the actions no longer match", async function () {
+    const { result, batchId } = await auditTampered("edited", "read-r3", (file) => {
+      const read = file.events.find((e) => e.event.eventId === "read-r3");
+      if (read) read.event.secondsRead = 64; // claims a full read instead of half
+    });
+    expect(result.ok).to.equal(false);
+    expect(result.discrepancies.every((d) => d.batchId === batchId)).to.equal(true);
+    expect(codes(result.discrepancies)).to.deep.equal([
+      "event_hash_mismatch",
+      "missing_action",
+      "root_mismatch",
+      "unexplained_action",
+    ]);
+    const missing = result.discrepancies.find((d) => d.code === "missing_action");
+    expect(missing?.where).to.equal("event read-r3");
+    expect(missing?.expected).to.include("Read-to-Earn ×10000").and.include(addressOf("r3"));
+    const unexplained = result.discrepancies.find((d) => d.code === "unexplained_action");
+    expect(unexplained?.found).to.include("Read-to-Earn ×5000").and.include(addressOf("r3"));
+    expect(result.discrepancies.find((d) => d.code === "event_hash_mismatch")?.where).to.include("read-r3");
+  });
+
+  it("a forged site signature: signed by a key that is not the site's registered signer", async function () {
+    const forger = privateKeyToAccount(generatePrivateKey());
+    const { result, batchId } = await auditTampered("forged", "comment-c-bo", async (file) => {
+      const envelope = file.envelopes[0];
+      if (envelope) envelope.signature = await forger.sign({ hash: envelope.digest });
+    });
+    expect(codes(result.discrepancies)).to.deep.equal(["signature_invalid"]);
+    const [forged] = result.discrepancies;
+    expect(forged?.batchId).to.equal(batchId);
+    expect(forged?.what).to.include(`signed by ${forger.address}`).and.include(stack.siteSigner.address);
+  });
+
+  it("an event dropped from a batch: the root differs and the chain's action is unexplained", async function () {
+    const { result } = await auditTampered("dropped", "read-r2", (file) => {
+      file.events = file.events
+        .filter((e) => e.event.eventId !== "read-r2")
+        .map((e, leafIndex) => ({ ...e, leafIndex }));
+    });
+    expect(codes(result.discrepancies)).to.deep.equal(["event_dropped", "root_mismatch", "unexplained_action"]);
+    const unexplained = result.discrepancies.filter((d) => d.code === "unexplained_action");
+    expect(unexplained).to.have.length(1);
+    expect(unexplained[0]?.found).to.include("Read-to-Earn ×7500").and.include(addressOf("r2"));
+    expect(result.discrepancies.some((d) => d.code === "event_dropped")).to.equal(true);
+  });
+
+  it("a batch without evidence, and the CLI's exit code and table", async function () {
+    const evidenceDir = join(dir, "missing");
+    await cp(clean, evidenceDir, { recursive: true });
+    // The last batch (the report purchase): no later event depends on it.
+    const last = (await readdir(evidenceDir)).sort((a, b) => parseInt(a) - parseInt(b)).at(-1);
+    await rm(join(evidenceDir, last as string));
+    const cli = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(
+        join(process.cwd(), "node_modules/.bin/tsx"),
+        [
+          "src/auditor/main.ts",
+          "--deployments-root",
+          dir,
+          "--rpc",
+          stack.node.url,
+          "--evidence-dir",
+          evidenceDir,
+          "--quiet",
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.once("error", reject);
+      child.once("exit", (code) => resolve({ code, stdout }));
+    });
+    expect(cli.code).to.equal(1);
+    expect(cli.stdout).to.include("[evidence_missing]").and.include("FAILED: 1 discrepancies");
+  });
+});
