@@ -1,6 +1,7 @@
 import {
   BaseError,
   ContractFunctionRevertedError,
+  decodeErrorResult,
   decodeEventLog,
   encodeFunctionData,
   getAddress,
@@ -67,10 +68,21 @@ export interface Batcher {
 const errorText = (error: unknown) =>
   scrubUrls(error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error));
 
+/** The ledger's custom error a call reverted with, decoded from the revert data anywhere in the error chain. */
 function revertName(error: unknown): string | undefined {
   if (!(error instanceof BaseError)) return undefined;
   const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  return revert instanceof ContractFunctionRevertedError ? revert.data?.errorName : undefined;
+  if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName) return revert.data.errorName;
+  const withData = error.walk((e) => {
+    const data = (e as { data?: unknown }).data;
+    return typeof data === "string" && data.startsWith("0x") && data.length >= 10;
+  }) as { data?: Hex } | null;
+  if (!withData?.data) return undefined;
+  try {
+    return decodeErrorResult({ abi: tweiLedgerAbi, data: withData.data }).errorName;
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,6 +98,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   const { store, reader, publicClient, walletClient, ledger, config, metrics, log, lock } = parameters;
+
   let reconciled = false;
   let running = false;
   let stopped = false;
@@ -146,7 +159,8 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   async function finalize(batch: BatchRecord, receipt: TransactionReceipt | undefined) {
     let found = receipt;
     if (!found) {
-      // Settled by an attempt we lost track of (e.g. mined while we were down): find it.
+      // Settled by an attempt we lost track of (e.g. mined while we were down): find it, and
+      // make sure it is this batch, not another relayer database's batch with the same id.
       const logs = await publicClient.getContractEvents({
         address: ledger,
         abi: tweiLedgerAbi,
@@ -154,9 +168,19 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
         args: { batchId: batch.batchId },
         fromBlock: config.deploymentBlock,
       });
-      const hash = logs[0]?.transactionHash;
-      if (!hash) throw new Error(`batch ${batch.batchId} is settled but its BatchSettled log is not found yet`);
-      found = await publicClient.getTransactionReceipt({ hash });
+      const settled = logs[0];
+      if (!settled) throw new Error(`batch ${batch.batchId} is settled but its BatchSettled log is not found yet`);
+      const { siteId, evidenceRoot, actions } = settled.args;
+      if (siteId !== batch.siteId || evidenceRoot !== batch.evidenceRoot || actions !== batch.actions) {
+        await store.abandonBatch(batch.batchId, `batch id ${batch.batchId} was settled on-chain with other content`);
+        metrics.batches.inc({ outcome: "abandoned" });
+        log.error(
+          { batchId: batch.batchId.toString() },
+          "batch id taken on-chain by other content; events pending again",
+        );
+        return;
+      }
+      found = await publicClient.getTransactionReceipt({ hash: settled.transactionHash });
     }
     const { amounts } = await reader.ruleSet();
     await store.markSettled(batch.batchId, {
@@ -355,11 +379,16 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
           waitingForEpoch.delete(siteId);
         }
         if (count < config.minEvents && now - oldestReceivedAt < config.maxWaitMs) continue;
-        const batch = await cut(siteId);
-        if (batch) {
+        // Cut batch after batch while they settle, so a backlog (or a batch split for the gas
+        // or emission cap) drains in one pass; stop at one still waiting for its receipt.
+        for (let round = 0; round < 100 && !stopped; round++) {
+          const batch = await cut(siteId);
+          if (!batch) break;
           metrics.batches.inc({ outcome: "recorded" });
           await drive(batch);
+          if ((await store.batch(batch.batchId))?.status !== "settled") break;
         }
+        if ((await store.openBatches()).length > 0) return;
       }
     } catch (error) {
       metrics.chainErrors.inc();

@@ -59,6 +59,17 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
   );
   db.exec(SCHEMA);
 
+  // Batch ids are <namespace> * 2^32 + n, with a random namespace per database, so two
+  // relayer databases on one ledger do not take each other's ids (the batcher also checks a
+  // settled id's content). Below 2^52, so ids stay exact as JS numbers.
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('batch_namespace', ?)").run(
+    String(1 + Math.floor(Math.random() * (2 ** 20 - 1))),
+  );
+  const namespace = Number(
+    (db.prepare("SELECT value FROM meta WHERE key = 'batch_namespace'").get() as Row | undefined)?.value,
+  );
+  const firstBatchId = namespace * 2 ** 32 + 1;
+
   const cache = new Map<string, StatementSync>();
   const q = (sql: string): StatementSync => {
     let statement = cache.get(sql);
@@ -380,7 +391,10 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     },
     async recordBatch(batch: NewBatch) {
       return transaction(() => {
-        const next = num(q("SELECT coalesce(max(batch_id), 0) + 1 AS id FROM batches").get() ?? { id: 1 }, "id");
+        const next = num(
+          q("SELECT coalesce(max(batch_id) + 1, ?) AS id FROM batches").get(firstBatchId) ?? { id: firstBatchId },
+          "id",
+        );
         q(
           `INSERT INTO batches (batch_id, site_id, status, evidence_root, actions, event_count, created_at)
            VALUES (?, ?, 'recorded', ?, ?, ?, ?)`,

@@ -103,6 +103,15 @@ export async function startTestChain(options: { ruleAmounts?: RuleAmounts; emiss
         chain,
       } as never);
     },
+    async setSiteCap(siteId: number, cap: bigint) {
+      await write(admin, {
+        address: deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "setSiteEmissionCap",
+        args: [siteId, cap],
+        chain,
+      } as never);
+    },
     async setSiteActive(siteId: number, active: boolean) {
       await write(admin, {
         address: deployed.ledger,

@@ -1,0 +1,194 @@
+import { expect } from "chai";
+import { after, before, describe, it } from "mocha";
+import { parseUnits, type Address } from "viem";
+import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
+import { startRelayerProcess, writeTestDeployment } from "./helpers/relayerProcess.js";
+import { startTcpProxy } from "./helpers/tcpProxy.js";
+import { startTestChain, type TestChain } from "./helpers/testChain.js";
+import { addSite, clientFor, removeDir, startTestRelayer, tempDir, waitFor } from "./helpers/testRelayer.js";
+
+const twei = (value: string) => parseUnits(value, 18);
+
+/** Every batch the relayer settled (ids below 2^63; the test's own seed batches use ids above). */
+async function relayerBatches(chain: TestChain) {
+  const logs = await chain.publicClient.getContractEvents({
+    address: chain.deployed.ledger,
+    abi: tweiLedgerAbi,
+    eventName: "BatchSettled",
+    fromBlock: 0n,
+  });
+  return logs.filter((log) => (log.args.batchId ?? 0n) < 2n ** 63n);
+}
+
+const rpc = (chain: TestChain, method: string, params: unknown[] = []) =>
+  chain.publicClient.request({ method, params } as never);
+
+function readsOf(prefix: string, readers: readonly Address[], postId: string): SiteEventInput[] {
+  return readers.map((user, i) => ({
+    eventId: `${prefix}-${i}`,
+    type: "post_read",
+    occurredAt: 100 + i,
+    user,
+    postId,
+    secondsRead: 10_000,
+  }));
+}
+
+describe("relayer recovery (settlement across crashes and outages)", function () {
+  let chain: TestChain;
+  const dirs: string[] = [];
+  const dir = async (label: string) => {
+    const made = await tempDir(label);
+    dirs.push(made);
+    return made;
+  };
+
+  before(async function () {
+    chain = await startTestChain();
+  });
+  after(async function () {
+    await chain?.stop();
+    for (const made of dirs) await removeDir(made);
+  });
+
+  it("accepts events while the chain is down and settles them by itself once it is back", async function () {
+    const dataDir = await dir("chain-down");
+    const site = await addSite(chain, dataDir, 21);
+    const proxy = await startTcpProxy(chain.node.port);
+    const relayer = await startTestRelayer(chain, dataDir, {
+      rpcUrl: proxy.url,
+      siteCacheMs: 0,
+      chainTimeoutMs: 1_000,
+    });
+    try {
+      const client = clientFor(chain, relayer.url, site);
+      const author = chain.user(5);
+      await chain.seed(21, [{ account: author.address, kind: ActionKind.CommentRewards, units: 5 }]);
+      await chain.approveLedger(author);
+      await client.sendEvents([
+        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+      ]);
+      await waitFor("publication settled", async () =>
+        (await client.event("pub")).status === "settled" ? true : undefined,
+      );
+
+      await proxy.down();
+      const readers = [chain.user(6).address, chain.user(7).address];
+      const answer = await client.sendEvents([
+        ...readsOf("down", readers, "p"),
+        // A spend needs the user's funds from the chain: refused, retryable, while it is down.
+        { eventId: "buy", type: "report_purchased", occurredAt: 5, user: chain.user(4).address, postId: "p" },
+      ]);
+      expect(answer.results.map((r) => r.status)).to.deep.equal(["accepted", "accepted", "rejected"]);
+      expect(answer.results[2]).to.deep.include({ code: "funds_unknown" });
+      const ready = await fetch(`${relayer.url}/readyz`);
+      expect(ready.status).to.equal(503);
+      await new Promise((resolve) => setTimeout(resolve, 800)); // settlement passes fail meanwhile
+      expect((await client.event("down-0")).status).to.not.equal("settled");
+
+      await proxy.up();
+      await waitFor("reads settled after the outage", async () =>
+        (await client.event("down-1")).status === "settled" ? true : undefined,
+      );
+      for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+    } finally {
+      await relayer.stop();
+      await proxy.down();
+    }
+  });
+
+  it("splits a batch over the site's emission cap, and settles the rest in the next epoch", async function () {
+    const dataDir = await dir("cap");
+    const site = await addSite(chain, dataDir, 22);
+    const author = chain.user(8);
+    await chain.approveLedger(author);
+    // Publishing is a burn: the author gets 6 Twei first; then the site may mint 2.5 Twei
+    // more this epoch, and each full read mints 1 Twei.
+    await chain.seed(22, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
+    await chain.setSiteCap(22, twei("8.5"));
+    const relayer = await startTestRelayer(chain, dataDir, { settle: false });
+    try {
+      const client = clientFor(chain, relayer.url, site);
+      const readers = [chain.user(9).address, chain.user(10).address, chain.user(11).address];
+      const answer = await client.sendEvents([
+        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+        ...readsOf("cap", readers, "p"),
+      ]);
+      expect(answer.counts.accepted).to.equal(4);
+      await relayer.batcher.tick(); // cuts what fits: the post and two reads
+      const settledNow = await Promise.all(readers.map((_, i) => client.event(`cap-${i}`)));
+      expect(settledNow.map((e) => e.status)).to.deep.equal(["settled", "settled", "pending"]);
+      await relayer.batcher.tick(); // the third read would overrun the cap: it waits
+      expect((await client.event("cap-2")).status).to.equal("pending");
+
+      const epochLength = await chain.publicClient.readContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "epochLength",
+      });
+      await rpc(chain, "evm_increaseTime", [Number(epochLength)]);
+      await rpc(chain, "evm_mine");
+      await relayer.batcher.tick();
+      expect((await client.event("cap-2")).status).to.equal("settled");
+      for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+    } finally {
+      await relayer.stop();
+    }
+  });
+
+  for (const fate of ["mined while the relayer is down", "dropped from the mempool"] as const)
+    it(`survives kill -9 between sending a batch and its receipt (transaction ${fate}): nothing lost, nothing paid twice`, async function () {
+      const siteId = fate === "mined while the relayer is down" ? 23 : 24;
+      const root = await dir("kill-root");
+      const dataDir = await dir("kill-data");
+      await writeTestDeployment(chain, root);
+      const site = await addSite(chain, dataDir, siteId);
+      const author = chain.user(12);
+      await chain.seed(siteId, [{ account: author.address, kind: ActionKind.CommentRewards, units: 5 }]);
+      await chain.approveLedger(author);
+      const readers = [chain.user(13).address, chain.user(14).address, chain.user(15).address];
+      const before = await Promise.all(readers.map((reader) => chain.balanceOf(reader)));
+      const batchesBefore = (await relayerBatches(chain)).length;
+
+      await rpc(chain, "evm_setAutomine", [false]);
+      let relayer = await startRelayerProcess(chain, root, dataDir);
+      try {
+        const client = clientFor(chain, relayer.url, site);
+        const answer = await client.sendEvents([
+          { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+          ...readsOf("kill", readers, "p"),
+        ]);
+        expect(answer.counts.accepted).to.equal(4);
+        const sent = await waitFor("the batch's transaction sent", async () => {
+          const event = await client.event("kill-2");
+          return event.status === "batched" && event.txHash ? event : undefined;
+        });
+        await relayer.kill9();
+        if (fate === "mined while the relayer is down") await rpc(chain, "evm_mine");
+        else await rpc(chain, "hardhat_dropTransaction", [sent.txHash]);
+        await rpc(chain, "evm_setAutomine", [true]);
+
+        relayer = await startRelayerProcess(chain, root, dataDir);
+        const restarted = clientFor(chain, relayer.url, site);
+        const settled = await waitFor("settled after the restart", async () => {
+          const event = await restarted.event("kill-2");
+          return event.status === "settled" ? event : undefined;
+        });
+        expect(settled.batchId).to.equal(sent.batchId);
+        // A replay of the same events after the restart is only duplicates.
+        const replay = await restarted.sendEvents(readsOf("kill", readers, "p"));
+        expect(replay.counts.duplicate).to.equal(3);
+        await new Promise((resolve) => setTimeout(resolve, 600)); // give a double payout the chance to happen
+
+        const after = await Promise.all(readers.map((reader) => chain.balanceOf(reader)));
+        expect(after.map((value, i) => value - (before[i] ?? 0n))).to.deep.equal(readers.map(() => twei("1")));
+        const batches = await relayerBatches(chain);
+        expect(batches.length - batchesBefore).to.equal(1);
+      } finally {
+        await rpc(chain, "evm_setAutomine", [true]);
+        await relayer.stop();
+      }
+    });
+});
