@@ -4,16 +4,22 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
+import { createWalletClient, http } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
-import { addressOf } from "../../scripts/demo/scenario.js";
-import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
+import { addressOf, ARTICLE } from "../../scripts/demo/scenario.js";
+import { DEMO_ROLES, DEMO_SITE_ID, startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
 import {
   directoryEvidenceSource,
   relayerEvidenceSource,
   savingEvidenceSource,
 } from "../../src/auditor/evidenceSource.js";
 import { runAudit, type AuditResult, type Discrepancy } from "../../src/auditor/runAudit.js";
+import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import { encodePackedActions, groupByAccount } from "../../src/core/packedActions.js";
+import { postIdFor } from "../../src/core/postId.js";
+import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 
 interface EvidenceFile {
   envelopes: Array<{ nonce: string; signature: `0x${string}`; digest: `0x${string}`; eventHashes: string[] }>;
@@ -145,5 +151,65 @@ describe("auditor: catches and names tampered evidence", function () {
     });
     expect(cli.code).to.equal(1);
     expect(cli.stdout).to.include("[evidence_missing]").and.include("FAILED: 1 discrepancies");
+  });
+
+  // The tests below change the chain, so they run last, in this order.
+
+  it("checks each batch against the signer registered when it settled, not today's", async function () {
+    const admin = createWalletClient({
+      chain: stack.chain,
+      transport: http(stack.node.url),
+      account: hardhatAccount(DEMO_ROLES.admin),
+    });
+    const hash = await admin.writeContract({
+      address: stack.deployment.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "setSiteSigner",
+      args: [DEMO_SITE_ID, privateKeyToAccount(generatePrivateKey()).address],
+    });
+    await stack.publicClient.waitForTransactionReceipt({ hash });
+    const result = await runAudit({
+      publicClient: stack.publicClient,
+      deployment: stack.deployment,
+      evidence: directoryEvidenceSource(clean),
+    });
+    expect(result.discrepancies).to.deep.equal([]);
+  });
+
+  it("a batch settled straight on the ledger (a stolen relayer key) has no evidence, and is named", async function () {
+    const rogue = createWalletClient({
+      chain: stack.chain,
+      transport: http(stack.node.url),
+      account: hardhatAccount(DEMO_ROLES.relayer),
+    });
+    const packed = encodePackedActions({
+      posts: [],
+      groups: groupByAccount([
+        {
+          account: addressOf("r6"),
+          kind: ActionKind.ReadToEarn,
+          units: 10_000,
+          postId: postIdFor(DEMO_SITE_ID, ARTICLE.sitePostId),
+        },
+      ]),
+    });
+    const batchId = 2n ** 63n;
+    const hash = await rogue.writeContract({
+      address: stack.deployment.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "settle",
+      args: [batchId, DEMO_SITE_ID, `0x${"ab".repeat(32)}`, packed],
+    });
+    await stack.publicClient.waitForTransactionReceipt({ hash });
+    const result = await runAudit({
+      publicClient: stack.publicClient,
+      deployment: stack.deployment,
+      evidence: directoryEvidenceSource(clean),
+    });
+    // The mint itself is consistent (supply and balances agree): what is missing is its evidence.
+    expect(result.discrepancies.map((d) => [d.code, d.batchId])).to.deep.equal([
+      ["evidence_missing", batchId.toString()],
+    ]);
+    expect(result.discrepancies[0]?.what).to.include("a batch that minted 1 Twei");
   });
 });
