@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
 import { parseUnits, type Address } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
@@ -134,6 +135,75 @@ describe("relayer recovery (settlement across crashes and outages)", function ()
       expect((await client.event("cap-2")).status).to.equal("settled");
       for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
     } finally {
+      await relayer.stop();
+    }
+  });
+
+  it("sizes batches by estimated gas to stay under the gas cap", async function () {
+    const dataDir = await dir("gas");
+    const site = await addSite(chain, dataDir, 25);
+    const author = chain.user(1);
+    await chain.seed(25, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
+    await chain.approveLedger(author);
+    const gasCap = 600_000n;
+    const relayer = await startTestRelayer(chain, dataDir, { settle: false, batcher: { gasCap } });
+    try {
+      const client = clientFor(chain, relayer.url, site);
+      const readers = Array.from({ length: 24 }, () => privateKeyToAccount(generatePrivateKey()).address);
+      const answer = await client.sendEvents([
+        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+        ...readsOf("gas", readers, "p"),
+      ]);
+      expect(answer.counts.accepted).to.equal(25);
+      await relayer.batcher.tick();
+      const events = await Promise.all(readers.map((_, i) => client.event(`gas-${i}`)));
+      expect(new Set(events.map((e) => e.status))).to.deep.equal(new Set(["settled"]));
+      const batchIds = [...new Set(events.map((e) => e.batchId as string))];
+      expect(batchIds.length).to.be.greaterThan(1);
+      for (const batchId of batchIds) {
+        const batch = await client.batch(batchId);
+        expect(BigInt(batch.gasUsed as string) <= gasCap).to.equal(true);
+      }
+      for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+    } finally {
+      await relayer.stop();
+    }
+  });
+
+  it("replaces a stuck transaction with a higher fee on the same nonce, and settles once", async function () {
+    const dataDir = await dir("stuck");
+    const site = await addSite(chain, dataDir, 26);
+    const author = chain.user(0);
+    await chain.seed(26, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
+    await chain.approveLedger(author);
+    const reader = privateKeyToAccount(generatePrivateKey()).address;
+    const batchesBefore = (await relayerBatches(chain)).length;
+    await rpc(chain, "evm_setAutomine", [false]);
+    const relayer = await startTestRelayer(chain, dataDir, {
+      batcher: { intervalMs: 100, stuckAfterMs: 400, minEvents: 1, maxWaitMs: 0 },
+    });
+    try {
+      const client = clientFor(chain, relayer.url, site);
+      await client.sendEvents([
+        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+        ...readsOf("stuck", [reader], "p"),
+      ]);
+      const batchId = BigInt(
+        (await waitFor("batched", async () => (await client.event("stuck-0")).batchId ?? undefined)) as string,
+      );
+      const attempts = await waitFor("a replacement", async () => {
+        const batch = await relayer.store.batch(batchId);
+        return batch && batch.attempts.filter((a) => a.txHash).length >= 2 ? batch.attempts : undefined;
+      });
+      expect(new Set(attempts.map((a) => a.nonce)).size).to.equal(1);
+      expect((attempts[1]?.maxFeePerGas ?? 0n) > (attempts[0]?.maxFeePerGas ?? 0n)).to.equal(true);
+      await rpc(chain, "evm_setAutomine", [true]);
+      await rpc(chain, "evm_mine");
+      await waitFor("settled", async () => ((await client.event("stuck-0")).status === "settled" ? true : undefined));
+      expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+      expect((await relayerBatches(chain)).length - batchesBefore).to.equal(1);
+    } finally {
+      await rpc(chain, "evm_setAutomine", [true]);
       await relayer.stop();
     }
   });

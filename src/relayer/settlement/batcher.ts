@@ -23,7 +23,9 @@ import type { ChainReader } from "../chain/chainReader.js";
 import type { SendLock } from "../chain/sendLock.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { BatchRecord, RelayerStore, StoredEvent } from "../storage/relayerStore.js";
-import { buildBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
+import { buildBatch, packBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
+
+const PROBE_ROOT: Hex = `0x${"ff".repeat(32)}`;
 
 /** EIP-7825's cap on one transaction's gas. */
 export const TX_GAS_CAP = 16_777_216n;
@@ -126,7 +128,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
         // another event of the ledger
       }
     }
-    const { origins } = buildBatch(events);
+    const { origins } = packBatch(events);
     const perEvent = new Map<number, { origin: ActionOrigin; actionIndex: number }[]>();
     origins.forEach((origin, actionIndex) => {
       const list = perEvent.get(origin.leafIndex) ?? [];
@@ -306,37 +308,43 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       events = events.slice(0, Math.ceil(events.length / 2));
     for (;;) {
       if (events.length === 0) return undefined;
-      const built = buildBatch(events);
+      // Size by trial without the evidence tree (a stand-in root of non-zero bytes costs the
+      // same calldata gas as any real one); build the tree once the size is known.
+      const packed = packBatch(events).packed;
       // Batch id 0 is never allocated: the probe only measures gas and the caps.
-      const probe = { batchId: 0n, siteId, evidenceRoot: built.tree.root, actions: built.packed };
-      let fits = true;
+      const probe = { batchId: 0n, siteId, evidenceRoot: PROBE_ROOT, actions: packed };
+      let next: StoredEvent[] | undefined;
       try {
         const gas = await publicClient.estimateGas({
           account: walletClient.account,
           to: ledger,
           data: calldata(probe),
+          blockTag: "latest",
         });
-        if (gas > config.gasCap) fits = false;
+        if (gas > config.gasCap) {
+          const scaled = Math.floor(((events.length * Number(config.gasCap)) / Number(gas)) * 0.95);
+          next = events.slice(0, Math.max(1, Math.min(events.length - 1, scaled)));
+        }
       } catch (error) {
         const name = revertName(error);
-        if (name === "TweiLedgerEmissionCapExceeded" || name === "TweiLedgerSiteEmissionCapExceeded") {
-          if (events.length === 1) {
-            const epoch = await publicClient.readContract({
-              address: ledger,
-              abi: tweiLedgerAbi,
-              functionName: "currentEpoch",
-            });
-            waitingForEpoch.set(siteId, epoch + 1n);
-            log.warn(
-              { siteId, epoch: epoch.toString() },
-              "emission cap reached; the site's events wait for the next epoch",
-            );
-            return undefined;
-          }
-          fits = false;
-        } else throw error;
+        if (name !== "TweiLedgerEmissionCapExceeded" && name !== "TweiLedgerSiteEmissionCapExceeded") throw error;
+        if (events.length === 1) {
+          const epoch = await publicClient.readContract({
+            address: ledger,
+            abi: tweiLedgerAbi,
+            functionName: "currentEpoch",
+          });
+          waitingForEpoch.set(siteId, epoch + 1n);
+          log.warn(
+            { siteId, epoch: epoch.toString() },
+            "emission cap reached; the site's events wait for the next epoch",
+          );
+          return undefined;
+        }
+        next = events.slice(0, Math.ceil(events.length / 2));
       }
-      if (fits) {
+      if (next === undefined) {
+        const built = buildBatch(events);
         return store.recordBatch({
           siteId,
           seqs: events.map((event) => event.seq),
@@ -345,7 +353,8 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
           createdAt: Date.now(),
         });
       }
-      events = events.slice(0, Math.ceil(events.length / 2));
+      if (next.length === events.length) throw new Error(`one event of site ${siteId} exceeds the gas cap`);
+      events = next;
     }
   }
 

@@ -60,6 +60,26 @@ export function groupWithOrigins(items: readonly ActionOrigin[]): { groups: Acco
   return { groups, origins };
 }
 
+export type PackedBatchOf = Omit<BuiltBatch, "tree">;
+
+/**
+ * Packs a batch's actions from events in leaf order: the posts it registers and the packed
+ * actions for `settle` (no evidence tree: cheap enough to size batches by trial).
+ *
+ * @example
+ * const { packed } = packBatch(events)
+ */
+export function packBatch(events: readonly StoredEvent[]): PackedBatchOf {
+  const posts: PostRegistration[] = [];
+  const items: ActionOrigin[] = [];
+  events.forEach((event, leafIndex) => {
+    if (event.registers) posts.push(event.registers);
+    for (const action of event.actions) items.push({ leafIndex, action });
+  });
+  const { groups, origins } = groupWithOrigins(items);
+  return { posts, groups, origins, packed: encodePackedActions({ posts, groups }) };
+}
+
 /**
  * Builds a batch from events in leaf order: the posts it registers, the packed actions for
  * `settle`, and the evidence tree whose root goes on-chain.
@@ -68,13 +88,6 @@ export function groupWithOrigins(items: readonly ActionOrigin[]): { groups: Acco
  * const { packed, tree } = buildBatch(await store.pendingEvents(siteId, 500))
  */
 export function buildBatch(events: readonly StoredEvent[]): BuiltBatch {
-  const posts: PostRegistration[] = [];
-  const items: ActionOrigin[] = [];
-  events.forEach((event, leafIndex) => {
-    if (event.registers) posts.push(event.registers);
-    for (const action of event.actions) items.push({ leafIndex, action });
-  });
-  const { groups, origins } = groupWithOrigins(items);
   const tree = buildEvidenceTree(
     events.map((event) => ({
       eventHash: event.eventHash,
@@ -82,7 +95,7 @@ export function buildBatch(events: readonly StoredEvent[]): BuiltBatch {
       index: event.envelopeIndex,
     })),
   );
-  return { posts, groups, origins, packed: encodePackedActions({ posts, groups }), tree };
+  return { ...packBatch(events), tree };
 }
 
 /**

@@ -27,8 +27,8 @@ export function relayerConfig(
     privateKey: chain.relayerKey,
     dataDir,
     logger: createLogger({ name: "relayer-test", level: process.env.TEST_LOG_LEVEL ?? "silent" }),
-    batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, stuckAfterMs: 5_000 },
     ...overrides,
+    batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, stuckAfterMs: 5_000, ...overrides.batcher },
   };
 }
 
