@@ -12,20 +12,25 @@ import { addressOf, ARTICLE, PEOPLE, REPORTED_READER } from "./demo/scenario.js"
 import { DEMO_SITE_ID, startDemoStack, type DemoStack } from "./demo/startDemoStack.js";
 
 const USAGE = `usage: npm run demo [-- --keep] [-- --data-dir <dir>]
-  --keep            leave the node, relayer and indexer running (Ctrl-C stops them)
-  --data-dir <dir>  where the relayer's and indexer's SQLite databases go (default data/demo, wiped first)`;
+  --keep                    leave the node, relayer and indexer running (Ctrl-C stops them)
+  --data-dir <dir>          where the relayer's and indexer's SQLite databases go (default data/demo, wiped first)
+  --deployments-root <dir>  where deployments/localhost.json is written (default: the working directory)`;
 
 const say = (line: string) => console.log(line);
 
+let starting: Promise<DemoStack> | undefined;
 let stack: DemoStack | undefined;
-let stopping = false;
+let stopping: Promise<void> | undefined;
+/** Stops everything once, however many signals arrive (a terminal's Ctrl-C reaches npm, tsx and us). */
 async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+  stopping ??= (async () => {
     say("\nstopping the indexer, relayer and Hardhat node…");
-    await stack?.stop();
+    // Ctrl-C while the stack starts: let it finish starting, then stop it (the node is detached).
+    const running = stack ?? (await starting?.catch(() => undefined));
+    await running?.stop();
     say("stopped.");
-  }
+  })();
+  await stopping;
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(0));
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
     options: {
       keep: { type: "boolean", default: false },
       "data-dir": { type: "string", default: "data/demo" },
+      "deployments-root": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -51,7 +57,12 @@ async function main(): Promise<void> {
   await rm(dataDir, { recursive: true, force: true });
   say("Twei demo: everything runs on this machine, on 127.0.0.1.");
   say("Keys: the Hardhat node's well-known DEV accounts (public test mnemonic): never use them for real funds.\n");
-  stack = await startDemoStack({ dataDir, say: (line) => say(`  ${line}`) });
+  starting = startDemoStack({
+    dataDir,
+    say: (line) => say(`  ${line}`),
+    ...(values["deployments-root"] === undefined ? {} : { deploymentsRoot: values["deployments-root"] }),
+  });
+  stack = await starting;
   if (stopping) return;
   const outcome = await playDemoScenario(stack, { say });
 
@@ -76,6 +87,22 @@ async function main(): Promise<void> {
     return;
   }
   const node = stack.node.url;
+  // A ready-signed request, so POST /v1/events can be tried with curl (the site key signs bodies).
+  const { body } = await stack.client.signEvents(
+    [
+      {
+        eventId: "read-r6-again",
+        type: "post_read",
+        occurredAt: Math.floor(Date.now() / 1000),
+        user: addressOf("r6"),
+        postId: ARTICLE.sitePostId,
+        secondsRead: 40,
+      },
+    ],
+    BigInt(Date.now()) * 1000n + 999n,
+  );
+  const deploymentsFlag =
+    values["deployments-root"] === undefined ? "" : ` --deployments-root ${values["deployments-root"]}`;
   say(`
 Still running (--keep); Ctrl-C stops everything:
   Hardhat node  ${node}
@@ -88,14 +115,22 @@ Try:
   curl -s ${stack.relayerUrl}/v1/users/${reader}
   curl -s ${stack.relayerUrl}/v1/batches/${outcome.batches.at(-1)?.batchId ?? "1"}
   curl -s -H "authorization: Bearer ${stack.apiKey}" ${stack.relayerUrl}/v1/events/${DEMO_SITE_ID}/read-r1
-  TWEI_RPC_URL=${node} npm run audit -- --network localhost --relayer ${stack.relayerUrl}
-(POST /v1/events needs the body signed by the site's key: use src/sdk/createTweiClient.ts.)`);
+  # ${PEOPLE.r6.name} comes back and reads for 40 s (body signed by the demo site's dev key):
+  curl -s -X POST -H "authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
+    --data '${body}' ${stack.relayerUrl}/v1/events
+  # audit everything from the chain and the relayer's published evidence:
+  npm run audit -- --network localhost${deploymentsFlag} --rpc ${node} --relayer ${stack.relayerUrl}
+(Other events: sign them with the site key through src/sdk/createTweiClient.ts.)`);
 }
 
 try {
   await main();
 } catch (error) {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  await stack?.stop().catch(() => {});
-  process.exit(1);
+  // Stopping on a signal makes the scenario's calls fail: that is not the demo failing.
+  if (stopping) await stopping;
+  else {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    await stack?.stop().catch(() => {});
+    process.exit(1);
+  }
 }

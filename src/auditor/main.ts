@@ -2,10 +2,13 @@
 // Trusts nothing but the chain and the published evidence: re-verifies every settled batch
 // and the token's supply and balances. Exit codes: 0 clean, 1 discrepancies found, 2 bad
 // usage, 3 the audit could not run (no deployment, chain unreachable or another chain).
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createPublicClient, http, type PublicClient } from "viem";
+import { z } from "zod";
 import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
 import { scrubUrls } from "../observability/logger.js";
+import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import {
   directoryEvidenceSource,
   relayerEvidenceSource,
@@ -22,6 +25,7 @@ const USAGE = `usage: npm run audit -- [options]
   --evidence-dir <dir>      or read it from <dir>/<batchId>.json
   --save-evidence <dir>     also write the evidence used to <dir>/<batchId>.json
   --to-block <n>            audit up to block n (default: the head)
+  --policy <file.json>      the rules' thresholds the relayer applied (default: src/rules/policy.ts's DEFAULT_POLICY)
   --deployments-root <dir>  where deployments/ is (default: the working directory)
   --json                    the result as JSON on stdout
   --quiet                   no progress lines
@@ -29,6 +33,30 @@ exit codes: 0 clean, 1 discrepancies found, 2 bad usage, 3 could not audit`;
 
 class UsageError extends Error {}
 class CannotAuditError extends Error {}
+
+const count = z.number().int().nonnegative();
+const policySchema = z.strictObject({
+  version: count,
+  wordsPerMinute: count.min(1),
+  minReadBps: count.max(10_000),
+  minCommentLength: count,
+  commentToEarnMinLevel: count.min(1),
+  maxCommentRewardsPerUserPerPost: count,
+  maxCommentRewardsPerPost: count,
+});
+
+async function readPolicy(path: string | undefined): Promise<RulePolicy> {
+  if (path === undefined) return DEFAULT_POLICY;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    throw new UsageError(`--policy: cannot read JSON from ${path}`);
+  }
+  const parsed = policySchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(`--policy ${path}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -40,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       "evidence-dir": { type: "string" },
       "save-evidence": { type: "string" },
       "to-block": { type: "string" },
+      policy: { type: "string" },
       "deployments-root": { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -57,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError("--relayer needs an http(s) URL");
   if (values["to-block"] !== undefined && !/^\d+$/.test(values["to-block"]))
     throw new UsageError("--to-block needs a block number");
+  const policy = await readPolicy(values.policy);
   const rpcUrl = values.rpc ?? process.env.TWEI_RPC_URL ?? "http://127.0.0.1:8545";
   if (!/^https?:\/\//.test(rpcUrl)) throw new UsageError("the RPC URL must be http(s)");
 
@@ -88,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
     publicClient,
     deployment,
     evidence,
+    policy,
     ...(values["to-block"] === undefined ? {} : { toBlock: BigInt(values["to-block"]) }),
     ...(progress ? { onProgress: progress } : {}),
   });

@@ -15,7 +15,7 @@ import { batchEvidenceSchema, verifyBatchEvidence, type BatchEvidence } from "..
 import { evaluateEvent } from "../rules/evaluateEvent.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRulesState.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
-import type { EvidenceSource } from "./evidenceSource.js";
+import type { EvidenceLookup, EvidenceSource } from "./evidenceSource.js";
 import { readLedgerHistory, type SettledBatchLog, type ShortfallLog } from "./readLedgerHistory.js";
 
 /** What the auditor found to differ, and where. `code` is stable; the rest is for people. */
@@ -92,6 +92,8 @@ export interface RunAuditParameters {
 const twei = (wei: bigint) => `${formatUnits(wei, 18)} Twei`;
 /** Funds the replay grants everyone: the rules' affordability checks depend on the moment of acceptance, which the evidence cannot show; a rejected spend never reaches the evidence anyway. */
 const UNLIMITED = 2n ** 200n;
+/** How many batches' evidence is fetched ahead of the one being checked. */
+const PREFETCH = 8;
 
 const describeAction = (a: AccountAction) =>
   `${kindInfo(a.kind).label} ×${a.units} ${kindInfo(a.kind).direction === "mint" ? "to" : "from"} ${getAddress(a.account)} on post ${a.postId}`;
@@ -154,7 +156,20 @@ export async function runAudit(parameters: RunAuditParameters): Promise<AuditRes
   let shortfallCount = 0;
   let withEvidence = 0;
 
-  for (const batch of history.batches) {
+  // Evidence downloads run a few batches ahead of the checks, which stay in order.
+  const lookups = new Map<bigint, Promise<EvidenceLookup>>();
+  const lookupOf = (index: number) => {
+    for (let i = index; i < Math.min(index + PREFETCH, history.batches.length); i++) {
+      const ahead = history.batches[i] as SettledBatchLog;
+      if (!lookups.has(ahead.batchId)) lookups.set(ahead.batchId, parameters.evidence(ahead.batchId));
+    }
+    const batchId = (history.batches[index] as SettledBatchLog).batchId;
+    const lookup = lookups.get(batchId) as Promise<EvidenceLookup>;
+    lookups.delete(batchId);
+    return lookup;
+  };
+
+  for (const [batchIndex, batch] of history.batches.entries()) {
     const id = batch.batchId.toString();
     const add = (code: DiscrepancyCode, where: string, what: string, expected = "", found = "") =>
       discrepancies.push({ code, batchId: id, where, what, expected, found });
@@ -235,19 +250,19 @@ export async function runAudit(parameters: RunAuditParameters): Promise<AuditRes
     } else
       add("rule_set_version_mismatch", "BatchSettled", `rule set version ${batch.ruleSetVersion} was never published`);
 
-    await checkEvidence(batch, onChain, amounts, add);
+    await checkEvidence(batch, await lookupOf(batchIndex), onChain, amounts, add);
     // Only now: the rules saw the earnings of the batches before this one.
     for (const [account, amount] of earnedHere) earned.set(account, (earned.get(account) ?? 0n) + amount);
   }
 
   async function checkEvidence(
     batch: SettledBatchLog,
+    lookup: EvidenceLookup,
     onChain: { posts: PostRegistration[]; actions: DecodedAction[] },
     amounts: readonly bigint[] | undefined,
     add: Add,
   ): Promise<void> {
     const id = batch.batchId.toString();
-    const lookup = await parameters.evidence(batch.batchId);
     if (!lookup.found) {
       add(
         "evidence_missing",
