@@ -8,6 +8,7 @@ import { signLedgerPermit } from "../../src/sdk/signLedgerPermit.js";
 import {
   accountOf,
   ARTICLE,
+  COMMENTS,
   demoSteps,
   PEOPLE,
   PERMIT_TWEI,
@@ -55,7 +56,7 @@ function describeEvent(event: SiteEventInput): string {
     case "post_minus":
       return `${who} gives the post a minus`;
     case "comment_created":
-      return `${who} comments (${event.commentId}, ${event.length} characters)`;
+      return `${who} comments (${event.commentId}, ${event.length} characters): "${COMMENTS.find((c) => c.commentId === event.commentId)?.text ?? ""}"`;
     case "comment_liked":
       return `${who} likes ${event.commentId}`;
     case "comment_disliked":
