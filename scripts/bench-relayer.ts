@@ -5,7 +5,9 @@
  * Prints accepted events per second and p50/p99 latency for both; the final line is
  * `relayer_events_per_s=<N> ratio_to_bare=<R>`.
  *
- * Environment: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8), BENCH_EVENTS (default 100 per request).
+ * Environment: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8), BENCH_EVENTS (default 100 per
+ * request), BENCH_SETTLE (1: the relayer settles meanwhile, as in production; 0: API only),
+ * BENCH_WORKERS (verification threads, default 2).
  * The bench chain's rule set makes publishing free, so the workload (reads by fresh readers)
  * needs no funds; reads of funds from the chain are not on this path.
  */
@@ -30,6 +32,9 @@ import type { SiteEventInput } from "../src/evidence/siteEvent.js";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
+/** BENCH_SETTLE=0 measures acceptance with the settlement loop off (it competes for the same 2 cores with the local node). */
+const SETTLE = process.env.BENCH_SETTLE !== "0";
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const POSTS = 50;
 const SITE = 1;
 
@@ -180,6 +185,8 @@ async function main() {
         RELAYER_DATA_DIR: dataDir,
         RELAYER_PORT: String(port),
         RELAYER_RATE_PER_SECOND: "100000",
+        RELAYER_SETTLE: SETTLE ? "true" : "false",
+        RELAYER_VERIFY_WORKERS: String(WORKERS),
         RELAYER_RATE_BURST: "100000",
         LOG_LEVEL: "warn",
       },

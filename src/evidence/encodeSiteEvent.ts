@@ -1,4 +1,5 @@
-import { keccak256, type Hex } from "viem";
+import sha3 from "js-sha3";
+import type { Hex } from "viem";
 import { EVENT_TYPE_CODES, type SiteEvent } from "./siteEvent.js";
 
 /**
@@ -111,7 +112,12 @@ export function encodeSiteEvent(event: SiteEvent): Uint8Array {
  * const hash = hashSiteEvent(event)
  */
 export function hashSiteEvent(event: SiteEvent): Hex {
-  return keccak256(encodeSiteEvent(event));
+  return keccakHex(encodeSiteEvent(event));
+}
+
+/** keccak256 with js-sha3: the same digest as viem's, about twice as fast on short inputs (it runs per event). */
+function keccakHex(bytes: Uint8Array): Hex {
+  return `0x${sha3.keccak256(bytes)}`;
 }
 
 /**
@@ -126,5 +132,5 @@ export function hashEvents(eventHashes: readonly Hex[]): Hex {
   eventHashes.forEach((hash, i) => {
     if (out.write(hash.slice(2), i * 32, 32, "hex") !== 32) throw new RangeError(`bad hash ${hash}`);
   });
-  return keccak256(out);
+  return keccakHex(out);
 }

@@ -21,6 +21,13 @@ export const relayerEnvSchema = z.object({
   RELAYER_GAS_CAP: z.coerce.bigint().positive().max(16_777_216n).default(15_000_000n),
   RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
   RELAYER_STUCK_AFTER_MS: z.coerce.number().int().positive().default(60_000),
+  /** "false" runs the API without the settlement loop (e.g. a second API instance, or benchmarks). */
+  RELAYER_SETTLE: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
+  /** Worker threads verifying envelopes (JSON, schema, hashes, signature). */
+  RELAYER_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
   RELAYER_RATE_PER_SECOND: z.coerce.number().positive().default(1_000),
   RELAYER_RATE_BURST: z.coerce.number().positive().default(2_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

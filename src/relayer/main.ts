@@ -20,6 +20,8 @@ try {
     port: env.RELAYER_PORT,
     ratePerSecond: env.RELAYER_RATE_PER_SECOND,
     rateBurst: env.RELAYER_RATE_BURST,
+    settle: env.RELAYER_SETTLE,
+    verifyWorkers: env.RELAYER_VERIFY_WORKERS,
     logger: createLogger({ name: "relayer", level: env.LOG_LEVEL }),
     batcher: {
       intervalMs: env.RELAYER_BATCH_INTERVAL_MS,
