@@ -26,8 +26,10 @@ const SPENDS = new Set<SiteEvent["type"]>([
 export function postEvents(ctx: RelayerContext): RequestHandler {
   return async (req, res) => {
     const site = await authenticate(ctx, req);
-    if (typeof req.body !== "string")
-      throw new HttpProblem(415, "unsupported_media_type", "Send the events as application/json");
+    if (typeof req.body !== "string" || req.body.length === 0)
+      throw new HttpProblem(400, "invalid_request", "The request is not valid", {
+        detail: "the body is empty: send one signed envelope of events as JSON",
+      });
     const verified = await ctx.verifier.verify(req.body);
     if (!verified.ok) {
       if (verified.problem === "malformed_json")
