@@ -12,6 +12,7 @@ import {
 } from "../../src/evidence/encodeSiteEvent.js";
 import { hashEnvelope, recoverEnvelopeSigner, signEnvelope } from "../../src/evidence/envelope.js";
 import { buildEvidenceTree, verifyEvidenceProof } from "../../src/evidence/evidenceTree.js";
+import { createSignerVerifier } from "../../src/evidence/signerVerifier.js";
 import { siteEventSchema, type SiteEvent, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 
 const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -97,6 +98,27 @@ describe("evidence", function () {
     it("hashes events in order: reordering them changes the envelope", function () {
       const hashes = samples.map(hashSiteEvent);
       expect(hashEvents([...hashes].reverse())).to.not.equal(hashEvents(hashes));
+    });
+  });
+
+  describe("signer verification", function () {
+    it("agrees with signature recovery: the signer's signatures pass, any other fails", async function () {
+      const verifier = createSignerVerifier();
+      const signer = privateKeyToAccount(generatePrivateKey());
+      const other = privateKeyToAccount(generatePrivateKey());
+      for (let i = 0; i < 20; i++) {
+        const digest = keccak256(`0x${i.toString(16).padStart(4, "0")}`);
+        const signature = await signer.sign({ hash: digest });
+        // The first check recovers the key; the later ones verify against the cached key.
+        expect(await verifier.isSignedBy(digest, signature, signer.address)).to.equal(true);
+        expect(await verifier.isSignedBy(digest, signature, other.address)).to.equal(false);
+        expect(await verifier.isSignedBy(keccak256(digest), signature, signer.address)).to.equal(false);
+        expect(await verifier.isSignedBy(digest, await other.sign({ hash: digest }), signer.address)).to.equal(false);
+      }
+      const digest = keccak256("0x01");
+      expect(await verifier.isSignedBy(digest, `0x${"00".repeat(65)}`, signer.address)).to.equal(false);
+      expect(await verifier.isSignedBy(digest, `0x${"ff".repeat(65)}`, signer.address)).to.equal(false);
+      expect(await verifier.isSignedBy(digest, "0x1234", signer.address)).to.equal(false);
     });
   });
 

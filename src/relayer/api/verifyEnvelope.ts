@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import { hashEvents, hashSiteEvent } from "../../evidence/encodeSiteEvent.js";
 import { hashEnvelope, recoverDigestSigner } from "../../evidence/envelope.js";
+import { createSignerVerifier } from "../../evidence/signerVerifier.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
 import { fieldsOf, type ProblemField } from "../../http/problem.js";
 import { postEventsBody } from "./postEventsBody.js";
@@ -16,11 +17,14 @@ export type VerifiedEnvelope =
       readonly eventHashes: Hex[];
       readonly eventsHash: Hex;
       readonly digest: Hex;
-      /** null when the signature is malformed. */
+      /** The expected signer when the signature is theirs, else whoever it recovers to (null: malformed). */
       readonly signer: Address | null;
     }
   | { readonly ok: false; readonly problem: "malformed_json" }
   | { readonly ok: false; readonly problem: "invalid_request"; readonly fields: ProblemField[] };
+
+// One per thread: it caches the public keys of the signers it has seen.
+const verifier = createSignerVerifier();
 
 /**
  * Parses a raw `POST /v1/events` body, hashes its events canonically and recovers the
@@ -30,6 +34,7 @@ export type VerifiedEnvelope =
 export async function verifyEnvelope(
   body: string,
   domain: { chainId: number; ledger: Address },
+  expectedSigner: Address | null,
 ): Promise<VerifiedEnvelope> {
   let json: unknown;
   try {
@@ -44,11 +49,14 @@ export async function verifyEnvelope(
   const eventsHash = hashEvents(eventHashes);
   const digest = hashEnvelope(domain, { siteId, nonce, eventsHash });
   let signer: Address | null;
-  try {
-    signer = await recoverDigestSigner(digest, signature as Hex);
-  } catch {
-    signer = null;
-  }
+  if (expectedSigner && (await verifier.isSignedBy(digest, signature as Hex, expectedSigner))) signer = expectedSigner;
+  else
+    try {
+      // Not the expected signer's: recover whose it is, for the error message.
+      signer = await recoverDigestSigner(digest, signature as Hex);
+    } catch {
+      signer = null;
+    }
   return {
     ok: true,
     siteId,

@@ -3,7 +3,8 @@ import type { Address } from "viem";
 import { verifyEnvelope, type VerifiedEnvelope } from "./verifyEnvelope.js";
 
 export interface VerifyPool {
-  verify(body: string): Promise<VerifiedEnvelope>;
+  /** `signer`: the site's registered signer, checked first (fast); null to only recover. */
+  verify(body: string, signer: Address | null): Promise<VerifiedEnvelope>;
   close(): Promise<void>;
 }
 
@@ -17,7 +18,8 @@ export interface VerifyPool {
  */
 export function createVerifyPool(options: { size: number; chainId: number; ledger: Address }): VerifyPool {
   const domain = { chainId: options.chainId, ledger: options.ledger };
-  if (options.size <= 0) return { verify: (body) => verifyEnvelope(body, domain), close: async () => undefined };
+  if (options.size <= 0)
+    return { verify: (body, signer) => verifyEnvelope(body, domain, signer), close: async () => undefined };
   const pending = new Map<number, { resolve: (value: VerifiedEnvelope) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const workers = Array.from({ length: options.size }, () => {
@@ -41,12 +43,12 @@ export function createVerifyPool(options: { size: number; chainId: number; ledge
   });
   let turn = 0;
   return {
-    verify(body) {
+    verify(body, signer) {
       const id = nextId++;
       const worker = workers[turn++ % workers.length] as Worker;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, body });
+        worker.postMessage({ id, body, signer });
       });
     },
     async close() {
