@@ -153,65 +153,29 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     };
   };
 
-  // Account totals, written through: this process is the database's only writer, and the
-  // cache is updated only after a commit, so it never holds a rolled-back value.
-  type Totals = { mints: bigint; burns: bigint; earned: bigint };
-  const totalsCache = new Map<string, Totals>();
-  const totalsOf = (account: string): Totals => {
-    const hit = totalsCache.get(account);
-    if (hit) return hit;
-    const row = q("SELECT pending_mints, pending_burns, earned FROM accounts WHERE account = ?").get(account);
-    const totals = row
-      ? {
-          mints: BigInt(str(row, "pending_mints")),
-          burns: BigInt(str(row, "pending_burns")),
-          earned: BigInt(str(row, "earned")),
-        }
-      : { mints: 0n, burns: 0n, earned: 0n };
-    if (totalsCache.size > 200_000) totalsCache.clear();
-    totalsCache.set(account, totals);
-    return totals;
+  // Pending mints and burns per account live in memory, rebuilt at open from the events not
+  // yet settled (each stores its reservations), so accepting events writes no account rows.
+  // Only `earned` is stored, when a batch settles. Memory is updated only after commits.
+  type Totals = { mints: bigint; burns: bigint };
+  const pending = new Map<string, Totals>();
+  const addPending = (account: string, mints: bigint, burns: bigint) => {
+    const current = pending.get(account) ?? { mints: 0n, burns: 0n };
+    const next = { mints: current.mints + mints, burns: current.burns + burns };
+    if (next.mints === 0n && next.burns === 0n) pending.delete(account);
+    else pending.set(account, next);
   };
-  /** Loads the totals of many accounts in one statement (the request's users, before the rules run). */
-  const warmTotals = (accounts: Iterable<string>) => {
-    const missing = [...new Set(accounts)].filter((account) => !totalsCache.has(account));
-    for (let i = 0; i < missing.length; i += 500) {
-      const chunk = missing.slice(i, i + 500);
-      const found = new Set<string>();
-      const sql = `SELECT account, pending_mints, pending_burns, earned FROM accounts WHERE account IN (${chunk.map(() => "?").join(",")})`;
-      for (const row of q(sql).all(...chunk)) {
-        found.add(str(row, "account"));
-        totalsCache.set(str(row, "account"), {
-          mints: BigInt(str(row, "pending_mints")),
-          burns: BigInt(str(row, "pending_burns")),
-          earned: BigInt(str(row, "earned")),
-        });
-      }
-      for (const account of chunk)
-        if (!found.has(account)) totalsCache.set(account, { mints: 0n, burns: 0n, earned: 0n });
-    }
-  };
-  /** Writes new totals for accounts; returns what to put in the cache once committed. */
-  const writeTotals = (deltas: Map<string, Totals>): Map<string, Totals> => {
-    const next = new Map<string, Totals>();
-    for (const [account, delta] of deltas) {
-      const current = totalsOf(account);
-      const updated = {
-        mints: current.mints + delta.mints,
-        burns: current.burns + delta.burns,
-        earned: current.earned + delta.earned,
-      };
-      q(
-        `INSERT INTO accounts (account, pending_mints, pending_burns, earned) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account) DO UPDATE SET pending_mints = excluded.pending_mints,
-           pending_burns = excluded.pending_burns, earned = excluded.earned`,
-      ).run(account, updated.mints.toString(), updated.burns.toString(), updated.earned.toString());
-      next.set(account, updated);
-    }
-    return next;
-  };
-  const commitTotals = (next: Map<string, Totals>) => {
-    for (const [account, totals] of next) totalsCache.set(account, totals);
+  for (const row of db.prepare("SELECT reserve_json FROM events WHERE status != 'settled'").iterate())
+    for (const [account, minted, burned] of JSON.parse(str(row as Row, "reserve_json")) as Reservation[])
+      addPending(account, BigInt(minted), BigInt(burned));
+  const earnedCache = new Map<string, bigint>();
+  const earnedOf = (account: string): bigint => {
+    const hit = earnedCache.get(account);
+    if (hit !== undefined) return hit;
+    const row = q("SELECT earned FROM accounts WHERE account = ?").get(account);
+    const earned = row ? BigInt(str(row, "earned")) : 0n;
+    if (earnedCache.size > 100_000) earnedCache.clear();
+    earnedCache.set(account, earned);
+    return earned;
   };
 
   const store: RelayerStore = {
@@ -268,14 +232,12 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             const row = q("SELECT n FROM counters WHERE site_id = ? AND counter = ?").get(siteId, counter);
             return row ? num(row, "n") : 0;
           },
-          earned: (account) => totalsOf(account.toLowerCase()).earned,
+          earned: (account) => earnedOf(account.toLowerCase()),
           pendingBurns(account) {
             const key = account.toLowerCase();
-            return totalsOf(key).burns + (deltas.get(key)?.burns ?? 0n);
+            return (pending.get(key)?.burns ?? 0n) + (deltas.get(key)?.burns ?? 0n);
           },
         };
-        if (totalsCache.size > 200_000) totalsCache.clear();
-        warmTotals(input.events.map(({ event }) => event.user));
         const fates: EventFate[] = [];
         let accepted = 0;
         // One lookup for every event id of the request, then the ones accepted in it.
@@ -336,7 +298,7 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             if (action.kind < FIRST_BURN_KIND) entry.mints += amount;
             else entry.burns += amount;
             reserve.set(key, entry);
-            const total = deltas.get(key) ?? { mints: 0n, burns: 0n, earned: 0n };
+            const total = deltas.get(key) ?? { mints: 0n, burns: 0n };
             if (action.kind < FIRST_BURN_KIND) total.mints += amount;
             else total.burns += amount;
             deltas.set(key, total);
@@ -371,7 +333,6 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
               : { eventId, status: "accepted", actions: outcome.actions.length },
           );
         });
-        const totals = writeTotals(deltas);
         if (accepted > 0 && !existing) {
           const hashes = new Uint8Array(input.events.length * 32);
           input.events.forEach(({ eventHash }, i) => hashes.set(hexToBytes(eventHash), i * 32));
@@ -380,9 +341,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
           ).run(siteId, nonce, input.eventsHash, input.digest, input.signature, hashes, input.receivedAt);
         }
-        return { fates, totals };
+        return { fates, totals: deltas };
       });
-      commitTotals(totals);
+      for (const [account, { mints, burns }] of totals) addPending(account, mints, burns);
       return fates;
     },
 
@@ -391,8 +352,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       return row && eventOf(row);
     },
     async accountTotals(account): Promise<AccountTotals> {
-      const totals = totalsOf(account.toLowerCase());
-      return { pendingMints: totals.mints, pendingBurns: totals.burns, earned: totals.earned };
+      const key = account.toLowerCase();
+      const totals = pending.get(key);
+      return { pendingMints: totals?.mints ?? 0n, pendingBurns: totals?.burns ?? 0n, earned: earnedOf(key) };
     },
     async pendingCount() {
       return num(q("SELECT count(*) AS n FROM events WHERE status = 'pending'").get() ?? { n: 0 }, "n");
@@ -472,9 +434,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       return out;
     },
     async markSettled(batchId, settlement: BatchSettlement) {
-      const totals = transaction(() => {
+      const settled = transaction(() => {
         const row = q("SELECT status FROM batches WHERE batch_id = ?").get(Number(batchId));
-        if (!row || str(row, "status") !== "recorded") return new Map<string, Totals>();
+        if (!row || str(row, "status") !== "recorded") return undefined;
         q(
           "UPDATE batches SET status = 'settled', tx_hash = ?, block_number = ?, gas_used = ?, settled_at = ? WHERE batch_id = ?",
         ).run(
@@ -484,16 +446,23 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
           settlement.settledAt,
           Number(batchId),
         );
-        const deltas = new Map<string, Totals>();
+        const released = new Map<string, Totals>();
         for (const event of q("SELECT reserve_json FROM events WHERE batch_id = ?").all(Number(batchId)))
           for (const [account, minted, burned] of JSON.parse(str(event, "reserve_json")) as Reservation[]) {
-            const delta = deltas.get(account) ?? { mints: 0n, burns: 0n, earned: 0n };
-            delta.mints -= BigInt(minted);
-            delta.burns -= BigInt(burned);
-            delta.earned += BigInt(minted);
-            deltas.set(account, delta);
+            const entry = released.get(account) ?? { mints: 0n, burns: 0n };
+            entry.mints += BigInt(minted);
+            entry.burns += BigInt(burned);
+            released.set(account, entry);
           }
-        const written = writeTotals(deltas);
+        const earned = new Map<string, bigint>();
+        for (const [account, { mints }] of released) {
+          if (mints === 0n) continue;
+          const total = earnedOf(account) + mints;
+          q(
+            "INSERT INTO accounts (account, earned) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET earned = excluded.earned",
+          ).run(account, total.toString());
+          earned.set(account, total);
+        }
         q("UPDATE events SET status = 'settled' WHERE batch_id = ?").run(Number(batchId));
         for (const { siteId, eventId, payload } of settlement.notifications)
           q("INSERT INTO webhook_deliveries (site_id, event_id, payload, next_at) VALUES (?, ?, ?, ?)").run(
@@ -502,9 +471,11 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             payload,
             settlement.settledAt,
           );
-        return written;
+        return { released, earned };
       });
-      commitTotals(totals);
+      if (!settled) return;
+      for (const [account, { mints, burns }] of settled.released) addPending(account, -mints, -burns);
+      for (const [account, total] of settled.earned) earnedCache.set(account, total);
     },
     async abandonBatch(batchId, reason) {
       transaction(() => {
