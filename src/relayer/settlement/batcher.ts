@@ -105,6 +105,8 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   let running = false;
   let stopped = false;
   let loop: Promise<void> | undefined;
+  /** Gas measured while cutting a batch, used for its first send. */
+  const probedGas = new Map<bigint, bigint>();
   /** Sites waiting for the next emission epoch, with the epoch they wait for. */
   const waitingForEpoch = new Map<number, bigint>();
 
@@ -223,9 +225,12 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
     }
     const data = calldata(batch);
+    // A batch just cut was probed with the same actions: skip a second execution on the node.
+    const probed = probedGas.get(batch.batchId);
+    probedGas.delete(batch.batchId);
     let gas: bigint;
     try {
-      gas = await publicClient.estimateGas({ account, to: ledger, data, blockTag: "latest" });
+      gas = probed ?? (await publicClient.estimateGas({ account, to: ledger, data, blockTag: "latest" }));
     } catch (error) {
       const name = revertName(error);
       if (name === "TweiLedgerBatchAlreadySettled") {
@@ -314,8 +319,9 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       // Batch id 0 is never allocated: the probe only measures gas and the caps.
       const probe = { batchId: 0n, siteId, evidenceRoot: PROBE_ROOT, actions: packed };
       let next: StoredEvent[] | undefined;
+      let gas = 0n;
       try {
-        const gas = await publicClient.estimateGas({
+        gas = await publicClient.estimateGas({
           account: walletClient.account,
           to: ledger,
           data: calldata(probe),
@@ -345,13 +351,15 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       }
       if (next === undefined) {
         const built = buildBatch(events);
-        return store.recordBatch({
+        const batch = await store.recordBatch({
           siteId,
           seqs: events.map((event) => event.seq),
           evidenceRoot: built.tree.root,
           actions: built.packed,
           createdAt: Date.now(),
         });
+        probedGas.set(batch.batchId, gas);
+        return batch;
       }
       if (next.length === events.length) throw new Error(`one event of site ${siteId} exceeds the gas cap`);
       events = next;

@@ -54,9 +54,7 @@ function unpackActions(json: string): AccountAction[] {
 export function createSqliteStore(options: { path: string }): RelayerStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const db = new DatabaseSync(options.path);
-  db.exec(
-    `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${process.env.TWEI_SYNC ?? "FULL"}; PRAGMA busy_timeout = 5000;`,
-  );
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
   db.exec(SCHEMA);
 
   // Batch ids are <namespace> * 2^32 + n, with a random namespace per database, so two
