@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS envelopes (
   PRIMARY KEY (site_id, nonce)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  -- The rowid: increasing in acceptance order (events are never deleted).
+  seq INTEGER PRIMARY KEY,
   site_id INTEGER NOT NULL,
   event_id TEXT NOT NULL,
   event_hash TEXT NOT NULL,
