@@ -143,6 +143,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     metrics,
     log,
     lock,
+    evidenceRoot: (leaves) => verifier.evidenceRoot(leaves),
   });
   const webhooks = createWebhookDispatcher({
     store,

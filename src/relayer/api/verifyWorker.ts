@@ -1,12 +1,22 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Address } from "viem";
+import { buildEvidenceTree, type EvidenceLeaf } from "../../evidence/evidenceTree.js";
 import { verifyEnvelope } from "./verifyEnvelope.js";
 
-/** A worker of verifyPool.ts: verifies bodies it is sent, answering with their id. */
+/** A worker of verifyPool.ts: verifies bodies, or computes evidence roots, answering with the task's id. */
 const domain = workerData as { chainId: number; ledger: Address };
-parentPort?.on("message", (message: { id: number; body: string; signer: Address | null }) => {
-  verifyEnvelope(message.body, domain, message.signer).then(
-    (result) => parentPort?.postMessage({ id: message.id, result }),
-    (error: unknown) => parentPort?.postMessage({ id: message.id, error: String(error) }),
+
+type Task =
+  | { id: number; kind: "verify"; body: string; signer: Address | null }
+  | { id: number; kind: "root"; leaves: EvidenceLeaf[] };
+
+parentPort?.on("message", (task: Task) => {
+  const work =
+    task.kind === "verify"
+      ? verifyEnvelope(task.body, domain, task.signer)
+      : Promise.resolve().then(() => buildEvidenceTree(task.leaves).root);
+  work.then(
+    (result) => parentPort?.postMessage({ id: task.id, result }),
+    (error: unknown) => parentPort?.postMessage({ id: task.id, error: String(error) }),
   );
 });

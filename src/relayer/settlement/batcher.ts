@@ -23,7 +23,8 @@ import type { ChainReader } from "../chain/chainReader.js";
 import type { SendLock } from "../chain/sendLock.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { BatchRecord, RelayerStore, StoredEvent } from "../storage/relayerStore.js";
-import { buildBatch, packBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
+import { buildEvidenceTree, type EvidenceLeaf } from "../../evidence/evidenceTree.js";
+import { packBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
 
 const PROBE_ROOT: Hex = `0x${"ff".repeat(32)}`;
 
@@ -56,6 +57,8 @@ export interface CreateBatcherParameters {
   readonly log: Logger;
   /** Shared with every other sender of the relayer's account. */
   readonly lock: SendLock;
+  /** Computes an evidence root (off the main thread in the service); in-process by default. */
+  readonly evidenceRoot?: (leaves: readonly EvidenceLeaf[]) => Promise<Hex>;
 }
 
 export interface Batcher {
@@ -100,6 +103,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   const { store, reader, publicClient, walletClient, ledger, config, metrics, log, lock } = parameters;
+  const evidenceRoot = parameters.evidenceRoot ?? (async (leaves) => buildEvidenceTree(leaves).root);
 
   let reconciled = false;
   let running = false;
@@ -350,12 +354,18 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
         next = events.slice(0, Math.ceil(events.length / 2));
       }
       if (next === undefined) {
-        const built = buildBatch(events);
+        const root = await evidenceRoot(
+          events.map((event) => ({
+            eventHash: event.eventHash,
+            envelopeDigest: event.envelopeDigest,
+            index: event.envelopeIndex,
+          })),
+        );
         const batch = await store.recordBatch({
           siteId,
           seqs: events.map((event) => event.seq),
-          evidenceRoot: built.tree.root,
-          actions: built.packed,
+          evidenceRoot: root,
+          actions: packed,
           createdAt: Date.now(),
         });
         probedGas.set(batch.batchId, gas);
