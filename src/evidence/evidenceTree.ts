@@ -1,4 +1,5 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import sha3 from "js-sha3";
 import type { Hex } from "viem";
 
 /**
@@ -35,8 +36,27 @@ export interface EvidenceTree {
  */
 export function buildEvidenceTree(leaves: readonly EvidenceLeaf[]): EvidenceTree {
   if (leaves.length === 0) throw new RangeError("an evidence tree needs at least one leaf");
-  const tree = StandardMerkleTree.of(leaves.map(tupleOf), EVIDENCE_LEAF_ENCODING, { sortLeaves: false });
+  // The same tree as StandardMerkleTree.of(leaves, EVIDENCE_LEAF_ENCODING, { sortLeaves: false })
+  // (a test checks it), with the standard leaf hash computed here: its generic ABI encoder
+  // costs about 0.2 ms a leaf, this fixed layout a few microseconds.
+  const tree = SimpleMerkleTree.of(leaves.map(evidenceLeafHash), { sortLeaves: false });
   return { root: tree.root as Hex, proof: (index) => tree.getProof(index) as Hex[] };
+}
+
+/**
+ * The standard leaf hash of an evidence leaf: keccak256(keccak256(abi.encode(bytes32, bytes32, uint16))).
+ *
+ * @example
+ * evidenceLeafHash(leaf) // equals StandardMerkleTree's leafHash of the leaf's tuple
+ */
+export function evidenceLeafHash(leaf: EvidenceLeaf): Hex {
+  if (!Number.isInteger(leaf.index) || leaf.index < 0 || leaf.index > 0xffff) throw new RangeError("index is a uint16");
+  const encoded = Buffer.alloc(96);
+  if (encoded.write(leaf.eventHash.slice(2), 0, 32, "hex") !== 32) throw new RangeError("eventHash is not bytes32");
+  if (encoded.write(leaf.envelopeDigest.slice(2), 32, 32, "hex") !== 32)
+    throw new RangeError("envelopeDigest is not bytes32");
+  encoded.writeUInt16BE(leaf.index, 94);
+  return `0x${sha3.keccak256(sha3.keccak256.arrayBuffer(encoded))}`;
 }
 
 /**

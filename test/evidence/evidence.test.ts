@@ -11,7 +11,8 @@ import {
   siteEventValues,
 } from "../../src/evidence/encodeSiteEvent.js";
 import { hashEnvelope, recoverEnvelopeSigner, signEnvelope } from "../../src/evidence/envelope.js";
-import { buildEvidenceTree, verifyEvidenceProof } from "../../src/evidence/evidenceTree.js";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { EVIDENCE_LEAF_ENCODING, buildEvidenceTree, verifyEvidenceProof } from "../../src/evidence/evidenceTree.js";
 import { createSignerVerifier } from "../../src/evidence/signerVerifier.js";
 import { siteEventSchema, type SiteEvent, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 
@@ -152,6 +153,22 @@ describe("evidence", function () {
       };
       return { signer, tree, leaves, evidence };
     }
+
+    it("builds exactly OpenZeppelin's StandardMerkleTree of the leaves, in batch order", function () {
+      const leaves = Array.from({ length: 37 }, (_, i) => ({
+        eventHash: keccak256(`0x${i.toString(16).padStart(4, "0")}`),
+        envelopeDigest: keccak256(`0x${(i % 5).toString(16).padStart(4, "0")}`),
+        index: i * 1_000,
+      }));
+      const tree = buildEvidenceTree(leaves);
+      const standard = StandardMerkleTree.of(
+        leaves.map((l) => [l.eventHash, l.envelopeDigest, l.index]),
+        EVIDENCE_LEAF_ENCODING,
+        { sortLeaves: false },
+      );
+      expect(tree.root).to.equal(standard.root);
+      leaves.forEach((_, i) => expect(tree.proof(i)).to.deep.equal(standard.getProof(i)));
+    });
 
     it("proves every leaf against the root, and no altered leaf", async function () {
       const { tree, leaves } = await evidenceFixture();
