@@ -41,6 +41,27 @@ export interface RuleEffects {
   readonly comment?: { readonly commentId: string } & KnownComment;
 }
 
+/**
+ * The once-per markers an event's evaluation may look up: lets a store fetch them all at once.
+ *
+ * @example
+ * const markers = events.flatMap(markersOf)
+ */
+export function markersOf(event: { type: string; user: Address; postId: string; commentId?: string }): string[] {
+  switch (event.type) {
+    case "post_read":
+      return [keys.read(event.postId, event.user)];
+    case "post_plus":
+    case "post_minus":
+      return [keys.vote(event.postId, event.user)];
+    case "comment_liked":
+    case "comment_disliked":
+      return event.commentId === undefined ? [] : [keys.reaction(event.commentId, event.user)];
+    default:
+      return [];
+  }
+}
+
 /** Once-per markers and counters, named here so the relayer and auditor agree on them. */
 export const keys = {
   vote: (postId: string, user: Address) => `vote:${postId}:${user}`,

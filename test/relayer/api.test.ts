@@ -159,6 +159,16 @@ describe("relayer API (real HTTP, real Hardhat node)", function () {
       ]);
     });
 
+    it("applies once-per rules within one request too", async function () {
+      const client = clientFor(chain, url, site);
+      const reader2 = chain.user(3).address;
+      const answer = await client.sendEvents([
+        { eventId: "twice-1", type: "post_read", occurredAt: 7, user: reader2, postId: "post-1", secondsRead: 60 },
+        { eventId: "twice-2", type: "post_read", occurredAt: 8, user: reader2, postId: "post-1", secondsRead: 60 },
+      ]);
+      expect(answer.results.map((r) => ("code" in r ? r.code : r.status))).to.deep.equal(["accepted", "already_read"]);
+    });
+
     it("treats a replayed request as duplicates, and a nonce reused for other events as a 409", async function () {
       const client = clientFor(chain, url, site);
       const events: SiteEventInput[] = [

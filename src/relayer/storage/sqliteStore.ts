@@ -5,6 +5,7 @@ import { bytesToHex, hexToBytes, type Address, type Hex } from "viem";
 import { FIRST_BURN_KIND, type ActionKind } from "../../core/kinds.js";
 import type { AccountAction, PostRegistration } from "../../core/packedActions.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
+import { markersOf } from "../../rules/rulesState.js";
 import { SCHEMA } from "./sqliteSchema.js";
 import {
   NonceReusedError,
@@ -225,7 +226,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             return row && { author: str(row, "author") as Address, postId: str(row, "post_id") };
           },
           has: (marker) =>
-            q("SELECT 1 FROM markers WHERE site_id = ? AND marker = ?").get(siteId, marker) !== undefined,
+            markers.has(marker) ||
+            (!prefetched.has(marker) &&
+              q("SELECT 1 FROM markers WHERE site_id = ? AND marker = ?").get(siteId, marker) !== undefined),
           count(counter) {
             const row = q("SELECT n FROM counters WHERE site_id = ? AND counter = ?").get(siteId, counter);
             return row ? num(row, "n") : 0;
@@ -239,6 +242,16 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
         const fates: EventFate[] = [];
         let accepted = 0;
         // One lookup for every event id of the request, then the ones accepted in it.
+        // The markers the rules may ask about, in one lookup; `prefetched` are known absent
+        // unless set since (in `markers`).
+        const candidates = [...new Set(input.events.flatMap(({ event }) => markersOf(event)))];
+        const markers = new Set<string>();
+        const prefetched = new Set(candidates);
+        for (let i = 0; i < candidates.length; i += 500) {
+          const chunk = candidates.slice(i, i + 500);
+          const sql = `SELECT marker FROM markers WHERE site_id = ? AND marker IN (${chunk.map(() => "?").join(",")})`;
+          for (const row of q(sql).all(siteId, ...chunk)) markers.add(str(row, "marker"));
+        }
         const known = new Map<string, string>();
         const ids = [...new Set(input.events.map(({ event }) => event.eventId))];
         for (let i = 0; i < ids.length; i += 500) {
@@ -268,8 +281,10 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
             return;
           }
           const { effects } = outcome;
-          for (const marker of effects.markers)
+          for (const marker of effects.markers) {
             q("INSERT INTO markers (site_id, marker) VALUES (?, ?)").run(siteId, marker);
+            markers.add(marker);
+          }
           for (const counter of effects.counters)
             q(
               "INSERT INTO counters (site_id, counter, n) VALUES (?, ?, 1) ON CONFLICT (site_id, counter) DO UPDATE SET n = n + 1",
