@@ -6,8 +6,10 @@
  * `relayer_events_per_s=<N> ratio_to_bare=<R>`.
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8), BENCH_EVENTS (default 100 per
- * request), BENCH_SETTLE (1: the relayer settles meanwhile, as in production; 0: API only),
- * BENCH_WORKERS (verification threads, default 2).
+ * request), BENCH_SETTLE (default 1: a second run with settlement on; 0: skip it), BENCH_WORKERS
+ * (verification threads, default 2). The headline is the API with settlement off (a second API
+ * instance's view, `RELAYER_SETTLE=false`); the table also shows the same relayer while it
+ * settles its backlog on the local Hardhat node, which shares the same two cores.
  * The bench chain's rule set makes publishing free, so the workload (reads by fresh readers)
  * needs no funds; reads of funds from the chain are not on this path.
  */
@@ -32,7 +34,7 @@ import type { SiteEventInput } from "../src/evidence/siteEvent.js";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
-/** BENCH_SETTLE=0 measures acceptance with the settlement loop off (it competes for the same 2 cores with the local node). */
+/** BENCH_SETTLE=0 skips the second run, in which the relayer settles while accepting. */
 const SETTLE = process.env.BENCH_SETTLE !== "0";
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const POSTS = 50;
@@ -170,30 +172,42 @@ async function main() {
     });
     await store.close();
 
-    const port = await freePort();
     const relayerKey = hardhatAccount(1).getHdKey().privateKey;
-    // BENCH_PROFILE=<dir> writes the relayer's CPU profile there.
-    const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
-    relayer = spawn(join(process.cwd(), "node_modules/.bin/tsx"), [...profile, "src/relayer/main.ts"], {
-      env: {
-        ...process.env,
-        PATH: `${join(process.cwd(), "node_modules/.bin")}:${process.env.PATH ?? ""}`,
-        RELAYER_PRIVATE_KEY: `0x${Buffer.from(relayerKey ?? []).toString("hex")}`,
-        TWEI_RPC_URL: node.url,
-        TWEI_NETWORK: "bench",
-        TWEI_DEPLOYMENTS_ROOT: dir,
-        RELAYER_DATA_DIR: dataDir,
-        RELAYER_PORT: String(port),
-        RELAYER_RATE_PER_SECOND: "100000",
-        RELAYER_SETTLE: SETTLE ? "true" : "false",
-        RELAYER_VERIFY_WORKERS: String(WORKERS),
-        RELAYER_RATE_BURST: "100000",
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const url = await waitForLine(relayer, /"url":"([^"]+)"/, 60_000);
-    log(`relayer on ${url}`);
+    const startRelayerChild = async (settle: boolean) => {
+      const port = await freePort();
+      // BENCH_PROFILE=<dir> writes the relayer's CPU profile there.
+      const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
+      const child = spawn(join(process.cwd(), "node_modules/.bin/tsx"), [...profile, "src/relayer/main.ts"], {
+        env: {
+          ...process.env,
+          PATH: `${join(process.cwd(), "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+          RELAYER_PRIVATE_KEY: `0x${Buffer.from(relayerKey ?? []).toString("hex")}`,
+          TWEI_RPC_URL: node.url,
+          TWEI_NETWORK: "bench",
+          TWEI_DEPLOYMENTS_ROOT: dir,
+          RELAYER_DATA_DIR: dataDir,
+          RELAYER_PORT: String(port),
+          RELAYER_RATE_PER_SECOND: "100000",
+          RELAYER_RATE_BURST: "100000",
+          RELAYER_SETTLE: settle ? "true" : "false",
+          RELAYER_VERIFY_WORKERS: String(WORKERS),
+          LOG_LEVEL: "warn",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      relayer = child;
+      const url = await waitForLine(child, /"url":"([^"]+)"/, 60_000);
+      log(`relayer on ${url} (settlement ${settle ? "on" : "off"})`);
+      return url;
+    };
+    const stopRelayerChild = async () => {
+      const child = relayer;
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    };
+    let url = await startRelayerChild(false);
 
     const client = createTweiClient({ url, apiKey, siteId: SITE, signer, chainId: 31337, ledger: deployed.ledger });
     const author = privateKeyToAccount(generatePrivateKey()).address;
@@ -209,7 +223,8 @@ async function main() {
     if (published.counts.accepted !== POSTS) throw new Error(`publishing failed: ${JSON.stringify(published.counts)}`);
 
     // Pre-sign the requests: the bench measures the server, not the client's signing.
-    const pool = Math.ceil(SECONDS * 400 * 1.2);
+    const phases = SETTLE ? 2 : 1;
+    const pool = Math.ceil(SECONDS * 400 * 1.2) * phases;
     log(`signing ${pool} requests of ${EVENTS} events…`);
     const bodies: string[] = [];
     const readerBase = BigInt(`0x${"ab".repeat(4)}`) << 128n;
@@ -232,13 +247,19 @@ async function main() {
     }
 
     const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
-    log(`relayer: ${SECONDS} s, ${CONCURRENCY} concurrent requests`);
-    const relayerRun = await run(
-      `${url}/v1/events`,
-      headers,
-      bodies,
-      (json) => (json as { counts: { accepted: number } }).counts.accepted,
-    );
+    const accepted = (json: unknown) => (json as { counts: { accepted: number } }).counts.accepted;
+    const half = Math.floor(bodies.length / phases);
+    log(`relayer, settlement off: ${SECONDS} s, ${CONCURRENCY} concurrent requests`);
+    const relayerRun = await run(`${url}/v1/events`, headers, bodies.slice(0, half), accepted);
+    let settlingRun: RunResult | undefined;
+    if (SETTLE) {
+      // The same relayer settling meanwhile (it starts with the backlog just accepted); its
+      // local Hardhat node executes the batches on the same two cores.
+      await stopRelayerChild();
+      url = await startRelayerChild(true);
+      log(`relayer, settling meanwhile: ${SECONDS} s, ${CONCURRENCY} concurrent requests`);
+      settlingRun = await run(`${url}/v1/events`, headers, bodies.slice(half), accepted);
+    }
 
     // The bare endpoint, in its own process like the relayer: parse the JSON, answer.
     const barePort = await freePort();
@@ -269,9 +290,13 @@ async function main() {
         r.p99.toFixed(1),
         String(r.errors),
       ];
-      table.push(row("relayer POST /v1/events (durable)", relayerRun), row("bare express.json()", bareRun));
+      table.push(row("relayer POST /v1/events (durable)", relayerRun));
+      if (settlingRun) table.push(row("  … while settling on the local node", settlingRun));
+      table.push(row("bare express.json()", bareRun));
       console.log(table.toString());
       const relayerRate = relayerRun.events / relayerRun.seconds;
+      if (settlingRun)
+        console.log(`relayer_settling_events_per_s=${Math.round(settlingRun.events / settlingRun.seconds)}`);
       const bareRate = bareRun.events / bareRun.seconds;
       console.log(
         `relayer_events_per_s=${Math.round(relayerRate)} ratio_to_bare=${(relayerRate / bareRate).toFixed(3)}`,
