@@ -75,6 +75,8 @@ export function getBatch(ctx: RelayerContext): RequestHandler {
       blockNumber: batch.blockNumber?.toString() ?? null,
       gasUsed: batch.gasUsed?.toString() ?? null,
       note: batch.note,
+      // The thresholds the rules applied (their version is the policy's), for auditors re-running them.
+      policy: ctx.policy,
     });
   };
 }
