@@ -101,6 +101,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     token: config.token,
     fundsTtlMs: 2_000,
     ruleSetTtlMs: 10_000,
+    deploymentBlock: config.deploymentBlock,
   });
   const metrics = createRelayerMetrics({ queueDepth: () => store.pendingCount() });
   const lock = createSendLock();

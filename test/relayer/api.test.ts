@@ -169,6 +169,44 @@ describe("relayer API (real HTTP, real Hardhat node)", function () {
       expect(answer.results.map((r) => ("code" in r ? r.code : r.status))).to.deep.equal(["accepted", "already_read"]);
     });
 
+    it("pays Comment Rewards only from level 13, reading the level from what the chain minted", async function () {
+      const client = clientFor(chain, url, site);
+      const veteran = chain.user(4);
+      const novice = chain.user(5);
+      // 36 Comment Rewards of 2 Twei: 72 Twei earned on-chain, level 13; the novice has 1 Twei.
+      await chain.seed(SITE, [
+        { account: veteran.address, kind: ActionKind.CommentRewards, units: 36 },
+        { account: novice.address, kind: ActionKind.ReadToEarn, units: 10_000 },
+      ]);
+      await chain.approveLedger(veteran);
+      await chain.approveLedger(novice);
+      const answer = await client.sendEvents([
+        {
+          eventId: "cv",
+          type: "comment_created",
+          occurredAt: 9,
+          user: veteran.address,
+          postId: "post-1",
+          commentId: "cv",
+          length: 80,
+        },
+        {
+          eventId: "cn",
+          type: "comment_created",
+          occurredAt: 9,
+          user: novice.address,
+          postId: "post-1",
+          commentId: "cn",
+          length: 80,
+        },
+      ]);
+      expect(answer.results[0]).to.deep.equal({ eventId: "cv", status: "accepted", actions: 2 });
+      expect(answer.results[1]).to.deep.include({ eventId: "cn", status: "accepted", actions: 1 });
+      expect(JSON.stringify(answer.results[1])).to.match(/level 2 is below 13/);
+      const user = await call(url, `/v1/users/${veteran.address}`);
+      expect(user.json).to.deep.include({ earned: twei("72").toString(), level: 13 });
+    });
+
     it("treats a replayed request as duplicates, and a nonce reused for other events as a 409", async function () {
       const client = clientFor(chain, url, site);
       const events: SiteEventInput[] = [

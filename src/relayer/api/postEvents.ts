@@ -85,6 +85,20 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
       }),
     );
 
+    // Levels come from what the chain minted to the commenters (the store's record of this
+    // relayer's settlements when the chain cannot say).
+    const commenters = [...new Set(events.filter((e) => e.type === "comment_created").map((e) => e.user))];
+    const earnedOnChain = new Map<string, bigint>();
+    await Promise.all(
+      commenters.map(async (account) => {
+        try {
+          earnedOnChain.set(account, await withTimeout(ctx.chainTimeoutMs, ctx.reader.earned(account)));
+        } catch {
+          // the store's figure is used
+        }
+      }),
+    );
+
     const { amounts } = ruleSet;
     let fates;
     try {
@@ -96,7 +110,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
             comment: view.comment,
             has: view.has,
             count: view.count,
-            earned: view.earned,
+            earned: (account) => earnedOnChain.get(account.toLowerCase()) ?? view.earned(account),
             spendable(account) {
               const available = funds.get(account.toLowerCase());
               return available === undefined ? undefined : available - view.pendingBurns(account);

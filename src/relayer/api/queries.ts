@@ -88,12 +88,14 @@ export function getUser(ctx: RelayerContext): RequestHandler {
     const account = getAddress(address.toLowerCase());
     const totals = await ctx.store.accountTotals(account);
     const chain = await onChain(ctx, ctx.reader.balanceAndAllowance(account));
+    // The level comes from what the chain minted to the user; the store's record when it cannot say.
+    const earned = (await onChain(ctx, ctx.reader.earned(account))) ?? totals.earned;
     res.json({
       address: account,
       balance: chain?.balance.toString() ?? null,
       allowance: chain?.allowance.toString() ?? null,
-      earned: totals.earned.toString(),
-      level: levelFor(totals.earned),
+      earned: earned.toString(),
+      level: levelFor(earned),
       pendingEarnings: totals.pendingMints.toString(),
       pendingSpends: totals.pendingBurns.toString(),
       chainReachable: chain !== null,

@@ -1,4 +1,4 @@
-import type { Address, PublicClient } from "viem";
+import { zeroAddress, type Address, type PublicClient } from "viem";
 import { tweiAbi, tweiLedgerAbi } from "../../chain/abi.js";
 import type { RuleAmounts } from "../../core/ruleSet.js";
 
@@ -13,6 +13,8 @@ export interface ChainReader {
   /** min(balance, allowance to the ledger), cached for `fundsTtlMs`. */
   funds(account: Address): Promise<bigint>;
   balanceAndAllowance(account: Address): Promise<{ balance: bigint; allowance: bigint }>;
+  /** What the ledger minted to the account (its Transfer logs from the zero address), cached for a minute. */
+  earned(account: Address): Promise<bigint>;
   ruleSet(): Promise<{ version: number; amounts: RuleAmounts }>;
   isBatchSettled(batchId: bigint): Promise<boolean>;
   blockNumber(): Promise<bigint>;
@@ -24,6 +26,7 @@ export interface CreateChainReaderParameters {
   readonly token: Address;
   readonly fundsTtlMs: number;
   readonly ruleSetTtlMs: number;
+  readonly deploymentBlock: bigint;
 }
 
 /**
@@ -37,6 +40,7 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
   const { publicClient, ledger, token } = parameters;
   const funds = new Map<string, { value: bigint; at: number }>();
   let ruleSet: { value: { version: number; amounts: RuleAmounts }; at: number } | undefined;
+  const earned = new Map<string, { value: bigint; at: number }>();
   const burnable = (account: Address) =>
     publicClient.readContract({ address: token, abi: tweiAbi, functionName: "burnableOf", args: [account] });
   return {
@@ -62,6 +66,22 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
     async balanceAndAllowance(account) {
       const [balance, allowance] = await burnable(account);
       return { balance, allowance };
+    },
+    async earned(account) {
+      const key = account.toLowerCase();
+      const hit = earned.get(key);
+      if (hit && Date.now() - hit.at < 60_000) return hit.value;
+      const logs = await publicClient.getContractEvents({
+        address: token,
+        abi: tweiAbi,
+        eventName: "Transfer",
+        args: { from: zeroAddress, to: account },
+        fromBlock: parameters.deploymentBlock,
+      });
+      const value = logs.reduce((sum, log) => sum + (log.args.value ?? 0n), 0n);
+      if (earned.size > 50_000) earned.clear();
+      earned.set(key, { value, at: Date.now() });
+      return value;
     },
     async ruleSet() {
       if (ruleSet && Date.now() - ruleSet.at < parameters.ruleSetTtlMs) return ruleSet.value;
