@@ -24,7 +24,7 @@ import type { SendLock } from "../chain/sendLock.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { BatchRecord, RelayerStore, StoredEvent } from "../storage/relayerStore.js";
 import { buildEvidenceTree, type EvidenceLeaf } from "../../evidence/evidenceTree.js";
-import { packBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
+import { fitPostRefs, packBatch, roughGas, type ActionOrigin } from "./buildBatch.js";
 
 const PROBE_ROOT: Hex = `0x${"ff".repeat(32)}`;
 
@@ -312,7 +312,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
 
   /** Cuts the next batch of a site: a prefix of its pending events that fits the gas cap and the emission caps. */
   async function cut(siteId: number): Promise<BatchRecord | undefined> {
-    let events = await store.pendingEvents(siteId, config.maxBatchEvents);
+    let events = fitPostRefs(await store.pendingEvents(siteId, config.maxBatchEvents));
     while (events.length > 1 && roughGas(events) > config.gasCap)
       events = events.slice(0, Math.ceil(events.length / 2));
     for (;;) {

@@ -3,6 +3,7 @@ import { FIRST_BURN_KIND } from "../../core/kinds.js";
 import {
   encodePackedActions,
   MAX_GROUP_ACTIONS,
+  MAX_POST_REFS,
   type AccountAction,
   type AccountGroup,
   type LedgerAction,
@@ -96,6 +97,24 @@ export function buildBatch(events: readonly StoredEvent[]): BuiltBatch {
     })),
   );
   return { ...packBatch(events), tree };
+}
+
+/**
+ * The longest run of `events`, from the first, whose actions refer to at most 256 distinct
+ * posts: the ledger names a batch's posts by a one-byte reference. Always at least one event
+ * (one event's actions name one post).
+ *
+ * @example
+ * const fitting = fitPostRefs(await store.pendingEvents(siteId, 1_000))
+ */
+export function fitPostRefs(events: readonly StoredEvent[], max = MAX_POST_REFS): StoredEvent[] {
+  const posts = new Set<bigint>();
+  for (const [index, event] of events.entries()) {
+    const added = event.actions.filter((action) => !posts.has(action.postId)).map((action) => action.postId);
+    if (index > 0 && new Set([...posts, ...added]).size > max) return events.slice(0, index);
+    for (const postId of added) posts.add(postId);
+  }
+  return [...events];
 }
 
 /**
