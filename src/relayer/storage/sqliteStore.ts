@@ -209,9 +209,17 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       post(postId) {
         // A request's events mostly name a few posts: read each once.
         if (postCache.has(postId)) return postCache.get(postId);
+        // Registered posts never change: remembered across requests once read.
+        const knownKey = `${siteId}:${postId}`;
+        const known = knownPosts.get(knownKey);
+        if (known) return known;
         const row = q("SELECT author, word_count FROM posts WHERE site_id = ? AND post_id = ?").get(siteId, postId);
         const post = row && { author: str(row, "author") as Address, wordCount: num(row, "word_count") };
         postCache.set(postId, post);
+        if (post) {
+          if (knownPosts.size > 100_000) knownPosts.clear();
+          knownPosts.set(knownKey, post);
+        }
         return post;
       },
       comment(commentId) {
@@ -360,12 +368,15 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     return { fates, totals: deltas };
   };
 
+  const GROUP_COMMIT_DELAY_MS = 3;
   interface AcceptJob {
     run(): { fates: EventFate[]; totals: Map<string, Totals> };
     resolve(fates: EventFate[]): void;
     reject(error: unknown): void;
   }
   const acceptQueue: AcceptJob[] = [];
+  // Posts read from the database (committed, or written earlier in the open group).
+  const knownPosts = new Map<string, { author: Address; wordCount: number }>();
   let flushScheduled = false;
   // What the envelopes already written in the open group reserve: the next ones' spend checks
   // count it before it reaches `pending` at COMMIT.
@@ -403,6 +414,8 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
         // no transaction left to roll back
       }
       groupPending = new Map();
+      // The group's posts may be among those remembered: forget them all.
+      knownPosts.clear();
       for (const job of jobs) job.reject(error);
       return;
     }
@@ -448,7 +461,8 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
         acceptQueue.push({ run: () => acceptInTransaction(input, evaluate, price), resolve, reject });
         if (!flushScheduled) {
           flushScheduled = true;
-          setImmediate(flushAccepts);
+          // A few milliseconds gather the envelopes verified meanwhile into the same group.
+          setTimeout(flushAccepts, GROUP_COMMIT_DELAY_MS);
         }
       });
     },
