@@ -44,7 +44,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a JSON-RPC endpoint answers `eth_chainId` within a second. */
+export async function rpcAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -116,7 +117,7 @@ export async function startHardhatNode(parameters: StartHardhatNodeParameters = 
   };
 
   const deadline = Date.now() + (parameters.timeoutMs ?? 60_000);
-  while (!(await answers(url))) {
+  while (!(await rpcAnswers(url))) {
     if (exited) throw new Error(`hardhat node exited before answering:\n${output.slice(-2_000)}`);
     if (Date.now() > deadline) {
       await stop();

@@ -4,20 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "mocha";
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(1_000),
-    });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
+import { rpcAnswers } from "../../src/devnet/startHardhatNode.js";
 
 describe("e2e: `npm run demo -- --keep`, then Ctrl-C", function () {
   this.timeout(120_000);
@@ -52,13 +39,13 @@ describe("e2e: `npm run demo -- --keep`, then Ctrl-C", function () {
       const nodeUrl = /Hardhat node +(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
       const relayerUrl = /relayer API +(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
       expect(nodeUrl, output).to.be.a("string");
-      expect(await answers(nodeUrl as string)).to.equal(true);
+      expect(await rpcAnswers(nodeUrl as string)).to.equal(true);
       expect((await fetch(`${relayerUrl}/healthz`)).status).to.equal(200);
 
       process.kill(-(child.pid as number), "SIGINT");
       expect(await exited).to.equal(0);
       expect(output).to.include("stopped.");
-      expect(await answers(nodeUrl as string)).to.equal(false);
+      expect(await rpcAnswers(nodeUrl as string)).to.equal(false);
       expect(
         await fetch(`${relayerUrl}/healthz`).then(
           () => "answered",

@@ -20,6 +20,7 @@ import type {
 import { postIdOfKey, postKey, SCHEMA, SCHEMA_VERSION } from "./sqliteSchema.js";
 import { createWriteCache } from "./writeCache.js";
 import { instanceFor } from "./instanceFor.js";
+import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
 
 export interface CreateSqliteStoreParameters {
   /** The database file (created with its folder), or ":memory:". */
@@ -111,18 +112,8 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
     return row ? num(row, "id") : null;
   };
 
-  const transaction = <T>(work: () => T): T => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      db.exec("ROLLBACK");
-      knownIds.clear();
-      throw error;
-    }
-  };
+  // A rolled-back transaction may have allocated account ids: forget the cached ones.
+  const transaction = <T>(work: () => T): T => sqliteTransaction(db, work, () => knownIds.clear());
 
   const ruleSetFromRow = (row: Row): RuleSetRow => ({
     version: num(row, "version"),

@@ -24,6 +24,7 @@ import {
   type StoreRulesView,
   type WebhookDelivery,
 } from "./relayerStore.js";
+import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
 
 type Row = Record<string, unknown>;
 type PackedAction = [string, number, number, string];
@@ -87,17 +88,7 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       q(`INSERT INTO ${table} VALUES ${chunk.map(() => placeholders).join(", ")}`).run(...chunk.flat());
     }
   };
-  const transaction = <T>(work: () => T): T => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
-    }
-  };
+  const transaction = <T>(work: () => T): T => sqliteTransaction(db, work);
 
   const siteOf = (row: Row | undefined): SiteRecord | undefined =>
     row && {
