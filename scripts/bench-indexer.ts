@@ -26,6 +26,7 @@ import { encodePackedActions, groupByAccount, type AccountAction } from "../src/
 import { hardhatAccount, startHardhatNode } from "../src/devnet/startHardhatNode.js";
 import { createIndexer } from "../src/indexer/createIndexer.js";
 import { buildPostReport } from "../src/indexer/reports/buildPostReport.js";
+import { waitForSuccess } from "../src/chain/waitForSuccess.js";
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 100);
 const ACCOUNTS_PER_BATCH = 100;
@@ -52,11 +53,7 @@ try {
     relayer: relayer.account.address,
     emissionCap: 10n ** 30n,
   });
-  const wait = async (hash: `0x${string}`) => {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
-    return receipt;
-  };
+  const wait = (hash: `0x${string}`) => waitForSuccess(publicClient, hash);
   await wait(
     await admin.writeContract({
       address: deployed.ledger,

@@ -18,6 +18,7 @@ import {
   type RuleAmounts,
 } from "../core/ruleSet.js";
 import { tweiAbi, tweiLedgerAbi } from "./abi.js";
+import { waitForSuccess } from "./waitForSuccess.js";
 
 export type DeployerClient = WalletClient<Transport, Chain | undefined, Account>;
 
@@ -65,11 +66,7 @@ export async function deployTwei(parameters: DeployTweiParameters): Promise<Depl
   const nonce = await publicClient.getTransactionCount({ address: deployer, blockTag: "pending" });
   const predictedLedger = getContractAddress({ from: deployer, nonce: BigInt(nonce + 1) });
 
-  const send = async (hash: Hex) => {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`deployment transaction ${hash} reverted`);
-    return receipt;
-  };
+  const send = (hash: Hex) => waitForSuccess(publicClient, hash);
 
   const tokenReceipt = await send(
     await walletClient.deployContract({

@@ -1,12 +1,4 @@
-import {
-  createPublicClient,
-  createWalletClient,
-  http,
-  maxUint256,
-  type Address,
-  type Hex,
-  type PublicClient,
-} from "viem";
+import { createPublicClient, createWalletClient, http, maxUint256, type Address, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
 import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
 import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
@@ -15,6 +7,7 @@ import { amountFor, DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../src/cor
 import type { AccountAction, PostRegistration } from "../../src/core/packedActions.js";
 import { hardhatAccount, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
 import { packBatch, rootOf } from "../helpers/batches.js";
+import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 
 export const SITE = 7;
 
@@ -47,11 +40,7 @@ export async function createChainScenario(node: HardhatNode) {
     token: deployed.token,
     deploymentBlock: deployed.deploymentBlock,
   };
-  const wait = async (hash: Hex) => {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
-    return receipt;
-  };
+  const wait = (hash: `0x${string}`) => waitForSuccess(publicClient, hash);
   await wait(
     await admin.writeContract({
       address: deployed.ledger,

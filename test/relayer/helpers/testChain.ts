@@ -17,6 +17,7 @@ import { encodePackedActions, groupByAccount, type AccountAction } from "../../.
 import { postIdFor } from "../../../src/core/postId.js";
 import type { RuleAmounts } from "../../../src/core/ruleSet.js";
 import { hardhatAccount, startHardhatNode, type HardhatNode } from "../../../src/devnet/startHardhatNode.js";
+import { waitForSuccess } from "../../../src/chain/waitForSuccess.js";
 
 export const CHAIN_ID = 31337;
 
@@ -54,10 +55,7 @@ export async function startTestChain(options: { ruleAmounts?: RuleAmounts; emiss
     ...(options.emissionCap ? { emissionCap: options.emissionCap } : {}),
   });
   const write = async (wallet: ReturnType<typeof walletOf>, request: Parameters<typeof wallet.writeContract>[0]) => {
-    const hash = await wallet.writeContract(request);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
-    return receipt;
+    return waitForSuccess(publicClient, await wallet.writeContract(request));
   };
   const seeder = walletOf(hardhatAccount(2));
   const relayerRole = await publicClient.readContract({
