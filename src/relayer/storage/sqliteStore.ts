@@ -25,6 +25,7 @@ import {
   type WebhookDelivery,
 } from "./relayerStore.js";
 import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
+import { createGroupCommitter } from "../../storage/groupCommit.js";
 
 type Row = Record<string, unknown>;
 type PackedAction = [string, number, number, string];
@@ -359,64 +360,29 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     return { fates, totals: deltas };
   };
 
-  const GROUP_COMMIT_DELAY_MS = 3;
-  interface AcceptJob {
-    run(): { fates: EventFate[]; totals: Map<string, Totals> };
-    resolve(fates: EventFate[]): void;
-    reject(error: unknown): void;
-  }
-  const acceptQueue: AcceptJob[] = [];
   // Posts read from the database (committed, or written earlier in the open group).
   const knownPosts = new Map<string, { author: Address; wordCount: number }>();
-  let flushScheduled = false;
   // What the envelopes already written in the open group reserve: the next ones' spend checks
   // count it before it reaches `pending` at COMMIT.
   let groupPending = new Map<string, Totals>();
-
-  const flushAccepts = (): void => {
-    flushScheduled = false;
-    const jobs = acceptQueue.splice(0);
-    const done: { job: AcceptJob; fates: EventFate[]; totals: Map<string, Totals> }[] = [];
-    const failed: { job: AcceptJob; error: unknown }[] = [];
-    groupPending = new Map();
-    try {
-      db.exec("BEGIN IMMEDIATE");
-      for (const job of jobs) {
-        db.exec("SAVEPOINT envelope");
-        try {
-          const { fates, totals } = job.run();
-          db.exec("RELEASE envelope");
-          for (const [account, { mints, burns }] of totals) {
-            const entry = groupPending.get(account) ?? { mints: 0n, burns: 0n };
-            groupPending.set(account, { mints: entry.mints + mints, burns: entry.burns + burns });
-          }
-          done.push({ job, fates, totals });
-        } catch (error) {
-          db.exec("ROLLBACK TO envelope");
-          db.exec("RELEASE envelope");
-          failed.push({ job, error });
-        }
+  // Envelopes arriving within 3 ms share one transaction (one fsync); see src/storage/groupCommit.ts.
+  const committer = createGroupCommitter<{ fates: EventFate[]; totals: Map<string, Totals> }>(db, {
+    delayMs: 3,
+    onWritten({ totals }) {
+      for (const [account, { mints, burns }] of totals) {
+        const entry = groupPending.get(account) ?? { mints: 0n, burns: 0n };
+        groupPending.set(account, { mints: entry.mints + mints, burns: entry.burns + burns });
       }
-      db.exec("COMMIT");
-    } catch (error) {
-      try {
-        db.exec("ROLLBACK");
-      } catch {
-        // no transaction left to roll back
-      }
-      groupPending = new Map();
-      // The group's posts may be among those remembered: forget them all.
-      knownPosts.clear();
-      for (const job of jobs) job.reject(error);
-      return;
-    }
-    groupPending = new Map();
-    for (const { job, fates, totals } of done) {
+    },
+    onCommitted({ totals }) {
       for (const [account, { mints, burns }] of totals) addPending(account, mints, burns);
-      job.resolve(fates);
-    }
-    for (const { job, error } of failed) job.reject(error);
-  };
+    },
+    // The group's posts may be among those remembered: forget them all.
+    onAborted: () => knownPosts.clear(),
+    onGroupEnd() {
+      groupPending = new Map();
+    },
+  });
 
   const store: RelayerStore = {
     async createSite(site: NewSite) {
@@ -445,17 +411,9 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
       q("UPDATE sites SET webhook_url = ?, webhook_secret = ? WHERE site_id = ?").run(url, secret, siteId);
     },
 
-    acceptEnvelope(input: EnvelopeInput, evaluate, price) {
-      // Group commit: envelopes arriving while the thread is busy are written in one
-      // transaction (one fsync), each inside its own savepoint; each answer waits for COMMIT.
-      return new Promise<EventFate[]>((resolve, reject) => {
-        acceptQueue.push({ run: () => acceptInTransaction(input, evaluate, price), resolve, reject });
-        if (!flushScheduled) {
-          flushScheduled = true;
-          // A few milliseconds gather the envelopes verified meanwhile into the same group.
-          setTimeout(flushAccepts, GROUP_COMMIT_DELAY_MS);
-        }
-      });
+    async acceptEnvelope(input: EnvelopeInput, evaluate, price) {
+      // Answered only once its group is committed.
+      return (await committer.submit(() => acceptInTransaction(input, evaluate, price))).fates;
     },
 
     async event(siteId, eventId) {
@@ -631,7 +589,7 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     },
     async close() {
       // Envelopes still waiting for their group are written (and answered) first.
-      if (db.isOpen && acceptQueue.length > 0) flushAccepts();
+      if (db.isOpen) committer.flush();
       if (db.isOpen) db.close();
     },
   };
