@@ -45,7 +45,7 @@ library PackedSettlement {
     uint256 private constant _AUTHOR_RULE_SHIFT = 216;
     uint256 private constant _BURN_BIT = 1 << 218;
     uint256 private constant _DIVISOR_SHIFT = 240;
-    // A price is below 2**144; this keeps it and drops the burn bit.
+    // A price is below 2**120 (rule amounts are below 2**104); this keeps it and drops the burn bit.
     uint256 private constant _AMOUNT_MASK_WIDE = (1 << 200) - 1;
 
 
