@@ -94,50 +94,56 @@ contract Twei is ERC20, ERC20Permit, ITwei {
             // Slot 0x20 of the scratch space holds the balances' slot between keccaks; the burn
             // path borrows it and puts it back.
             mstore(0x20, _BALANCES_SLOT)
-            for {
-                let p := records.offset
-            } lt(p, add(records.offset, shl(5, records.length))) {
-                p := add(p, 0x40)
-            } {
-                // The ledger writes clean addresses (the upper 96 bits zero).
-                let account := calldataload(p)
-                let amounts := calldataload(add(p, 0x20))
-                mstore(0, account)
-                let balanceSlot := keccak256(0, 0x40)
-                let held := add(sload(balanceSlot), shr(128, amounts))
-                if shr(128, amounts) {
-                    mstore(0, shr(128, amounts))
-                    log3(0, 0x20, _TRANSFER_TOPIC, 0, account)
-                    minted := add(minted, shr(128, amounts))
-                }
-                amounts := and(amounts, 0xffffffffffffffffffffffffffffffff) // now the burn
-                if amounts {
+            let end := add(records.offset, shl(5, records.length))
+            let p := records.offset
+            // Tested at the end of each record.
+            if lt(p, end) {
+                for {} 1 {} {
+                    // The ledger writes clean addresses (the upper 96 bits zero).
+                    let account := calldataload(p)
+                    let amounts := calldataload(add(p, 0x20)) // burned << 128 | minted
                     mstore(0, account)
-                    mstore(0x20, _ALLOWANCES_SLOT)
-                    mstore(0x20, keccak256(0, 0x40))
-                    mstore(0, ledger_)
-                    let allowanceSlot := keccak256(0, 0x40)
-                    mstore(0x20, _BALANCES_SLOT)
-                    let allowed := sload(allowanceSlot)
-                    switch or(gt(amounts, allowed), gt(amounts, held))
-                    case 0 {
-                        // _spendAllowance(account, ledger, burn), then _burn(account, burn)
-                        if iszero(eq(allowed, not(0))) {
-                            sstore(allowanceSlot, sub(allowed, amounts))
-                        }
-                        held := sub(held, amounts)
-                        mstore(0, amounts)
-                        log3(0, 0x20, _TRANSFER_TOPIC, account, 0)
-                        burned := add(burned, amounts)
+                    let balanceSlot := keccak256(0, 0x40)
+                    let mint := and(amounts, 0xffffffffffffffffffffffffffffffff)
+                    let held := add(sload(balanceSlot), mint)
+                    if mint {
+                        mstore(0, mint)
+                        log3(0, 0x20, _TRANSFER_TOPIC, 0, account)
+                        minted := add(minted, mint)
                     }
-                    default {
-                        // Not covered: nothing burned; the ledger decides burn by burn.
-                        let count := add(mload(uncovered), 1)
-                        mstore(uncovered, count)
-                        mstore(add(uncovered, shl(5, count)), shr(6, sub(p, records.offset)))
+                    amounts := shr(128, amounts) // now the burn
+                    if amounts {
+                        mstore(0, account)
+                        mstore(0x20, _ALLOWANCES_SLOT)
+                        mstore(0x20, keccak256(0, 0x40))
+                        mstore(0, ledger_)
+                        let allowanceSlot := keccak256(0, 0x40)
+                        mstore(0x20, _BALANCES_SLOT)
+                        let allowed := sload(allowanceSlot)
+                        switch or(gt(amounts, allowed), gt(amounts, held))
+                        case 0 {
+                            // _spendAllowance(account, ledger, burn), then _burn(account, burn)
+                            if iszero(eq(allowed, not(0))) {
+                                sstore(allowanceSlot, sub(allowed, amounts))
+                            }
+                            held := sub(held, amounts)
+                            mstore(0, amounts)
+                            log3(0, 0x20, _TRANSFER_TOPIC, account, 0)
+                            burned := add(burned, amounts)
+                        }
+                        default {
+                            // Not covered: nothing burned; the ledger decides burn by burn.
+                            let count := add(mload(uncovered), 1)
+                            mstore(uncovered, count)
+                            mstore(add(uncovered, shl(5, count)), shr(6, sub(p, records.offset)))
+                        }
+                    }
+                    sstore(balanceSlot, held)
+                    p := add(p, 0x40)
+                    if iszero(lt(p, end)) {
+                        break
                     }
                 }
-                sstore(balanceSlot, held)
             }
             mstore(0x40, add(uncovered, shl(5, add(mload(uncovered), 1))))
         }

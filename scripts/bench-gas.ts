@@ -16,6 +16,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
+import { balanceSlotOf, settlementAccessList } from "../src/chain/settlementAccessList.js";
 import { tweiAbi, tweiLedgerAbi } from "../src/chain/abi.js";
 import { ActionKind } from "../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
@@ -61,6 +62,7 @@ async function settle(posts: { postId: bigint; author: Address }[], actions: Acc
     functionName: "settle",
     args: [nextBatch++, SITE, keccak256(packed), packed],
     gas: TX_GAS_CAP,
+    accessList: settlementAccessList({ token: deployed.token, ledger, actions: packed }),
   });
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error("settle reverted");
@@ -77,6 +79,7 @@ async function estimateSettle(actions: AccountAction[]): Promise<bigint> {
     functionName: "settle",
     args: [nextBatch + 1_000_000n, SITE, keccak256(packed), packed],
     gas: 100_000_000n,
+    accessList: settlementAccessList({ token: deployed.token, ledger, actions: packed }),
   });
 }
 
@@ -192,6 +195,28 @@ async function traceBreakdown(hash: `0x${string}`, actions: number) {
   progress(
     `trace: ${transfers} Transfer events; per action: ${[...sums].map(([k, v]) => `${k}=${Math.round(v / actions)}`).join(" ")}`,
   );
+  if (process.env.TWEI_BENCH_TRACE === "pc") {
+    const full = (await provider.request({
+      method: "debug_traceTransaction",
+      params: [hash, { disableStorage: true, disableMemory: true, disableStack: true }],
+    })) as { structLogs: { op: string; gasCost: number; depth: number; pc: number }[] };
+    const byPc = new Map<string, { n: number; gas: number; op: string }>();
+    for (const { op, gasCost, depth, pc } of full.structLogs) {
+      const k = `${depth}:${String(pc).padStart(5, "0")}`;
+      const e = byPc.get(k) ?? { n: 0, gas: 0, op };
+      e.n++; e.gas += op === "CALL" || op === "STATICCALL" ? 0 : gasCost; byPc.set(k, e);
+    }
+    let perIter = { 1: 0, 2: 0 } as Record<number, number>; let fixed = { 1: 0, 2: 0 } as Record<number, number>;
+    const lines: string[] = []; const restOps = new Map<string, number>();
+    for (const [k, e] of [...byPc].sort()) {
+      const d = Number(k[0]);
+      if (e.n >= actions) { perIter[d]! += e.gas / actions; lines.push(`${k} ${e.op} x${(e.n / actions).toFixed(2)} ${(e.gas / actions).toFixed(1)}`); }
+      else { fixed[d]! += e.gas; restOps.set(`${d}:${e.op}`, (restOps.get(`${d}:${e.op}`) ?? 0) + e.gas); }
+    }
+    console.error(lines.join("\n"));
+    console.error([...restOps].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k}=${v}`).join(" "));
+    console.error(`per-iteration gas: ledger ${perIter[1]!.toFixed(0)} token ${perIter[2]!.toFixed(0)}; rest (total): ledger ${fixed[1]} token ${fixed[2]}`);
+  }
   if (process.env.TWEI_BENCH_TRACE === "ops") {
     const ops = new Map<string, number>();
     for (const { op, gasCost, depth } of trace.structLogs)
@@ -224,6 +249,15 @@ const naiveBatchAgain = await naive.write.mintBatch([holders, holders.map(() => 
 });
 const naiveBatchPerRecipient = perAction(
   (await publicClient.waitForTransactionReceipt({ hash: naiveBatchAgain })).gasUsed,
+  holders.length,
+);
+// The same batch with the access list the relayer sends with a settlement (balance slots listed).
+const naiveBatchListed = await naive.write.mintBatch([holders, holders.map(() => parseUnits("0.5", 18))], {
+  gas: TX_GAS_CAP,
+  accessList: [{ address: naive.address, storageKeys: holders.map(balanceSlotOf) }],
+});
+const naiveBatchListedPerRecipient = perAction(
+  (await publicClient.waitForTransactionReceipt({ hash: naiveBatchListed })).gasUsed,
   holders.length,
 );
 
@@ -284,6 +318,10 @@ console.log(table.toString());
 const baselines = new Table({ head: ["baseline, same run", "gas per reward"], colAligns: ["left", "right"] });
 baselines.push(["naive: one ERC-20 mint tx to an existing holder", naivePerMint.toLocaleString("en-US")]);
 baselines.push(["standard ERC-20 batch mint, a Transfer each (1,000)", naiveBatchPerRecipient.toLocaleString("en-US")]);
+baselines.push([
+  "the same, with the balance slots in an access list",
+  naiveBatchListedPerRecipient.toLocaleString("en-US"),
+]);
 console.log(baselines.toString());
 
 // Nodes also refuse transactions over 128 KiB (geth's txpool): a relayer keeps batches below both.

@@ -31,7 +31,7 @@ interface ITwei is IERC20, IERC20Permit {
     /// @notice Applies one settled batch: per account, mints its rewards, then burns its
     /// tributes from the allowance it granted the ledger when the allowance and the balance
     /// cover them all. Emits one Transfer per account for its mints and one for its burns.
-    /// @dev Records come in pairs: `[uint256(uint160(account)), minted << 128 | burned]`.
+    /// @dev Records come in pairs: `[uint256(uint160(account)), burned << 128 | minted]`.
     /// Only the ledger may call.
     /// @param records The per-account balance changes of the batch.
     /// @return minted The batch's mints, in all.

@@ -7,8 +7,7 @@ import {ITweiLedger} from "../interfaces/ITweiLedger.sol";
 /// @title PackedSettlement
 /// @notice The settlement loop of {TweiLedger}: it walks a batch's packed account groups (layout
 /// in {ITweiLedger}), checks every action against the rule set and the post registry, prices
-/// it, decides which burns can be paid, and writes one balance record per account for the
-/// token's `settleBalances`.
+/// it, and writes one balance record per account for the token's `settleBalances`.
 ///
 /// Burns are summed per account and left to the token, which pays an account's burns when its
 /// allowance and balance (the batch's mints included) cover them all and names the accounts they
@@ -16,14 +15,15 @@ import {ITweiLedger} from "../interfaces/ITweiLedger.sol";
 ///
 /// This loop is the product's running cost (`npm run bench:gas`), so it is assembly over whole
 /// calldata words, working in one memory *frame*:
-///   [0x0000, 0x2000) the rule set, one word per kind byte (`setKind`, layout at `_AMOUNT_MASK`);
-///                    zero for kinds past 12;
+///   [0x0000, 0x2000) the rule set, one word per kind byte (`setKind`, layout at
+///                    `_AMOUNT_FIELD_MASK`); zero for kinds past 12;
 ///   [0x2000, 0x4000) the batch's referenced posts, one word per reference byte: the post's
 ///                    author (`setPostRef`, after checking the post); zero past the references;
 ///   [0x4000, ...)    the context words below (`_X_*`).
-/// Every calldata read is bounds-checked against the end of the actions before its value is
-/// used (a read past the end gives zeros). A failure stores its code and values in the frame,
-/// leaves the loop, and {_revertFailure} raises the matching {ITweiLedger} custom error.
+/// The loop only tells a good batch from a bad one, with as few operations as it can: it reads
+/// whole words (a read past the end of the actions gives other bytes or zeros) and checks at the
+/// end that the groups ended exactly where the actions do. A bad batch is walked again by
+/// {_revertMalformed}, which names the first fault with its {ITweiLedger} custom error.
 library PackedSettlement {
     uint256 private constant _GROUP_HEADER_BYTES = 21;
     uint256 private constant _ACTION_BYTES = 4;
@@ -38,42 +38,37 @@ library PackedSettlement {
     uint256 private constant _NOT_BY_AUTHOR_KINDS = 0x81;
     uint256 private constant _FIRST_BURN_KIND = 7;
 
-    // A rule word: amount (bits 0..127), maxUnits (200..215), author rule (216..217: 1 must
-    // be the post's author, 2 must not be), burn (218), divisor (240..255).
-    uint256 private constant _AMOUNT_MASK = 0xffffffffffffffffffffffffffffffff;
-    uint256 private constant _MAX_UNITS_SHIFT = 200;
-    uint256 private constant _AUTHOR_RULE_SHIFT = 216;
-    uint256 private constant _BURN_BIT = 1 << 218;
+    // A rule word (`setKind`), laid out so the loop reads each part with one or two operations:
+    //   bits 0..231    the amount field: the amount for a mint kind; for a burn kind the amount
+    //                  shifted left by 128, so that one sum holds an account's mints in its low
+    //                  and its burns in its high 128 bits (the record {ITwei-settleBalances} takes);
+    //   bits 232..233  the author rule: 1 the account must be the post's author, 2 must not be;
+    //   bit 234        set for a burn kind;
+    //   bits 240..255  the divisor: 10,000 for Read-to-Earn (units are basis points), else 1.
+    // A kind past 12 has the zero word: divisor 0, which the units test refuses.
+    uint256 private constant _AMOUNT_FIELD_MASK = (1 << 232) - 1;
+    uint256 private constant _AUTHOR_RULE_SHIFT = 232;
+    uint256 private constant _BURN_BIT = 1 << 234;
     uint256 private constant _DIVISOR_SHIFT = 240;
-    // A price is below 2**120 (rule amounts are below 2**104); this keeps it and drops the burn bit.
-    uint256 private constant _AMOUNT_MASK_WIDE = (1 << 200) - 1;
-
+    // Units are valid when 1 <= units * divisor <= 10**8 (the loop's literal 99999999 is this
+    // less 1): at most 10,000 basis points for a read, any non-zero 16-bit count otherwise, none
+    // for an unknown kind (divisor 0).
+    uint256 private constant _MAX_UNITS_TIMES_DIVISOR = 100_000_000;
+    uint256 private constant _BURN_SHIFT = 128;
 
     // One word per possible byte value (256) in both tables, so any kind or post reference
     // reads inside the frame; words past the rule set or the referenced posts are zero.
     uint256 private constant _POSTS = 0x2000;
     uint256 private constant _X_END = 0x4000;
-    uint256 private constant _X_TOKEN = 0x4040;
-    uint256 private constant _X_BATCH_ID = 0x40a0;
-    uint256 private constant _X_FAILURE = 0x4120;
-    uint256 private constant _X_FAIL_A = 0x4140;
-    uint256 private constant _X_FAIL_B = 0x4160;
-    uint256 private constant _X_FAIL_C = 0x4180;
-    uint256 private constant _X_RECORDS_END = 0x41a0;
-    uint256 private constant _X_BASE = 0x41c0;
-    uint256 private constant _X_CALLDATA = 0x41e0;
-    uint256 private constant _X_GROUPS = 0x4200;
-    uint256 private constant _X_RECORDS = 0x4220;
-    uint256 private constant _X_REFS = 0x4240;
-    uint256 private constant _FRAME_BYTES = 0x4260;
-
-    uint256 private constant _FAIL_MALFORMED = 1;
-    uint256 private constant _FAIL_ZERO_ACCOUNT = 2;
-    uint256 private constant _FAIL_UNKNOWN_KIND = 3;
-    uint256 private constant _FAIL_UNITS = 4;
-    uint256 private constant _FAIL_UNKNOWN_POST_REF = 5;
-    uint256 private constant _FAIL_NOT_AUTHOR = 7;
-    uint256 private constant _FAIL_SELF_ACTION = 8;
+    uint256 private constant _X_TOKEN = 0x4020;
+    uint256 private constant _X_BATCH_ID = 0x4040;
+    uint256 private constant _X_RECORDS_END = 0x4060;
+    uint256 private constant _X_BASE = 0x4080;
+    uint256 private constant _X_CALLDATA = 0x40a0;
+    uint256 private constant _X_GROUPS = 0x40c0;
+    uint256 private constant _X_RECORDS = 0x40e0;
+    uint256 private constant _X_REFS = 0x4100;
+    uint256 private constant _FRAME_BYTES = 0x4120;
 
     /// @dev A zeroed frame.
     function allocateFrame() internal pure returns (uint256 frame) {
@@ -84,12 +79,10 @@ library PackedSettlement {
         }
     }
 
-    /// @dev Writes kind `kind`'s rule word: its amount, unit range, divisor and author rule.
+    /// @dev Writes kind `kind`'s rule word (layout at `_AMOUNT_FIELD_MASK`).
     function setKind(uint256 frame, uint256 kind, uint128 amount) internal pure {
-        uint256 word = uint256(amount);
-        word |= (kind == 0 ? _BPS : type(uint16).max) << _MAX_UNITS_SHIFT;
+        uint256 word = kind >= _FIRST_BURN_KIND ? (uint256(amount) << _BURN_SHIFT) | _BURN_BIT : amount;
         word |= (kind == 0 ? _BPS : 1) << _DIVISOR_SHIFT;
-        if (kind >= _FIRST_BURN_KIND) word |= _BURN_BIT;
         if ((_AUTHOR_KINDS >> kind) & 1 == 1) word |= 1 << _AUTHOR_RULE_SHIFT;
         if ((_NOT_BY_AUTHOR_KINDS >> kind) & 1 == 1) word |= 2 << _AUTHOR_RULE_SHIFT;
         assembly ("memory-safe") {
@@ -156,17 +149,13 @@ library PackedSettlement {
             mstore(0x40, add(recordPtr, shl(5, recordCount)))
             mstore(add(frame, _X_CALLDATA), callData)
         }
-        _applyGroupsLoop(frame, pos + 2, recordPtr);
-        uint256 failed;
-        assembly ("memory-safe") {
-            failed := mload(add(frame, _X_FAILURE))
-        }
-        if (failed != 0) _revertFailure(frame);
+        if (!_applyGroupsLoop(frame, pos + 2, recordPtr)) _revertMalformed(frame);
     }
 
     /// @dev Calls the token's `settleBalances` with the calldata {applyGroups} wrote, then settles
     /// the burns of the accounts whose allowance or balance did not cover all of them; returns
-    /// what the batch minted and burned.
+    /// what the batch minted and burned. Frees the memory it used and the records: what is
+    /// allocated after it reuses that memory instead of growing it.
     function settleBalances(uint256 frame) internal returns (uint256 minted, uint256 burned) {
         uint256 uncovered;
         assembly ("memory-safe") {
@@ -189,6 +178,9 @@ library PackedSettlement {
             count := mload(uncovered)
         }
         if (count != 0) burned += _settleUncovered(frame, uncovered, count);
+        assembly ("memory-safe") {
+            mstore(0x40, mload(add(frame, _X_CALLDATA)))
+        }
     }
 
     /// @dev For each account the token named (by record index), pays its burns one by one, in
@@ -203,7 +195,7 @@ library PackedSettlement {
             }
             (address account, uint256 burnedHere) = _settleAccountBurns(frame, group);
             records[2 * j] = uint160(account);
-            records[2 * j + 1] = burnedHere;
+            records[2 * j + 1] = burnedHere << _BURN_SHIFT;
             paid += burnedHere;
         }
         (, uint256 burnedAgain, uint256[] memory stillUncovered) = _token(frame).settleBalances(records);
@@ -275,156 +267,137 @@ library PackedSettlement {
         assembly ("memory-safe") {
             let word := calldataload(pos)
             let rule := mload(add(frame, shl(5, shr(248, word))))
-            price := div(mul(and(rule, _AMOUNT_MASK), and(shr(232, word), 0xffff)), shr(_DIVISOR_SHIFT, rule))
+            price := div(mul(and(rule, _AMOUNT_FIELD_MASK), and(shr(232, word), 0xffff)), shr(_DIVISOR_SHIFT, rule))
             burn := iszero(iszero(and(rule, _BURN_BIT)))
+            if burn {
+                price := shr(_BURN_SHIFT, price)
+            }
         }
     }
 
     /// @dev The loop, apart from {applyGroups} so that only its own variables are on the stack.
-    /// Temporaries are expressions or block-scoped, to keep every variable within reach. The
-    /// index of the current action, needed only for errors and shortfalls, is derived from the
-    /// group's first index and start, kept in the frame.
+    /// Returns whether every group and action was good and the groups ended where the actions do.
     // Cannot overflow: a rule amount is below 2**104 ({TweiLedger-setRuleSet} refuses more) and
-    // units below 2**16, so a price is below 2**120, and a group of at most 255 actions sums to
-    // less than 2**128: an account's mints and burns each fit the 128 bits of its record. A
-    // balance is at most the total supply, which the uint128 emission caps keep far below 2**255.
-    function _applyGroupsLoop(uint256 frame, uint256 pos, uint256 recordPtr) private pure {
+    // units below 2**16, so a price is below 2**120 and a burn's, shifted, below 2**248; a group
+    // of at most 255 actions sums its mints below 2**128 (no carry into the burns) and its burns
+    // below 2**256. `units * divisor` is below 2**30.
+    function _applyGroupsLoop(uint256 frame, uint256 pos, uint256 recordPtr) private pure returns (bool good) {
         assembly ("memory-safe") {
-            // The id of post reference `ref`, read from the references in calldata.
-            function postIdOf(f, ref) -> postId {
-                postId := shr(192, calldataload(add(mload(add(f, _X_REFS)), shl(3, ref))))
-            }
-
-            // The index among the batch's actions of the action at `p`, in the group whose record is
-            // at `r`: the bytes before it, less the headers of the groups so far, in actions.
-            function indexAt(f, p, r) -> index {
-                let groups := add(1, shr(6, sub(r, mload(add(f, _X_RECORDS)))))
-                index := div(sub(sub(p, mload(add(f, _X_GROUPS))), mul(groups, _GROUP_HEADER_BYTES)), _ACTION_BYTES)
-            }
-
-            for {} lt(recordPtr, mload(add(frame, _X_RECORDS_END))) {
-                recordPtr := add(recordPtr, 0x40)
-            } {
-                // Read first (calldataload past the end gives zeros), then check once.
-                let account := shr(96, calldataload(pos))
-                let groupEnd := add(add(pos, _GROUP_HEADER_BYTES), mul(byte(20, calldataload(pos)), _ACTION_BYTES))
-                if or(
-                    or(gt(groupEnd, mload(add(frame, _X_END))), eq(groupEnd, add(pos, _GROUP_HEADER_BYTES))),
-                    iszero(account)
-                ) {
-                    mstore(add(frame, _X_FAILURE), _FAIL_MALFORMED)
-                    mstore(add(frame, _X_FAIL_A), add(pos, _GROUP_HEADER_BYTES))
-                    if iszero(account) {
-                        mstore(add(frame, _X_FAILURE), _FAIL_ZERO_ACCOUNT)
+            let end := mload(add(frame, _X_END))
+            let recordsEnd := mload(add(frame, _X_RECORDS_END))
+            let posts := add(frame, _POSTS)
+            // Tested at the end of each group (a failure zeroes `recordsEnd` to leave).
+            if lt(recordPtr, recordsEnd) {
+                for {} 1 {} {
+                    let header := calldataload(pos) // account (20 bytes) | count (1 byte) | ...
+                    let account := shr(96, header)
+                    let groupEnd := add(add(pos, _GROUP_HEADER_BYTES), shl(2, byte(20, header)))
+                    // A zero account or an empty group (an account is 160 bits, a count 8).
+                    if iszero(mul(account, byte(20, header))) {
+                        recordsEnd := 0
+                        break
                     }
-                    if gt(add(pos, _GROUP_HEADER_BYTES), mload(add(frame, _X_END))) {
-                        mstore(add(frame, _X_FAILURE), _FAIL_MALFORMED)
-                        mstore(add(frame, _X_FAIL_A), pos)
-                    }
-                    break
-                }
-                pos := add(pos, _GROUP_HEADER_BYTES)
-                let accountMinted := 0
-                let accountBurned := 0
-                for {} lt(pos, groupEnd) {
-                    pos := add(pos, _ACTION_BYTES)
-                } {
-                    let word := calldataload(pos) // kind (8 bits) | units (16) | post reference (8) | ...
-                    let units := and(shr(232, word), 0xffff)
-                    {
+                    pos := add(pos, _GROUP_HEADER_BYTES)
+                    let sum := 0
+                    // A group has at least one action: test at the end of each.
+                    for {} 1 {} {
+                        let word := calldataload(pos) // kind (8 bits) | units (16) | post reference (8) | ...
                         let rule := mload(add(frame, shl(5, shr(248, word))))
-                        let author := mload(add(add(frame, _POSTS), shl(5, byte(3, word))))
-                        // One test for every way an action can be wrong: units outside 1..maxUnits
-                        // (0 underflows; a kind past 12 has no rule word: maxUnits 0 admits none), a post
-                        // reference past the batch's (no author), or the author rule (1: must be the
-                        // post's author, 2: must not be).
+                        let author := mload(add(posts, shl(5, byte(3, word))))
+                        let units := and(shr(232, word), 0xffff)
+                        let divisor := shr(_DIVISOR_SHIFT, rule)
+                        // One test for every way an action can be wrong: units out of range or an
+                        // unknown kind (1 <= units * divisor <= 10**8; 0 underflows), the author rule
+                        // broken (1: must be the post's author, 2: must not be; the divisor above the
+                        // rule bits ANDs to 0), or a post reference past the batch's (no author).
                         if or(
-                            iszero(lt(sub(units, 1), and(shr(_MAX_UNITS_SHIFT, rule), 0xffff))),
-                            or(and(shr(_AUTHOR_RULE_SHIFT, rule), add(1, eq(account, author))), iszero(author))
+                            or(
+                                gt(sub(mul(units, divisor), 1), 99999999),
+                                and(shr(_AUTHOR_RULE_SHIFT, rule), add(1, eq(account, author)))
+                            ),
+                            iszero(author)
                         ) {
-                            word := byte(3, word) // the post reference
-                            switch iszero(lt(sub(units, 1), and(shr(_MAX_UNITS_SHIFT, rule), 0xffff)))
-                            case 1 {
-                                mstore(add(frame, _X_FAILURE), _FAIL_UNITS)
-                                mstore(add(frame, _X_FAIL_A), indexAt(frame, pos, recordPtr))
-                                mstore(add(frame, _X_FAIL_B), units)
-                                if iszero(rule) {
-                                    mstore(add(frame, _X_FAILURE), _FAIL_UNKNOWN_KIND)
-                                    mstore(add(frame, _X_FAIL_B), shr(248, calldataload(pos)))
-                                }
-                            }
-                            default {
-                                mstore(add(frame, _X_FAILURE), _FAIL_NOT_AUTHOR)
-                                mstore(add(frame, _X_FAIL_A), postIdOf(frame, word))
-                                mstore(add(frame, _X_FAIL_B), account)
-                                mstore(add(frame, _X_FAIL_C), author)
-                                if eq(account, author) {
-                                    mstore(add(frame, _X_FAILURE), _FAIL_SELF_ACTION)
-                                    mstore(add(frame, _X_FAIL_A), indexAt(frame, pos, recordPtr))
-                                    mstore(add(frame, _X_FAIL_B), postIdOf(frame, word))
-                                }
-                                if iszero(author) {
-                                    mstore(add(frame, _X_FAILURE), _FAIL_UNKNOWN_POST_REF)
-                                    mstore(add(frame, _X_FAIL_A), indexAt(frame, pos, recordPtr))
-                                    mstore(add(frame, _X_FAIL_B), word)
-                                }
-                            }
+                            recordsEnd := 0
                             break
                         }
-                        word := byte(3, word) // now the post reference
-                        // The price, with the rule's burn bit (above any price) kept.
-                        units := or(div(mul(and(rule, _AMOUNT_MASK), units), shr(_DIVISOR_SHIFT, rule)), and(rule, _BURN_BIT))
+                        sum := add(sum, div(mul(and(rule, _AMOUNT_FIELD_MASK), units), divisor))
+                        pos := add(pos, _ACTION_BYTES)
+                        if iszero(lt(pos, groupEnd)) {
+                            break
+                        }
                     }
-                    // Burns are summed optimistically: the token pays an account's burns when its
-                    // allowance and balance cover them all, and names the accounts they do not;
-                    // {settleBalances} then decides those burns one by one.
-                    switch and(units, _BURN_BIT)
-                    case 0 {
-                        accountMinted := add(accountMinted, units)
+                    mstore(recordPtr, account)
+                    mstore(add(recordPtr, 0x20), sum)
+                    recordPtr := add(recordPtr, 0x40)
+                    if iszero(lt(recordPtr, recordsEnd)) {
+                        break
                     }
-                    default {
-                        accountBurned := add(accountBurned, and(units, _AMOUNT_MASK_WIDE))
-                    }
-                }
-                // A failure left the group early.
-                if lt(pos, groupEnd) {
-                    break
-                }
-                mstore(recordPtr, account)
-                mstore(add(recordPtr, 0x20), or(shl(128, accountMinted), accountBurned))
-            }
-            if iszero(mload(add(frame, _X_FAILURE))) {
-                if iszero(eq(pos, mload(add(frame, _X_END)))) {
-                    mstore(add(frame, _X_FAILURE), _FAIL_MALFORMED)
-                    mstore(add(frame, _X_FAIL_A), pos)
                 }
             }
+            // A group that ran past the end leaves `pos` past it.
+            good := and(iszero(iszero(recordsEnd)), eq(pos, end))
         }
     }
 
-    /// @dev Raises the {ITweiLedger} custom error for the failure recorded in the frame.
-    function _revertFailure(uint256 frame) private pure {
-        uint256 failure;
-        uint256 a;
-        uint256 b;
-        uint256 c;
+    /// @dev Walks the groups of a batch the loop refused and raises the custom error of its first
+    /// fault, in the loop's order (rare path: plain code over the same frame).
+    function _revertMalformed(uint256 frame) private pure {
+        uint256 pos;
+        uint256 end;
         uint256 base;
+        uint256 groups;
         assembly ("memory-safe") {
-            failure := mload(add(frame, _X_FAILURE))
-            a := mload(add(frame, _X_FAIL_A))
-            b := mload(add(frame, _X_FAIL_B))
-            c := mload(add(frame, _X_FAIL_C))
+            pos := mload(add(frame, _X_GROUPS))
+            end := mload(add(frame, _X_END))
             base := mload(add(frame, _X_BASE))
+            groups := shr(240, calldataload(sub(pos, 2)))
         }
-        if (failure == _FAIL_MALFORMED) revert ITweiLedger.TweiLedgerMalformedActions(a - base);
-        if (failure == _FAIL_ZERO_ACCOUNT) revert ITweiLedger.TweiLedgerZeroAddress();
-        if (failure == _FAIL_UNKNOWN_KIND) revert ITweiLedger.TweiLedgerUnknownKind(a, b);
-        if (failure == _FAIL_UNITS) revert ITweiLedger.TweiLedgerInvalidUnits(a, b);
-        if (failure == _FAIL_UNKNOWN_POST_REF) revert ITweiLedger.TweiLedgerUnknownPostRef(a, b);
-        if (failure == _FAIL_NOT_AUTHOR)
-            revert ITweiLedger.TweiLedgerNotPostAuthor(uint64(a), address(uint160(b)), address(uint160(c)));
-        if (failure == _FAIL_SELF_ACTION)
-            revert ITweiLedger.TweiLedgerSelfAction(a, uint64(b), address(uint160(c)));
-        assert(false); // every failure code is handled above
+        uint256 index;
+        for (uint256 g; g < groups; ++g) {
+            if (pos + _GROUP_HEADER_BYTES > end) revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
+            (address account, uint256 count) = _groupHeaderAt(pos);
+            pos += _GROUP_HEADER_BYTES;
+            if (account == address(0)) revert ITweiLedger.TweiLedgerZeroAddress();
+            if (count == 0 || pos + count * _ACTION_BYTES > end) revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
+            for (uint256 i; i < count; ++i) {
+                _checkAction(frame, pos, index, account);
+                pos += _ACTION_BYTES;
+                ++index;
+            }
+        }
+        revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
+    }
+
+    function _groupHeaderAt(uint256 pos) private pure returns (address account, uint256 count) {
+        assembly ("memory-safe") {
+            account := shr(96, calldataload(pos))
+            count := byte(20, calldataload(pos))
+        }
+    }
+
+    /// @dev Raises the custom error for the action at `pos` (index `index`, of `account`), if any.
+    function _checkAction(uint256 frame, uint256 pos, uint256 index, address account) private pure {
+        uint256 kind;
+        uint256 units;
+        uint256 ref;
+        uint256 rule;
+        address author;
+        uint64 postId;
+        assembly ("memory-safe") {
+            let word := calldataload(pos)
+            kind := shr(248, word)
+            units := and(shr(232, word), 0xffff)
+            ref := byte(3, word)
+            rule := mload(add(frame, shl(5, kind)))
+            author := mload(add(add(frame, _POSTS), shl(5, ref)))
+            postId := shr(192, calldataload(add(mload(add(frame, _X_REFS)), shl(3, ref))))
+        }
+        if (rule == 0) revert ITweiLedger.TweiLedgerUnknownKind(index, kind);
+        if (units == 0 || units * (rule >> _DIVISOR_SHIFT) > _MAX_UNITS_TIMES_DIVISOR)
+            revert ITweiLedger.TweiLedgerInvalidUnits(index, units);
+        if (author == address(0)) revert ITweiLedger.TweiLedgerUnknownPostRef(index, ref);
+        uint256 authorRule = (rule >> _AUTHOR_RULE_SHIFT) & 3;
+        if (authorRule == 1 && account != author) revert ITweiLedger.TweiLedgerNotPostAuthor(postId, account, author);
+        if (authorRule == 2 && account == author) revert ITweiLedger.TweiLedgerSelfAction(index, postId, author);
     }
 }

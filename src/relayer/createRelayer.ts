@@ -140,6 +140,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     publicClient,
     walletClient,
     ledger: config.ledger,
+    token: config.token,
     config: batcherConfig,
     metrics,
     log,

@@ -15,6 +15,7 @@ import {
   type WalletClient,
 } from "viem";
 import { tweiLedgerAbi } from "../../chain/abi.js";
+import { settlementAccessList } from "../../chain/settlementAccessList.js";
 import { KINDS } from "../../core/kinds.js";
 import { amountFor, type RuleAmounts } from "../../core/ruleSet.js";
 import type { Logger } from "../../observability/logger.js";
@@ -52,6 +53,8 @@ export interface CreateBatcherParameters {
   readonly publicClient: PublicClient;
   readonly walletClient: WalletClient<Transport, Chain | undefined, Account>;
   readonly ledger: Address;
+  /** The token, whose balance and allowance slots each settlement lists for access (EIP-2930). */
+  readonly token: Address;
   readonly config: BatcherConfig;
   readonly metrics: RelayerMetrics;
   readonly log: Logger;
@@ -102,7 +105,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * batcher.start(); … await batcher.stop();
  */
 export function createBatcher(parameters: CreateBatcherParameters): Batcher {
-  const { store, reader, publicClient, walletClient, ledger, config, metrics, log, lock } = parameters;
+  const { store, reader, publicClient, walletClient, ledger, token, config, metrics, log, lock } = parameters;
   const evidenceRoot = parameters.evidenceRoot ?? (async (leaves) => buildEvidenceTree(leaves).root);
 
   let reconciled = false;
@@ -229,12 +232,13 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
     }
     const data = calldata(batch);
+    const accessList = settlementAccessList({ token, ledger, actions: batch.actions });
     // A batch just cut was probed with the same actions: skip a second execution on the node.
     const probed = probedGas.get(batch.batchId);
     probedGas.delete(batch.batchId);
     let gas: bigint;
     try {
-      gas = probed ?? (await publicClient.estimateGas({ account, to: ledger, data, blockTag: "latest" }));
+      gas = probed ?? (await publicClient.estimateGas({ account, to: ledger, data, accessList, blockTag: "latest" }));
     } catch (error) {
       const name = revertName(error);
       if (name === "TweiLedgerBatchAlreadySettled") {
@@ -268,6 +272,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       chain: walletClient.chain,
       to: ledger,
       data,
+      accessList,
       gas,
       nonce,
       maxFeePerGas,
@@ -329,6 +334,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
           account: walletClient.account,
           to: ledger,
           data: calldata(probe),
+          accessList: settlementAccessList({ token, ledger, actions: packed }),
           blockTag: "latest",
         });
         if (gas > config.gasCap) {
