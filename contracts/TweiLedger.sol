@@ -28,9 +28,9 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
     uint256 public constant BPS = 10_000;
 
     uint256 private constant _POST_RECORD_BYTES = 28;
-    // Keeps a price (amount times 16-bit units) below 2**120 and an account's batch sums below
+    // Keeps a price (amount times 16-bit units) below 2**104 and an account's batch sums below
     // 2**128 (see {PackedSettlement}).
-    uint256 private constant _MAX_RULE_AMOUNT = 1 << 104;
+    uint256 private constant _MAX_RULE_AMOUNT = 1 << 88;
 
     ITwei private immutable _token;
     uint64 private immutable _epochLength;

@@ -21,6 +21,7 @@ import { tweiAbi, tweiLedgerAbi } from "../src/chain/abi.js";
 import { ActionKind } from "../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
 import { prng } from "../src/devnet/prng.js";
+import { traceBreakdown, traceModeOf } from "./bench/traceBreakdown.js";
 
 const TX_GAS_CAP = 16_777_216n; // EIP-7825
 const SITE = 1;
@@ -178,54 +179,14 @@ function distinctMix(accounts: readonly Address[], size: number): AccountAction[
 
 const perAction = (gas: bigint, actions: number) => Number(gas / BigInt(actions));
 
-/** With TWEI_BENCH_TRACE set: where a settlement's gas goes, per action (ledger vs token). */
-async function traceBreakdown(hash: `0x${string}`, actions: number) {
-  const trace = (await provider.request({
-    method: "debug_traceTransaction",
-    params: [hash, { disableStorage: true, disableMemory: true, disableStack: true }],
-  })) as { structLogs: { op: string; gasCost: number; depth: number }[] };
-  const sums = new Map<string, number>();
-  for (const { op, gasCost, depth } of trace.structLogs) {
-    if (op === "CALL" || op === "STATICCALL") continue; // their cost includes the gas they forward
-    const key = `${depth === 1 ? "ledger" : "token"} ${["SLOAD", "SSTORE", "LOG3", "LOG4"].includes(op) ? op : "other"}`;
-    sums.set(key, (sums.get(key) ?? 0) + gasCost);
-  }
+const traceMode = traceModeOf(process.env.TWEI_BENCH_TRACE);
+async function trace(hash: `0x${string}`, actions: number) {
+  if (!traceMode) return;
   const receipt = await publicClient.getTransactionReceipt({ hash });
   const transfers = receipt.logs.filter((l) => l.address.toLowerCase() === deployed.token.toLowerCase()).length;
-  progress(
-    `trace: ${transfers} Transfer events; per action: ${[...sums].map(([k, v]) => `${k}=${Math.round(v / actions)}`).join(" ")}`,
-  );
-  if (process.env.TWEI_BENCH_TRACE === "pc") {
-    const full = (await provider.request({
-      method: "debug_traceTransaction",
-      params: [hash, { disableStorage: true, disableMemory: true, disableStack: true }],
-    })) as { structLogs: { op: string; gasCost: number; depth: number; pc: number }[] };
-    const byPc = new Map<string, { n: number; gas: number; op: string }>();
-    for (const { op, gasCost, depth, pc } of full.structLogs) {
-      const k = `${depth}:${String(pc).padStart(5, "0")}`;
-      const e = byPc.get(k) ?? { n: 0, gas: 0, op };
-      e.n++; e.gas += op === "CALL" || op === "STATICCALL" ? 0 : gasCost; byPc.set(k, e);
-    }
-    let perIter = { 1: 0, 2: 0 } as Record<number, number>; let fixed = { 1: 0, 2: 0 } as Record<number, number>;
-    const lines: string[] = []; const restOps = new Map<string, number>();
-    for (const [k, e] of [...byPc].sort()) {
-      const d = Number(k[0]);
-      if (e.n >= actions) { perIter[d]! += e.gas / actions; lines.push(`${k} ${e.op} x${(e.n / actions).toFixed(2)} ${(e.gas / actions).toFixed(1)}`); }
-      else { fixed[d]! += e.gas; restOps.set(`${d}:${e.op}`, (restOps.get(`${d}:${e.op}`) ?? 0) + e.gas); }
-    }
-    console.error(lines.join("\n"));
-    console.error([...restOps].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k}=${v}`).join(" "));
-    console.error(`per-iteration gas: ledger ${perIter[1]!.toFixed(0)} token ${perIter[2]!.toFixed(0)}; rest (total): ledger ${fixed[1]} token ${fixed[2]}`);
-  }
-  if (process.env.TWEI_BENCH_TRACE === "ops") {
-    const ops = new Map<string, number>();
-    for (const { op, gasCost, depth } of trace.structLogs)
-      if (op !== "CALL" && op !== "STATICCALL") ops.set(`${depth}:${op}`, (ops.get(`${depth}:${op}`) ?? 0) + gasCost);
-    const top = [...ops].sort((a, b) => b[1] - a[1]).slice(0, 45);
-    progress(
-      `ops per action (1: ledger, 2: token): ${top.map(([k, v]) => `${k}=${(v / actions).toFixed(0)}`).join(" ")}`,
-    );
-  }
+  progress(`trace: ${transfers} Transfer events`);
+  const request = (args: { method: string; params: unknown[] }) => provider.request(args);
+  for (const line of await traceBreakdown({ request, hash, actions, mode: traceMode })) progress(line);
 }
 
 // --- naive baseline -----------------------------------------------------------------------
@@ -267,13 +228,13 @@ for (const size of SIZES) {
   progress(`settling the realistic mix at ${size} actions`);
   const gas = await settle([], realisticMix(size, 7 + size));
   rows.push({ mix: "realistic (200 users : 1,000 actions)", size, gas, perAction: perAction(gas, size) });
-  if (process.env.TWEI_BENCH_TRACE && size === 1_000) await traceBreakdown(lastSettleHash, size);
+  if (size === 1_000) await trace(lastSettleHash, size);
 }
 for (const size of SIZES) {
   progress(`settling the distinct-holder mix at ${size} actions`);
   const gas = await settle([], distinctMix(holders, size));
   rows.push({ mix: "worst: each pays a different holder", size, gas, perAction: perAction(gas, size) });
-  if (process.env.TWEI_BENCH_TRACE && size === 1_000) await traceBreakdown(lastSettleHash, size);
+  if (size === 1_000) await trace(lastSettleHash, size);
 }
 // A first balance costs a zero-to-nonzero store (~20,000 gas more), so 1,000 fresh holders
 // would not fit one transaction: measure 400.

@@ -18,8 +18,9 @@ pragma solidity ^0.8.30;
 /// Packed actions, as passed to {settle} and echoed in {BatchSettled}:
 ///   postCount:uint16, postCount x (postId:uint64, author:address)   the posts this batch registers
 ///   refCount:uint16, refCount x postId:uint64                       the posts its actions refer to
-///   accountCount:uint16, accountCount x (account:address, count:uint8,
-///     count x (kind:uint8, units:uint16, postRef:uint8))            postRef indexes the refs
+///   accountCount:uint16, accountCount x (account:address, its actions)  one group per account
+///   an action: kind:uint8 | last << 7, units:uint16, postRef:uint8      postRef indexes the refs;
+///              `last` is set on the last action of its group
 /// All integers are big-endian; at most 256 post references. Each account's actions are
 /// applied together, so each account is credited once per batch. Its burns are paid whole, in
 /// order, while they fit both its allowance to the ledger and its balance with all of the
@@ -56,7 +57,7 @@ interface ITweiLedger {
     error TweiLedgerSiteInactive(uint32 siteId);
     /// @notice A signer, author or account was the zero address.
     error TweiLedgerZeroAddress();
-    /// @notice The packed actions end early, run long or declare an empty group, at `offset`.
+    /// @notice The packed actions end early or run long, at `offset`.
     error TweiLedgerMalformedActions(uint256 offset);
     /// @notice An action names a kind outside 0..12.
     error TweiLedgerUnknownKind(uint256 actionIndex, uint256 kind);
@@ -80,7 +81,7 @@ interface ITweiLedger {
     error TweiLedgerEmissionCapExceeded(uint64 epoch, uint256 cap, uint256 requested);
     /// @notice Settling would mint more than the site's cap of the epoch.
     error TweiLedgerSiteEmissionCapExceeded(uint32 siteId, uint64 epoch, uint256 cap, uint256 requested);
-    /// @notice A rule amount is 2**104 wei or more (about 2 * 10**13 Twei), which the ledger's
+    /// @notice A rule amount is 2**88 wei or more (about 3 * 10**8 Twei), which the ledger's
     /// 128-bit per-account sums could not hold.
     error TweiLedgerRuleAmountTooLarge(uint256 kind, uint256 amount);
     /// @notice The epoch length given at construction was zero.

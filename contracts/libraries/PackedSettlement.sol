@@ -16,7 +16,8 @@ import {ITweiLedger} from "../interfaces/ITweiLedger.sol";
 /// This loop is the product's running cost (`npm run bench:gas`), so it is assembly over whole
 /// calldata words, working in one memory *frame*:
 ///   [0x0000, 0x2000) the rule set, one word per kind byte (`setKind`, layout at
-///                    `_AMOUNT_FIELD_MASK`); zero for kinds past 12;
+///                    `_AMOUNT_FIELD_MASK`), with and without the last-action flag; zero for
+///                    kinds past 12;
 ///   [0x2000, 0x4000) the batch's referenced posts, one word per reference byte: the post's
 ///                    author (`setPostRef`, after checking the post); zero past the references;
 ///   [0x4000, ...)    the context words below (`_X_*`).
@@ -25,7 +26,9 @@ import {ITweiLedger} from "../interfaces/ITweiLedger.sol";
 /// end that the groups ended exactly where the actions do. A bad batch is walked again by
 /// {_revertMalformed}, which names the first fault with its {ITweiLedger} custom error.
 library PackedSettlement {
-    uint256 private constant _GROUP_HEADER_BYTES = 21;
+    uint256 private constant _GROUP_HEADER_BYTES = 20;
+    // In an action's kind byte: set on the last action of its account's group.
+    uint256 private constant _LAST_ACTION_FLAG = 0x80;
     uint256 private constant _ACTION_BYTES = 4;
     /// @dev The most distinct posts one batch's actions may refer to.
     uint256 internal constant MAX_POST_REFS = 256;
@@ -79,7 +82,8 @@ library PackedSettlement {
         }
     }
 
-    /// @dev Writes kind `kind`'s rule word (layout at `_AMOUNT_FIELD_MASK`).
+    /// @dev Writes kind `kind`'s rule word (layout at `_AMOUNT_FIELD_MASK`), for the kind byte
+    /// with and without the last-action flag.
     function setKind(uint256 frame, uint256 kind, uint128 amount) internal pure {
         uint256 word = kind >= _FIRST_BURN_KIND ? (uint256(amount) << _BURN_SHIFT) | _BURN_BIT : amount;
         word |= (kind == 0 ? _BPS : 1) << _DIVISOR_SHIFT;
@@ -87,6 +91,7 @@ library PackedSettlement {
         if ((_NOT_BY_AUTHOR_KINDS >> kind) & 1 == 1) word |= 2 << _AUTHOR_RULE_SHIFT;
         assembly ("memory-safe") {
             mstore(add(frame, shl(5, kind)), word)
+            mstore(add(frame, shl(5, or(kind, _LAST_ACTION_FLAG))), word)
         }
     }
 
@@ -206,16 +211,19 @@ library PackedSettlement {
     /// @dev Decides the burns of account group `group` one by one; returns its account and what
     /// it can pay.
     function _settleAccountBurns(uint256 frame, uint256 group) private returns (address account, uint256 burnedHere) {
-        (address groupAccount, uint256 pos, uint256 end, uint256 index) = _groupAt(frame, group);
+        (address groupAccount, uint256 pos, uint256 index) = _groupAt(frame, group);
         account = groupAccount;
         (uint256 funds, uint256 allowance) = _token(frame).burnableOf(account);
         if (allowance < funds) funds = allowance;
-        for (; pos < end; pos += _ACTION_BYTES) {
-            (uint256 price, bool burn) = _priceAt(frame, pos);
+        bool last;
+        while (!last) {
+            (uint256 price, bool burn, bool isLast) = _priceAt(frame, pos);
             if (burn) {
                 if (burnedHere + price <= funds) burnedHere += price;
                 else _emitShortfall(frame, account, index, pos, price);
             }
+            last = isLast;
+            pos += _ACTION_BYTES;
             ++index;
         }
     }
@@ -227,7 +235,7 @@ library PackedSettlement {
         assembly ("memory-safe") {
             batchId := mload(add(frame, _X_BATCH_ID))
             let word := calldataload(pos)
-            kind := shr(248, word)
+            kind := and(shr(248, word), not(_LAST_ACTION_FLAG))
             postId := shr(192, calldataload(add(mload(add(frame, _X_REFS)), shl(3, byte(3, word)))))
         }
         emit ITweiLedger.BurnShortfall(batchId, account, index, kind, postId, price);
@@ -239,12 +247,12 @@ library PackedSettlement {
         }
     }
 
-    /// @dev The `group`-th account group: its account, the calldata span of its actions and the
-    /// index of its first action in the batch. Walks the groups from the start (rare path).
+    /// @dev The `group`-th account group: its account, the calldata position of its first action
+    /// and that action's index in the batch. Walks the groups from the start (rare path).
     function _groupAt(
         uint256 frame,
         uint256 group
-    ) private pure returns (address account, uint256 pos, uint256 end, uint256 firstIndex) {
+    ) private pure returns (address account, uint256 pos, uint256 firstIndex) {
         assembly ("memory-safe") {
             pos := mload(add(frame, _X_GROUPS))
             for {
@@ -252,18 +260,23 @@ library PackedSettlement {
             } lt(g, group) {
                 g := add(g, 1)
             } {
-                let count := byte(20, calldataload(pos))
-                firstIndex := add(firstIndex, count)
-                pos := add(pos, add(_GROUP_HEADER_BYTES, mul(count, _ACTION_BYTES)))
+                pos := add(pos, _GROUP_HEADER_BYTES)
+                for {} 1 {} {
+                    let kindByte := byte(0, calldataload(pos))
+                    pos := add(pos, _ACTION_BYTES)
+                    firstIndex := add(firstIndex, 1)
+                    if and(kindByte, _LAST_ACTION_FLAG) {
+                        break
+                    }
+                }
             }
             account := shr(96, calldataload(pos))
-            end := add(add(pos, _GROUP_HEADER_BYTES), mul(byte(20, calldataload(pos)), _ACTION_BYTES))
             pos := add(pos, _GROUP_HEADER_BYTES)
         }
     }
 
-    /// @dev The price and burn flag of the (already checked) action at `pos`.
-    function _priceAt(uint256 frame, uint256 pos) private pure returns (uint256 price, bool burn) {
+    /// @dev The price, burn flag and last-action flag of the (already checked) action at `pos`.
+    function _priceAt(uint256 frame, uint256 pos) private pure returns (uint256 price, bool burn, bool last) {
         assembly ("memory-safe") {
             let word := calldataload(pos)
             let rule := mload(add(frame, shl(5, shr(248, word))))
@@ -272,15 +285,17 @@ library PackedSettlement {
             if burn {
                 price := shr(_BURN_SHIFT, price)
             }
+            last := iszero(iszero(and(byte(0, word), _LAST_ACTION_FLAG)))
         }
     }
 
     /// @dev The loop, apart from {applyGroups} so that only its own variables are on the stack.
     /// Returns whether every group and action was good and the groups ended where the actions do.
-    // Cannot overflow: a rule amount is below 2**104 ({TweiLedger-setRuleSet} refuses more) and
-    // units below 2**16, so a price is below 2**120 and a burn's, shifted, below 2**248; a group
-    // of at most 255 actions sums its mints below 2**128 (no carry into the burns) and its burns
-    // below 2**256. `units * divisor` is below 2**30.
+    // Cannot overflow: a rule amount is below 2**88 ({TweiLedger-setRuleSet} refuses more) and
+    // units below 2**16, so a price is below 2**104 and a burn's, shifted, below 2**232. Each
+    // action costs over 64 gas (its calldata and this loop), so a transaction of less than 2**30
+    // gas (EIP-7825 caps it at 2**24) holds fewer than 2**24: a group's mints sum below 2**128
+    // (no carry into its burns) and its burns below 2**256. `units * divisor` is below 2**30.
     function _applyGroupsLoop(uint256 frame, uint256 pos, uint256 recordPtr) private pure returns (bool good) {
         assembly ("memory-safe") {
             let end := mload(add(frame, _X_END))
@@ -289,17 +304,16 @@ library PackedSettlement {
             // Tested at the end of each group (a failure zeroes `recordsEnd` to leave).
             if lt(recordPtr, recordsEnd) {
                 for {} 1 {} {
-                    let header := calldataload(pos) // account (20 bytes) | count (1 byte) | ...
-                    let account := shr(96, header)
-                    let groupEnd := add(add(pos, _GROUP_HEADER_BYTES), shl(2, byte(20, header)))
-                    // A zero account or an empty group (an account is 160 bits, a count 8).
-                    if iszero(mul(account, byte(20, header))) {
+                    let account := shr(96, calldataload(pos))
+                    if iszero(account) {
                         recordsEnd := 0
                         break
                     }
                     pos := add(pos, _GROUP_HEADER_BYTES)
                     let sum := 0
-                    // A group has at least one action: test at the end of each.
+                    // Up to the action with the last-action flag (the top bit of its word). Past the
+                    // end of the actions, calldata reads zeros (units 0, refused) or other bytes
+                    // (then the groups cannot end where the actions do).
                     for {} 1 {} {
                         let word := calldataload(pos) // kind (8 bits) | units (16) | post reference (8) | ...
                         let rule := mload(add(frame, shl(5, shr(248, word))))
@@ -322,7 +336,7 @@ library PackedSettlement {
                         }
                         sum := add(sum, div(mul(and(rule, _AMOUNT_FIELD_MASK), units), divisor))
                         pos := add(pos, _ACTION_BYTES)
-                        if iszero(lt(pos, groupEnd)) {
+                        if slt(word, 0) {
                             break
                         }
                     }
@@ -355,12 +369,13 @@ library PackedSettlement {
         uint256 index;
         for (uint256 g; g < groups; ++g) {
             if (pos + _GROUP_HEADER_BYTES > end) revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
-            (address account, uint256 count) = _groupHeaderAt(pos);
-            pos += _GROUP_HEADER_BYTES;
+            address account = _accountAt(pos);
             if (account == address(0)) revert ITweiLedger.TweiLedgerZeroAddress();
-            if (count == 0 || pos + count * _ACTION_BYTES > end) revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
-            for (uint256 i; i < count; ++i) {
-                _checkAction(frame, pos, index, account);
+            pos += _GROUP_HEADER_BYTES;
+            bool last;
+            while (!last) {
+                if (pos + _ACTION_BYTES > end) revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
+                last = _checkAction(frame, pos, index, account);
                 pos += _ACTION_BYTES;
                 ++index;
             }
@@ -368,15 +383,15 @@ library PackedSettlement {
         revert ITweiLedger.TweiLedgerMalformedActions(pos - base);
     }
 
-    function _groupHeaderAt(uint256 pos) private pure returns (address account, uint256 count) {
+    function _accountAt(uint256 pos) private pure returns (address account) {
         assembly ("memory-safe") {
             account := shr(96, calldataload(pos))
-            count := byte(20, calldataload(pos))
         }
     }
 
-    /// @dev Raises the custom error for the action at `pos` (index `index`, of `account`), if any.
-    function _checkAction(uint256 frame, uint256 pos, uint256 index, address account) private pure {
+    /// @dev Raises the custom error for the action at `pos` (index `index`, of `account`), if any;
+    /// returns whether it is the last action of its group.
+    function _checkAction(uint256 frame, uint256 pos, uint256 index, address account) private pure returns (bool last) {
         uint256 kind;
         uint256 units;
         uint256 ref;
@@ -385,7 +400,8 @@ library PackedSettlement {
         uint64 postId;
         assembly ("memory-safe") {
             let word := calldataload(pos)
-            kind := shr(248, word)
+            last := slt(word, 0)
+            kind := and(shr(248, word), not(_LAST_ACTION_FLAG))
             units := and(shr(232, word), 0xffff)
             ref := byte(3, word)
             rule := mload(add(frame, shl(5, kind)))

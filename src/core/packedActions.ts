@@ -6,9 +6,10 @@ import { type ActionKind, BPS, FIRST_BURN_KIND, isActionKind, ActionKind as Kind
  * (layout documented in contracts/interfaces/ITweiLedger.sol):
  *   postCount:u16, postCount x (postId:u64, author:address)     posts the batch registers
  *   refCount:u16, refCount x postId:u64                         posts its actions refer to (<= 256)
- *   accountCount:u16, accountCount x (account:address, count:u8, count x (kind:u8, units:u16, postRef:u8))
+ *   accountCount:u16, accountCount x (account:address, its actions)
+ *   an action: kind:u8 | last << 7, units:u16, postRef:u8   (`last` set on a group's last action)
  * Actions name posts by their index among the references: 4 bytes an action instead of 11,
- * which the ledger's gas per action shows.
+ * which the ledger's gas per action shows; a flag ends a group instead of a count byte.
  */
 
 /** One ledger action: a kind, its units (basis points for Read-to-Earn, else a count) and its post. */
@@ -45,7 +46,8 @@ export interface DecodedAction extends AccountAction {
   readonly actionIndex: number;
 }
 
-export const MAX_GROUP_ACTIONS = 255;
+/** In an action's kind byte: set on the last action of its account's group. */
+export const LAST_ACTION_FLAG = 0x80;
 /** The most distinct posts one batch's actions may refer to. */
 export const MAX_POST_REFS = 256;
 export const MAX_COUNT_U16 = 0xffff;
@@ -67,7 +69,6 @@ function checkAction(action: LedgerAction): void {
 /**
  * Groups actions by account, in the order each account first appears, with each account's
  * mints before its burns (so a burn can draw on what the same batch pays the account).
- * Accounts with more than 255 actions get several groups.
  *
  * @example
  * groupByAccount([{ account, kind: ActionKind.LikesOwn, units: 1, postId: 7n }])
@@ -84,11 +85,7 @@ export function groupByAccount(actions: readonly AccountAction[]): AccountGroup[
     (kind < FIRST_BURN_KIND ? entry.mints : entry.burns).push({ kind, units, postId });
   }
   const groups: AccountGroup[] = [];
-  for (const { account, mints, burns } of byAccount.values()) {
-    const all = [...mints, ...burns];
-    for (let i = 0; i < all.length; i += MAX_GROUP_ACTIONS)
-      groups.push({ account, actions: all.slice(i, i + MAX_GROUP_ACTIONS) });
-  }
+  for (const { account, mints, burns } of byAccount.values()) groups.push({ account, actions: [...mints, ...burns] });
   return groups;
 }
 
@@ -116,7 +113,7 @@ export function encodePackedActions(batch: PackedBatch): Hex {
     throw new PackedActionsError(`the actions refer to ${refs.length} posts; a batch may refer to ${MAX_POST_REFS}`);
   const refIndex = new Map(refs.map((postId, index) => [postId, index]));
   let size = 2 + posts.length * 28 + 2 + refs.length * 8 + 2;
-  for (const group of groups) size += 21 + group.actions.length * 4;
+  for (const group of groups) size += 20 + group.actions.length * 4;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let offset = 0;
@@ -138,14 +135,12 @@ export function encodePackedActions(batch: PackedBatch): Hex {
   view.setUint16(offset, groups.length);
   offset += 2;
   for (const { account, actions } of groups) {
-    if (actions.length < 1 || actions.length > MAX_GROUP_ACTIONS)
-      throw new PackedActionsError(`a group holds 1..${MAX_GROUP_ACTIONS} actions, not ${actions.length}`);
+    if (actions.length < 1) throw new PackedActionsError(`the group of ${account} has no actions`);
     out.set(hexToBytes(getAddress(account)), offset);
-    view.setUint8(offset + 20, actions.length);
-    offset += 21;
-    for (const action of actions) {
+    offset += 20;
+    for (const [i, action] of actions.entries()) {
       checkAction(action);
-      view.setUint8(offset, action.kind);
+      view.setUint8(offset, action.kind | (i === actions.length - 1 ? LAST_ACTION_FLAG : 0));
       view.setUint16(offset + 1, action.units);
       view.setUint8(offset + 3, refIndex.get(action.postId)!);
       offset += 4;
@@ -196,13 +191,14 @@ export function decodePackedActions(packed: Hex): {
   offset += 2;
   const actions: DecodedAction[] = [];
   for (let g = 0; g < groupCount; g++) {
-    need(offset, 21);
+    need(offset, 20);
     const account = addressAt(bytes, offset);
-    const count = view.getUint8(offset + 20);
-    offset += 21;
-    need(offset, count * 4);
-    for (let a = 0; a < count; a++) {
-      const kind = view.getUint8(offset);
+    offset += 20;
+    for (let last = false; !last;) {
+      need(offset, 4);
+      const kindByte = view.getUint8(offset);
+      last = (kindByte & LAST_ACTION_FLAG) !== 0;
+      const kind = kindByte & ~LAST_ACTION_FLAG;
       if (!isActionKind(kind)) throw new PackedActionsError(`unknown action kind ${kind} at byte ${offset}`);
       const postId = refs[view.getUint8(offset + 3)];
       if (postId === undefined) throw new PackedActionsError(`unknown post reference at byte ${offset + 3}`);

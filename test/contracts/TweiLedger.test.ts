@@ -255,34 +255,35 @@ describe("TweiLedger", function () {
   });
 
   describe("malformed batches", function () {
-    // One Read-to-Earn action: 0000 (no posts) 0001 <post id> 0001 <account> 01 00 2710 00.
+    // One Read-to-Earn action: 0000 (no posts) 0001 <post id> 0001 <account> 80 2710 00 (the
+    // kind byte with the last-action flag).
     const tail = (packed: `0x${string}`, last8: string) => `${packed.slice(0, -8)}${last8}` as `0x${string}`;
 
     it("refuses out-of-range units, unknown kinds and post references past the batch's", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
-      expect(packed.slice(-8)).to.equal("00271000");
+      expect(packed.slice(-8)).to.equal("80271000");
       const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), bytes]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        settle(tail(packed, "00271100")),
+        settle(tail(packed, "80271100")),
         f.ledger,
         "TweiLedgerInvalidUnits",
         [0n, 10_001n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        settle(tail(packed, "00000000")),
+        settle(tail(packed, "80000000")),
         f.ledger,
         "TweiLedgerInvalidUnits",
         [0n, 0n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        settle(tail(packed, "0d000100")),
+        settle(tail(packed, "8d000100")),
         f.ledger,
         "TweiLedgerUnknownKind",
         [0n, 13n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        settle(tail(packed, "00271001")),
+        settle(tail(packed, "80271001")),
         f.ledger,
         "TweiLedgerUnknownPostRef",
         [0n, 1n],
@@ -293,18 +294,25 @@ describe("TweiLedger", function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
       const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), bytes]);
-      // 2 (posts) + 2 + 8 (one reference) + 2 (groups) + 21 (header): the action starts at 35.
+      // 2 (posts) + 2 + 8 (one reference) + 2 (groups) + 20 (account): the action starts at 34.
       await viem.assertions.revertWithCustomErrorWithArgs(
         settle(packed.slice(0, -2) as `0x${string}`),
         f.ledger,
         "TweiLedgerMalformedActions",
-        [35n],
+        [34n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
         settle(`${packed}00`),
         f.ledger,
         "TweiLedgerMalformedActions",
-        [39n],
+        [38n],
+      );
+      // The action without the last-action flag: the group runs on past the end.
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        settle(`${packed.slice(0, -8)}00271000` as `0x${string}`),
+        f.ledger,
+        "TweiLedgerMalformedActions",
+        [38n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(settle("0x00"), f.ledger, "TweiLedgerMalformedActions", [0n]);
       await viem.assertions.revertWithCustomErrorWithArgs(settle("0x000000"), f.ledger, "TweiLedgerMalformedActions", [
@@ -323,15 +331,15 @@ describe("TweiLedger", function () {
       );
     });
 
-    it("refuses rule amounts of 2**104 wei or more", async function () {
+    it("refuses rule amounts of 2**88 wei or more", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       const amounts = [...DEFAULT_RULE_AMOUNTS];
-      amounts[ActionKind.LikesOwn] = 2n ** 104n;
+      amounts[ActionKind.LikesOwn] = 2n ** 88n;
       await viem.assertions.revertWithCustomErrorWithArgs(
         f.ledger.write.setRuleSet([amounts as never]),
         f.ledger,
         "TweiLedgerRuleAmountTooLarge",
-        [BigInt(ActionKind.LikesOwn), 2n ** 104n],
+        [BigInt(ActionKind.LikesOwn), 2n ** 88n],
       );
     });
   });

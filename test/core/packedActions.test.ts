@@ -4,7 +4,6 @@ import { getAddress, keccak256, toHex, type Address } from "viem";
 import { ActionKind } from "../../src/core/kinds.js";
 import { earnedForLevel, levelFor } from "../../src/core/levels.js";
 import {
-  MAX_GROUP_ACTIONS,
   PackedActionsError,
   decodePackedActions,
   encodePackedActions,
@@ -36,7 +35,7 @@ describe("packed actions", function () {
     );
   });
 
-  it("groups each account's mints before its burns and splits groups past 255 actions", function () {
+  it("groups each account's mints before its burns, in one group however many it has", function () {
     const a = account(1);
     const b = account(2);
     const groups = groupByAccount([
@@ -49,7 +48,7 @@ describe("packed actions", function () {
       [b, [ActionKind.LikesOwn]],
     ]);
     const many = Array.from({ length: 600 }, () => ({ account: a, kind: ActionKind.LikesOwn, units: 1, postId: 1n }));
-    expect(groupByAccount(many).map((g) => g.actions.length)).to.deep.equal([MAX_GROUP_ACTIONS, MAX_GROUP_ACTIONS, 90]);
+    expect(groupByAccount(many).map((g) => g.actions.length)).to.deep.equal([600]);
   });
 
   it("refuses out-of-range units and more than 256 referenced posts", function () {
@@ -79,6 +78,22 @@ describe("packed actions", function () {
     });
     expect(() => decodePackedActions(packed.slice(0, -2) as `0x${string}`)).to.throw(PackedActionsError, /end early/);
     expect(() => decodePackedActions(`${packed}00`)).to.throw(PackedActionsError, /run past/);
+  });
+
+  it("flags the last action of each group, and names a group that runs on past the end", function () {
+    const packed = encodePackedActions({
+      posts: [],
+      groups: groupByAccount([
+        { account: account(1), kind: ActionKind.LikesOwn, units: 1, postId: 1n },
+        { account: account(1), kind: ActionKind.CommentRewards, units: 2, postId: 1n },
+      ]),
+    });
+    // 0000 | 0001 <post id> | 0001 <account> 03 0001 00 | 82 0002 00
+    expect(packed.slice(-16)).to.equal("0300010082000200");
+    expect(() => decodePackedActions(`${packed.slice(0, -8)}02000200` as `0x${string}`)).to.throw(
+      PackedActionsError,
+      /end early/,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Address, Hex } from "viem";
 import { KIND_COUNT } from "../../core/kinds.js";
+import { LAST_ACTION_FLAG } from "../../core/packedActions.js";
 import { InvariantError } from "../errors.js";
 
 /** An action of a settled batch, with addresses lower-cased (the indexer's storage form). */
@@ -61,13 +62,14 @@ export function decodeBatchActions(packed: Hex): DecodeBatchActionsReturnType {
   offset += 2;
   const actions: DecodeBatchActionsReturnType["actions"] = [];
   for (let g = 0; g < groupCount; g++) {
-    if (offset + 21 > bytes.length) fail(offset);
+    if (offset + 20 > bytes.length) fail(offset);
     const account = address(offset);
-    const count = bytes[offset + 20] ?? 0;
-    offset += 21;
-    if (offset + count * actionBytes > bytes.length) fail(offset);
-    for (let a = 0; a < count; a++) {
-      const kind = bytes[offset] ?? KIND_COUNT;
+    offset += 20;
+    for (let last = false; !last;) {
+      if (offset + actionBytes > bytes.length) fail(offset);
+      const kindByte = bytes[offset] ?? KIND_COUNT;
+      last = (kindByte & LAST_ACTION_FLAG) !== 0;
+      const kind = kindByte & ~LAST_ACTION_FLAG;
       if (kind >= KIND_COUNT) throw new InvariantError(`unknown action kind ${kind} at byte ${offset}`);
       const postId = refs[bytes[offset + 3] ?? refs.length];
       if (postId === undefined) throw new InvariantError(`unknown post reference at byte ${offset + 3}`);

@@ -2,7 +2,6 @@ import { getAddress, type Hex } from "viem";
 import { FIRST_BURN_KIND } from "../../core/kinds.js";
 import {
   encodePackedActions,
-  MAX_GROUP_ACTIONS,
   MAX_POST_REFS,
   type AccountAction,
   type AccountGroup,
@@ -29,7 +28,7 @@ export interface BuiltBatch {
 
 /**
  * Groups actions exactly as src/core's `groupByAccount` does (accounts in order of first
- * appearance, each account's mints before its burns, at most 255 per group), keeping where
+ * appearance, each account's mints before its burns), keeping where
  * each action came from, so a `BurnShortfall`'s action index names its event.
  */
 export function groupWithOrigins(items: readonly ActionOrigin[]): { groups: AccountGroup[]; origins: ActionOrigin[] } {
@@ -44,19 +43,15 @@ export function groupWithOrigins(items: readonly ActionOrigin[]): { groups: Acco
   const origins: ActionOrigin[] = [];
   for (const [key, { mints, burns }] of byAccount) {
     const all = [...mints, ...burns];
-    const account = getAddress(key);
-    for (let i = 0; i < all.length; i += MAX_GROUP_ACTIONS) {
-      const slice = all.slice(i, i + MAX_GROUP_ACTIONS);
-      groups.push({
-        account,
-        actions: slice.map(({ action }): LedgerAction => ({
-          kind: action.kind,
-          units: action.units,
-          postId: action.postId,
-        })),
-      });
-      origins.push(...slice);
-    }
+    groups.push({
+      account: getAddress(key),
+      actions: all.map(({ action }): LedgerAction => ({
+        kind: action.kind,
+        units: action.units,
+        postId: action.postId,
+      })),
+    });
+    origins.push(...all);
   }
   return { groups, origins };
 }
