@@ -4,6 +4,7 @@ pragma solidity ^0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+import {SSTORE2} from "solady/src/utils/SSTORE2.sol";
 import {ITwei} from "./interfaces/ITwei.sol";
 import {ITweiLedger} from "./interfaces/ITweiLedger.sol";
 import {PackedSettlement} from "./libraries/PackedSettlement.sol";
@@ -37,6 +38,9 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
 
     uint128[13] private _amounts;
     uint32 private _ruleSetVersion;
+    // The rule set as the settlement loop's words, in a data contract's code (read in `settle`
+    // with the version: both share a slot).
+    address private _ruleWords;
     uint128 private _emissionCap;
     EpochUsage private _usage;
     mapping(uint32 siteId => Site) private _sites;
@@ -56,6 +60,8 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
         _token = token_;
         _epochLength = epochLength_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        uint128[13] memory noAmounts;
+        _ruleWords = SSTORE2.write(PackedSettlement.ruleWords(noAmounts));
         _emissionCap = emissionCap_;
         emit EmissionCapUpdated(0, emissionCap_);
     }
@@ -107,10 +113,7 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
     /// per-kind words, and what the loop needs to know.
     function _newFrame(uint64 batchId, bytes calldata actions) private view returns (uint256 frame) {
         frame = PackedSettlement.allocateFrame();
-        uint128[13] memory amounts = _amounts;
-        for (uint256 kind; kind < KIND_COUNT; ++kind) {
-            PackedSettlement.setKind(frame, kind, amounts[kind]);
-        }
+        PackedSettlement.loadRuleWords(frame, _ruleWords);
         uint256 base;
         assembly ("memory-safe") {
             base := actions.offset
@@ -174,6 +177,7 @@ contract TweiLedger is ITweiLedger, AccessControl, Pausable {
             if (amounts[kind] >= _MAX_RULE_AMOUNT) revert TweiLedgerRuleAmountTooLarge(kind, amounts[kind]);
         }
         _amounts = amounts;
+        _ruleWords = SSTORE2.write(PackedSettlement.ruleWords(amounts));
         uint32 version = ++_ruleSetVersion;
         emit RuleSetUpdated(version, amounts);
     }

@@ -15,7 +15,7 @@ import {ITweiLedger} from "../interfaces/ITweiLedger.sol";
 ///
 /// This loop is the product's running cost (`npm run bench:gas`), so it is assembly over whole
 /// calldata words, working in one memory *frame*:
-///   [0x0000, 0x2000) the rule set, one word per kind byte (`setKind`, layout at
+///   [0x0000, 0x2000) the rule set, one word per kind byte (`ruleWords`, layout at
 ///                    `_AMOUNT_FIELD_MASK`), with and without the last-action flag; zero for
 ///                    kinds past 12;
 ///   [0x2000, 0x4000) the batch's referenced posts, one word per reference byte: the post's
@@ -41,7 +41,7 @@ library PackedSettlement {
     uint256 private constant _NOT_BY_AUTHOR_KINDS = 0x81;
     uint256 private constant _FIRST_BURN_KIND = 7;
 
-    // A rule word (`setKind`), laid out so the loop reads each part with one or two operations:
+    // A rule word (`ruleWords`), laid out so the loop reads each part with one or two operations:
     //   bits 0..231    the amount field: the amount for a mint kind; for a burn kind the amount
     //                  shifted left by 128, so that one sum holds an account's mints in its low
     //                  and its burns in its high 128 bits (the record {ITwei-settleBalances} takes);
@@ -82,16 +82,30 @@ library PackedSettlement {
         }
     }
 
-    /// @dev Writes kind `kind`'s rule word (layout at `_AMOUNT_FIELD_MASK`), for the kind byte
-    /// with and without the last-action flag.
-    function setKind(uint256 frame, uint256 kind, uint128 amount) internal pure {
-        uint256 word = kind >= _FIRST_BURN_KIND ? (uint256(amount) << _BURN_SHIFT) | _BURN_BIT : amount;
-        word |= (kind == 0 ? _BPS : 1) << _DIVISOR_SHIFT;
-        if ((_AUTHOR_KINDS >> kind) & 1 == 1) word |= 1 << _AUTHOR_RULE_SHIFT;
-        if ((_NOT_BY_AUTHOR_KINDS >> kind) & 1 == 1) word |= 2 << _AUTHOR_RULE_SHIFT;
+    /// @dev The rule words of a rule set (layout at `_AMOUNT_FIELD_MASK`), one per kind: what
+    /// {TweiLedger} keeps in a data contract's code for {loadRuleWords} to copy.
+    function ruleWords(uint128[13] memory amounts) internal pure returns (bytes memory words) {
+        words = new bytes(amounts.length * 32);
+        for (uint256 kind; kind < amounts.length; ++kind) {
+            uint256 amount = amounts[kind];
+            uint256 word = kind >= _FIRST_BURN_KIND ? (amount << _BURN_SHIFT) | _BURN_BIT : amount;
+            word |= (kind == 0 ? _BPS : 1) << _DIVISOR_SHIFT;
+            if ((_AUTHOR_KINDS >> kind) & 1 == 1) word |= 1 << _AUTHOR_RULE_SHIFT;
+            if ((_NOT_BY_AUTHOR_KINDS >> kind) & 1 == 1) word |= 2 << _AUTHOR_RULE_SHIFT;
+            assembly ("memory-safe") {
+                mstore(add(add(words, 0x20), shl(5, kind)), word)
+            }
+        }
+    }
+
+    /// @dev Copies the rule words {ruleWords} wrote into data contract `pointer` (an SSTORE2
+    /// pointer: its code is a STOP byte, then the words) to the frame, for each kind byte with
+    /// and without the last-action flag: two code copies instead of a storage read per kind.
+    function loadRuleWords(uint256 frame, address pointer) internal view {
         assembly ("memory-safe") {
-            mstore(add(frame, shl(5, kind)), word)
-            mstore(add(frame, shl(5, or(kind, _LAST_ACTION_FLAG))), word)
+            let size := sub(extcodesize(pointer), 1)
+            extcodecopy(pointer, frame, 1, size)
+            extcodecopy(pointer, add(frame, shl(5, _LAST_ACTION_FLAG)), 1, size)
         }
     }
 
@@ -336,9 +350,10 @@ library PackedSettlement {
                         }
                         sum := add(sum, div(mul(and(rule, _AMOUNT_FIELD_MASK), units), divisor))
                         pos := add(pos, _ACTION_BYTES)
-                        if slt(word, 0) {
-                            break
+                        if sgt(word, not(0)) {
+                            continue
                         }
+                        break
                     }
                     mstore(recordPtr, account)
                     mstore(add(recordPtr, 0x20), sum)

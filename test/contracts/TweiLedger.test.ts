@@ -357,6 +357,27 @@ describe("TweiLedger", function () {
       );
     });
 
+    it("credits an account with 300 actions in one batch once: one group, one Transfer for its mints", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const before = await f.token.read.balanceOf([f.liker]);
+      const likes = Array.from({ length: 300 }, () => action(f.liker, ActionKind.LikesOwn, POST));
+      const hash = await f.settle([], [...likes, action(f.liker, ActionKind.PnLReports, POST)]);
+      const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
+      const transfers = await f.publicClient.getContractEvents({
+        address: f.token.address,
+        abi: f.token.abi,
+        eventName: "Transfer",
+        blockHash: receipt.blockHash,
+      });
+      const minted = 300n * amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.LikesOwn, 1);
+      const price = amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.PnLReports, 1);
+      expect(transfers.map((t) => [t.args.from, t.args.to, t.args.value])).to.deep.equal([
+        [zeroAddress, f.liker, minted],
+        [f.liker, zeroAddress, price],
+      ]);
+      expect(await f.token.read.balanceOf([f.liker])).to.equal(before + minted - price);
+    });
+
     it("refuses an unknown or deactivated site", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);

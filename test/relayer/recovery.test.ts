@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
-import { parseUnits, type Address } from "viem";
+import { getAddress, parseUnits, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { balanceSlotOf } from "../../src/chain/settlementAccessList.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { startRelayerProcess, writeTestDeployment } from "./helpers/relayerProcess.js";
@@ -164,6 +165,16 @@ describe("relayer recovery (settlement across crashes and outages)", function ()
         const batch = await client.batch(batchId);
         expect(BigInt(batch.gasUsed as string) <= gasCap).to.equal(true);
       }
+      // Each settlement lists the token's balance slots of the accounts it credits (EIP-2930).
+      const listed = new Set<string>();
+      for (const { txHash } of events) {
+        const tx = await chain.publicClient.getTransaction({ hash: txHash as Hex });
+        expect(tx.accessList?.map((entry) => getAddress(entry.address))).to.deep.equal([
+          getAddress(chain.deployed.token),
+        ]);
+        for (const slot of tx.accessList?.[0]?.storageKeys ?? []) listed.add(slot);
+      }
+      for (const reader of readers) expect(listed.has(balanceSlotOf(reader))).to.equal(true);
       for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
     } finally {
       await relayer.stop();
