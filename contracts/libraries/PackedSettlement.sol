@@ -140,8 +140,9 @@ library PackedSettlement {
     }
 
     /// @dev Applies the account groups that start at calldata position `pos`, writing in memory
-    /// the calldata of `settleBalances(uint256[])`: [selector | 0x20 | length | records].
-    function applyGroups(uint256 frame, uint256 pos) internal pure {
+    /// the calldata of `settleBalances(uint256[])`: [selector | 0x20 | length | records]; returns
+    /// the records (that calldata's tail, as an array).
+    function applyGroups(uint256 frame, uint256 pos) internal pure returns (uint256[] memory records) {
         bytes4 settleSelector = ITwei.settleBalances.selector;
         uint256 end;
         assembly ("memory-safe") {
@@ -167,6 +168,7 @@ library PackedSettlement {
             mstore(add(frame, _X_RECORDS_END), add(recordPtr, shl(5, recordCount)))
             mstore(0x40, add(recordPtr, shl(5, recordCount)))
             mstore(add(frame, _X_CALLDATA), callData)
+            records := add(callData, 0x24)
         }
         if (!_applyGroupsLoop(frame, pos + 2, recordPtr)) _revertMalformed(frame);
     }
