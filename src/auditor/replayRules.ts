@@ -1,0 +1,162 @@
+import { formatUnits, getAddress, type Address } from "viem";
+import { ActionKind, kindInfo } from "../core/kinds.js";
+import {
+  encodePackedActions,
+  groupByAccount,
+  type AccountAction,
+  type DecodedAction,
+  type PostRegistration,
+} from "../core/packedActions.js";
+import { amountFor } from "../core/ruleSet.js";
+import type { BatchEvidence } from "../evidence/batchEvidence.js";
+import { evaluateEvent } from "../rules/evaluateEvent.js";
+import type { MemoryRulesState } from "../rules/memoryRulesState.js";
+import type { RulePolicy } from "../rules/policy.js";
+import type { Add } from "./discrepancy.js";
+import type { SettledBatchLog } from "./readLedgerHistory.js";
+
+const describeAction = (a: AccountAction) =>
+  `${kindInfo(a.kind).label} ×${a.units} ${kindInfo(a.kind).direction === "mint" ? "to" : "from"} ${getAddress(a.account)} on post ${a.postId}`;
+const actionKey = (a: AccountAction) => `${a.account.toLowerCase()}:${a.kind}:${a.units}:${a.postId}`;
+
+/**
+ * Re-runs the rules on a batch's events and compares the actions (and post registrations)
+ * with the chain's. One leeway, and only one: the relayer decides a commenter's level from
+ * the batches settled when it accepted the comment, which may be fewer than all the batches
+ * before this one, so a comment that the replay would reward but the chain did not is
+ * accepted when the rules without those earnings agree with the chain.
+ */
+export function replayRules(
+  batch: SettledBatchLog,
+  evidence: BatchEvidence,
+  onChain: { posts: PostRegistration[]; actions: DecodedAction[] },
+  state: MemoryRulesState,
+  policy: RulePolicy,
+  amounts: readonly bigint[],
+  add: Add,
+): void {
+  const remaining = new Map<string, number>();
+  for (const action of onChain.actions) remaining.set(actionKey(action), (remaining.get(actionKey(action)) ?? 0) + 1);
+  const chainRewards = (user: Address, postId: bigint) =>
+    (remaining.get(actionKey({ account: user, kind: ActionKind.CommentRewards, units: 1, postId })) ?? 0) > 0;
+
+  const replayed: Array<AccountAction & { eventId: string }> = [];
+  const posts: PostRegistration[] = [];
+  for (const { event } of evidence.events) {
+    let outcome = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state });
+    if (outcome.accepted && event.type === "comment_created") {
+      const rewarded = outcome.actions.find((a) => a.kind === ActionKind.CommentRewards);
+      if (rewarded && !chainRewards(rewarded.account, rewarded.postId)) {
+        const lower = evaluateEvent({
+          siteId: batch.siteId,
+          event,
+          policy,
+          amounts,
+          state: { ...state, earned: () => 0n },
+        });
+        if (lower.accepted && !lower.actions.some((a) => a.kind === ActionKind.CommentRewards)) outcome = lower;
+      }
+    }
+    if (!outcome.accepted) {
+      add(
+        "rule_rejected_event",
+        `event ${event.eventId}`,
+        `the rules reject this event: ${outcome.code}: ${outcome.message}`,
+      );
+      continue;
+    }
+    state.apply(outcome, amounts);
+    if (outcome.registers) posts.push(outcome.registers);
+    for (const action of outcome.actions) {
+      replayed.push({ ...action, eventId: event.eventId });
+      const key = actionKey(action);
+      const left = remaining.get(key) ?? 0;
+      if (left > 0) remaining.set(key, left - 1);
+    }
+  }
+
+  let expected: string;
+  try {
+    expected = encodePackedActions({ posts, groups: groupByAccount(replayed) });
+  } catch (error) {
+    // More posts than one batch may refer to: it cannot equal the chain's; the diff says why.
+    expected = `(cannot be packed: ${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (expected.toLowerCase() === batch.actions.toLowerCase()) return;
+
+  // Say exactly what differs: actions on one side only, then registrations, then order.
+  const pending = new Map<string, Array<AccountAction & { eventId: string }>>();
+  for (const action of replayed) {
+    const list = pending.get(actionKey(action)) ?? [];
+    list.push(action);
+    pending.set(actionKey(action), list);
+  }
+  let differs = false;
+  let unexplained = 0;
+  for (const action of onChain.actions) {
+    const list = pending.get(actionKey(action));
+    if (list && list.length > 0) {
+      list.shift();
+      continue;
+    }
+    differs = true;
+    unexplained++;
+    add(
+      "unexplained_action",
+      `action #${action.actionIndex}`,
+      "the chain settled an action no event in the evidence calls for (an event dropped or altered?)",
+      "(none)",
+      `${describeAction(action)}: ${formatUnits(amountFor(amounts, action.kind, action.units), 18)} Twei`,
+    );
+  }
+  let missing = 0;
+  for (const list of pending.values())
+    for (const action of list) {
+      differs = true;
+      missing++;
+      add(
+        "missing_action",
+        `event ${action.eventId}`,
+        "the rules call for an action the chain did not settle",
+        `${describeAction(action)}: ${formatUnits(amountFor(amounts, action.kind, action.units), 18)} Twei`,
+        "(none)",
+      );
+    }
+  // Events the site signed that the evidence leaves out: normal for events the rules rejected,
+  // but when the chain settled actions nothing explains and the evidence calls for nothing the
+  // chain lacks (which would point at an altered event instead), a dropped event hides there.
+  if (unexplained > 0 && missing === 0) {
+    const present = new Set(evidence.events.map((e) => e.eventHash.toLowerCase()));
+    for (const envelope of evidence.envelopes)
+      envelope.eventHashes.forEach((hash, index) => {
+        if (!present.has(hash.toLowerCase()))
+          add(
+            "event_dropped",
+            `envelope ${envelope.nonce} #${index}`,
+            "signed by the site, absent from the evidence, while the chain settled actions no event explains: a dropped event (unless the rules rejected it)",
+            `event ${hash} in the evidence`,
+            "(absent)",
+          );
+      });
+  }
+  const registrations = (list: readonly PostRegistration[]) =>
+    list.map((p) => `${p.postId} by ${getAddress(p.author)}`).join(", ") || "(none)";
+  if (registrations(posts) !== registrations(onChain.posts)) {
+    differs = true;
+    add(
+      "post_registration_mismatch",
+      "posts",
+      "the batch registers other posts than the events publish",
+      registrations(posts),
+      registrations(onChain.posts),
+    );
+  }
+  if (!differs)
+    add(
+      "action_order_mismatch",
+      "BatchSettled.actions",
+      "the same actions, packed in another order than the rules give",
+      expected,
+      batch.actions,
+    );
+}
