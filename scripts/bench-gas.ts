@@ -177,6 +177,16 @@ function distinctMix(accounts: readonly Address[], size: number): AccountAction[
   }));
 }
 
+/** Every action is a minus from a different holder who gave the ledger no allowance. */
+function unpayableMix(accounts: readonly Address[], size: number): AccountAction[] {
+  return accounts.slice(0, size).map((account, i) => ({
+    account,
+    kind: ActionKind.SpentForMinuses,
+    postId: postIds[i % POSTS]!,
+    units: 1,
+  }));
+}
+
 const perAction = (gas: bigint, actions: number) => Number(gas / BigInt(actions));
 
 const traceMode = traceModeOf(process.env.TWEI_BENCH_TRACE);
@@ -223,7 +233,8 @@ const naiveBatchListedPerRecipient = perAction(
 );
 
 // --- the ledger ---------------------------------------------------------------------------
-const rows: { mix: string; size: number; gas: bigint; perAction: number }[] = [];
+// `burns`: a row of burns, which no mint baseline compares with.
+const rows: { mix: string; size: number; gas: bigint; perAction: number; burns?: true }[] = [];
 for (const size of SIZES) {
   progress(`settling the realistic mix at ${size} actions`);
   const gas = await settle([], realisticMix(size, 7 + size));
@@ -235,6 +246,19 @@ for (const size of SIZES) {
   const gas = await settle([], distinctMix(holders, size));
   rows.push({ mix: "worst: each pays a different holder", size, gas, perAction: perAction(gas, size) });
   if (size === 1_000) await trace(lastSettleHash, size);
+}
+// The rare path: every account owes a burn it cannot pay (the holders gave the ledger no
+// allowance), so the ledger decides each one's burns and records a BurnShortfall apiece.
+for (const size of SIZES) {
+  progress(`settling ${size} unpayable burns (a BurnShortfall each)`);
+  const gas = await settle([], unpayableMix(holders, size));
+  rows.push({
+    mix: "unpayable: each holder's minus is short",
+    size,
+    gas,
+    perAction: perAction(gas, size),
+    burns: true,
+  });
 }
 // A first balance costs a zero-to-nonzero store (~20,000 gas more), so 1,000 fresh holders
 // would not fit one transaction: measure 400.
@@ -271,8 +295,8 @@ for (const row of rows)
     row.size.toLocaleString("en-US"),
     row.gas.toLocaleString("en-US"),
     row.perAction.toLocaleString("en-US"),
-    naivePerMint.toLocaleString("en-US"),
-    `${((naivePerMint / row.perAction) * 10).toFixed(0).replace(/(\d)$/, ".$1")}x`,
+    row.burns ? "n/a" : naivePerMint.toLocaleString("en-US"),
+    row.burns ? "n/a" : `${((naivePerMint / row.perAction) * 10).toFixed(0).replace(/(\d)$/, ".$1")}x`,
   ]);
 console.log(table.toString());
 

@@ -22,9 +22,10 @@ pragma solidity ^0.8.30;
 ///   an action: kind:uint8 | last << 7, units:uint16, postRef:uint8      postRef indexes the refs;
 ///              `last` is set on the last action of its group
 /// All integers are big-endian; at most 256 post references. Each account's actions are
-/// applied together, so each account is credited once per batch. Its burns are paid whole, in
-/// order, while they fit both its allowance to the ledger and its balance with all of the
-/// batch's mints to it; a burn that does not fit is skipped and recorded as a {BurnShortfall}.
+/// applied together, so each account is credited once per batch (an account given several
+/// groups is credited once per group). Its burns are paid whole, in order, while they fit both
+/// its allowance to the ledger and its balance with all of the batch's mints to it; a burn that
+/// does not fit is skipped and recorded as a {BurnShortfall}.
 interface ITweiLedger {
     /// @notice An emission usage record: how much was minted in an epoch.
     struct EpochUsage {

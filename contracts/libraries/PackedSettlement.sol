@@ -204,31 +204,47 @@ library PackedSettlement {
         }
     }
 
-    /// @dev For each account the token named (by record index), pays its burns one by one, in
-    /// order, while its allowance and its balance (the batch's mints included) cover them all so
-    /// far; records every other burn as a {ITweiLedger-BurnShortfall}. Returns what it burned.
+    /// @dev For each account the token named (by record index, ascending), pays its burns one by
+    /// one, in order, while its allowance and its balance (the batch's mints included) cover them
+    /// all so far; records every other burn as a {ITweiLedger-BurnShortfall}. Each account's burns
+    /// are paid before the next account's funds are read, so an account named in two groups never
+    /// pays twice out of the same funds. Returns what it burned.
     function _settleUncovered(uint256 frame, uint256 uncovered, uint256 count) private returns (uint256 paid) {
-        uint256[] memory records = new uint256[](count * 2);
-        for (uint256 j; j < count; ++j) {
-            uint256 group;
-            assembly ("memory-safe") {
-                group := mload(add(uncovered, shl(5, add(j, 1))))
-            }
-            (address account, uint256 burnedHere) = _settleAccountBurns(frame, group);
-            records[2 * j] = uint160(account);
-            records[2 * j + 1] = burnedHere << _BURN_SHIFT;
-            paid += burnedHere;
+        uint256 callData = _allocateBurnCall();
+        // One walk over the groups serves every named account, the indexes being ascending.
+        uint256 pos;
+        uint256 index;
+        uint256 group;
+        assembly ("memory-safe") {
+            pos := mload(add(frame, _X_GROUPS))
         }
-        (, uint256 burnedAgain, uint256[] memory stillUncovered) = _token(frame).settleBalances(records);
-        // Each burn above fits the funds read just before: the token must pay them all.
-        assert(burnedAgain == paid && stillUncovered.length == 0);
+        for (uint256 j; j < count; ++j) {
+            uint256 target;
+            assembly ("memory-safe") {
+                target := mload(add(uncovered, shl(5, add(j, 1))))
+            }
+            (pos, index) = _skipGroups(pos, index, target - group);
+            address account;
+            uint256 burnedHere;
+            (account, burnedHere, pos, index) = _settleAccountBurns(frame, pos, index);
+            group = target + 1;
+            if (burnedHere != 0) {
+                _burnCovered(frame, callData, account, burnedHere);
+                paid += burnedHere;
+            }
+        }
     }
 
-    /// @dev Decides the burns of account group `group` one by one; returns its account and what
-    /// it can pay.
-    function _settleAccountBurns(uint256 frame, uint256 group) private returns (address account, uint256 burnedHere) {
-        (address groupAccount, uint256 pos, uint256 index) = _groupAt(frame, group);
-        account = groupAccount;
+    /// @dev Decides the burns of the account group whose header is at `pos` (its first action has
+    /// index `index`) one by one; returns its account, what it can pay, and the position and action
+    /// index of the next group.
+    function _settleAccountBurns(
+        uint256 frame,
+        uint256 pos,
+        uint256 index
+    ) private returns (address account, uint256 burnedHere, uint256 nextPos, uint256 nextIndex) {
+        account = _accountAt(pos);
+        pos += _GROUP_HEADER_BYTES;
         (uint256 funds, uint256 allowance) = _token(frame).burnableOf(account);
         if (allowance < funds) funds = allowance;
         bool last;
@@ -242,6 +258,42 @@ library PackedSettlement {
             pos += _ACTION_BYTES;
             ++index;
         }
+        return (account, burnedHere, pos, index);
+    }
+
+    /// @dev Memory for a one-record `settleBalances` call, reused by every {_burnCovered} of a batch
+    /// so that memory does not grow with the accounts: its calldata ([selector | 0x20 | 2 | record],
+    /// 0x84 bytes) from `callData`, what it returns from `callData + 0xa0`.
+    function _allocateBurnCall() private pure returns (uint256 callData) {
+        bytes4 settleSelector = ITwei.settleBalances.selector;
+        assembly ("memory-safe") {
+            callData := mload(0x40)
+            mstore(0x40, add(callData, 0x120))
+            mstore(callData, settleSelector)
+            mstore(add(callData, 0x04), 0x20)
+            mstore(add(callData, 0x24), 2)
+        }
+    }
+
+    /// @dev Burns `amount` from `account` through the token's `settleBalances` (one record).
+    function _burnCovered(uint256 frame, uint256 callData, address account, uint256 amount) private {
+        bool paidAll;
+        assembly ("memory-safe") {
+            mstore(add(callData, 0x44), account)
+            mstore(add(callData, 0x64), shl(_BURN_SHIFT, amount))
+            if iszero(call(gas(), mload(add(frame, _X_TOKEN)), 0, callData, 0x84, 0, 0)) {
+                returndatacopy(callData, 0, returndatasize())
+                revert(callData, returndatasize())
+            }
+            // (minted, burned, uncovered[]): all of it burned, no account uncovered.
+            if eq(returndatasize(), 0x80) {
+                let returned := add(callData, 0xa0)
+                returndatacopy(returned, 0, 0x80)
+                paidAll := and(eq(mload(add(returned, 0x20)), amount), iszero(mload(add(returned, 0x60))))
+            }
+        }
+        // The burn fits the funds read just before it: the token must pay it.
+        assert(paidAll);
     }
 
     function _emitShortfall(uint256 frame, address account, uint256 index, uint256 pos, uint256 price) private {
@@ -263,31 +315,32 @@ library PackedSettlement {
         }
     }
 
-    /// @dev The `group`-th account group: its account, the calldata position of its first action
-    /// and that action's index in the batch. Walks the groups from the start (rare path).
-    function _groupAt(
-        uint256 frame,
-        uint256 group
-    ) private pure returns (address account, uint256 pos, uint256 firstIndex) {
+    /// @dev Skips `groups` account groups from the header at `pos` (its first action has index
+    /// `index`); returns the position of the group header it lands on and that group's first
+    /// action index.
+    function _skipGroups(
+        uint256 pos,
+        uint256 index,
+        uint256 groups
+    ) private pure returns (uint256 nextPos, uint256 nextIndex) {
         assembly ("memory-safe") {
-            pos := mload(add(frame, _X_GROUPS))
             for {
                 let g := 0
-            } lt(g, group) {
+            } lt(g, groups) {
                 g := add(g, 1)
             } {
                 pos := add(pos, _GROUP_HEADER_BYTES)
                 for {} 1 {} {
                     let kindByte := byte(0, calldataload(pos))
                     pos := add(pos, _ACTION_BYTES)
-                    firstIndex := add(firstIndex, 1)
+                    index := add(index, 1)
                     if and(kindByte, _LAST_ACTION_FLAG) {
                         break
                     }
                 }
             }
-            account := shr(96, calldataload(pos))
-            pos := add(pos, _GROUP_HEADER_BYTES)
+            nextPos := pos
+            nextIndex := index
         }
     }
 

@@ -2,8 +2,9 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { describe, it } from "mocha";
 import { anyValue } from "@nomicfoundation/hardhat-viem-assertions/predicates";
-import { getAddress, parseSignature, parseUnits, zeroAddress, type Address } from "viem";
+import { getAddress, keccak256, parseSignature, parseUnits, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { ActionKind, KINDS } from "../../src/core/kinds.js";
+import { encodePackedActions } from "../../src/core/packedActions.js";
 import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { signLedgerPermit } from "../../src/sdk/signLedgerPermit.js";
@@ -27,21 +28,23 @@ async function fixture() {
     throw new Error("the test network needs nine accounts");
   await ledger.write.registerSite([SITE, siteSigner.account.address, twei("1000")]);
   await ledger.write.registerSite([OTHER_SITE, siteSigner.account.address, twei("1000")]);
+  const approveLedger = async (wallet: (typeof wallets)[number], amount: bigint) =>
+    (await viem.getContractAt("Twei", deployment.token.address, { client: { wallet } })).write.approve([
+      ledger.address,
+      amount,
+    ]);
   // Every user lets the ledger burn their tributes.
-  for (const wallet of [author, reader, commenter, liker, otherAuthor]) {
-    const token = await viem.getContractAt("Twei", deployment.token.address, { client: { wallet } });
-    await token.write.approve([ledger.address, MAX]);
-  }
+  for (const wallet of [author, reader, commenter, liker, otherAuthor]) await approveLedger(wallet, MAX);
   // Batch ids only need to be unique; a counter outside the chain stays unique across
   // fixture snapshots, so tests match batch ids with anyValue.
   let nextBatch = 1n;
+  const settlePacked = (packed: Hex, siteId = SITE, gas?: bigint) =>
+    deployment.ledgerAsRelayer.write.settle(
+      [nextBatch++, siteId, rootOf(`batch ${nextBatch}`), packed],
+      gas === undefined ? {} : { gas },
+    );
   const settle = (posts: Parameters<typeof packBatch>[0], actions: Parameters<typeof packBatch>[1], siteId = SITE) =>
-    deployment.ledgerAsRelayer.write.settle([
-      nextBatch++,
-      siteId,
-      rootOf(`batch ${nextBatch}`),
-      packBatch(posts, actions),
-    ]);
+    settlePacked(packBatch(posts, actions), siteId);
   return {
     ...deployment,
     siteSigner,
@@ -52,6 +55,8 @@ async function fixture() {
     outsider: getAddress(outsider.account.address),
     otherAuthor: getAddress(otherAuthor.account.address),
     settle,
+    settlePacked,
+    approveLedger,
   };
 }
 
@@ -435,9 +440,7 @@ describe("TweiLedger", function () {
 
     it("burns no more than the allowance, and lets a burn draw on the same batch's mints", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
-      const reader = f.wallets[4]!;
-      const token = await viem.getContractAt("Twei", f.token.address, { client: { wallet: reader } });
-      await token.write.approve([f.ledger.address, twei("0.6")]);
+      await f.approveLedger(f.wallets[4]!, twei("0.6")); // the reader's wallet
       const before = await f.token.read.balanceOf([f.reader]);
       await f.settle(
         [],
@@ -453,15 +456,63 @@ describe("TweiLedger", function () {
       expect(shortfalls.map((e) => e.args.actionIndex)).to.deep.equal([1n]);
 
       // A fresh account with a full allowance pays a tribute out of the reward in the same batch.
-      const outsider = f.wallets[7]!;
-      await (
-        await viem.getContractAt("Twei", f.token.address, { client: { wallet: outsider } })
-      ).write.approve([f.ledger.address, MAX]);
+      await f.approveLedger(f.wallets[7]!, MAX); // the outsider's wallet
       await f.settle(
         [],
         [action(f.outsider, ActionKind.CommentTributes, POST), action(f.outsider, ActionKind.CommentRewards, POST)],
       );
       expect(await f.token.read.balanceOf([f.outsider])).to.equal(twei("1.8"));
+    });
+
+    it("settles an account named in two groups whose burns are each short once, never burning past its allowance", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await f.approveLedger(f.wallets[4]!, twei("0.6")); // the reader's wallet
+      const before = await f.token.read.balanceOf([f.reader]);
+      const minuses = [
+        { kind: ActionKind.SpentForMinuses, units: 1, postId: POST },
+        { kind: ActionKind.SpentForMinuses, units: 1, postId: POST },
+      ];
+      // The relayer never names an account twice, but the ledger must stay exact if one does:
+      // each group's 1 Twei is over the 0.6 allowance, and only one 0.5 minus fits in all.
+      await f.settlePacked(
+        encodePackedActions({
+          posts: [],
+          groups: [
+            { account: f.reader, actions: minuses },
+            { account: f.reader, actions: minuses },
+          ],
+        }),
+      );
+      expect(await f.token.read.balanceOf([f.reader])).to.equal(before - twei("0.5"));
+      expect(await f.token.read.allowance([f.reader, f.ledger.address])).to.equal(twei("0.1"));
+      const shortfalls = await f.ledger.getEvents.BurnShortfall();
+      expect(shortfalls.map((e) => e.args.actionIndex)).to.deep.equal([1n, 2n, 3n]);
+    });
+
+    it("records a thousand unpayable burns in one batch under the per-transaction gas cap", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      const strangers = Array.from({ length: 1_000 }, (_, i) =>
+        getAddress(`0x${keccak256(toHex(`stranger-${i}`)).slice(26)}`),
+      );
+      const supplyBefore = await f.token.read.totalSupply();
+      // Strangers hold nothing and allowed nothing; the reader's reward must still be paid.
+      const hash = await f.settlePacked(
+        packBatch(
+          [],
+          [
+            action(f.reader, ActionKind.ReadToEarn, POST, 10_000),
+            ...strangers.map((stranger) => action(stranger, ActionKind.SpentForMinuses, POST)),
+          ],
+        ),
+        SITE,
+        16_777_216n, // EIP-7825
+      );
+      const receipt = await f.publicClient.waitForTransactionReceipt({ hash });
+      expect(receipt.status).to.equal("success");
+      const shortfalls = await f.ledger.getEvents.BurnShortfall({}, { blockHash: receipt.blockHash });
+      expect(shortfalls).to.have.length(1_000);
+      expect(shortfalls[999]!.args.account).to.equal(strangers[999]);
+      expect(await f.token.read.totalSupply()).to.equal(supplyBefore + twei("1"));
     });
   });
 
