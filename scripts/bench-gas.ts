@@ -20,6 +20,7 @@ import { balanceSlotOf, settlementAccessList } from "../src/chain/settlementAcce
 import { tweiAbi, tweiLedgerAbi } from "../src/chain/abi.js";
 import { ActionKind } from "../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
+import { labelledAddress } from "../src/devnet/labelledAddress.js";
 import { prng } from "../src/devnet/prng.js";
 import { traceBreakdown, traceModeOf } from "./bench/traceBreakdown.js";
 
@@ -84,8 +85,6 @@ async function estimateSettle(actions: AccountAction[]): Promise<bigint> {
   });
 }
 
-const addressOf = (label: string, i: number): Address => `0x${keccak256(toHex(`${label}-${i}`)).slice(26)}` as Address;
-
 // --- accounts ---------------------------------------------------------------------------
 progress(`funding ${REALISTIC_USERS} realistic users, who approve the ledger for their tributes`);
 const users = Array.from({ length: REALISTIC_USERS }, (_, i) =>
@@ -102,8 +101,8 @@ for (const user of users) {
     args: [ledger, maxUint256],
   });
 }
-const holders = Array.from({ length: 1_000 }, (_, i) => addressOf("holder", i));
-const fresh = (run: number) => Array.from({ length: 1_000 }, (_, i) => addressOf(`fresh-${run}`, i));
+const holders = Array.from({ length: 1_000 }, (_, i) => labelledAddress("holder", i));
+const fresh = (run: number) => Array.from({ length: 1_000 }, (_, i) => labelledAddress(`fresh-${run}`, i));
 
 // Posts, registered with their authors (the first 20 users) by a publish batch.
 const postIds = Array.from({ length: POSTS }, (_, i) => BigInt(i + 1));
@@ -280,7 +279,7 @@ async function largestFitting(build: (size: number) => AccountAction[], low: num
 progress("searching the largest realistic batch under the 16,777,216 gas cap");
 const realisticMax = await largestFitting((size) => realisticMix(size, 99, REALISTIC_USERS), 1_000, 60_000);
 progress("searching the largest distinct-holder batch under the cap");
-const extraHolders = Array.from({ length: 3_000 }, (_, i) => addressOf("holder", i));
+const extraHolders = Array.from({ length: 3_000 }, (_, i) => labelledAddress("holder", i));
 for (let i = 1_000; i < extraHolders.length; i += 250) await settle([], seed(extraHolders.slice(i, i + 250)));
 const distinctMax = await largestFitting((size) => distinctMix(extraHolders, size), 1_000, 3_000);
 

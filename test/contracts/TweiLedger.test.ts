@@ -2,10 +2,11 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { describe, it } from "mocha";
 import { anyValue } from "@nomicfoundation/hardhat-viem-assertions/predicates";
-import { getAddress, keccak256, parseSignature, parseUnits, toHex, zeroAddress, type Address, type Hex } from "viem";
+import { getAddress, parseSignature, parseUnits, zeroAddress, type Address, type Hex } from "viem";
 import { ActionKind, KINDS } from "../../src/core/kinds.js";
 import { encodePackedActions } from "../../src/core/packedActions.js";
 import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
+import { labelledAddress } from "../../src/devnet/labelledAddress.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { signLedgerPermit } from "../../src/sdk/signLedgerPermit.js";
 import { action, packBatch, rootOf } from "../helpers/batches.js";
@@ -491,9 +492,7 @@ describe("TweiLedger", function () {
 
     it("records a thousand unpayable burns in one batch under the per-transaction gas cap", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
-      const strangers = Array.from({ length: 1_000 }, (_, i) =>
-        getAddress(`0x${keccak256(toHex(`stranger-${i}`)).slice(26)}`),
-      );
+      const strangers = Array.from({ length: 1_000 }, (_, i) => labelledAddress("stranger", i));
       const supplyBefore = await f.token.read.totalSupply();
       // Strangers hold nothing and allowed nothing; the reader's reward must still be paid.
       const hash = await f.settlePacked(

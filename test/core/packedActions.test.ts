@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { describe, it } from "mocha";
-import { getAddress, keccak256, toHex, type Address } from "viem";
+import type { Address } from "viem";
 import { ActionKind } from "../../src/core/kinds.js";
 import { earnedForLevel, levelFor } from "../../src/core/levels.js";
 import {
@@ -11,9 +11,10 @@ import {
   type AccountAction,
 } from "../../src/core/packedActions.js";
 import { postIdFor } from "../../src/core/postId.js";
+import { labelledAddress } from "../../src/devnet/labelledAddress.js";
 import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
 
-const account = (i: number): Address => getAddress(`0x${keccak256(toHex(`account-${i}`)).slice(26)}`);
+const account = (i: number): Address => labelledAddress("account", i);
 
 describe("packed actions", function () {
   it("decode what encode wrote: posts, accounts, kinds, units and post ids, in batch order", function () {
