@@ -182,7 +182,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       dataDir: options.dataDir,
       logger: createLogger({ name: "relayer", level }),
       // Settle as soon as anything is pending, checking every 200 ms: a demo should not wait.
-      batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, confirmations: 1, stuckAfterMs: 10_000 },
+      batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, stuckAfterMs: 10_000 },
       verifyWorkers: 0,
     };
     let relayer = createRelayer(relayerConfig);

@@ -1,5 +1,6 @@
 import { isHex, type Hex } from "viem";
 import { z } from "zod";
+import { defaultFinality, type Finality } from "./settlement/finality.js";
 
 /** The relayer's environment, validated at start-up. Secrets (the key) are never logged. */
 export const relayerEnvSchema = z.object({
@@ -19,7 +20,19 @@ export const relayerEnvSchema = z.object({
   RELAYER_BATCH_MAX_WAIT_MS: z.coerce.number().int().nonnegative().default(5_000),
   RELAYER_BATCH_MAX_EVENTS: z.coerce.number().int().positive().max(5_000).default(1_000),
   RELAYER_GAS_CAP: z.coerce.bigint().positive().max(16_777_216n).default(15_000_000n),
-  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
+  /**
+   * When a mined batch counts as settled: at RELAYER_CONFIRMATIONS blocks, or at the chain's
+   * `finalized` block. Unset: `finalized`, unless RELAYER_CONFIRMATIONS is set or the chain is a
+   * local development node (chain id 31337: one confirmation).
+   */
+  RELAYER_FINALITY: z.enum(["confirmations", "finalized"]).optional(),
+  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** How many blocks past settlement a batch is still watched for a deeper reorg. */
+  RELAYER_REORG_WATCH_BLOCKS: z.coerce.number().int().min(0).max(1_000_000).default(64),
+  /** While the chain is unreachable, envelopes are accepted under a site signer read this recently (ms). */
+  RELAYER_SIGNER_MAX_STALE_MS: z.coerce.number().int().min(0).default(600_000),
+  /** Below this balance (wei) /readyz answers 503 (default: one batch at the gas cap at today's fees). */
+  RELAYER_MIN_BALANCE_WEI: z.coerce.bigint().nonnegative().optional(),
   RELAYER_STUCK_AFTER_MS: z.coerce.number().int().positive().default(60_000),
   /** "false" runs the API without the settlement loop (e.g. a second API instance, or benchmarks). */
   RELAYER_SETTLE: z
@@ -52,4 +65,17 @@ export function parseRelayerEnv(env: Record<string, string | undefined>): Relaye
       `invalid relayer environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   return parsed.data;
+}
+
+/**
+ * The finality the environment asks for on a chain (see RELAYER_FINALITY).
+ *
+ * @example
+ * finalityFrom(env, deployment.chainId) // { mode: "confirmations", confirmations: 1 } on chain 31337
+ */
+export function finalityFrom(env: RelayerEnv, chainId: number): Finality {
+  if (env.RELAYER_FINALITY === "finalized") return { mode: "finalized" };
+  if (env.RELAYER_FINALITY === "confirmations" || env.RELAYER_CONFIRMATIONS !== undefined)
+    return { mode: "confirmations", confirmations: env.RELAYER_CONFIRMATIONS ?? 1 };
+  return defaultFinality(chainId);
 }

@@ -11,6 +11,7 @@ import {
   type PublicClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { describeChainError } from "../chain/decodeRevert.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { createApp } from "./api/createApp.js";
@@ -22,7 +23,9 @@ import { createVerifyPool } from "./api/verifyPool.js";
 import { createChainReader } from "./chain/chainReader.js";
 import { createSendLock } from "./chain/sendLock.js";
 import { createRelayerMetrics } from "./metrics.js";
+import { preflight, PreflightError, type PreflightProblem } from "./chain/preflight.js";
 import { createBatcher, type Batcher, type BatcherConfig } from "./settlement/batcher.js";
+import { defaultFinality } from "./settlement/finality.js";
 import type { RelayerStore } from "./storage/relayerStore.js";
 import { createSqliteStore } from "./storage/sqliteStore.js";
 import { createWebhookDispatcher, type WebhookConfig } from "./webhooks/webhookDispatcher.js";
@@ -46,8 +49,17 @@ export interface RelayerConfig {
   readonly rateBurst?: number;
   readonly policy?: RulePolicy;
   readonly chainTimeoutMs?: number;
-  /** How long a site's on-chain signer and activation are cached (5 s by default). */
+  /** How long API keys are remembered (5 s by default). */
   readonly siteCacheMs?: number;
+  /**
+   * While the chain cannot be read, envelopes are accepted under the site's signer last read
+   * from it, if read within this long (10 minutes by default); refused (503) after that.
+   */
+  readonly signerMaxStaleMs?: number;
+  /** The deployment file's ABI hash, checked at start against this relayer's (not checked when absent). */
+  readonly abiHash?: Hex;
+  /** Below this balance (wei) the relayer answers /readyz 503 (by default: one batch at the gas cap at today's fees). */
+  readonly minBalanceWei?: bigint;
   /** Worker threads verifying event envelopes (2 by default; 0 verifies on the main thread). */
   readonly verifyWorkers?: number;
   /** Whether to run the settlement loop (true by default). */
@@ -65,12 +77,13 @@ export interface Relayer {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_BATCHER: Omit<BatcherConfig, "deploymentBlock"> = {
+export const DEFAULT_BATCHER: Omit<BatcherConfig, "deploymentBlock" | "finality"> = {
   minEvents: 200,
   maxWaitMs: 5_000,
   maxBatchEvents: 1_000,
   gasCap: 15_000_000n,
-  confirmations: 1,
+  reorgWatchBlocks: 64,
+  receiptWaitMs: 3_000,
   stuckAfterMs: 60_000,
   intervalMs: 1_000,
 };
@@ -103,9 +116,26 @@ export function createRelayer(config: RelayerConfig): Relayer {
     ruleSetTtlMs: 10_000,
     deploymentBlock: config.deploymentBlock,
   });
-  const metrics = createRelayerMetrics({ queueDepth: () => store.pendingCount() });
+  const metrics = createRelayerMetrics({ queueDepth: () => store.pendingCount(), heldCount: () => store.heldCount() });
   const lock = createSendLock();
-  const batcherConfig = { ...DEFAULT_BATCHER, ...config.batcher, deploymentBlock: config.deploymentBlock };
+  const batcherConfig: BatcherConfig = {
+    ...DEFAULT_BATCHER,
+    finality: defaultFinality(config.chainId),
+    ...config.batcher,
+    deploymentBlock: config.deploymentBlock,
+  };
+  let startup: readonly PreflightProblem[] | "pending" = "pending";
+  const checks = () =>
+    preflight({
+      publicClient,
+      chainId: config.chainId,
+      ledger: config.ledger,
+      token: config.token,
+      ...(config.abiHash ? { abiHash: config.abiHash } : {}),
+      account: account.address,
+      finality: batcherConfig.finality,
+      settles: config.settle ?? true,
+    });
   const verifier = createVerifyPool({
     size: config.verifyWorkers ?? 2,
     chainId: config.chainId,
@@ -116,7 +146,12 @@ export function createRelayer(config: RelayerConfig): Relayer {
     store,
     reader,
     publicClient,
-    sites: createSiteDirectory({ store, reader, ttlMs: config.siteCacheMs ?? 5_000 }),
+    sites: createSiteDirectory({
+      store,
+      reader,
+      ttlMs: config.siteCacheMs ?? 5_000,
+      maxStaleMs: config.signerMaxStaleMs ?? 600_000,
+    }),
     limiter: createRateLimiter({ ratePerSecond: config.ratePerSecond ?? 1_000, burst: config.rateBurst ?? 2_000 }),
     permits: createPermitSubmitter({
       publicClient,
@@ -124,7 +159,6 @@ export function createRelayer(config: RelayerConfig): Relayer {
       token: config.token,
       ledger: config.ledger,
       lock,
-      confirmations: batcherConfig.confirmations,
     }),
     metrics,
     log,
@@ -133,6 +167,21 @@ export function createRelayer(config: RelayerConfig): Relayer {
     ledger: config.ledger,
     token: config.token,
     chainTimeoutMs: config.chainTimeoutMs ?? 3_000,
+    settlement: {
+      get startup() {
+        return startup;
+      },
+      get gate() {
+        return batcher.gate;
+      },
+      enabled: config.settle ?? true,
+      async minBalance() {
+        if (config.minBalanceWei !== undefined) return config.minBalanceWei;
+        const fees = await publicClient.estimateFeesPerGas();
+        return batcherConfig.gasCap * fees.maxFeePerGas;
+      },
+      account: account.address,
+    },
   };
   const batcher = createBatcher({
     store,
@@ -155,6 +204,27 @@ export function createRelayer(config: RelayerConfig): Relayer {
   });
   const app = createApp(context);
   let server: Server | undefined;
+  let stopped = false;
+  let retrying: Promise<void> | undefined;
+
+  /** Runs the start-up checks until the chain answers them, then starts settlement if they pass. */
+  const checkThenSettle = async () => {
+    let said = false;
+    while (!stopped) {
+      try {
+        startup = await checks();
+        if (startup.length > 0)
+          log.error({ problems: startup }, "start-up checks failed: settlement stays off; see /readyz");
+        else if (config.settle ?? true) batcher.start();
+        return;
+      } catch (error) {
+        if (!said)
+          log.warn({ error: describeChainError(error) }, "the chain cannot be read: start-up checks wait for it");
+        said = true;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
+  };
 
   return {
     app,
@@ -162,13 +232,28 @@ export function createRelayer(config: RelayerConfig): Relayer {
     batcher,
     context,
     async start() {
+      // Misconfigured (wrong chain, no role, no gas): refuse to start, saying what to do. When
+      // the chain cannot be read yet, the API starts and settlement waits for the checks.
+      let reachable = true;
+      try {
+        startup = await checks();
+      } catch {
+        reachable = false;
+      }
+      if (reachable && startup !== "pending" && startup.length > 0) {
+        await verifier.close();
+        await store.close();
+        throw new PreflightError(startup);
+      }
       server = await new Promise<Server>((resolve, reject) => {
         const listening = app.listen(config.port ?? 0, config.host ?? "127.0.0.1", (error?: Error) =>
           error ? reject(error) : resolve(listening),
         );
       });
       server.keepAliveTimeout = 30_000;
-      if (config.settle ?? true) batcher.start();
+      if (reachable) {
+        if (config.settle ?? true) batcher.start();
+      } else retrying = checkThenSettle();
       webhooks.start();
       const address = server.address();
       if (!address || typeof address === "string") throw new Error("the relayer has no TCP address");
@@ -177,6 +262,8 @@ export function createRelayer(config: RelayerConfig): Relayer {
       return url;
     },
     async stop() {
+      stopped = true;
+      await retrying;
       await batcher.stop();
       await webhooks.stop();
       if (server) {

@@ -1,7 +1,10 @@
+import type { Hex } from "viem";
+import { describeChainError } from "../chain/decodeRevert.js";
 import { readDeployment } from "../chain/deployments.js";
 import { createLogger } from "../observability/logger.js";
-import { parseRelayerEnv } from "./config.js";
+import { finalityFrom, parseRelayerEnv } from "./config.js";
 import { startRelayer } from "./createRelayer.js";
+import { PreflightError } from "./chain/preflight.js";
 
 /** `npm run relayer`: the relayer service, configured from the environment (see config.ts). */
 const log = createLogger({ name: "relayer" });
@@ -21,6 +24,9 @@ try {
     ratePerSecond: env.RELAYER_RATE_PER_SECOND,
     rateBurst: env.RELAYER_RATE_BURST,
     settle: env.RELAYER_SETTLE,
+    abiHash: deployment.abiHash as Hex,
+    signerMaxStaleMs: env.RELAYER_SIGNER_MAX_STALE_MS,
+    ...(env.RELAYER_MIN_BALANCE_WEI === undefined ? {} : { minBalanceWei: env.RELAYER_MIN_BALANCE_WEI }),
     verifyWorkers: env.RELAYER_VERIFY_WORKERS,
     logger: createLogger({ name: "relayer", level: env.LOG_LEVEL }),
     batcher: {
@@ -29,7 +35,8 @@ try {
       maxWaitMs: env.RELAYER_BATCH_MAX_WAIT_MS,
       maxBatchEvents: env.RELAYER_BATCH_MAX_EVENTS,
       gasCap: env.RELAYER_GAS_CAP,
-      confirmations: env.RELAYER_CONFIRMATIONS,
+      finality: finalityFrom(env, deployment.chainId),
+      reorgWatchBlocks: env.RELAYER_REORG_WATCH_BLOCKS,
       stuckAfterMs: env.RELAYER_STUCK_AFTER_MS,
     },
   });
@@ -48,6 +55,10 @@ try {
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 } catch (error) {
-  log.fatal({ error: error instanceof Error ? error.message : String(error) }, "the relayer cannot start");
+  if (error instanceof PreflightError) {
+    log.fatal({ problems: error.problems }, "the relayer cannot start");
+    // For people at a terminal: each problem and what to do, one a line.
+    for (const problem of error.problems) console.error(`relayer: ${problem.message}`);
+  } else log.fatal({ error: describeChainError(error) }, "the relayer cannot start");
   process.exit(1);
 }

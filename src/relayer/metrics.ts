@@ -10,6 +10,10 @@ export interface RelayerMetrics {
   readonly settlementLatency: Histogram;
   readonly chainErrors: Counter;
   readonly webhooks: Counter<"outcome">;
+  readonly eventsFailed: Counter<"code">;
+  readonly eventsHeld: Gauge;
+  readonly reorgs: Counter<"depth">;
+  readonly settlementBlocked: Gauge;
 }
 
 /**
@@ -19,10 +23,12 @@ export interface RelayerMetrics {
  * @example
  * const metrics = createRelayerMetrics(); metrics.events.inc({ outcome: "accepted" }, 100)
  */
-export function createRelayerMetrics(options: { queueDepth?: () => Promise<number> } = {}): RelayerMetrics {
+export function createRelayerMetrics(
+  options: { queueDepth?: () => Promise<number>; heldCount?: () => Promise<number> } = {},
+): RelayerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "twei_relayer_" });
-  const queueDepth = options.queueDepth;
+  const { queueDepth, heldCount } = options;
   return {
     registry,
     events: new Counter({
@@ -46,7 +52,7 @@ export function createRelayerMetrics(options: { queueDepth?: () => Promise<numbe
     }),
     batches: new Counter({
       name: "twei_relayer_batches_total",
-      help: "Batches by outcome (recorded, settled, stuck, reverted, abandoned)",
+      help: "Batches by outcome (recorded, included, settled, stuck, reverted, abandoned)",
       labelNames: ["outcome"],
       registers: [registry],
     }),
@@ -70,6 +76,31 @@ export function createRelayerMetrics(options: { queueDepth?: () => Promise<numbe
       name: "twei_relayer_webhooks_total",
       help: "Webhook deliveries by outcome",
       labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    eventsFailed: new Counter({
+      name: "twei_relayer_events_failed_total",
+      help: "Accepted events that ended failed (the ledger refuses them), by failure code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    eventsHeld: new Gauge({
+      name: "twei_relayer_events_held",
+      help: "Accepted events held because their site is deactivated on the ledger",
+      registers: [registry],
+      async collect() {
+        if (heldCount) this.set(await heldCount());
+      },
+    }),
+    reorgs: new Counter({
+      name: "twei_relayer_reorgs_total",
+      help: "Batches a reorg removed or moved, before or past the finality depth",
+      labelNames: ["depth"],
+      registers: [registry],
+    }),
+    settlementBlocked: new Gauge({
+      name: "twei_relayer_settlement_blocked",
+      help: "1 while settlement stops as a whole (ledger paused, relayer role missing, chain unreachable)",
       registers: [registry],
     }),
   };

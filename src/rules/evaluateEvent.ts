@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import { zeroAddress, type Address } from "viem";
 import { ActionKind, BPS, FIRST_BURN_KIND } from "../core/kinds.js";
 import { levelFor } from "../core/levels.js";
 import type { AccountAction, PostRegistration } from "../core/packedActions.js";
@@ -10,6 +10,7 @@ import { keys, type RuleEffects, type RulesState } from "./rulesState.js";
 
 /** Why an event was rejected: stable codes, documented in the API. */
 export type RejectionCode =
+  | "zero_address"
   | "unknown_post"
   | "post_exists"
   | "unknown_comment"
@@ -23,7 +24,11 @@ export type RejectionCode =
   | "already_reacted"
   | "read_too_short"
   | "insufficient_funds"
-  | "funds_unknown";
+  | "funds_unknown"
+  // Decided by the relayer at acceptance from the chain, beside these rules (src/relayer/api/postEvents.ts):
+  | "post_id_taken"
+  | "post_registry_unknown"
+  | "ledger_refuses";
 
 export interface RuleAccepted {
   readonly accepted: true;
@@ -80,6 +85,8 @@ function chainPostId(siteId: number, postId: string): bigint {
 export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome {
   const { siteId, event, policy, amounts, state } = parameters;
   const user = event.user;
+  // Nobody holds the zero address's key: the ledger refuses it, so the rules do first.
+  if (user === zeroAddress) return reject("zero_address", "the user is the zero address, which nobody can act as");
   const postId = chainPostId(siteId, event.postId);
   const act = (account: Address, kind: ActionKind, units = 1): AccountAction => ({ account, kind, units, postId });
 

@@ -110,11 +110,17 @@ describe("relayer API (real HTTP, real Hardhat node)", function () {
   });
 
   describe("health and metrics", function () {
-    it("answers /healthz, and /readyz with the database and chain checked", async function () {
+    it("answers /healthz, and /readyz with the database, chain, settlement and gas money checked", async function () {
       expect((await call(url, "/healthz")).json).to.deep.equal({ status: "ok" });
       const ready = await call(url, "/readyz");
       expect(ready.status).to.equal(200);
-      expect(ready.json.checks).to.deep.equal({ database: true, chain: true });
+      const balance = await chain.publicClient.getBalance({ address: chain.relayerAddress });
+      expect(ready.json.checks).to.deep.equal({
+        database: true,
+        chain: true,
+        settlement: "open",
+        balance: balance.toString(),
+      });
     });
 
     it("serves unknown routes a 404 problem", async function () {

@@ -26,6 +26,7 @@ const envelope = (nonce: bigint, inputs: SiteEventInput[]): EnvelopeInput => {
     digest: `0x${nonce.toString(16).padStart(64, "0")}` as Hex,
     signature: "0x00",
     receivedAt: Date.now(),
+    acceptedAtBlock: 1n,
     events: events.map((event) => ({ event, eventHash: hashSiteEvent(event) })),
   };
 };

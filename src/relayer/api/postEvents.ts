@@ -1,13 +1,44 @@
 import type { RequestHandler } from "express";
-import { isAddressEqual, type Hex } from "viem";
+import { isAddressEqual, toHex, zeroAddress, type Address, type Hex } from "viem";
+import { postIdFor } from "../../core/postId.js";
 import { amountFor } from "../../core/ruleSet.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
 import { HttpProblem } from "../../http/problem.js";
-import { evaluateEvent } from "../../rules/evaluateEvent.js";
+import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
+import { ledgerRefusal } from "../../rules/ledgerRefusal.js";
 import type { RulesState } from "../../rules/rulesState.js";
-import { NonceReusedError } from "../storage/relayerStore.js";
+import { NonceReusedError, type StoreRulesView } from "../storage/relayerStore.js";
 import { authenticate, withTimeout } from "./authenticate.js";
 import type { RelayerContext } from "./relayerContext.js";
+
+/**
+ * Refuses a publication whose post id the ledger cannot register: held on-chain already (by
+ * another site, or a post ground to collide with it), or by another post of this relayer.
+ */
+function refusedOnChain(
+  siteId: number,
+  event: SiteEvent,
+  view: StoreRulesView,
+  postAuthors: ReadonlyMap<string, Address>,
+): RuleOutcome | undefined {
+  if (event.type !== "post_published" || view.post(event.postId)) return undefined; // the rules say post_exists
+  const chainPostId = postIdFor(siteId, event.postId);
+  const author = postAuthors.get(event.postId);
+  if (author === undefined)
+    return {
+      accepted: false,
+      code: "post_registry_unknown",
+      message: "the ledger's post registry cannot be read now; retry later",
+    };
+  const hex = toHex(chainPostId, { size: 8 });
+  if (author !== zeroAddress || view.postIdTaken(chainPostId, siteId, event.postId))
+    return {
+      accepted: false,
+      code: "post_id_taken",
+      message: `the ledger's post id ${hex} of post ${event.postId} is taken by another post (another site's, or a collision of the 64-bit id): publish it under another post id`,
+    };
+  return undefined;
+}
 
 /** Event types that spend the acting user's Twei: their funds are read from the chain first. */
 const SPENDS = new Set<SiteEvent["type"]>([
@@ -33,7 +64,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     // The site's signer first: verifying against a known key is cheaper than recovering one.
     let chain;
     try {
-      chain = await withTimeout(ctx.chainTimeoutMs, Promise.all([ctx.sites.chainState(site), ctx.reader.ruleSet()]));
+      chain = await withTimeout(ctx.chainTimeoutMs, Promise.all([ctx.sites.stateAtHead(site), ctx.reader.ruleSet()]));
     } catch {
       chain = undefined;
     }
@@ -99,12 +130,37 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
       }),
     );
 
+    // Whether each published post id is free on the ledger (a 64-bit id: another site's post, or
+    // one ground to collide, may hold it), read before the transaction.
+    const postAuthors = new Map<string, Address>();
+    await Promise.all(
+      [...new Set(events.filter((e) => e.type === "post_published").map((e) => e.postId))].map(async (postId) => {
+        try {
+          postAuthors.set(
+            postId,
+            await withTimeout(ctx.chainTimeoutMs, ctx.reader.postAuthor(postIdFor(site.siteId, postId))),
+          );
+        } catch {
+          // unknown: the publication is refused as `post_registry_unknown`
+        }
+      }),
+    );
+
     const { amounts } = ruleSet;
     let fates;
     try {
       fates = await ctx.store.acceptEnvelope(
-        { ...envelope, digest, signature: body.signature, receivedAt: Date.now(), events: incoming },
+        {
+          ...envelope,
+          digest,
+          signature: body.signature,
+          receivedAt: Date.now(),
+          acceptedAtBlock: state.block,
+          events: incoming,
+        },
         (event, view) => {
+          const refused = refusedOnChain(site.siteId, event, view, postAuthors);
+          if (refused) return refused;
           const rulesState: RulesState = {
             post: view.post,
             comment: view.comment,
@@ -116,7 +172,16 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
               return available === undefined ? undefined : available - view.pendingBurns(account);
             },
           };
-          return evaluateEvent({ siteId: site.siteId, event, policy: ctx.policy, amounts, state: rulesState });
+          const outcome = evaluateEvent({ siteId: site.siteId, event, policy: ctx.policy, amounts, state: rulesState });
+          if (!outcome.accepted) return outcome;
+          const refusal = ledgerRefusal({
+            actions: outcome.actions,
+            registers: outcome.registers,
+            authorOf: () => view.post(event.postId)?.author,
+          });
+          return refusal
+            ? { accepted: false, code: "ledger_refuses", message: `the ledger would refuse it: ${refusal}` }
+            : outcome;
         },
         (action) => amountFor(amounts, action.kind, action.units),
       );

@@ -57,7 +57,6 @@ export function createPermitSubmitter(options: {
   token: Address;
   ledger: Address;
   lock: SendLock;
-  confirmations: number;
 }): PermitSubmitter {
   const { publicClient, walletClient, token, ledger, lock } = options;
   return {
@@ -83,7 +82,8 @@ export function createPermitSubmitter(options: {
         throw error;
       }
       const hash = await lock.run(() => walletClient.writeContract({ ...request, chain: walletClient.chain }));
-      const receipt = await publicClient.waitForTransactionReceipt({ hash, confirmations: options.confirmations });
+      // Mined is enough: the allowance shows at once, and a reorg that drops it only undoes it.
+      const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new PermitRejectedError(`the permit transaction ${hash} reverted`);
       return { txHash: hash, blockNumber: receipt.blockNumber };
     },

@@ -46,6 +46,12 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
       siteId,
       eventId,
       status: event.status,
+      // Why it failed for good (`failed`), or why it waits (`held`).
+      failure: event.failure,
+      held:
+        event.status === "held"
+          ? { reason: "the site is deactivated on the ledger; it goes out once active again" }
+          : null,
       eventHash: event.eventHash,
       envelope: { nonce: event.envelopeNonce.toString(), index: event.envelopeIndex, digest: event.envelopeDigest },
       batchId: batch ? batch.batchId.toString() : null,
@@ -110,21 +116,59 @@ export function health(): RequestHandler {
   };
 }
 
+/**
+ * `GET /readyz`: 200 when the relayer can accept and settle events; 503 with every reason and
+ * what to do otherwise (database down, chain unreachable, start-up checks failed, settlement
+ * stopped by a missing role or a paused ledger, the relayer account short of gas money).
+ */
 export function ready(ctx: RelayerContext): RequestHandler {
   return async (_req, res) => {
+    const reasons: { code: string; message: string }[] = [];
     let database = true;
     try {
       await ctx.store.ping();
     } catch {
       database = false;
+      reasons.push({ code: "database_down", message: "the relayer's database cannot be read" });
     }
     const block = await onChain(ctx, ctx.reader.blockNumber());
-    const checks = { database, chain: block !== null };
-    if (!database || block === null)
-      throw new HttpProblem(503, "not_ready", "A dependency is down", {
+    if (block === null) reasons.push({ code: "chain_unreachable", message: "the chain cannot be read" });
+    const { settlement } = ctx;
+    if (settlement.startup === "pending")
+      reasons.push({ code: "startup_pending", message: "the start-up checks wait for the chain" });
+    else reasons.push(...settlement.startup);
+    const gate = settlement.gate;
+    // A paused ledger is the pausers' decision, not a fault of this relayer: reported, still ready.
+    if (settlement.enabled && gate.state === "unauthorized")
+      reasons.push({ code: "not_relayer", message: gate.detail });
+    let balance: bigint | null = null;
+    if (settlement.enabled && block !== null) {
+      const figures = await onChain(
+        ctx,
+        Promise.all([ctx.publicClient.getBalance({ address: settlement.account }), settlement.minBalance()]),
+      );
+      if (figures) {
+        const [held, least] = figures;
+        balance = held;
+        if (held < least)
+          reasons.push({
+            code: "low_gas",
+            message: `the relayer account ${settlement.account} holds ${held} wei, less than the ${least} wei one batch may cost: fund it`,
+          });
+      }
+    }
+    const checks = {
+      database,
+      chain: block !== null,
+      settlement: settlement.enabled ? gate.state : "off",
+      balance: balance?.toString() ?? null,
+    };
+    if (reasons.length > 0)
+      throw new HttpProblem(503, "not_ready", "The relayer is not ready", {
+        detail: reasons.map((reason) => reason.message).join("; "),
         retryAfter: 5,
-        extra: { checks },
+        extra: { checks, reasons },
       });
-    res.json({ status: "ready", checks, blockNumber: block.toString() });
+    res.json({ status: "ready", checks, blockNumber: (block as bigint).toString() });
   };
 }

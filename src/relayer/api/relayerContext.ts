@@ -2,6 +2,8 @@ import type { Address, PublicClient } from "viem";
 import type { Logger } from "../../observability/logger.js";
 import type { RulePolicy } from "../../rules/policy.js";
 import type { ChainReader } from "../chain/chainReader.js";
+import type { PreflightProblem } from "../chain/preflight.js";
+import type { SettlementGate } from "../settlement/batcher.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { RelayerStore } from "../storage/relayerStore.js";
 import type { PermitSubmitter } from "./postPermit.js";
@@ -27,4 +29,18 @@ export interface RelayerContext {
   readonly token: Address;
   /** How long to wait for a chain read on the hot path before treating the chain as down. */
   readonly chainTimeoutMs: number;
+  /** What /readyz reports of settlement. */
+  readonly settlement: SettlementStatus;
+}
+
+export interface SettlementStatus {
+  /** The start-up checks' problems (empty: passed), or "pending" while the chain cannot be read. */
+  readonly startup: readonly PreflightProblem[] | "pending";
+  /** Whether settlement can go on, as the last pass found. */
+  readonly gate: SettlementGate;
+  /** Whether this instance settles at all (RELAYER_SETTLE). */
+  readonly enabled: boolean;
+  /** The least balance the relayer account should hold, in wei. */
+  minBalance(): Promise<bigint>;
+  readonly account: Address;
 }

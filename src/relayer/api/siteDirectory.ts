@@ -8,13 +8,20 @@ export interface SiteState {
   /** From the chain (or the last copy stored, when the chain cannot be read). */
   readonly signer: Address | null;
   readonly active: boolean;
+  /** The block this state is the registry's at: an envelope accepted under it records this block. */
+  readonly block: bigint;
 }
 
 export interface SiteDirectory {
   /** The site an API key belongs to, or undefined. */
   authenticate(apiKey: string): Promise<SiteRecord | undefined>;
-  /** The site's on-chain signer and activation, cached for the TTL; the stored copy when the chain is down. */
-  chainState(record: SiteRecord): Promise<SiteState>;
+  /**
+   * The site's on-chain signer and activation at the chain's head, as read after the call
+   * began: a key the registry replaced is never used once the block replacing it is mined.
+   * When the chain cannot be read, the last state read from it, unless older than the
+   * staleness bound; otherwise it throws.
+   */
+  stateAtHead(record: SiteRecord): Promise<SiteState>;
 }
 
 /** API keys are stored only as their SHA-256. */
@@ -23,19 +30,53 @@ export function hashApiKey(apiKey: string): Hex {
 }
 
 /**
- * Looks sites up by API key and keeps their on-chain state (signer, active) fresh.
+ * The chain's head, read after each caller arrives, with one read in flight and one queued:
+ * callers that arrive while a read is on its way share the next one, which starts when it ends.
+ */
+function createHeadReader(read: () => Promise<bigint>): () => Promise<bigint> {
+  let inFlight: Promise<bigint> | undefined;
+  let queued: Promise<bigint> | undefined;
+  const start = () => {
+    const reading = read();
+    inFlight = reading;
+    reading.then(
+      () => void (inFlight === reading && (inFlight = undefined)),
+      () => void (inFlight === reading && (inFlight = undefined)),
+    );
+    return reading;
+  };
+  return () => {
+    if (!inFlight) return start();
+    queued ??= inFlight
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
+    return queued;
+  };
+}
+
+/**
+ * Looks sites up by API key and reads their registry state (signer, active) at the chain's head
+ * for each envelope: one head read shared by the envelopes that arrive together, one registry
+ * read per site and block.
  *
  * @example
- * const site = await directory.authenticate(bearer)
+ * const site = await directory.authenticate(bearer); const { signer, block } = await directory.stateAtHead(site)
  */
 export function createSiteDirectory(options: {
   store: RelayerStore;
   reader: ChainReader;
+  /** How long API keys are remembered. */
   ttlMs: number;
+  /** How old the stored registry state may be when the chain cannot be read (ms). */
+  maxStaleMs: number;
 }): SiteDirectory {
-  const { store, reader, ttlMs } = options;
+  const { store, reader, ttlMs, maxStaleMs } = options;
   const byKey = new Map<string, { record: SiteRecord | undefined; at: number }>();
-  const chain = new Map<number, { state: SiteState; at: number }>();
+  const atBlock = new Map<number, { block: bigint; state: Promise<{ signer: Address | null; active: boolean }> }>();
+  const head = createHeadReader(() => reader.blockNumber());
   return {
     async authenticate(apiKey) {
       const hash = hashApiKey(apiKey);
@@ -46,21 +87,39 @@ export function createSiteDirectory(options: {
       byKey.set(hash, { record, at: Date.now() });
       return record;
     },
-    async chainState(record) {
-      const hit = chain.get(record.siteId);
-      if (hit && Date.now() - hit.at < ttlMs) return hit.state;
+    async stateAtHead(record) {
       try {
-        const site = await reader.site(record.siteId);
-        const signer = site.signer === zeroAddress ? null : getAddress(site.signer);
-        const state = { record, signer, active: site.active && signer !== null };
-        chain.set(record.siteId, { state, at: Date.now() });
-        if (signer) await store.updateSiteChainState(record.siteId, signer, site.active, Date.now());
-        return state;
+        const block = await head();
+        let entry = atBlock.get(record.siteId);
+        if (!entry || entry.block !== block) {
+          const state = reader.site(record.siteId, block).then(async (site) => {
+            const signer = site.signer === zeroAddress ? null : getAddress(site.signer);
+            if (signer)
+              await store.updateSiteChainState(record.siteId, {
+                signer,
+                active: site.active,
+                checkedAt: Date.now(),
+                checkedBlock: block,
+              });
+            return { signer, active: site.active && signer !== null };
+          });
+          entry = { block, state };
+          atBlock.set(record.siteId, entry);
+          state.catch(() => {
+            if (atBlock.get(record.siteId) === entry) atBlock.delete(record.siteId);
+          });
+        }
+        return { record, ...(await entry.state), block };
       } catch (error) {
-        // The chain is unreachable: the last copy read from it still authenticates envelopes.
+        // The chain is unreachable: the last state read from it, while fresh enough.
         const stored = await store.site(record.siteId);
-        if (stored && stored.checkedAt > 0)
-          return { record: stored, signer: stored.signer && getAddress(stored.signer), active: stored.active };
+        if (stored && stored.checkedBlock !== null && Date.now() - stored.checkedAt <= maxStaleMs)
+          return {
+            record: stored,
+            signer: stored.signer && getAddress(stored.signer),
+            active: stored.active,
+            block: stored.checkedBlock,
+          };
         throw error;
       }
     },

@@ -1,4 +1,4 @@
-import { zeroAddress, type Address, type PublicClient } from "viem";
+import { zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { tweiAbi, tweiLedgerAbi } from "../../chain/abi.js";
 import type { RuleAmounts } from "../../core/ruleSet.js";
 
@@ -9,9 +9,18 @@ export interface SiteOnChain {
 }
 
 export interface ChainReader {
-  site(siteId: number): Promise<SiteOnChain>;
+  /** The site's registry entry at `blockNumber` (the latest block by default). */
+  site(siteId: number, blockNumber?: bigint): Promise<SiteOnChain>;
+  /** The author a post id is registered to on-chain (the zero address: not registered). */
+  postAuthor(postId: bigint): Promise<Address>;
   /** min(balance, allowance to the ledger), cached for `fundsTtlMs`. */
   funds(account: Address): Promise<bigint>;
+  /** Forgets the cached funds of accounts whose balance a settlement just changed. */
+  forgetFunds(accounts: readonly Address[]): void;
+  /** Whether the ledger is paused. */
+  paused(): Promise<boolean>;
+  /** Whether `account` holds the ledger's RELAYER_ROLE. */
+  isRelayer(account: Address): Promise<boolean>;
   balanceAndAllowance(account: Address): Promise<{ balance: bigint; allowance: bigint }>;
   /** What the ledger minted to the account (its Transfer logs from the zero address), cached for a minute. */
   earned(account: Address): Promise<bigint>;
@@ -43,15 +52,43 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
   const earned = new Map<string, { value: bigint; at: number }>();
   const burnable = (account: Address) =>
     publicClient.readContract({ address: token, abi: tweiAbi, functionName: "burnableOf", args: [account] });
+  let relayerRole: Hex | undefined;
   return {
-    async site(siteId) {
+    async site(siteId, blockNumber) {
       const site = await publicClient.readContract({
         address: ledger,
         abi: tweiLedgerAbi,
         functionName: "site",
         args: [siteId],
+        ...(blockNumber === undefined ? {} : { blockNumber }),
       });
       return { signer: site.signer, active: site.active, epochCap: site.epochCap };
+    },
+    async postAuthor(postId) {
+      const post = await publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "post",
+        args: [postId],
+      });
+      return post.author;
+    },
+    forgetFunds(accounts) {
+      for (const account of accounts) funds.delete(account.toLowerCase());
+    },
+    paused: () => publicClient.readContract({ address: ledger, abi: tweiLedgerAbi, functionName: "paused" }),
+    async isRelayer(account) {
+      relayerRole ??= await publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "RELAYER_ROLE",
+      });
+      return publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "hasRole",
+        args: [relayerRole, account],
+      });
     },
     async funds(account) {
       const key = account.toLowerCase();

@@ -1,11 +1,11 @@
 import type { SqliteDatabase } from "./sqliteDatabase.js";
-import { str, type Reservation, type Row } from "./sqliteRows.js";
+import { RESERVING_STATUSES, str, type Reservation, type Row } from "./sqliteRows.js";
 
 export type Totals = { mints: bigint; burns: bigint };
 
 /** What the SQLite store knows of each account (lowercase address) beyond its tables. */
 export interface AccountTotalsCache {
-  /** Pending mints and burns of committed events not yet settled; absent when both are zero. */
+  /** Pending mints and burns of committed events not yet on-chain; absent when both are zero. */
   readonly pending: ReadonlyMap<string, Totals>;
   addPending(account: string, mints: bigint, burns: bigint): void;
   earnedOf(account: string): bigint;
@@ -21,8 +21,8 @@ export interface AccountTotalsCache {
  */
 export function createAccountTotalsCache({ db, q }: SqliteDatabase): AccountTotalsCache {
   // Pending mints and burns per account live in memory, rebuilt at open from the events not
-  // yet settled (each stores its reservations), so accepting events writes no account rows.
-  // Only `earned` is stored, when a batch settles. Memory is updated only after commits.
+  // yet included on-chain (each stores its reservations), so accepting events writes no account
+  // rows. Only `earned` is stored, when a batch settles. Memory is updated only after commits.
   const pending = new Map<string, Totals>();
   const addPending = (account: string, mints: bigint, burns: bigint) => {
     const current = pending.get(account) ?? { mints: 0n, burns: 0n };
@@ -30,7 +30,7 @@ export function createAccountTotalsCache({ db, q }: SqliteDatabase): AccountTota
     if (next.mints === 0n && next.burns === 0n) pending.delete(account);
     else pending.set(account, next);
   };
-  for (const row of db.prepare("SELECT reserve_json FROM events WHERE status != 'settled'").iterate())
+  for (const row of db.prepare(`SELECT reserve_json FROM events WHERE status IN ${RESERVING_STATUSES}`).iterate())
     for (const [account, minted, burned] of JSON.parse(str(row as Row, "reserve_json")) as Reservation[])
       addPending(account, BigInt(minted), BigInt(burned));
   const earnedCache = new Map<string, bigint>();

@@ -7,14 +7,18 @@ import type { SiteEvent } from "../../evidence/siteEvent.js";
 /**
  * The relayer's durable state behind one interface: SQLite (sqliteStore.ts) now, PostgreSQL
  * later. Every method that changes state commits before it resolves.
+ *
+ * A batch goes recorded → included → settled; a reorg takes an included (or settled) batch
+ * back to recorded, to be sent again under the same id; a recorded batch that cannot settle is
+ * abandoned (its events pending again, to be cut anew).
  */
 export interface RelayerStore {
   // ---- sites
   createSite(site: NewSite): Promise<void>;
   siteByApiKeyHash(apiKeyHash: Hex): Promise<SiteRecord | undefined>;
   site(siteId: number): Promise<SiteRecord | undefined>;
-  /** Records what the chain said of the site (its signer and whether it is active). */
-  updateSiteChainState(siteId: number, signer: Address, active: boolean, checkedAt: number): Promise<void>;
+  /** Records what the chain said of the site (its signer and whether it is active) at a block. */
+  updateSiteChainState(siteId: number, state: SiteChainState): Promise<void>;
   setWebhook(siteId: number, url: string | null, secret: string | null): Promise<void>;
 
   // ---- acceptance (the hot path)
@@ -37,20 +41,59 @@ export interface RelayerStore {
   pendingCount(): Promise<number>;
 
   // ---- settlement
-  /** Sites with pending events, and how many each has. */
+  /** Sites with pending events (not held), and how many each has. */
   pendingSites(): Promise<{ siteId: number; count: number; oldestReceivedAt: number }[]>;
   pendingEvents(siteId: number, limit: number): Promise<StoredEvent[]>;
+  /** Sites whose events wait as `held` (the site is deactivated on the ledger). */
+  heldSites(): Promise<number[]>;
+  /** Events waiting as `held`, in all. */
+  heldCount(): Promise<number>;
+  /** Moves a site's pending events to `held`; returns how many. */
+  holdSite(siteId: number): Promise<number>;
+  /** Moves a site's held events back to `pending`; returns how many. */
+  releaseSite(siteId: number): Promise<number>;
+  /**
+   * Ends pending or held events as `failed` (final): releases their reservations, undoes their
+   * effects on the rules' state (markers, counters, the post or comment they created) and fails,
+   * as `dependency_failed`, the site's pending and held events on a post or comment that a
+   * failed event created. `notice` builds each failed event's webhook payload (null: none).
+   * Returns every event failed, the dependents included.
+   */
+  failEvents(
+    siteId: number,
+    failures: readonly EventFailureInput[],
+    notice: (event: StoredEvent, failure: EventFailure) => string | null,
+  ): Promise<{ event: StoredEvent; failure: EventFailure }[]>;
   /** Allocates a batch id and assigns the events (by sequence number) to it, before anything is sent. */
   recordBatch(batch: NewBatch): Promise<BatchRecord>;
   /** Records a transaction about to be sent (nonce and fees), then its hash once sent. */
   recordAttempt(batchId: bigint, attempt: BatchAttempt): Promise<void>;
-  /** Batches recorded and not yet settled or abandoned, oldest first. */
+  /** Batches recorded and not yet included, settled or abandoned, oldest first. */
   openBatches(): Promise<BatchRecord[]>;
+  /**
+   * What the settlement loop watches: batches recorded or included, and settled ones whose
+   * block is at or after `settledSince` (a reorg deeper than the finality depth can still
+   * remove them). Oldest first.
+   */
+  trackedBatches(settledSince: bigint): Promise<BatchRecord[]>;
   batch(batchId: bigint): Promise<BatchRecord | undefined>;
   batchEvents(batchId: bigint): Promise<StoredEvent[]>;
   envelopes(keys: readonly { siteId: number; nonce: bigint }[]): Promise<StoredEnvelope[]>;
+  /**
+   * A recorded batch's transaction was mined (successfully): the batch and its events are
+   * `included`, and their reservations are released (the chain's balances now hold them).
+   * Also re-reads an included batch that a reorg moved to another block.
+   */
+  markIncluded(batchId: bigint, inclusion: BatchInclusion): Promise<void>;
+  /** An included batch reached the finality depth: `settled`; queues its webhooks. */
   markSettled(batchId: bigint, settlement: BatchSettlement): Promise<void>;
-  /** Gives a batch up (its transaction reverted, e.g. over the emission cap): its events are pending again. */
+  /**
+   * A reorg removed an included or settled batch's transaction: the batch is `recorded` again
+   * (sent again under the same id), its events `batched`, their reservations back. Queues
+   * `notices` (for a batch that had settled). Undoes the earnings a settled batch recorded.
+   */
+  revertInclusion(batchId: bigint, reason: string, notices: readonly EventNotice[]): Promise<void>;
+  /** Gives a recorded batch up (its transaction reverted, or it cannot settle as cut): its events are pending again. */
   abandonBatch(batchId: bigint, reason: string): Promise<void>;
 
   // ---- webhooks
@@ -73,11 +116,22 @@ export interface NewSite {
   readonly webhookSecret: string | null;
 }
 
+export interface SiteChainState {
+  readonly signer: Address;
+  readonly active: boolean;
+  /** When it was read, ms since the epoch. */
+  readonly checkedAt: number;
+  /** The block it was read at. */
+  readonly checkedBlock: bigint;
+}
+
 export interface SiteRecord extends NewSite {
   readonly signer: Address | null;
   readonly active: boolean;
   /** When the chain state was last read, ms since the epoch (0 never). */
   readonly checkedAt: number;
+  /** The block it was read at (null: never, or before this was recorded). */
+  readonly checkedBlock: bigint | null;
 }
 
 export interface IncomingEvent {
@@ -92,6 +146,8 @@ export interface EnvelopeInput {
   readonly digest: Hex;
   readonly signature: Hex;
   readonly receivedAt: number;
+  /** The block whose registry state (the site's signer, active) the envelope was accepted under. */
+  readonly acceptedAtBlock: bigint;
   readonly events: readonly IncomingEvent[];
 }
 
@@ -103,6 +159,8 @@ export interface StoreRulesView {
   count(counter: string): number;
   earned(account: Address): bigint;
   pendingBurns(account: Address): bigint;
+  /** Whether another post of this relayer (any site) has the on-chain post id already. */
+  postIdTaken(chainPostId: bigint, siteId: number, postId: string): boolean;
 }
 
 export type EventFate =
@@ -120,7 +178,30 @@ export type EventFate =
     }
   | { readonly eventId: string; readonly status: "rejected"; readonly code: string; readonly message: string };
 
-export type EventStatus = "pending" | "batched" | "settled";
+/**
+ * An accepted event's way to the chain: `pending` (waits for a batch), `held` (its site is
+ * deactivated on the ledger: it waits, and goes out once the site is active again), `batched`
+ * (in a batch recorded or sent), `included` (mined, not yet at the finality depth), `settled`
+ * (final), `failed` (final: the ledger refused it, with the reason).
+ */
+export type EventStatus = "pending" | "held" | "batched" | "included" | "settled" | "failed";
+
+/** Why an event failed for good: a stable code and a sentence for people. */
+export interface EventFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface EventFailureInput extends EventFailure {
+  readonly seq: number;
+}
+
+/** A webhook payload to queue for one event. */
+export interface EventNotice {
+  readonly siteId: number;
+  readonly eventId: string;
+  readonly payload: string;
+}
 
 export interface StoredEvent {
   readonly seq: number;
@@ -137,6 +218,8 @@ export interface StoredEvent {
   readonly batchId: bigint | null;
   readonly leafIndex: number | null;
   readonly receivedAt: number;
+  /** Set when `failed`. */
+  readonly failure: EventFailure | null;
 }
 
 export interface StoredEnvelope {
@@ -147,6 +230,9 @@ export interface StoredEnvelope {
   readonly signature: Hex;
   /** Every event hash the envelope signed, rejected ones included, in request order. */
   readonly eventHashes: readonly Hex[];
+  /** The block whose registry state it was accepted under (null: accepted before this was recorded). */
+  readonly acceptedAtBlock: bigint | null;
+  readonly receivedAt: number;
 }
 
 export interface AccountTotals {
@@ -164,7 +250,11 @@ export interface NewBatch {
   readonly createdAt: number;
 }
 
-export type BatchStatus = "recorded" | "settled" | "abandoned";
+/**
+ * `recorded` (cut, maybe sent), `included` (mined, below the finality depth), `settled` (final),
+ * `abandoned` (given up before it was mined: its events went back to pending).
+ */
+export type BatchStatus = "recorded" | "included" | "settled" | "abandoned";
 
 export interface BatchAttempt {
   readonly nonce: number;
@@ -183,20 +273,28 @@ export interface BatchRecord {
   readonly eventCount: number;
   readonly createdAt: number;
   readonly attempts: readonly BatchAttempt[];
+  /** The transaction that included it, and where (null until included). */
   readonly txHash: Hex | null;
   readonly blockNumber: bigint | null;
+  readonly blockHash: Hex | null;
   readonly gasUsed: bigint | null;
+  readonly includedAt: number | null;
   readonly settledAt: number | null;
   readonly note: string | null;
 }
 
-export interface BatchSettlement {
+export interface BatchInclusion {
   readonly txHash: Hex;
   readonly blockNumber: bigint;
+  readonly blockHash: Hex;
   readonly gasUsed: bigint | null;
+  readonly includedAt: number;
+}
+
+export interface BatchSettlement {
   readonly settledAt: number;
   /** Webhook payloads to queue, per event. */
-  readonly notifications: readonly { siteId: number; eventId: string; payload: string }[];
+  readonly notifications: readonly EventNotice[];
 }
 
 export interface WebhookDelivery {

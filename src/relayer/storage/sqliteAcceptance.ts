@@ -1,5 +1,6 @@
 import { hexToBytes, type Address } from "viem";
 import { FIRST_BURN_KIND } from "../../core/kinds.js";
+import { postIdFor } from "../../core/postId.js";
 import { markersOf } from "../../rules/rulesState.js";
 import { createGroupCommitter } from "../../storage/groupCommit.js";
 import type { AccountTotalsCache, Totals } from "./accountTotalsCache.js";
@@ -10,12 +11,14 @@ import {
   type RelayerStore,
   type StoreRulesView,
 } from "./relayerStore.js";
-import type { SqliteDatabase } from "./sqliteDatabase.js";
-import { num, packActions, str, type Reservation } from "./sqliteRows.js";
+import { chainPostIdKey, type SqliteDatabase } from "./sqliteDatabase.js";
+import { num, packActions, packEffects, str, type Reservation } from "./sqliteRows.js";
 
 export type SqliteAcceptance = Pick<RelayerStore, "acceptEnvelope"> & {
   /** Writes (and answers) the envelopes still waiting for their group. */
   flush(): void;
+  /** Forgets the posts remembered across requests (some were deleted). */
+  forgetPosts(): void;
 };
 
 /**
@@ -90,6 +93,10 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
         return row ? num(row, "n") : 0;
       },
       earned: (account) => earnedOf(account.toLowerCase()),
+      postIdTaken(chainPostId, postSiteId, postId) {
+        const row = q("SELECT site_id, post_id FROM posts WHERE chain_post_id = ?").get(chainPostIdKey(chainPostId));
+        return row !== undefined && !(num(row, "site_id") === postSiteId && str(row, "post_id") === postId);
+      },
       pendingBurns(account) {
         const key = account.toLowerCase();
         return (pending.get(key)?.burns ?? 0n) + (groupPending.get(key)?.burns ?? 0n) + (deltas.get(key)?.burns ?? 0n);
@@ -146,11 +153,12 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
           "INSERT INTO counters (site_id, counter, n) VALUES (?, ?, 1) ON CONFLICT (site_id, counter) DO UPDATE SET n = n + 1",
         ).run(siteId, counter);
       if (effects.post) {
-        q("INSERT INTO posts (site_id, post_id, author, word_count) VALUES (?, ?, ?, ?)").run(
+        q("INSERT INTO posts (site_id, post_id, author, word_count, chain_post_id) VALUES (?, ?, ?, ?, ?)").run(
           siteId,
           effects.post.postId,
           effects.post.author,
           effects.post.wordCount,
+          chainPostIdKey(postIdFor(siteId, effects.post.postId)),
         );
         postCache.delete(effects.post.postId);
       }
@@ -190,6 +198,7 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
         packActions(outcome.actions),
         outcome.registers ? JSON.stringify([outcome.registers.postId.toString(), outcome.registers.author]) : null,
         JSON.stringify(reservations),
+        packEffects(effects),
         input.receivedAt,
       ]);
       accepted++;
@@ -206,16 +215,25 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
     );
     insertRows(
       `events (site_id, event_id, event_hash, event_json, envelope_nonce, envelope_index,
-             envelope_digest, actions_json, registers_json, reserve_json, received_at)`,
+             envelope_digest, actions_json, registers_json, reserve_json, effects_json, received_at)`,
       eventRows,
     );
     if (accepted > 0 && !existing) {
       const hashes = new Uint8Array(input.events.length * 32);
       input.events.forEach(({ eventHash }, i) => hashes.set(hexToBytes(eventHash), i * 32));
       q(
-        `INSERT INTO envelopes (site_id, nonce, events_hash, digest, signature, event_hashes, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(siteId, nonce, input.eventsHash, input.digest, input.signature, hashes, input.receivedAt);
+        `INSERT INTO envelopes (site_id, nonce, events_hash, digest, signature, event_hashes, received_at, accepted_block)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        siteId,
+        nonce,
+        input.eventsHash,
+        input.digest,
+        input.signature,
+        hashes,
+        input.receivedAt,
+        input.acceptedAtBlock.toString(),
+      );
     }
     return { fates, totals: deltas };
   };
@@ -250,5 +268,6 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
       return (await committer.submit(() => acceptInTransaction(input, evaluate, price))).fates;
     },
     flush: () => committer.flush(),
+    forgetPosts: () => knownPosts.clear(),
   };
 }

@@ -1,18 +1,36 @@
 import type { Hex } from "viem";
 import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
 import type { AccountTotalsCache, Totals } from "./accountTotalsCache.js";
-import type { BatchAttempt, BatchRecord, BatchSettlement, NewBatch, RelayerStore } from "./relayerStore.js";
+import type {
+  BatchAttempt,
+  BatchInclusion,
+  BatchRecord,
+  BatchSettlement,
+  EventNotice,
+  NewBatch,
+  RelayerStore,
+} from "./relayerStore.js";
 import type { SqliteDatabase } from "./sqliteDatabase.js";
 import { num, str, type Reservation, type Row } from "./sqliteRows.js";
 
 export type SqliteBatches = Pick<
   RelayerStore,
-  "recordBatch" | "recordAttempt" | "openBatches" | "batch" | "markSettled" | "abandonBatch"
+  | "recordBatch"
+  | "recordAttempt"
+  | "openBatches"
+  | "trackedBatches"
+  | "batch"
+  | "markIncluded"
+  | "markSettled"
+  | "revertInclusion"
+  | "abandonBatch"
 >;
 
 /**
- * Batches in the SQLite store, from recorded (with their send attempts) to settled or
- * abandoned; settling one releases its events' reservations and queues their webhooks.
+ * Batches in the SQLite store, from recorded (with their send attempts) to included, settled
+ * or abandoned, and back to recorded when a reorg removes them. Inclusion releases the events'
+ * reservations (the chain's balances hold them now); settlement, final, records the earnings
+ * and queues the webhooks.
  *
  * @example
  * const { recordBatch, markSettled } = createSqliteBatches(database, accounts)
@@ -57,10 +75,49 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
       attempts,
       txHash: (row.tx_hash as Hex | null) ?? null,
       blockNumber: row.block_number ? BigInt(str(row, "block_number")) : null,
+      blockHash: (row.block_hash as Hex | null) ?? null,
       gasUsed: row.gas_used ? BigInt(str(row, "gas_used")) : null,
+      includedAt: row.included_at === null || row.included_at === undefined ? null : num(row, "included_at"),
       settledAt: row.settled_at === null ? null : num(row, "settled_at"),
       note: (row.note as string | null) ?? null,
     };
+  };
+
+  /** What the batch's events reserve, per account. */
+  const reservationsOf = (batchId: bigint): Map<string, Totals> => {
+    const totals = new Map<string, Totals>();
+    for (const event of q("SELECT reserve_json FROM events WHERE batch_id = ?").all(Number(batchId)))
+      for (const [account, minted, burned] of JSON.parse(str(event, "reserve_json")) as Reservation[]) {
+        const entry = totals.get(account) ?? { mints: 0n, burns: 0n };
+        entry.mints += BigInt(minted);
+        entry.burns += BigInt(burned);
+        totals.set(account, entry);
+      }
+    return totals;
+  };
+
+  /** Adds `sign` times the batch's mints to the accounts' recorded earnings; returns the new totals. */
+  const addEarnings = (totals: Map<string, Totals>, sign: 1n | -1n): Map<string, bigint> => {
+    const earned = new Map<string, bigint>();
+    for (const [account, { mints }] of totals) {
+      if (mints === 0n) continue;
+      const total = earnedOf(account) + sign * mints;
+      q(
+        "INSERT INTO accounts (account, earned) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET earned = excluded.earned",
+      ).run(account, total.toString());
+      earned.set(account, total);
+    }
+    return earned;
+  };
+
+  const queueNotices = (notices: readonly EventNotice[], at: number) => {
+    for (const { siteId, eventId, payload } of notices)
+      q("INSERT INTO webhook_deliveries (site_id, event_id, payload, next_at) VALUES (?, ?, ?, ?)").run(
+        siteId,
+        eventId,
+        payload,
+        at,
+      );
   };
 
   return {
@@ -103,49 +160,69 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
       const row = q("SELECT * FROM batches WHERE batch_id = ?").get(Number(batchId));
       return row && batchOf(row);
     },
-    async markSettled(batchId, settlement: BatchSettlement) {
-      const settled = transaction(() => {
+    async trackedBatches(settledSince) {
+      return q(
+        `SELECT * FROM batches WHERE status IN ('recorded', 'included')
+           OR (status = 'settled' AND CAST(block_number AS INTEGER) >= ?) ORDER BY batch_id`,
+      )
+        .all(Number(settledSince))
+        .map(batchOf);
+    },
+    async markIncluded(batchId, inclusion: BatchInclusion) {
+      const released = transaction(() => {
         const row = q("SELECT status FROM batches WHERE batch_id = ?").get(Number(batchId));
-        if (!row || str(row, "status") !== "recorded") return undefined;
+        const status = row && str(row, "status");
+        if (status !== "recorded" && status !== "included") return undefined;
         q(
-          "UPDATE batches SET status = 'settled', tx_hash = ?, block_number = ?, gas_used = ?, settled_at = ? WHERE batch_id = ?",
+          `UPDATE batches SET status = 'included', tx_hash = ?, block_number = ?, block_hash = ?, gas_used = ?,
+             included_at = coalesce(included_at, ?) WHERE batch_id = ?`,
         ).run(
-          settlement.txHash,
-          settlement.blockNumber.toString(),
-          settlement.gasUsed === null ? null : settlement.gasUsed.toString(),
+          inclusion.txHash,
+          inclusion.blockNumber.toString(),
+          inclusion.blockHash,
+          inclusion.gasUsed === null ? null : inclusion.gasUsed.toString(),
+          inclusion.includedAt,
+          Number(batchId),
+        );
+        if (status === "included") return new Map<string, Totals>(); // moved by a reorg: reservations already released
+        q("UPDATE events SET status = 'included' WHERE batch_id = ?").run(Number(batchId));
+        return reservationsOf(batchId);
+      });
+      for (const [account, { mints, burns }] of released ?? []) addPending(account, -mints, -burns);
+    },
+    async markSettled(batchId, settlement: BatchSettlement) {
+      const earned = transaction(() => {
+        const row = q("SELECT status FROM batches WHERE batch_id = ?").get(Number(batchId));
+        if (!row || str(row, "status") !== "included") return undefined;
+        q("UPDATE batches SET status = 'settled', settled_at = ? WHERE batch_id = ?").run(
           settlement.settledAt,
           Number(batchId),
         );
-        const released = new Map<string, Totals>();
-        for (const event of q("SELECT reserve_json FROM events WHERE batch_id = ?").all(Number(batchId)))
-          for (const [account, minted, burned] of JSON.parse(str(event, "reserve_json")) as Reservation[]) {
-            const entry = released.get(account) ?? { mints: 0n, burns: 0n };
-            entry.mints += BigInt(minted);
-            entry.burns += BigInt(burned);
-            released.set(account, entry);
-          }
-        const earned = new Map<string, bigint>();
-        for (const [account, { mints }] of released) {
-          if (mints === 0n) continue;
-          const total = earnedOf(account) + mints;
-          q(
-            "INSERT INTO accounts (account, earned) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET earned = excluded.earned",
-          ).run(account, total.toString());
-          earned.set(account, total);
-        }
+        const totals = addEarnings(reservationsOf(batchId), 1n);
         q("UPDATE events SET status = 'settled' WHERE batch_id = ?").run(Number(batchId));
-        for (const { siteId, eventId, payload } of settlement.notifications)
-          q("INSERT INTO webhook_deliveries (site_id, event_id, payload, next_at) VALUES (?, ?, ?, ?)").run(
-            siteId,
-            eventId,
-            payload,
-            settlement.settledAt,
-          );
-        return { released, earned };
+        queueNotices(settlement.notifications, settlement.settledAt);
+        return totals;
       });
-      if (!settled) return;
-      for (const [account, { mints, burns }] of settled.released) addPending(account, -mints, -burns);
-      for (const [account, total] of settled.earned) setEarned(account, total);
+      for (const [account, total] of earned ?? []) setEarned(account, total);
+    },
+    async revertInclusion(batchId, reason, notices) {
+      const changed = transaction(() => {
+        const row = q("SELECT status FROM batches WHERE batch_id = ?").get(Number(batchId));
+        const status = row && str(row, "status");
+        if (status !== "included" && status !== "settled") return undefined;
+        q(
+          `UPDATE batches SET status = 'recorded', tx_hash = NULL, block_number = NULL, block_hash = NULL,
+             gas_used = NULL, included_at = NULL, settled_at = NULL, note = ? WHERE batch_id = ?`,
+        ).run(reason, Number(batchId));
+        q("UPDATE events SET status = 'batched' WHERE batch_id = ?").run(Number(batchId));
+        const reserved = reservationsOf(batchId);
+        const earned = status === "settled" ? addEarnings(reserved, -1n) : new Map<string, bigint>();
+        queueNotices(notices, Date.now());
+        return { reserved, earned };
+      });
+      if (!changed) return;
+      for (const [account, { mints, burns }] of changed.reserved) addPending(account, mints, burns);
+      for (const [account, total] of changed.earned) setEarned(account, total);
     },
     async abandonBatch(batchId, reason) {
       transaction(() => {

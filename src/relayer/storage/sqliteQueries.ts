@@ -8,20 +8,20 @@ import { num, str, unpackActions, type Row } from "./sqliteRows.js";
 
 export type SqliteQueries = Pick<
   RelayerStore,
-  "event" | "accountTotals" | "pendingCount" | "pendingSites" | "pendingEvents" | "batchEvents" | "envelopes"
+  | "event"
+  | "accountTotals"
+  | "pendingCount"
+  | "pendingSites"
+  | "pendingEvents"
+  | "heldSites"
+  | "heldCount"
+  | "batchEvents"
+  | "envelopes"
 >;
 
-/**
- * The SQLite store's reads of events, envelopes and account totals.
- *
- * @example
- * const { event, pendingEvents } = createSqliteQueries(database, accounts)
- */
-export function createSqliteQueries(database: SqliteDatabase, accounts: AccountTotalsCache): SqliteQueries {
-  const { q } = database;
-  const { pending, earnedOf } = accounts;
-
-  const eventOf = (row: Row): StoredEvent => ({
+/** An events row as a StoredEvent. */
+export function eventOf(row: Row): StoredEvent {
+  return {
     seq: num(row, "seq"),
     siteId: num(row, "site_id"),
     eventId: str(row, "event_id"),
@@ -40,7 +40,22 @@ export function createSqliteQueries(database: SqliteDatabase, accounts: AccountT
     batchId: row.batch_id === null || row.batch_id === undefined ? null : BigInt(num(row, "batch_id")),
     leafIndex: row.leaf_index === null || row.leaf_index === undefined ? null : num(row, "leaf_index"),
     receivedAt: num(row, "received_at"),
-  });
+    failure:
+      typeof row.failure_code === "string"
+        ? { code: row.failure_code, message: (row.failure_message as string | null) ?? "" }
+        : null,
+  };
+}
+
+/**
+ * The SQLite store's reads of events, envelopes and account totals.
+ *
+ * @example
+ * const { event, pendingEvents } = createSqliteQueries(database, accounts)
+ */
+export function createSqliteQueries(database: SqliteDatabase, accounts: AccountTotalsCache): SqliteQueries {
+  const { q } = database;
+  const { pending, earnedOf } = accounts;
 
   return {
     async event(siteId, eventId) {
@@ -68,6 +83,14 @@ export function createSqliteQueries(database: SqliteDatabase, accounts: AccountT
         .all(siteId, limit)
         .map(eventOf);
     },
+    async heldSites() {
+      return q("SELECT DISTINCT site_id FROM events WHERE status = 'held' ORDER BY site_id")
+        .all()
+        .map((row) => num(row, "site_id"));
+    },
+    async heldCount() {
+      return num(q("SELECT count(*) AS n FROM events WHERE status = 'held'").get() ?? { n: 0 }, "n");
+    },
     async batchEvents(batchId) {
       return q("SELECT * FROM events WHERE batch_id = ? ORDER BY leaf_index").all(Number(batchId)).map(eventOf);
     },
@@ -86,6 +109,8 @@ export function createSqliteQueries(database: SqliteDatabase, accounts: AccountT
           digest: str(row, "digest") as Hex,
           signature: str(row, "signature") as Hex,
           eventHashes,
+          acceptedAtBlock: typeof row.accepted_block === "string" ? BigInt(row.accepted_block) : null,
+          receivedAt: num(row, "received_at"),
         });
       }
       return out;

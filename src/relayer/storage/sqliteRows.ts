@@ -1,9 +1,10 @@
 import type { Address } from "viem";
 import type { ActionKind } from "../../core/kinds.js";
 import type { AccountAction } from "../../core/packedActions.js";
+import type { RuleEffects } from "../../rules/rulesState.js";
 
 // How the SQLite store's values sit in its rows: column readers, and the JSON of an event's
-// actions (`actions_json`) and reservations (`reserve_json`).
+// actions (`actions_json`), reservations (`reserve_json`) and effects (`effects_json`).
 
 export type Row = Record<string, unknown>;
 type PackedAction = [string, number, number, string];
@@ -24,3 +25,30 @@ export function unpackActions(json: string): AccountAction[] {
     postId: BigInt(postId),
   }));
 }
+
+/** What an event's acceptance wrote into the rules' tables, to undo if it fails. */
+export interface StoredEffects {
+  readonly markers: readonly string[];
+  readonly counters: readonly string[];
+  /** The site post id it published. */
+  readonly post?: string;
+  /** The comment id it created. */
+  readonly comment?: string;
+}
+
+export function packEffects(effects: RuleEffects): string {
+  const stored: StoredEffects = {
+    markers: effects.markers,
+    counters: effects.counters,
+    ...(effects.post ? { post: effects.post.postId } : {}),
+    ...(effects.comment ? { comment: effects.comment.commentId } : {}),
+  };
+  return JSON.stringify(stored);
+}
+
+export function unpackEffects(json: string | null): StoredEffects | undefined {
+  return json === null ? undefined : (JSON.parse(json) as StoredEffects);
+}
+
+/** Reservations count while an event is on its way: not once the chain holds it, or it failed. */
+export const RESERVING_STATUSES = "('pending', 'held', 'batched')";

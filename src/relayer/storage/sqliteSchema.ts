@@ -1,8 +1,9 @@
 /**
  * The relayer's SQLite schema. Amounts are TEXT (decimal wei; they overflow SQLite's
- * 64-bit integers); addresses are lowercase hex.
+ * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
+ * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -13,7 +14,9 @@ CREATE TABLE IF NOT EXISTS sites (
   webhook_secret TEXT,
   signer TEXT,
   active INTEGER NOT NULL DEFAULT 0,
-  checked_at INTEGER NOT NULL DEFAULT 0
+  checked_at INTEGER NOT NULL DEFAULT 0,
+  -- The block the signer and activation were read at (decimal).
+  checked_block TEXT
 );
 CREATE TABLE IF NOT EXISTS envelopes (
   site_id INTEGER NOT NULL,
@@ -23,6 +26,8 @@ CREATE TABLE IF NOT EXISTS envelopes (
   signature TEXT NOT NULL,
   event_hashes BLOB NOT NULL,
   received_at INTEGER NOT NULL,
+  -- The block whose registry state (signer, active) it was accepted under (decimal).
+  accepted_block TEXT,
   PRIMARY KEY (site_id, nonce)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -38,18 +43,27 @@ CREATE TABLE IF NOT EXISTS events (
   actions_json TEXT NOT NULL,
   registers_json TEXT,
   reserve_json TEXT NOT NULL,
+  -- What accepting it changed in the rules' state ({ markers, counters, post, comment }), to undo on failure.
+  effects_json TEXT,
+  -- pending, held, batched, included, settled, failed (see EventStatus).
   status TEXT NOT NULL DEFAULT 'pending',
   batch_id INTEGER,
   leaf_index INTEGER,
   received_at INTEGER NOT NULL,
+  failure_code TEXT,
+  failure_message TEXT,
   UNIQUE (site_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS events_pending ON events (site_id, seq) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS events_held ON events (site_id, seq) WHERE status = 'held';
 CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id, leaf_index) WHERE batch_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS posts (
   site_id INTEGER NOT NULL, post_id TEXT NOT NULL, author TEXT NOT NULL, word_count INTEGER NOT NULL,
+  -- The ledger's post id (src/core/postId.ts, hex): one per post across every site.
+  chain_post_id TEXT,
   PRIMARY KEY (site_id, post_id)
 ) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS posts_chain_post_id ON posts (chain_post_id);
 CREATE TABLE IF NOT EXISTS comments (
   site_id INTEGER NOT NULL, comment_id TEXT NOT NULL, author TEXT NOT NULL, post_id TEXT NOT NULL,
   PRIMARY KEY (site_id, comment_id)
@@ -70,12 +84,16 @@ CREATE TABLE IF NOT EXISTS batches (
   actions TEXT NOT NULL,
   event_count INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
+  -- The inclusion: set when mined, cleared when a reorg removes it.
   tx_hash TEXT,
   block_number TEXT,
+  block_hash TEXT,
   gas_used TEXT,
+  included_at INTEGER,
   settled_at INTEGER,
   note TEXT
 );
+CREATE INDEX IF NOT EXISTS batches_open ON batches (batch_id) WHERE status IN ('recorded', 'included');
 CREATE TABLE IF NOT EXISTS batch_attempts (
   batch_id INTEGER NOT NULL,
   nonce INTEGER NOT NULL,
@@ -97,3 +115,23 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 );
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (next_at) WHERE status = 'due';
 `;
+
+/**
+ * Steps from each older schema version to the next: the SQL, then (optionally) a fill of the
+ * new columns that SQL cannot compute.
+ */
+export const MIGRATIONS: readonly { readonly to: number; readonly sql: string }[] = [
+  {
+    to: 2,
+    sql: `
+ALTER TABLE sites ADD COLUMN checked_block TEXT;
+ALTER TABLE envelopes ADD COLUMN accepted_block TEXT;
+ALTER TABLE events ADD COLUMN effects_json TEXT;
+ALTER TABLE events ADD COLUMN failure_code TEXT;
+ALTER TABLE events ADD COLUMN failure_message TEXT;
+ALTER TABLE posts ADD COLUMN chain_post_id TEXT;
+ALTER TABLE batches ADD COLUMN block_hash TEXT;
+ALTER TABLE batches ADD COLUMN included_at INTEGER;
+`,
+  },
+];

@@ -24,6 +24,7 @@ export function createSqliteSites({ q }: SqliteDatabase): SqliteSites {
       signer: (row.signer as Address | null) ?? null,
       active: num(row, "active") === 1,
       checkedAt: num(row, "checked_at"),
+      checkedBlock: typeof row.checked_block === "string" ? BigInt(row.checked_block) : null,
     };
 
   return {
@@ -41,11 +42,12 @@ export function createSqliteSites({ q }: SqliteDatabase): SqliteSites {
     async site(siteId) {
       return siteOf(q("SELECT * FROM sites WHERE site_id = ?").get(siteId));
     },
-    async updateSiteChainState(siteId, signer, active, checkedAt) {
-      q("UPDATE sites SET signer = ?, active = ?, checked_at = ? WHERE site_id = ?").run(
+    async updateSiteChainState(siteId, { signer, active, checkedAt, checkedBlock }) {
+      q("UPDATE sites SET signer = ?, active = ?, checked_at = ?, checked_block = ? WHERE site_id = ?").run(
         signer.toLowerCase(),
         active ? 1 : 0,
         checkedAt,
+        checkedBlock.toString(),
         siteId,
       );
     },

@@ -3,6 +3,7 @@ import type { RelayerStore } from "./relayerStore.js";
 import { createSqliteAcceptance } from "./sqliteAcceptance.js";
 import { createSqliteBatches } from "./sqliteBatches.js";
 import { createSqliteDatabase } from "./sqliteDatabase.js";
+import { createSqliteEventOutcomes } from "./sqliteEventOutcomes.js";
 import { createSqliteQueries } from "./sqliteQueries.js";
 import { createSqliteSites } from "./sqliteSites.js";
 import { createSqliteWebhooks } from "./sqliteWebhooks.js";
@@ -24,6 +25,7 @@ export function createSqliteStore(options: { path: string }): RelayerStore {
     acceptEnvelope: acceptance.acceptEnvelope,
     ...createSqliteQueries(database, accounts),
     ...createSqliteBatches(database, accounts),
+    ...createSqliteEventOutcomes(database, accounts, acceptance.forgetPosts),
     ...createSqliteWebhooks(database),
 
     async ping() {

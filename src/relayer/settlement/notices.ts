@@ -1,0 +1,99 @@
+import { decodeEventLog, getAddress, type Address, type TransactionReceipt } from "viem";
+import { tweiLedgerAbi } from "../../chain/abi.js";
+import { KINDS } from "../../core/kinds.js";
+import { amountFor, type RuleAmounts } from "../../core/ruleSet.js";
+import type { BatchRecord, EventFailure, EventNotice, StoredEvent } from "../storage/relayerStore.js";
+import { packBatch, type ActionOrigin } from "./buildBatch.js";
+
+// The webhook payloads the settlement loop queues: `event.settled` once a batch is final,
+// `event.failed` when the ledger refuses an event for good, `event.reorged` when a reorg
+// deeper than the finality depth removed a settled batch (it is sent again, and settles anew).
+
+/** The action indexes of a batch's BurnShortfall logs in its receipt. */
+function shortfallsOf(receipt: TransactionReceipt, ledger: Address, batchId: bigint): Set<number> {
+  const shortfalls = new Set<number>();
+  for (const entry of receipt.logs) {
+    if (entry.address.toLowerCase() !== ledger.toLowerCase()) continue;
+    try {
+      const decoded = decodeEventLog({ abi: tweiLedgerAbi, data: entry.data, topics: entry.topics });
+      if (decoded.eventName === "BurnShortfall" && decoded.args.batchId === batchId)
+        shortfalls.add(Number(decoded.args.actionIndex));
+    } catch {
+      // another event of the ledger
+    }
+  }
+  return shortfalls;
+}
+
+/**
+ * `event.settled` for each event of a final batch: its actions with their amounts, and whether
+ * each burn was paid (a BurnShortfall says it was not).
+ *
+ * @example
+ * const notices = settledNotices({ batch, events, receipt, amounts, ledger })
+ */
+export function settledNotices(parameters: {
+  batch: BatchRecord;
+  events: readonly StoredEvent[];
+  receipt: TransactionReceipt;
+  amounts: RuleAmounts;
+  ledger: Address;
+}): EventNotice[] {
+  const { batch, events, receipt, amounts, ledger } = parameters;
+  const shortfalls = shortfallsOf(receipt, ledger, batch.batchId);
+  const { origins } = packBatch(events);
+  const perEvent = new Map<number, { origin: ActionOrigin; actionIndex: number }[]>();
+  origins.forEach((origin, actionIndex) => {
+    const list = perEvent.get(origin.leafIndex) ?? [];
+    list.push({ origin, actionIndex });
+    perEvent.set(origin.leafIndex, list);
+  });
+  return events.map((event, leafIndex) => ({
+    siteId: event.siteId,
+    eventId: event.eventId,
+    payload: JSON.stringify({
+      type: "event.settled",
+      siteId: event.siteId,
+      eventId: event.eventId,
+      batchId: batch.batchId.toString(),
+      txHash: receipt.transactionHash,
+      blockNumber: receipt.blockNumber.toString(),
+      actions: (perEvent.get(leafIndex) ?? []).map(({ origin: { action }, actionIndex }) => ({
+        actionIndex,
+        kind: action.kind,
+        label: KINDS[action.kind]?.label,
+        account: getAddress(action.account),
+        units: action.units,
+        amount: amountFor(amounts, action.kind, action.units).toString(),
+        paid: !shortfalls.has(actionIndex),
+      })),
+    }),
+  }));
+}
+
+/** `event.failed`: the event will never settle, and why. */
+export function failedNotice(event: StoredEvent, failure: EventFailure): string {
+  return JSON.stringify({
+    type: "event.failed",
+    siteId: event.siteId,
+    eventId: event.eventId,
+    code: failure.code,
+    message: failure.message,
+  });
+}
+
+/** `event.reorged` for each event of a settled batch a reorg removed: it is on its way again. */
+export function reorgedNotices(batch: BatchRecord, events: readonly StoredEvent[]): EventNotice[] {
+  return events.map((event) => ({
+    siteId: event.siteId,
+    eventId: event.eventId,
+    payload: JSON.stringify({
+      type: "event.reorged",
+      siteId: event.siteId,
+      eventId: event.eventId,
+      batchId: batch.batchId.toString(),
+      removedTxHash: batch.txHash,
+      removedBlockNumber: batch.blockNumber?.toString() ?? null,
+    }),
+  }));
+}
