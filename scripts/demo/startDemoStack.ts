@@ -21,7 +21,9 @@ import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
 import { writeDeployment, type Deployment } from "../../src/chain/deployments.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../src/core/ruleSet.js";
-import { hardhatAccount, startHardhatNode, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
+import type { DevNode } from "../../src/devnet/spawnDevNode.js";
+import { startAnvilNode } from "../../src/devnet/startAnvilNode.js";
+import { hardhatAccount, startHardhatNode } from "../../src/devnet/startHardhatNode.js";
 import { createIndexer, type Indexer } from "../../src/indexer/createIndexer.js";
 import { createIndexerApp } from "../../src/indexer/http/createIndexerApp.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -67,10 +69,12 @@ export interface DemoStackOptions {
   readonly say?: (line: string) => void;
   /** Log level of the relayer and indexer (silent by default: the demo prints its own progress). */
   readonly logLevel?: string;
+  /** The local node: Hardhat's (the default) or Foundry's anvil. */
+  readonly node?: DevNode["kind"];
 }
 
 export interface DemoStack {
-  readonly node: HardhatNode;
+  readonly node: DevNode;
   readonly chain: Chain;
   readonly publicClient: PublicClient;
   readonly deployment: Deployment;
@@ -118,9 +122,9 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const root = process.cwd();
   await ensureArtifacts(root, say);
   await mkdir(options.dataDir, { recursive: true });
-  const node = await startHardhatNode();
+  const node = options.node === "anvil" ? await startAnvilNode() : await startHardhatNode();
   try {
-    say(`Hardhat node listening on ${node.url} (127.0.0.1 only)`);
+    say(`${node.kind === "anvil" ? "anvil" : "Hardhat"} node listening on ${node.url} (127.0.0.1 only)`);
     const chainId = 31337;
     const chain = defineChain({
       id: chainId,

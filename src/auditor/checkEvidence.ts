@@ -2,7 +2,7 @@ import type { Address } from "viem";
 import { z } from "zod";
 import { KIND_COUNT } from "../core/kinds.js";
 import type { DecodedAction, PostRegistration } from "../core/packedActions.js";
-import { batchEvidenceSchema, type BatchEvidence } from "../evidence/batchEvidence.js";
+import { batchEvidenceSchema, type BatchEvidence, type SignerChange } from "../evidence/batchEvidence.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
 import { checkSignatures } from "./checkSignatures.js";
@@ -22,6 +22,8 @@ export interface CheckEvidenceParameters {
   /** The rule set the batch names, if it was ever published. */
   readonly amounts: readonly bigint[] | undefined;
   readonly deployment: EvidenceDomain;
+  /** The batch's site's signers over time. */
+  readonly signerHistory: readonly SignerChange[];
   /** A site's rules state, carried over from its earlier batches. */
   readonly stateOf: (siteId: number) => MemoryRulesState;
   readonly policy: RulePolicy;
@@ -53,7 +55,7 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
   }
   const evidence = parsed.data;
   checkHeader(evidence, batch, parameters.deployment, add);
-  if (await checkSignatures(batch, evidence, add)) {
+  if (await checkSignatures(batch, evidence, parameters.signerHistory, add)) {
     // Re-run the rules on the events, in leaf order, and compare with the chain's actions.
     if (amounts && amounts.length === KIND_COUNT)
       replayRules(batch, evidence, onChain, parameters.stateOf(batch.siteId), parameters.policy, amounts, add);

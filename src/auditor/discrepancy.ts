@@ -18,6 +18,7 @@ export type DiscrepancyCode =
   | "evidence_header_mismatch"
   | "unknown_site"
   | "signature_invalid"
+  | "signed_by_replaced_key"
   | "event_hash_mismatch"
   | "root_mismatch"
   | "evidence_invalid"

@@ -1,5 +1,6 @@
 import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
 import { tweiAbi, tweiLedgerAbi } from "../chain/abi.js";
+import type { SignerChange } from "../evidence/batchEvidence.js";
 
 /** A settled batch as the chain recorded it, with the registry and rule set of its moment. */
 export interface SettledBatchLog {
@@ -42,6 +43,8 @@ export interface LedgerHistory {
   readonly shortfalls: ReadonlyMap<bigint, readonly ShortfallLog[]>;
   /** Every rule set by version. */
   readonly ruleSets: ReadonlyMap<number, readonly bigint[]>;
+  /** Each site's signers over time (SiteRegistered, SiteSignerUpdated), oldest first. */
+  readonly signers: ReadonlyMap<number, readonly SignerChange[]>;
   /** PostRegistered events: post id → site, author and batch. */
   readonly posts: ReadonlyMap<bigint, { siteId: number; author: Address; batchId: bigint }>;
   readonly transfers: readonly TransferLog[];
@@ -83,6 +86,12 @@ export async function readLedgerHistory(
     position(a) < position(b) ? -1 : 1,
   );
   const sites = new Map<number, { signer: Address; active: boolean }>();
+  const signers = new Map<number, SignerChange[]>();
+  const signerFrom = (siteId: number, signer: Address, block: bigint | null) => {
+    const list = signers.get(siteId) ?? [];
+    list.push({ block: block ?? 0n, signer });
+    signers.set(siteId, list);
+  };
   const ruleSets = new Map<number, readonly bigint[]>();
   const posts = new Map<bigint, { siteId: number; author: Address; batchId: bigint }>();
   const shortfalls = new Map<bigint, ShortfallLog[]>();
@@ -96,10 +105,12 @@ export async function readLedgerHistory(
         break;
       case "SiteRegistered":
         sites.set(event.args.siteId, { signer: event.args.signer, active: true });
+        signerFrom(event.args.siteId, event.args.signer, event.blockNumber);
         break;
       case "SiteSignerUpdated": {
         const site = sites.get(event.args.siteId);
         sites.set(event.args.siteId, { signer: event.args.newSigner, active: site?.active ?? true });
+        signerFrom(event.args.siteId, event.args.newSigner, event.blockNumber);
         break;
       }
       case "SiteActivationUpdated": {
@@ -152,5 +163,5 @@ export async function readLedgerHistory(
   const transfers = parseEventLogs({ abi: tweiAbi, logs: tokenLogs, eventName: "Transfer" })
     .sort((a, b) => (position(a) < position(b) ? -1 : 1))
     .map((log) => ({ from: log.args.from, to: log.args.to, value: log.args.value }));
-  return { fromBlock, toBlock, batches, shortfalls, ruleSets, posts, transfers };
+  return { fromBlock, toBlock, batches, shortfalls, ruleSets, signers, posts, transfers };
 }

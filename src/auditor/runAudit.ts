@@ -138,6 +138,7 @@ export async function runAudit(parameters: RunAuditParameters): Promise<AuditRes
       onChain: priced.onChain,
       amounts: priced.amounts,
       deployment,
+      signerHistory: history.signers.get(batch.siteId) ?? [],
       stateOf,
       policy,
       progress,

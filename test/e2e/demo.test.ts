@@ -109,92 +109,94 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-describe("e2e: the demo's scenario on a fresh node, relayer and indexer", function () {
-  this.timeout(120_000);
-  let dir: string;
-  let stack: DemoStack;
-  let outcome: DemoOutcome;
-  const expected = expectedLines();
+// The same story on two independent EVM implementations: Hardhat's EDR and Foundry's anvil.
+for (const node of ["hardhat", "anvil"] as const)
+  describe(`e2e: the demo's scenario on a fresh ${node} node, relayer and indexer`, function () {
+    this.timeout(120_000);
+    let dir: string;
+    let stack: DemoStack;
+    let outcome: DemoOutcome;
+    const expected = expectedLines();
 
-  before(async function () {
-    dir = await mkdtemp(join(tmpdir(), "twei-e2e-"));
-    stack = await startDemoStack({ dataDir: join(dir, "data"), deploymentsRoot: dir });
-    outcome = await playDemoScenario(stack);
-  });
-
-  after(async function () {
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  it("refuses the skimmer's too-short read and Comment-to-Earn below level 13, and accepts the rest", function () {
-    const skim = outcome.results.get("read-r6");
-    expect(skim).to.deep.include({ status: "rejected", code: "read_too_short" });
-    const farah = outcome.results.get("comment-c-farah");
-    expect(farah?.status).to.equal("accepted");
-    expect(farah && "notes" in farah ? farah.notes?.join(" ") : "").to.match(/level \d+ is below 13/);
-    const rejected = [...outcome.results.values()].filter((r) => r.status !== "accepted").map((r) => r.eventId);
-    expect(rejected).to.deep.equal(["read-r6"]);
-    expect(outcome.batches.length).to.be.at.least(7);
-  });
-
-  it("reports every line of the author's PnL as computed from the rule amounts", async function () {
-    const report = await buildPostReport(stack.indexer.store, {
-      postId: outcome.articlePostId,
-      account: addressOf("author"),
+    before(async function () {
+      dir = await mkdtemp(join(tmpdir(), "twei-e2e-"));
+      stack = await startDemoStack({ dataDir: join(dir, "data"), deploymentsRoot: dir, node });
+      outcome = await playDemoScenario(stack);
     });
-    expect(report.block.number >= outcome.lastBlock).to.equal(true);
-    expectReport(report, expected.get("author") as Lines);
-    expect(formatReportTable(report)).to.include("Post Publish Tribute").and.include("Total Twei Earned");
-  });
 
-  it(`reports every line of ${PEOPLE[REPORTED_READER].name}'s PnL, and the post's for everyone`, async function () {
-    const reader = await buildPostReport(stack.indexer.store, {
-      postId: outcome.articlePostId,
-      account: addressOf(REPORTED_READER),
+    after(async function () {
+      await stack?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
-    expectReport(reader, expected.get(REPORTED_READER) as Lines);
-    for (const person of Object.keys(PEOPLE) as Person[]) {
+
+    it("refuses the skimmer's too-short read and Comment-to-Earn below level 13, and accepts the rest", function () {
+      const skim = outcome.results.get("read-r6");
+      expect(skim).to.deep.include({ status: "rejected", code: "read_too_short" });
+      const farah = outcome.results.get("comment-c-farah");
+      expect(farah?.status).to.equal("accepted");
+      expect(farah && "notes" in farah ? farah.notes?.join(" ") : "").to.match(/level \d+ is below 13/);
+      const rejected = [...outcome.results.values()].filter((r) => r.status !== "accepted").map((r) => r.eventId);
+      expect(rejected).to.deep.equal(["read-r6"]);
+      expect(outcome.batches.length).to.be.at.least(7);
+    });
+
+    it("reports every line of the author's PnL as computed from the rule amounts", async function () {
       const report = await buildPostReport(stack.indexer.store, {
         postId: outcome.articlePostId,
-        account: addressOf(person) as Address,
+        account: addressOf("author"),
       });
-      expectReport(report, expected.get(person) ?? new Map());
-    }
-    expectReport(
-      await buildPostReport(stack.indexer.store, { postId: outcome.articlePostId }),
-      expected.get("everyone") as Lines,
-    );
-  });
-
-  it("audits clean from the chain and the relayer's evidence (in-process and through the CLI)", async function () {
-    const result = await runAudit({
-      publicClient: stack.publicClient,
-      deployment: stack.deployment,
-      evidence: relayerEvidenceSource(stack.relayerUrl),
+      expect(report.block.number >= outcome.lastBlock).to.equal(true);
+      expectReport(report, expected.get("author") as Lines);
+      expect(formatReportTable(report)).to.include("Post Publish Tribute").and.include("Total Twei Earned");
     });
-    expect(result.discrepancies).to.deep.equal([]);
-    expect(result.summary.batches).to.equal(outcome.batches.length);
-    expect(result.summary.batchesWithEvidence).to.equal(outcome.batches.length);
-    expect(result.summary.ruleSetVersions).to.deep.equal([1, 2]);
-    expect(result.summary.totalSupply).to.equal(result.summary.minted - result.summary.burned);
 
-    const cli = await runCli([
-      "src/auditor/main.ts",
-      "--network",
-      "localhost",
-      "--deployments-root",
-      dir,
-      "--rpc",
-      stack.node.url,
-      "--relayer",
-      stack.relayerUrl,
-      "--json",
-      "--quiet",
-    ]);
-    expect(cli.code, cli.stderr).to.equal(0);
-    const json = JSON.parse(cli.stdout) as { ok: boolean; summary: { batches: number } };
-    expect(json.ok).to.equal(true);
-    expect(json.summary.batches).to.equal(outcome.batches.length);
+    it(`reports every line of ${PEOPLE[REPORTED_READER].name}'s PnL, and the post's for everyone`, async function () {
+      const reader = await buildPostReport(stack.indexer.store, {
+        postId: outcome.articlePostId,
+        account: addressOf(REPORTED_READER),
+      });
+      expectReport(reader, expected.get(REPORTED_READER) as Lines);
+      for (const person of Object.keys(PEOPLE) as Person[]) {
+        const report = await buildPostReport(stack.indexer.store, {
+          postId: outcome.articlePostId,
+          account: addressOf(person) as Address,
+        });
+        expectReport(report, expected.get(person) ?? new Map());
+      }
+      expectReport(
+        await buildPostReport(stack.indexer.store, { postId: outcome.articlePostId }),
+        expected.get("everyone") as Lines,
+      );
+    });
+
+    it("audits clean from the chain and the relayer's evidence (in-process and through the CLI)", async function () {
+      const result = await runAudit({
+        publicClient: stack.publicClient,
+        deployment: stack.deployment,
+        evidence: relayerEvidenceSource(stack.relayerUrl),
+      });
+      expect(result.discrepancies).to.deep.equal([]);
+      expect(result.summary.batches).to.equal(outcome.batches.length);
+      expect(result.summary.batchesWithEvidence).to.equal(outcome.batches.length);
+      expect(result.summary.ruleSetVersions).to.deep.equal([1, 2]);
+      expect(result.summary.totalSupply).to.equal(result.summary.minted - result.summary.burned);
+
+      const cli = await runCli([
+        "src/auditor/main.ts",
+        "--network",
+        "localhost",
+        "--deployments-root",
+        dir,
+        "--rpc",
+        stack.node.url,
+        "--relayer",
+        stack.relayerUrl,
+        "--json",
+        "--quiet",
+      ]);
+      expect(cli.code, cli.stderr).to.equal(0);
+      const json = JSON.parse(cli.stdout) as { ok: boolean; summary: { batches: number } };
+      expect(json.ok).to.equal(true);
+      expect(json.summary.batches).to.equal(outcome.batches.length);
+    });
   });
-});

@@ -34,6 +34,7 @@ export async function batchEvidenceOf(
         digest: e.digest,
         signature: e.signature,
         eventHashes: [...e.eventHashes],
+        ...(e.acceptedAtBlock === null ? {} : { acceptedAtBlock: e.acceptedAtBlock.toString() }),
       })),
       events: events.map((e) => ({
         leafIndex: e.leafIndex ?? 0,

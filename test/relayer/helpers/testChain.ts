@@ -16,7 +16,9 @@ import { deployTwei, type DeployerClient } from "../../../src/chain/deployTwei.j
 import { encodePackedActions, groupByAccount, type AccountAction } from "../../../src/core/packedActions.js";
 import { postIdFor } from "../../../src/core/postId.js";
 import type { RuleAmounts } from "../../../src/core/ruleSet.js";
-import { hardhatAccount, startHardhatNode, type HardhatNode } from "../../../src/devnet/startHardhatNode.js";
+import type { DevNode } from "../../../src/devnet/spawnDevNode.js";
+import { startAnvilNode } from "../../../src/devnet/startAnvilNode.js";
+import { hardhatAccount, startHardhatNode } from "../../../src/devnet/startHardhatNode.js";
 import { waitForSuccess } from "../../../src/chain/waitForSuccess.js";
 
 export const CHAIN_ID = 31337;
@@ -40,8 +42,10 @@ export function privateKeyOf(index: number): Hex {
  * account 1 is the relayer, account 2 may seed balances directly (its own RELAYER_ROLE),
  * accounts 3.. are users.
  */
-export async function startTestChain(options: { ruleAmounts?: RuleAmounts; emissionCap?: bigint } = {}) {
-  const node: HardhatNode = await startHardhatNode();
+export async function startTestChain(
+  options: { ruleAmounts?: RuleAmounts; emissionCap?: bigint; node?: DevNode["kind"] } = {},
+) {
+  const node: DevNode = options.node === "anvil" ? await startAnvilNode() : await startHardhatNode();
   const chain = testChainDefinition(node.url);
   const publicClient = createPublicClient({ chain, transport: http(node.url), pollingInterval: 100 }) as PublicClient;
   const walletOf = (account: LocalAccount) => createWalletClient({ chain, transport: http(node.url), account });
