@@ -511,6 +511,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
     if (heldSites.delete(siteId) || (await store.heldSites()).includes(siteId)) {
       const released = await store.releaseSite(siteId);
       log.info({ siteId, released }, "the site is active again; its held events go out");
+      eligible ||= released > 0; // they have waited long enough
     }
     const waitEpoch = waitingForEpoch.get(siteId);
     if (waitEpoch !== undefined) {

@@ -142,6 +142,21 @@ export async function startTestChain(
         chain,
       } as never);
     },
+    /** Registers a post id on the ledger for a site, straight from the seeder's role (as a colliding post would be). */
+    async registerPost(siteId: number, postId: bigint, author: Address) {
+      const packed = encodePackedActions({ posts: [{ postId, author }], groups: [] });
+      await write(seeder, {
+        address: deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "settle",
+        args: [seedBatch++, siteId, `0x${"11".repeat(32)}`, packed],
+        chain,
+      } as never);
+    },
+    /** Calls a node's JSON-RPC method (evm_mine, anvil_reorg, …). */
+    rpc(method: string, params: unknown[] = []) {
+      return publicClient.request({ method, params } as never) as Promise<unknown>;
+    },
     async stop() {
       await node.stop();
     },
