@@ -1,0 +1,196 @@
+import { expect } from "chai";
+import { after, before, describe, it } from "mocha";
+import { parseUnits, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
+import { startTestChain, type TestChain } from "./helpers/testChain.js";
+import { addSite, clientFor, removeDir, startTestRelayer, tempDir } from "./helpers/testRelayer.js";
+import { startWebhookSink } from "./helpers/webhookSink.js";
+
+const twei = (value: string) => parseUnits(value, 18);
+
+/**
+ * Real reorgs on two node implementations: anvil's `anvil_reorg` replaces the last blocks with
+ * new (empty) ones; on Hardhat a snapshot taken before the batch is reverted to and the chain
+ * mined on from there. Either way the settlement transaction is no longer in the chain.
+ */
+interface Reorger {
+  /** Marks the point a later reorg rolls back to (Hardhat; anvil counts blocks). */
+  mark(): Promise<void>;
+  /** Replaces the chain from the batch's block on with `depth` new blocks. */
+  reorg(depth: number): Promise<void>;
+}
+
+function reorgerFor(chain: TestChain): Reorger {
+  let snapshot: unknown;
+  return chain.node.kind === "anvil"
+    ? {
+        async mark() {},
+        async reorg(depth) {
+          await chain.rpc("anvil_reorg", [depth, []]);
+        },
+      }
+    : {
+        async mark() {
+          snapshot = await chain.rpc("evm_snapshot");
+        },
+        async reorg(depth) {
+          await chain.rpc("evm_revert", [snapshot]);
+          for (let i = 0; i < depth; i++) await chain.rpc("evm_mine");
+        },
+      };
+}
+
+const mine = async (chain: TestChain, blocks: number) => {
+  for (let i = 0; i < blocks; i++) await chain.rpc("evm_mine");
+};
+
+/** The BatchSettled logs of a batch id in the canonical chain. */
+async function settlementsOf(chain: TestChain, batchId: bigint) {
+  return chain.publicClient.getContractEvents({
+    address: chain.deployed.ledger,
+    abi: tweiLedgerAbi,
+    eventName: "BatchSettled",
+    args: { batchId },
+    fromBlock: 0n,
+  });
+}
+
+for (const node of ["hardhat", "anvil"] as const)
+  describe(`relayer finality on ${node}: settled only at the depth, and a reorg never loses or doubles a payout`, function () {
+    let chain: TestChain;
+    const dirs: string[] = [];
+
+    before(async function () {
+      chain = await startTestChain({ node });
+    });
+    after(async function () {
+      await chain?.stop();
+      for (const made of dirs) await removeDir(made);
+    });
+
+    /** A site with a funded author, a relayer that settles only when told (tick), and a webhook sink. */
+    async function setUp(siteId: number, confirmations: number) {
+      const dataDir = await tempDir(`finality-${node}`);
+      dirs.push(dataDir);
+      const hooks = await startWebhookSink();
+      const site = await addSite(chain, dataDir, siteId, { webhookUrl: hooks.url });
+      const author = chain.user(siteId % 10);
+      await chain.seed(siteId, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
+      await chain.approveLedger(author);
+      await mine(chain, 4); // the reorgs below replace only blocks from the batch's on
+      const relayer = await startTestRelayer(chain, dataDir, {
+        settle: false,
+        batcher: { finality: { mode: "confirmations", confirmations }, stuckAfterMs: 1_000 },
+        webhooks: { intervalMs: 50, backoffMs: 50 },
+      });
+      const client = clientFor(chain, relayer.url, site);
+      const reader = privateKeyToAccount(generatePrivateKey()).address;
+      const events: SiteEventInput[] = [
+        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+        { eventId: "read", type: "post_read", occurredAt: 2, user: reader, postId: "p", secondsRead: 10_000 },
+      ];
+      return { relayer, client, hooks, author: author.address, reader, events };
+    }
+
+    const statusOf = async (client: ReturnType<typeof clientFor>, eventId: string) =>
+      (await client.event(eventId)) as { status: string; batchId: string | null; txHash: Hex | null };
+
+    it("a reorg within the confirmation depth never produces a settled status or a webhook; the batch is sent again under its id and settles once", async function () {
+      const { relayer, client, hooks, author, reader, events } = await setUp(61, 3);
+      try {
+        const before = await chain.balanceOf(author);
+        await client.sendEvents(events);
+        const reorger = reorgerFor(chain);
+        await reorger.mark();
+        await relayer.batcher.tick();
+        const first = await statusOf(client, "read");
+        expect(first.status).to.equal("included");
+        const batchId = BigInt(first.batchId as string);
+
+        await reorger.reorg(1);
+        expect(await settlementsOf(chain, batchId)).to.have.length(0);
+        const seen = new Set<string>();
+        for (let pass = 0; pass < 3; pass++) {
+          await relayer.batcher.tick();
+          seen.add((await statusOf(client, "read")).status);
+        }
+        expect(seen.has("settled")).to.equal(false);
+        expect((await statusOf(client, "read")).status).to.equal("included");
+
+        await mine(chain, 2);
+        await relayer.batcher.tick();
+        const final = await statusOf(client, "read");
+        expect(final.status).to.equal("settled");
+        expect(final.batchId).to.equal(batchId.toString());
+        const settled = await settlementsOf(chain, batchId);
+        expect(settled).to.have.length(1);
+        expect(final.txHash).to.equal(settled[0]?.transactionHash);
+
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(hooks.of("event.settled").map((p) => [p.eventId, p.txHash])).to.deep.equal([
+          ["pub", final.txHash],
+          ["read", final.txHash],
+        ]);
+        expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+        expect(before - (await chain.balanceOf(author))).to.equal(twei("5"));
+      } finally {
+        await relayer.stop();
+        await hooks.close();
+      }
+    });
+
+    it("a reorg deeper than the confirmation depth removes a settled batch; the relayer sends it again and every accepted event is paid exactly once", async function () {
+      const { relayer, client, hooks, author, reader, events } = await setUp(62, 2);
+      try {
+        const before = await chain.balanceOf(author);
+        await client.sendEvents(events);
+        const reorger = reorgerFor(chain);
+        await reorger.mark();
+        await relayer.batcher.tick();
+        await mine(chain, 1);
+        await relayer.batcher.tick();
+        const settledOnce = await statusOf(client, "read");
+        expect(settledOnce.status).to.equal("settled");
+        const batchId = BigInt(settledOnce.batchId as string);
+        expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+
+        // Three blocks replaced: the batch's and the two past it, beyond the depth of 2.
+        await reorger.reorg(3);
+        expect(await chain.balanceOf(reader)).to.equal(0n);
+        await relayer.batcher.tick();
+        const resent = await statusOf(client, "read");
+        expect(["batched", "included"]).to.include(resent.status);
+        for (let pass = 0; pass < 10 && (await statusOf(client, "read")).status !== "settled"; pass++) {
+          await mine(chain, 1);
+          await relayer.batcher.tick();
+        }
+        const final = await statusOf(client, "read");
+        expect(final.status).to.equal("settled");
+        expect(final.batchId).to.equal(batchId.toString());
+        expect(await settlementsOf(chain, batchId)).to.have.length(1);
+        expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+        expect(before - (await chain.balanceOf(author))).to.equal(twei("5"));
+
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const reorged = hooks.of("event.reorged");
+        expect(reorged.map((p) => [p.eventId, p.removedTxHash])).to.deep.equal([
+          ["pub", settledOnce.txHash],
+          ["read", settledOnce.txHash],
+        ]);
+        expect(hooks.of("event.settled").map((p) => [p.eventId, p.txHash])).to.deep.equal([
+          ["pub", settledOnce.txHash],
+          ["read", settledOnce.txHash],
+          ["pub", final.txHash],
+          ["read", final.txHash],
+        ]);
+        const metrics = await (await fetch(`${relayer.url}/metrics`)).text();
+        expect(metrics).to.match(/twei_relayer_reorgs_total\{depth="past_finality"\} 1/);
+      } finally {
+        await relayer.stop();
+        await hooks.close();
+      }
+    });
+  });
