@@ -29,24 +29,49 @@ export async function writeTestDeployment(chain: TestChain, root: string) {
   );
 }
 
+/** The relayer process's environment for a test chain, deployment root and data directory. */
+function relayerEnv(chain: TestChain, root: string, dataDir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    RELAYER_PRIVATE_KEY: chain.relayerKey,
+    TWEI_RPC_URL: chain.node.url,
+    TWEI_NETWORK: "test",
+    TWEI_DEPLOYMENTS_ROOT: root,
+    RELAYER_DATA_DIR: dataDir,
+    RELAYER_PORT: String(port),
+    RELAYER_BATCH_INTERVAL_MS: "200",
+    RELAYER_BATCH_MIN_EVENTS: "1",
+    RELAYER_BATCH_MAX_WAIT_MS: "0",
+    RELAYER_STUCK_AFTER_MS: "600000",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+  };
+}
+
+/** Runs the relayer process until it exits by itself (it refuses to start): its exit code and output. */
+export async function runRelayerProcessToExit(
+  chain: TestChain,
+  root: string,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/relayer/main.ts"], {
+    env: { ...relayerEnv(chain, root, dataDir, await freePort()), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  clearTimeout(timer);
+  return { code, output };
+}
+
 export async function startRelayerProcess(chain: TestChain, root: string, dataDir: string): Promise<RelayerProcess> {
   const port = await freePort();
   // One process (node with tsx's loader), so SIGKILL hits the relayer itself.
   const child = spawn(process.execPath, ["--import", "tsx", "src/relayer/main.ts"], {
-    env: {
-      ...process.env,
-      RELAYER_PRIVATE_KEY: chain.relayerKey,
-      TWEI_RPC_URL: chain.node.url,
-      TWEI_NETWORK: "test",
-      TWEI_DEPLOYMENTS_ROOT: root,
-      RELAYER_DATA_DIR: dataDir,
-      RELAYER_PORT: String(port),
-      RELAYER_BATCH_INTERVAL_MS: "200",
-      RELAYER_BATCH_MIN_EVENTS: "1",
-      RELAYER_BATCH_MAX_WAIT_MS: "0",
-      RELAYER_STUCK_AFTER_MS: "600000",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
-    },
+    env: relayerEnv(chain, root, dataDir, port),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

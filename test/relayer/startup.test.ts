@@ -1,0 +1,177 @@
+import { expect } from "chai";
+import { after, before, describe, it } from "mocha";
+import { encodeFunctionData, parseUnits, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { decodeRevert, formatRevert } from "../../src/chain/decodeRevert.js";
+import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import { PreflightError } from "../../src/relayer/chain/preflight.js";
+import { captureLog } from "./helpers/captureLog.js";
+import { runRelayerProcessToExit, writeTestDeployment } from "./helpers/relayerProcess.js";
+import { privateKeyOf, startTestChain, type TestChain } from "./helpers/testChain.js";
+import { addSite, clientFor, removeDir, startTestRelayer, tempDir, waitFor } from "./helpers/testRelayer.js";
+
+/** The relayer's start-up problems, or [] when it started. */
+async function startupProblems(start: () => Promise<{ stop(): Promise<void> }>) {
+  try {
+    const relayer = await start();
+    await relayer.stop();
+    return [];
+  } catch (error) {
+    expect(error).to.be.instanceOf(PreflightError);
+    return (error as PreflightError).problems;
+  }
+}
+
+describe("relayer start-up checks and decoded reverts", function () {
+  let chain: TestChain;
+  const dirs: string[] = [];
+  const dir = async (label: string) => {
+    const made = await tempDir(label);
+    dirs.push(made);
+    return made;
+  };
+
+  before(async function () {
+    chain = await startTestChain();
+  });
+  after(async function () {
+    await chain?.stop();
+    for (const made of dirs) await removeDir(made);
+  });
+
+  const roleOf = () =>
+    chain.publicClient.readContract({
+      address: chain.deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "RELAYER_ROLE",
+    });
+  const adminWrite = async (functionName: "grantRole" | "revokeRole", args: readonly [Hex, `0x${string}`]) =>
+    waitForSuccess(
+      chain.publicClient,
+      await chain.admin.writeContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName,
+        args,
+        chain: chain.chain,
+      } as never),
+    );
+
+  it("refuses to start a relayer whose key lacks the relayer role, saying what to do (in-process and as the service)", async function () {
+    const dataDir = await dir("no-role");
+    const stranger = privateKeyOf(7);
+    const problems = await startupProblems(() => startTestRelayer(chain, dataDir, { privateKey: stranger }));
+    const account = privateKeyToAccount(stranger).address;
+    expect(problems).to.deep.equal([
+      {
+        code: "not_relayer",
+        message: `the relayer account ${account} lacks RELAYER_ROLE on the ledger ${chain.deployed.ledger}: an admin must grant it (grantRole(RELAYER_ROLE, ${account})), or set RELAYER_PRIVATE_KEY to the key that holds it`,
+      },
+    ]);
+
+    const root = await dir("no-role-root");
+    await writeTestDeployment(chain, root);
+    const { code, output } = await runRelayerProcessToExit(chain, root, dataDir, { RELAYER_PRIVATE_KEY: stranger });
+    expect(code).to.equal(1);
+    expect(output).to.include(`relayer: the relayer account ${account} lacks RELAYER_ROLE`);
+    expect(output).to.not.include("0xe2517d3f");
+  });
+
+  it("refuses another chain's deployment, another version's ABI, and a key without gas money", async function () {
+    const dataDir = await dir("mismatch");
+    const codes = async (overrides: Parameters<typeof startTestRelayer>[2]) =>
+      (await startupProblems(() => startTestRelayer(chain, dataDir, overrides))).map((problem) => problem.code);
+    expect(await codes({ chainId: 1 })).to.deep.equal(["chain_id_mismatch"]);
+    expect(await codes({ abiHash: `0x${"12".repeat(32)}` })).to.deep.equal(["abi_mismatch"]);
+    // A key with the role and no ETH.
+    const broke = generatePrivateKey();
+    await adminWrite("grantRole", [await roleOf(), privateKeyToAccount(broke).address]);
+    expect(await codes({ privateKey: broke })).to.deep.equal(["no_gas"]);
+    // An API-only instance needs neither role nor gas.
+    expect(await codes({ privateKey: broke, settle: false })).to.deep.equal([]);
+  });
+
+  it("answers /readyz 503 with what to do when the role is revoked or gas runs low, says so once, and settles again once the role is back", async function () {
+    const dataDir = await dir("revoked");
+    const site = await addSite(chain, dataDir, 81);
+    const capture = captureLog();
+    const relayer = await startTestRelayer(chain, dataDir, { logger: capture.log, batcher: { intervalMs: 100 } });
+    const role = await roleOf();
+    try {
+      const author = chain.user(2);
+      await chain.seed(81, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
+      await chain.approveLedger(author);
+      await adminWrite("revokeRole", [role, chain.relayerAddress]);
+      const client = clientFor(chain, relayer.url, site);
+      await client.sendEvents([
+        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+      ]);
+      const problem = await waitFor("/readyz to say why", async () => {
+        const ready = await fetch(`${relayer.url}/readyz`);
+        return ready.status === 503
+          ? ((await ready.json()) as { reasons: { code: string; message: string }[] })
+          : undefined;
+      });
+      expect(problem.reasons.map((reason) => reason.code)).to.deep.equal(["not_relayer"]);
+      expect(problem.reasons[0]?.message).to.include("lacks RELAYER_ROLE").and.include("grantRole");
+      await new Promise((resolve) => setTimeout(resolve, 600)); // several passes meanwhile
+      expect((await client.event("pub")).status).to.equal("pending");
+      expect(capture.said("settlement stopped")).to.equal(1);
+
+      await adminWrite("grantRole", [role, chain.relayerAddress]);
+      await waitFor("settled once the role is back", async () =>
+        (await client.event("pub")).status === "settled" ? true : undefined,
+      );
+      expect((await fetch(`${relayer.url}/readyz`)).status).to.equal(200);
+      expect(capture.said("settlement resumed")).to.equal(1);
+    } finally {
+      await adminWrite("grantRole", [role, chain.relayerAddress]);
+      await relayer.stop();
+    }
+
+    const poor = await startTestRelayer(chain, dataDir, { settle: true, minBalanceWei: parseUnits("1000000", 18) });
+    try {
+      const ready = await fetch(`${poor.url}/readyz`);
+      expect(ready.status).to.equal(503);
+      const problem = (await ready.json()) as { reasons: { code: string; message: string }[] };
+      expect(problem.reasons.map((reason) => reason.code)).to.deep.equal(["low_gas"]);
+      expect(problem.reasons[0]?.message).to.include(chain.relayerAddress).and.include("fund it");
+    } finally {
+      await poor.stop();
+    }
+  });
+
+  for (const node of ["hardhat", "anvil"] as const)
+    it(`decodes the ledger's and OpenZeppelin's reverts by name on ${node}`, async function () {
+      const target = node === "hardhat" ? chain : await startTestChain({ node });
+      try {
+        const settle = encodeFunctionData({
+          abi: tweiLedgerAbi,
+          functionName: "settle",
+          args: [5n, 99, `0x${"11".repeat(32)}`, "0x0000"],
+        });
+        const revertOf = async (account: `0x${string}`) => {
+          try {
+            await target.publicClient.estimateGas({ account, to: target.deployed.ledger, data: settle });
+          } catch (error) {
+            const revert = decodeRevert(error);
+            return revert && formatRevert(revert);
+          }
+          return undefined;
+        };
+        const stranger = privateKeyToAccount(privateKeyOf(7)).address;
+        expect(await revertOf(stranger)).to.equal(
+          `AccessControlUnauthorizedAccount(${stranger}, ${await target.publicClient.readContract({
+            address: target.deployed.ledger,
+            abi: tweiLedgerAbi,
+            functionName: "RELAYER_ROLE",
+          })})`,
+        );
+        expect(await revertOf(target.relayerAddress)).to.equal("TweiLedgerUnknownSite(99)");
+      } finally {
+        if (target !== chain) await target.stop();
+      }
+    });
+});
