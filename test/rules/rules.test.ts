@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { describe, it } from "mocha";
-import { parseUnits, type Address } from "viem";
+import { parseUnits, zeroAddress, type Address } from "viem";
 import { ActionKind } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
@@ -111,6 +111,12 @@ describe("rules", function () {
     it("is rejected on a post the relayer does not know", function () {
       const w = world();
       expect(w.code(read(w, 300))).to.equal("unknown_post");
+    });
+    it("is rejected for the zero address, which nobody can act as (as is every event)", function () {
+      const w = world();
+      w.publish();
+      expect(w.code(read(w, 300, zeroAddress))).to.equal("zero_address");
+      expect(w.code(w.run({ type: "post_plus", user: zeroAddress, postId: "post-1" }))).to.equal("zero_address");
     });
   });
 
