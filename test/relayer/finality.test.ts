@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
-import { parseUnits, type Hex } from "viem";
+import { parseUnits, serializeTransaction, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
@@ -136,6 +136,60 @@ for (const node of ["hardhat", "anvil"] as const)
         ]);
         expect(await chain.balanceOf(reader)).to.equal(twei("1"));
         expect(before - (await chain.balanceOf(author))).to.equal(twei("5"));
+      } finally {
+        await relayer.stop();
+        await hooks.close();
+      }
+    });
+
+    it("a reorg that moves the batch's transaction to another block is re-read there, and settles once at that block's depth", async function () {
+      const { relayer, client, hooks, reader, events } = await setUp(63, 2);
+      try {
+        await client.sendEvents(events);
+        const reorger = reorgerFor(chain);
+        await reorger.mark();
+        await relayer.batcher.tick();
+        const included = await statusOf(client, "read");
+        expect(included.status).to.equal("included");
+        const tx = await chain.publicClient.getTransaction({ hash: included.txHash as Hex });
+        const raw = serializeTransaction(
+          {
+            type: "eip1559",
+            chainId: tx.chainId as number,
+            nonce: tx.nonce,
+            to: tx.to as Hex,
+            data: tx.input,
+            gas: tx.gas,
+            maxFeePerGas: tx.maxFeePerGas as bigint,
+            maxPriorityFeePerGas: tx.maxPriorityFeePerGas as bigint,
+            accessList: tx.accessList ?? [],
+            value: tx.value,
+          },
+          { r: tx.r, s: tx.s, yParity: tx.yParity as number },
+        );
+        // The block is replaced by an empty one, and the same transaction lands in the next.
+        await reorger.reorg(1);
+        await chain.rpc("eth_sendRawTransaction", [raw]);
+        const moved = await chain.publicClient.getTransactionReceipt({ hash: included.txHash as Hex });
+        expect(moved.blockHash).to.not.equal(tx.blockHash);
+
+        await relayer.batcher.tick();
+        const reread = await relayer.store.batch(BigInt(included.batchId as string));
+        expect([reread?.status, reread?.blockHash, reread?.txHash]).to.deep.equal([
+          "included",
+          moved.blockHash,
+          included.txHash,
+        ]);
+        await mine(chain, 1);
+        await relayer.batcher.tick();
+        expect((await statusOf(client, "read")).status).to.equal("settled");
+        expect(await settlementsOf(chain, BigInt(included.batchId as string))).to.have.length(1);
+        expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(hooks.of("event.settled").map((p) => p.blockNumber)).to.deep.equal([
+          moved.blockNumber.toString(),
+          moved.blockNumber.toString(),
+        ]);
       } finally {
         await relayer.stop();
         await hooks.close();

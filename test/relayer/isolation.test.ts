@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "mocha";
 import { parseUnits, zeroAddress, type Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -7,6 +8,7 @@ import { ActionKind } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
 import { hashSiteEvent } from "../../src/evidence/encodeSiteEvent.js";
 import { siteEventSchema, type SiteEventInput } from "../../src/evidence/siteEvent.js";
+import { chainPostIdKey } from "../../src/relayer/storage/sqliteDatabase.js";
 import { createSqliteStore } from "../../src/relayer/storage/sqliteStore.js";
 import { captureLog } from "./helpers/captureLog.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
@@ -211,6 +213,16 @@ describe("relayer isolation: one bad event, site or batch never stops anyone els
         .sendEvents([publish("early", author, "taken")])
         .catch((error: { problem: { results: unknown[] } }) => error.problem);
       expect((refused as { results: { code: string }[] }).results[0]?.code).to.equal("post_id_taken");
+      // Held by another post of this relayer (what a ground 64-bit collision between two sites looks like).
+      const db = new DatabaseSync(join(dataDir, "relayer.sqlite"));
+      db.prepare(
+        "INSERT INTO posts (site_id, post_id, author, word_count, chain_post_id) VALUES (45, 'ground', ?, 1, ?)",
+      ).run(fresh().toLowerCase(), chainPostIdKey(postIdFor(44, "collides")));
+      db.close();
+      const collided = await clientA
+        .sendEvents([publish("collide", author, "collides")])
+        .catch((error: { problem: { results: unknown[] } }) => error.problem);
+      expect((collided as { results: { code: string }[] }).results[0]?.code).to.equal("post_id_taken");
 
       await clientA.sendEvents([
         publish("pub-1", author, "p1"),
