@@ -249,7 +249,12 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
    * to another block, or removed by a reorg (then it is recorded again, to be sent again).
    */
   const watch = async (batch: BatchRecord, heads: ChainHeads) => {
-    const receipt = await receiptOf(attemptHashes(batch));
+    // Its inclusion's transaction first (it may be none of our attempts: adopted from the logs).
+    const hashes = [
+      ...attemptHashes(batch).filter((hash) => hash !== batch.txHash),
+      ...(batch.txHash ? [batch.txHash] : []),
+    ];
+    const receipt = await receiptOf(hashes);
     if (!receipt) {
       const deep = batch.status === "settled";
       const events = deep ? await store.batchEvents(batch.batchId) : [];

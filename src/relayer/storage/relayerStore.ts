@@ -82,7 +82,7 @@ export interface RelayerStore {
   /**
    * A recorded batch's transaction was mined (successfully): the batch and its events are
    * `included`, and their reservations are released (the chain's balances now hold them).
-   * Also re-reads an included batch that a reorg moved to another block.
+   * Also re-reads an included or settled batch that a reorg moved to another block.
    */
   markIncluded(batchId: bigint, inclusion: BatchInclusion): Promise<void>;
   /** An included batch reached the finality depth: `settled`; queues its webhooks. */

@@ -172,10 +172,12 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
       const released = transaction(() => {
         const row = q("SELECT status FROM batches WHERE batch_id = ?").get(Number(batchId));
         const status = row && str(row, "status");
-        if (status !== "recorded" && status !== "included") return undefined;
+        if (status !== "recorded" && status !== "included" && status !== "settled") return undefined;
+        // A settled batch that a reorg moved keeps its status: only where it is changes.
         q(
-          `UPDATE batches SET status = 'included', tx_hash = ?, block_number = ?, block_hash = ?, gas_used = ?,
-             included_at = coalesce(included_at, ?) WHERE batch_id = ?`,
+          `UPDATE batches SET status = CASE status WHEN 'settled' THEN 'settled' ELSE 'included' END,
+             tx_hash = ?, block_number = ?, block_hash = ?, gas_used = ?, included_at = coalesce(included_at, ?)
+           WHERE batch_id = ?`,
         ).run(
           inclusion.txHash,
           inclusion.blockNumber.toString(),
@@ -184,7 +186,7 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
           inclusion.includedAt,
           Number(batchId),
         );
-        if (status === "included") return new Map<string, Totals>(); // moved by a reorg: reservations already released
+        if (status !== "recorded") return new Map<string, Totals>(); // moved by a reorg: reservations already released
         q("UPDATE events SET status = 'included' WHERE batch_id = ?").run(Number(batchId));
         return reservationsOf(batchId);
       });
