@@ -108,7 +108,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const account = privateKeyToAccount(config.privateKey);
   const walletClient = createWalletClient({ chain, transport, account });
   const database = relayerDatabasePath(config.dataDir);
-  const store = createSqliteStore({ path: database });
+  const store = createSqliteStore({ path: database, exclusive: true });
   const reader = createChainReader({
     publicClient,
     ledger: config.ledger,
