@@ -87,6 +87,16 @@ export interface Relayer {
   stop(): Promise<void>;
 }
 
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
 export const DEFAULT_BATCHER: Omit<BatcherConfig, "deploymentBlock" | "finality"> = {
   minEvents: 200,
   maxWaitMs: 5_000,
@@ -118,9 +128,11 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const account = privateKeyToAccount(config.privateKey);
   const walletClient = createWalletClient({ chain, transport, account });
   const instance = config.instance ?? `relayer-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // Where the store is, for people (logs, answers): a PostgreSQL URL without its password.
+  const database = config.databaseUrl ? withoutPassword(config.databaseUrl) : relayerDatabasePath(config.dataDir);
   const store = config.databaseUrl
     ? createPgStore({ url: config.databaseUrl, instance })
-    : createSqliteStore({ path: relayerDatabasePath(config.dataDir), exclusive: true });
+    : createSqliteStore({ path: database, exclusive: true });
   const reader = createChainReader({
     publicClient,
     ledger: config.ledger,
