@@ -424,6 +424,7 @@ for (const store of STORES)
             onChainRoot,
             { eventHash: event.eventHash as Hex, envelopeDigest: envelope.digest, index: envelope.index },
             event.proof as Hex[],
+            { position: event.leafIndex as number, version: 2 },
           ),
         ).to.equal(true);
         expect(batch.onChain).to.deep.equal({ settled: true });
