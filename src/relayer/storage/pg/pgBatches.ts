@@ -1,3 +1,4 @@
+import type { EvidenceVersion } from "../../../evidence/evidenceTree.js";
 import type pg from "pg";
 import type { Hex } from "viem";
 import type {
@@ -77,6 +78,7 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
       siteId: Number(row.site_id),
       status: row.status as BatchRecord["status"],
       evidenceRoot: row.evidence_root as Hex,
+      evidenceVersion: Number(row.evidence_version) as EvidenceVersion,
       actions: row.actions as Hex,
       eventCount: Number(row.event_count),
       createdAt: Number(row.created_at),
@@ -122,9 +124,18 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
           await client.query<{ id: string }>("SELECT coalesce(max(batch_id) + 1, $1) AS id FROM batches", [first])
         ).rows[0]!.id;
         const inserted = await client.query(
-          `INSERT INTO batches (batch_id, site_id, status, evidence_root, actions, event_count, created_at, epoch)
-           VALUES ($1, $2, 'recorded', $3, $4, $5, $6, $7) RETURNING *`,
-          [next, batch.siteId, batch.evidenceRoot, batch.actions, batch.seqs.length, batch.createdAt, mine.toString()],
+          `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, event_count, created_at, epoch)
+           VALUES ($1, $2, 'recorded', $3, $4, $5, $6, $7, $8) RETURNING *`,
+          [
+            next,
+            batch.siteId,
+            batch.evidenceRoot,
+            batch.evidenceVersion,
+            batch.actions,
+            batch.seqs.length,
+            batch.createdAt,
+            mine.toString(),
+          ],
         );
         const changed = await client.query(
           `UPDATE events SET status = 'batched', batch_id = $1, leaf_index = x.leaf - 1

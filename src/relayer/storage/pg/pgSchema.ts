@@ -84,6 +84,8 @@ CREATE TABLE batches (
   site_id INTEGER NOT NULL,
   status TEXT NOT NULL,
   evidence_root TEXT NOT NULL,
+  -- The evidence format the batch was cut under (src/evidence).
+  evidence_version INTEGER NOT NULL DEFAULT 1,
   actions TEXT NOT NULL,
   event_count INTEGER NOT NULL,
   created_at BIGINT NOT NULL,
