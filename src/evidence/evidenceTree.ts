@@ -1,6 +1,6 @@
 import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import sha3 from "js-sha3";
 import type { Hex } from "viem";
+import { doubleKeccakHex } from "./keccak.js";
 
 /**
  * A batch's evidence tree: one leaf per settled event, in the batch's order (the order the
@@ -56,7 +56,7 @@ export function evidenceLeafHash(leaf: EvidenceLeaf): Hex {
   if (encoded.write(leaf.envelopeDigest.slice(2), 32, 32, "hex") !== 32)
     throw new RangeError("envelopeDigest is not bytes32");
   encoded.writeUInt16BE(leaf.index, 94);
-  return `0x${sha3.keccak256(sha3.keccak256.arrayBuffer(encoded))}`;
+  return doubleKeccakHex(encoded);
 }
 
 /**
