@@ -45,7 +45,9 @@ try {
           await page.evaluate(() =>
             performance
               .getEntriesByType("resource")
-              .map((e) => `${e.name.replace(/^https?:\/\/[^/]+/, "")} ${e.startTime.toFixed(0)}+${e.duration.toFixed(0)}`)
+              .map(
+                (e) => `${e.name.replace(/^https?:\/\/[^/]+/, "")} ${e.startTime.toFixed(0)}+${e.duration.toFixed(0)}`,
+              )
               .join("\n"),
           ),
         );
