@@ -1,5 +1,6 @@
 import { isAddressEqual, recoverTypedDataAddress, type Address, type Hex, type PublicClient } from "viem";
 import { tweiAbi } from "./abi.js";
+import { PERMIT_TYPES } from "../sdk/signLedgerPermit.js";
 
 /** A user's EIP-2612 permit letting the ledger burn up to `value` of their Twei. */
 export interface LedgerPermit {
@@ -42,15 +43,7 @@ export async function ledgerPermitInEffect(
     try {
       signer = await recoverTypedDataAddress({
         domain: { name, version, chainId, verifyingContract: token },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
+        types: PERMIT_TYPES,
         primaryType: "Permit",
         message: { owner: permit.owner, spender: ledger, value: permit.value, nonce, deadline: permit.deadline },
         signature: permit.signature,
