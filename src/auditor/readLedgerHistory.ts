@@ -99,7 +99,7 @@ export async function readLedgerHistory(
   let version = 0;
   for (const event of events) {
     switch (event.eventName) {
-      case "RuleSetUpdated":
+      case "RuleSetScheduled":
         ruleSets.set(event.args.version, [...event.args.amounts]);
         version = event.args.version;
         break;

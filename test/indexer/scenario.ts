@@ -3,7 +3,7 @@ import { hardhat } from "viem/chains";
 import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
 import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
 import { FIRST_BURN_KIND, KIND_COUNT, type ActionKind } from "../../src/core/kinds.js";
-import { amountFor, DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../src/core/ruleSet.js";
+import { amountFor, DEFAULT_RULE_AMOUNTS, DEFAULT_UNIT_BOUNDS, type RuleAmounts } from "../../src/core/ruleSet.js";
 import type { AccountAction, PostRegistration } from "../../src/core/packedActions.js";
 import { hardhatAccount, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
 import { packBatch, rootOf } from "../helpers/batches.js";
@@ -46,12 +46,13 @@ export async function createChainScenario(node: HardhatNode) {
       address: deployed.ledger,
       abi: tweiLedgerAbi,
       functionName: "registerSite",
-      args: [SITE, hardhatAccount(2).address, 10n ** 30n],
+      args: [SITE, hardhatAccount(2).address, 10n ** 30n, 10n ** 30n],
     }),
   );
   let rules: RuleAmounts = DEFAULT_RULE_AMOUNTS;
   const settled: SettledAction[] = [];
   let nextBatch = 1n;
+  let version = 1;
 
   return {
     publicClient,
@@ -83,11 +84,12 @@ export async function createChainScenario(node: HardhatNode) {
         await admin.writeContract({
           address: deployed.ledger,
           abi: tweiLedgerAbi,
-          functionName: "setRuleSet",
-          args: [amounts as never],
+          functionName: "scheduleRuleSet",
+          args: [amounts as never, DEFAULT_UNIT_BOUNDS as never],
         }),
       );
       rules = amounts;
+      version += 1;
     },
     /**
      * Settles a batch; `unpaid` lists the indexes (in `actions`) of burns the test expects to
@@ -100,7 +102,7 @@ export async function createChainScenario(node: HardhatNode) {
           address: deployed.ledger,
           abi: tweiLedgerAbi,
           functionName: "settle",
-          args: [batchId, SITE, rootOf(`batch ${batchId}`), packBatch(posts, actions)],
+          args: [batchId, SITE, version, rootOf(`batch ${batchId}`), packBatch(posts, actions)],
         }),
       );
       actions.forEach((a, i) =>
