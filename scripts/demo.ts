@@ -9,10 +9,12 @@ import { buildPostReport } from "../src/indexer/reports/buildPostReport.js";
 import { formatReportTable } from "../src/indexer/reports/formatReportTable.js";
 import { playDemoScenario } from "./demo/playDemoScenario.js";
 import { addressOf, ARTICLE, PEOPLE, REPORTED_READER } from "./demo/scenario.js";
+import { startDemoSite } from "./demo/startDemoSite.js";
 import { DEMO_SITE_ID, startDemoStack, type DemoStack } from "./demo/startDemoStack.js";
+import type { Site } from "../src/site/createSite.js";
 
 const USAGE = `usage: npm run demo [-- --keep] [-- --data-dir <dir>]
-  --keep                    leave the node, relayer and indexer running (Ctrl-C stops them)
+  --keep                    leave the node, relayer, indexer and news site running (Ctrl-C stops them)
   --data-dir <dir>          where the relayer's and indexer's SQLite databases go (default data/demo, wiped first)
   --deployments-root <dir>  where deployments/localhost.json is written (default: the working directory)`;
 
@@ -21,12 +23,14 @@ const say = (line: string) => console.log(line);
 let starting: Promise<DemoStack> | undefined;
 let stack: DemoStack | undefined;
 let stopping: Promise<void> | undefined;
+let site: Site | undefined;
 /** Stops everything once, however many signals arrive (a terminal's Ctrl-C reaches npm, tsx and us). */
 async function shutdown(code: number): Promise<never> {
   stopping ??= (async () => {
     say("\nstopping the indexer, relayer and Hardhat node…");
     // Ctrl-C while the stack starts: let it finish starting, then stop it (the node is detached).
     const running = stack ?? (await starting?.catch(() => undefined));
+    await site?.stop();
     await running?.stop();
     say("stopped.");
   })();
@@ -78,6 +82,9 @@ async function main(): Promise<void> {
   say(
     formatReportTable(await buildPostReport(stack.indexer.store, { postId: outcome.articlePostId, account: reader })),
   );
+  site = await startDemoSite(stack, { say: (line) => say(`  ${line}`) });
+  const siteUrl = `${site.url}/articles/${ARTICLE.sitePostId}`;
+  say(`\nThe demo news site, with the Twei widget under the article: ${siteUrl}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   say(`\n${outcome.batches.length} batches settled; the demo took ${seconds} s.`);
   if (!values.keep) say("Run `npm run demo -- --keep` to keep it running, try the API and run the auditor on it.");
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
     values["deployments-root"] === undefined ? "" : ` --deployments-root ${values["deployments-root"]}`;
   say(`
 Still running (--keep); Ctrl-C stops everything:
+  news site     ${siteUrl}   (sign in with the "demo wallet": dev accounts, local chain only)
   Hardhat node  ${node}
   relayer API   ${stack.relayerUrl}   (site ${DEMO_SITE_ID}, API key: ${stack.apiKey})
   indexer API   ${stack.indexerUrl}

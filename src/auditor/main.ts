@@ -43,6 +43,7 @@ const policySchema = z.strictObject({
   commentToEarnMinLevel: count.min(1),
   maxCommentRewardsPerUserPerPost: count,
   maxCommentRewardsPerPost: count,
+  maxPlusesPerUserPerDay: count,
 });
 
 async function readPolicy(path: string | undefined): Promise<RulePolicy> {

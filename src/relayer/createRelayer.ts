@@ -107,7 +107,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
   const account = privateKeyToAccount(config.privateKey);
   const walletClient = createWalletClient({ chain, transport, account });
-  const store = createSqliteStore({ path: join(config.dataDir, "relayer.sqlite") });
+  const store = createSqliteStore({ path: join(config.dataDir, "relayer.sqlite"), exclusive: true });
   const reader = createChainReader({
     publicClient,
     ledger: config.ledger,

@@ -5,6 +5,7 @@ import { createLogger } from "../observability/logger.js";
 import { finalityFrom, parseRelayerEnv } from "./config.js";
 import { startRelayer } from "./createRelayer.js";
 import { PreflightError } from "./chain/preflight.js";
+import { DatabaseInUseError } from "../storage/sqliteProcessLock.js";
 
 /** `npm run relayer`: the relayer service, configured from the environment (see config.ts). */
 const log = createLogger({ name: "relayer" });
@@ -59,6 +60,9 @@ try {
     log.fatal({ problems: error.problems }, "the relayer cannot start");
     // For people at a terminal: each problem and what to do, one a line.
     for (const problem of error.problems) console.error(`relayer: ${problem.message}`);
+  } else if (error instanceof DatabaseInUseError) {
+    log.fatal({ code: "database_in_use", error: error.message }, "the relayer cannot start");
+    console.error(`relayer: ${error.message}`);
   } else log.fatal({ error: describeChainError(error) }, "the relayer cannot start");
   process.exit(1);
 }

@@ -5,7 +5,7 @@ import type { AccountAction, PostRegistration } from "../core/packedActions.js";
 import { postIdFor } from "../core/postId.js";
 import { amountFor, type RuleAmounts } from "../core/ruleSet.js";
 import type { SiteEvent } from "../evidence/siteEvent.js";
-import { secondsToRead, type RulePolicy } from "./policy.js";
+import { secondsToRead, utcDayOf, type RulePolicy } from "./policy.js";
 import { keys, type RuleEffects, type RulesState } from "./rulesState.js";
 
 /** Why an event was rejected: stable codes, documented in the API. */
@@ -22,6 +22,7 @@ export type RejectionCode =
   | "already_read"
   | "already_voted"
   | "already_reacted"
+  | "daily_budget_spent"
   | "read_too_short"
   | "insufficient_funds"
   | "funds_unknown"
@@ -144,11 +145,21 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
       if (isAuthor) return reject("self_vote", "the author cannot vote on their own post");
       const marker = keys.vote(event.postId, user);
       if (state.has(marker)) return reject("already_voted", `${user} voted on post ${event.postId} already`);
+      const counters: string[] = [];
+      if (event.type === "post_plus") {
+        const budget = keys.plusesOfUserOnDay(user, utcDayOf(event.occurredAt));
+        if (state.count(budget) >= policy.maxPlusesPerUserPerDay)
+          return reject(
+            "daily_budget_spent",
+            `${user} gave ${policy.maxPlusesPerUserPerDay} pluses on this UTC day already, the daily budget`,
+          );
+        counters.push(budget);
+      }
       const actions =
         event.type === "post_plus"
           ? [act(post.author, ActionKind.EarnedForPluses)]
           : [act(user, ActionKind.SpentForMinuses)];
-      return affordable(user, actions) ?? accepted(actions, { markers: [marker], counters: [] });
+      return affordable(user, actions) ?? accepted(actions, { markers: [marker], counters });
     }
     case "comment_created": {
       if (state.comment(event.commentId)) return reject("comment_exists", `comment ${event.commentId} exists already`);

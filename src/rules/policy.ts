@@ -16,9 +16,15 @@ export interface RulePolicy {
   readonly maxCommentRewardsPerUserPerPost: number;
   /** Comment Rewards one post can pay out in total. */
   readonly maxCommentRewardsPerPost: number;
+  /**
+   * Pluses one user may give per UTC day (the day of the event's `occurredAt`), across all the
+   * site's posts: the daily budget of pluses ("You have run out of Pluses for today"). Since version 2.
+   */
+  readonly maxPlusesPerUserPerDay: number;
 }
 
-export const RULES_VERSION = 1;
+/** Version 2 added the daily budget of pluses (`maxPlusesPerUserPerDay`). */
+export const RULES_VERSION = 2;
 
 export const DEFAULT_POLICY: RulePolicy = {
   version: RULES_VERSION,
@@ -28,7 +34,11 @@ export const DEFAULT_POLICY: RulePolicy = {
   commentToEarnMinLevel: 13,
   maxCommentRewardsPerUserPerPost: 1,
   maxCommentRewardsPerPost: 20,
+  maxPlusesPerUserPerDay: 3,
 };
+
+/** The UTC day (days since the epoch) of a unix time in seconds: the daily budgets' day. */
+export const utcDayOf = (occurredAt: number): number => Math.floor(occurredAt / 86_400);
 
 /**
  * The time to read a post of `wordCount` words, in whole seconds (at least one).

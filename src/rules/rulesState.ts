@@ -69,4 +69,6 @@ export const keys = {
   reaction: (commentId: string, user: Address) => `react:${commentId}:${user}`,
   commentRewardsOfUser: (postId: string, user: Address) => `crew:${postId}:${user}`,
   commentRewardsOfPost: (postId: string) => `crew:${postId}`,
+  /** Pluses `user` gave on UTC day `day` (see `utcDayOf`). */
+  plusesOfUserOnDay: (user: Address, day: number) => `plus:${day}:${user}`,
 };

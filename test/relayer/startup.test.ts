@@ -10,7 +10,17 @@ import { PreflightError } from "../../src/relayer/chain/preflight.js";
 import { captureLog } from "./helpers/captureLog.js";
 import { runRelayerProcessToExit, writeTestDeployment } from "./helpers/relayerProcess.js";
 import { privateKeyOf, startTestChain, type TestChain } from "./helpers/testChain.js";
-import { addSite, clientFor, removeDir, startTestRelayer, tempDir, waitFor } from "./helpers/testRelayer.js";
+import {
+  addSite,
+  clientFor,
+  relayerConfig,
+  removeDir,
+  startTestRelayer,
+  tempDir,
+  waitFor,
+} from "./helpers/testRelayer.js";
+import { createRelayer } from "../../src/relayer/createRelayer.js";
+import { DatabaseInUseError } from "../../src/storage/sqliteProcessLock.js";
 
 /** The relayer's start-up problems, or [] when it started. */
 async function startupProblems(start: () => Promise<{ stop(): Promise<void> }>) {
@@ -141,6 +151,25 @@ describe("relayer start-up checks and decoded reverts", function () {
     } finally {
       await poor.stop();
     }
+  });
+
+  it("refuses a second relayer process on a SQLite database another process holds, and starts once it is free", async function () {
+    const root = await dir("lock-root");
+    const dataDir = `${root}/data`;
+    await writeTestDeployment(chain, root);
+    const relayer = await startTestRelayer(chain, dataDir, { settle: false });
+    try {
+      const second = await runRelayerProcessToExit(chain, root, dataDir, { RELAYER_SETTLE: "false" });
+      expect(second.code).to.equal(1);
+      expect(second.output).to.include("database_in_use").and.include("in use by another process");
+      // In this process too: a second relayer on the same database is refused.
+      expect(() => createRelayer(relayerConfig(chain, dataDir, { settle: false }))).to.throw(DatabaseInUseError);
+    } finally {
+      await relayer.stop();
+    }
+    // Released on stop: the database opens again.
+    const again = await startTestRelayer(chain, dataDir, { settle: false });
+    await again.stop();
   });
 
   for (const node of ["hardhat", "anvil"] as const)

@@ -148,6 +148,26 @@ describe("rules", function () {
       w.publish();
       expect(w.code(w.run({ type: "post_minus", user: poor, postId: "post-1" }))).to.equal("insufficient_funds");
     });
+    it("pluses have a daily budget per user across posts (policy v2); minuses do not count, the next UTC day starts afresh", function () {
+      const w = world();
+      const budget = DEFAULT_POLICY.maxPlusesPerUserPerDay;
+      const posts = Array.from({ length: budget + 2 }, (_, i) => `post-${i + 1}`);
+      for (const postId of posts) w.run({ type: "post_published", user: author, postId, wordCount: 100 });
+      const day = 1_700_000_000 - (1_700_000_000 % 86_400);
+      for (const postId of posts.slice(0, budget))
+        expect(w.code(w.run({ type: "post_plus", user: reader, postId, occurredAt: day + 10 }))).to.equal("accepted");
+      const over = w.run({ type: "post_plus", user: reader, postId: posts[budget]!, occurredAt: day + 86_399 });
+      expect(w.code(over)).to.equal("daily_budget_spent");
+      expect(
+        w.code(w.run({ type: "post_minus", user: reader, postId: posts[budget]!, occurredAt: day + 86_399 })),
+      ).to.equal("accepted");
+      expect(
+        w.code(w.run({ type: "post_plus", user: commenter, postId: posts[budget]!, occurredAt: day + 5 })),
+      ).to.equal("accepted");
+      expect(
+        w.code(w.run({ type: "post_plus", user: reader, postId: posts[budget + 1]!, occurredAt: day + 86_400 })),
+      ).to.equal("accepted");
+    });
   });
 
   describe("comment created", function () {

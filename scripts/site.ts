@@ -1,0 +1,63 @@
+// npm run site [-- --port <n>]: the demo news site with the Twei widget, on a local stack of its
+// own. Starts a Hardhat node, the relayer and the indexer (as `npm run demo` does), plays the
+// demo's story quietly so the article has its readers and comments, then serves the site on
+// 127.0.0.1 and prints its URL. Ctrl-C stops everything.
+import { rm } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { playDemoScenario } from "./demo/playDemoScenario.js";
+import { ARTICLE } from "./demo/scenario.js";
+import { startDemoSite } from "./demo/startDemoSite.js";
+import { startDemoStack, type DemoStack } from "./demo/startDemoStack.js";
+import type { Site } from "../src/site/createSite.js";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string" },
+    "data-dir": { type: "string", default: "data/site" },
+    help: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(`usage: npm run site [-- --port <n>] [-- --data-dir <dir>]
+  --port <n>        the site's port on 127.0.0.1 (default: a free one)
+  --data-dir <dir>  the relayer's and indexer's SQLite databases (default data/site, wiped first)`);
+  process.exit(0);
+}
+
+let stack: DemoStack | undefined;
+let site: Site | undefined;
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await site?.stop();
+    await stack?.stop();
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+try {
+  await rm(values["data-dir"], { recursive: true, force: true });
+  console.log("Twei demo site: a local Hardhat node, the relayer, the indexer and the site, all on 127.0.0.1.");
+  console.log("Keys: the Hardhat node's public DEV accounts: never use them for real funds.");
+  stack = await startDemoStack({ dataDir: values["data-dir"], say: (line) => console.log(`  ${line}`) });
+  console.log("  playing the demo's story (readers, votes, comments) so the article has a history…");
+  await playDemoScenario(stack);
+  site = await startDemoSite(stack, {
+    ...(values.port === undefined ? {} : { port: Number(values.port) }),
+    say: (line) => console.log(`  ${line}`),
+  });
+  console.log(`
+The site is up (Ctrl-C stops everything):
+  site          ${site.url}/articles/${ARTICLE.sitePostId}
+  relayer API   ${stack.relayerUrl}
+  indexer API   ${stack.indexerUrl}
+Sign in with the "demo wallet" (the node's dev accounts, signed by the site's server) or a wallet
+extension pointed at ${stack.node.url} (chain id ${stack.deployment.chainId}).`);
+} catch (error) {
+  console.error(`site failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stop(1);
+}

@@ -1,0 +1,97 @@
+import express from "express";
+import type { Server } from "node:http";
+import type { Hex } from "viem";
+import { z } from "zod";
+import { HttpProblem, notFound, parseInput, problemHandler } from "../http/problem.js";
+import { articlePage, indexPage } from "./pages.js";
+import { demoWalletRoutes } from "./routes/demoWallet.js";
+import { permitRoutes } from "./routes/permit.js";
+import { postActionRoutes } from "./routes/postActions.js";
+import { postStateRoutes } from "./routes/postState.js";
+import { readingRoutes } from "./routes/reading.js";
+import { signInRoutes } from "./routes/signIn.js";
+import type { SiteConfig } from "./siteConfig.js";
+import { createSiteContext } from "./siteContext.js";
+import { buildWidget } from "./widgetBundle.js";
+
+export interface Site {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The demo news site: its pages, the widget's bundle, and the widget's API (`/twei/api/…`).
+ * It holds the site's signer key and relayer API key (in `config.twei`, on the server) and
+ * sends every event through the SDK for a signed-in address only.
+ */
+export function createSiteApp(config: SiteConfig, widget: string) {
+  const ctx = createSiteContext(config);
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "16kb", type: ["application/json", "text/plain"] }));
+  app.get("/", (_req, res) => {
+    res.type("html").send(indexPage(config.siteName, config.articles, (a) => ctx.nameOf(a.author)));
+  });
+  app.get("/articles/:slug", (req, res) => {
+    const article = ctx.article(req.params.slug);
+    const others = config.articles.filter((a) => a !== article);
+    res.type("html").send(articlePage(config.siteName, article, ctx.nameOf(article.author), others));
+  });
+  app.get("/twei/twei-widget.js", (_req, res) => {
+    res.type("text/javascript").setHeader("Cache-Control", "no-cache").send(widget);
+  });
+  const api = express.Router();
+  api.get("/config", (_req, res) => {
+    res.json({
+      siteId: config.siteId,
+      chainId: config.chainId,
+      token: config.token,
+      ledger: config.ledger,
+      heartbeatMs: ctx.heartbeatMs,
+      demoWallet: (config.demoWallet ?? []).length > 0,
+    });
+  });
+  api.get("/tx/:hash", async (req, res) => {
+    const hash = parseInput(z.string().regex(/^0x[0-9a-fA-F]{64}$/), req.params.hash, "path") as Hex;
+    const receipt = await config.publicClient.getTransactionReceipt({ hash }).catch(() => null);
+    if (!receipt) throw new HttpProblem(404, "transaction_not_found", "No such transaction on the chain");
+    res.json({
+      hash,
+      status: receipt.status,
+      blockNumber: receipt.blockNumber.toString(),
+      blockHash: receipt.blockHash,
+      to: receipt.to,
+      gasUsed: receipt.gasUsed.toString(),
+      logs: receipt.logs.length,
+    });
+  });
+  signInRoutes(api, ctx);
+  postStateRoutes(api, ctx);
+  readingRoutes(api, ctx);
+  postActionRoutes(api, ctx);
+  permitRoutes(api, ctx);
+  if (config.demoWallet) demoWalletRoutes(api, ctx);
+  app.use("/twei/api", api);
+  app.use(notFound);
+  app.use(problemHandler({ onUnexpected: (error) => console.error(`site: ${String(error)}`) }));
+  return app;
+}
+
+/** Builds the widget, then serves the site on 127.0.0.1 (a free port unless `config.port`). */
+export async function startSite(config: SiteConfig): Promise<Site> {
+  const app = createSiteApp(config, await buildWidget());
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port ?? 0, config.host ?? "127.0.0.1", (error?: Error) =>
+      error ? reject(error) : resolve(s),
+    );
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("the site has no TCP address");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Server-side reading time, measured from the browser's engagement heartbeats (never a total
+ * the client sends). The model:
+ *
+ * - the widget sends a heartbeat every `heartbeatMs` while the page is open, saying whether the
+ *   tab is visible and focused and whether the reader scrolled or moved since the last one;
+ * - the site credits the time since the previous heartbeat, by its own clock, only when the tab
+ *   was visible and focused, at most `heartbeatMs × 1.5` per beat (a gap longer than that, a
+ *   closed laptop or a throttled tab, earns only that much), and nothing once the reader has
+ *   been idle (no scroll or input) for `idleAfterMs`;
+ * - beats closer together than half the interval credit nothing (a faster client gains no time);
+ * - the credited time stops at the post's time to read; the site sends one `post_read` when it
+ *   gets there, or when the reader leaves (whatever was measured by then).
+ *
+ * What it does not stop: a scripted browser that keeps a tab visible, focused and scrolling for
+ * the whole time to read is paid like a person (it has to spend the real time, once per wallet
+ * and post, within the per-user and per-IP rate limits and the ledger's emission caps); many
+ * wallets behind many IPs each earn their own read. Levels earned over time and the caps bound
+ * what such a farm gets; they do not tell it from people.
+ *
+ * `clockRate` speeds the clock for the demo's tests only (the site refuses a rate other than 1
+ * outside a local development chain).
+ */
+export interface ReadingMeterOptions {
+  readonly heartbeatMs: number;
+  readonly idleAfterMs: number;
+  /** Milliseconds of the site's clock; `Date.now` by default. */
+  readonly now?: () => number;
+  /** Measured seconds per real second (demo tests only). */
+  readonly clockRate?: number;
+}
+
+export interface Beat {
+  readonly visible: boolean;
+  readonly focused: boolean;
+  /** The reader scrolled, moved the pointer or pressed a key since the last beat. */
+  readonly active: boolean;
+}
+
+export interface Reading {
+  /** Seconds credited so far (measured, capped at the time to read). */
+  readonly seconds: number;
+  readonly secondsToRead: number;
+  /** The credited time reached the time to read. */
+  readonly complete: boolean;
+}
+
+interface Session {
+  lastBeatAt: number;
+  lastActiveAt: number;
+  creditedMs: number;
+  readonly toReadMs: number;
+}
+
+export interface ReadingMeter {
+  /** Records a heartbeat of `key` (one reader on one post) and returns what is credited. */
+  beat(key: string, secondsToRead: number, beat: Beat): Reading;
+  /** What is credited to `key` so far, or undefined when it never sent a beat. */
+  peek(key: string): Reading | undefined;
+}
+
+export function createReadingMeter(options: ReadingMeterOptions): ReadingMeter {
+  const now = options.now ?? Date.now;
+  const rate = options.clockRate ?? 1;
+  const sessions = new Map<string, Session>();
+  const reading = (s: Session): Reading => ({
+    seconds: Math.floor(s.creditedMs / 1000),
+    secondsToRead: s.toReadMs / 1000,
+    complete: s.creditedMs >= s.toReadMs,
+  });
+  return {
+    beat(key, secondsToRead, beat) {
+      const at = now();
+      let session = sessions.get(key);
+      if (!session) {
+        // The first beat starts the clock; it credits nothing.
+        session = { lastBeatAt: at, lastActiveAt: at, creditedMs: 0, toReadMs: secondsToRead * 1000 };
+        sessions.set(key, session);
+        return reading(session);
+      }
+      const gap = at - session.lastBeatAt;
+      if (gap < options.heartbeatMs / 2) return reading(session);
+      session.lastBeatAt = at;
+      if (beat.active) session.lastActiveAt = at;
+      const idle = at - session.lastActiveAt > options.idleAfterMs;
+      if (beat.visible && beat.focused && !idle) {
+        const credit = Math.min(gap, options.heartbeatMs * 1.5) * rate;
+        session.creditedMs = Math.min(session.toReadMs, session.creditedMs + credit);
+      }
+      return reading(session);
+    },
+    peek(key) {
+      const session = sessions.get(key);
+      return session && reading(session);
+    },
+  };
+}

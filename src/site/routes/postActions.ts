@@ -1,0 +1,117 @@
+import type { Router } from "express";
+import { z } from "zod";
+import { HttpProblem, parseInput } from "../../http/problem.js";
+import { sendSiteEvent } from "../sendSiteEvent.js";
+import type { SiteContext } from "../siteContext.js";
+import { eventIds } from "../siteStore.js";
+
+const voteBody = z.strictObject({ vote: z.enum(["plus", "minus"]) });
+const commentBody = z.strictObject({ text: z.string().trim().min(1).max(2_000) });
+const reactionBody = z.strictObject({ reaction: z.enum(["like", "dislike"]) });
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/**
+ * The reader's actions on a post: each is one site event, signed by the site and sent through
+ * the SDK for the signed-in address only. The answer is the relayer's (accepted or rejected
+ * with the rules' code); settlement is followed by the post's state.
+ */
+export function postActionRoutes(router: Router, ctx: SiteContext): void {
+  const { twei } = ctx.config;
+
+  router.post("/posts/:slug/vote", async (req, res) => {
+    const user = ctx.sessions.require(req);
+    ctx.limit(req, user);
+    const article = ctx.article(req.params.slug as string);
+    const { vote } = parseInput(voteBody, req.body, "body");
+    const eventId = eventIds.vote(article.slug, user);
+    const earlier = ctx.store.sent(eventId);
+    if (earlier?.answer === "accepted") throw new HttpProblem(409, "already_voted", "You voted on this post already");
+    const sent = await sendSiteEvent(
+      twei,
+      ctx.store,
+      {
+        eventId,
+        type: vote === "plus" ? "post_plus" : "post_minus",
+        occurredAt: now(),
+        user,
+        postId: article.sitePostId,
+      },
+      vote,
+    );
+    res.json(sent);
+  });
+
+  router.post("/posts/:slug/comments", async (req, res) => {
+    const user = ctx.sessions.require(req);
+    ctx.limit(req, user);
+    const article = ctx.article(req.params.slug as string);
+    const { text } = parseInput(commentBody, req.body, "body");
+    const commentId = `c-${ctx.store.nextId()}-${user.slice(2, 8)}`;
+    const eventId = eventIds.comment(commentId);
+    const sent = await sendSiteEvent(twei, ctx.store, {
+      eventId,
+      type: "comment_created",
+      occurredAt: now(),
+      user,
+      postId: article.sitePostId,
+      commentId,
+      length: [...text].length,
+    });
+    if (sent.answer === "accepted")
+      ctx.store.addComment({
+        commentId,
+        slug: article.slug,
+        author: user,
+        text,
+        createdAt: Date.now(),
+        likes: 0,
+        dislikes: 0,
+        eventId,
+      });
+    res.json({ ...sent, commentId });
+  });
+
+  router.post("/posts/:slug/comments/:commentId/reaction", async (req, res) => {
+    const user = ctx.sessions.require(req);
+    ctx.limit(req, user);
+    const article = ctx.article(req.params.slug as string);
+    const comment = ctx.store.comment(req.params.commentId as string);
+    if (!comment || comment.slug !== article.slug)
+      throw new HttpProblem(404, "comment_not_found", "No such comment on this post");
+    const { reaction } = parseInput(reactionBody, req.body, "body");
+    const eventId = eventIds.reaction(comment.commentId, user);
+    if (ctx.store.sent(eventId)?.answer === "accepted")
+      throw new HttpProblem(409, "already_reacted", "You liked or disliked this comment already");
+    const sent = await sendSiteEvent(
+      twei,
+      ctx.store,
+      {
+        eventId,
+        type: reaction === "like" ? "comment_liked" : "comment_disliked",
+        occurredAt: now(),
+        user,
+        postId: article.sitePostId,
+        commentId: comment.commentId,
+      },
+      reaction,
+    );
+    if (sent.answer === "accepted") comment[reaction === "like" ? "likes" : "dislikes"] += 1;
+    res.json(sent);
+  });
+
+  router.post("/posts/:slug/report", async (req, res) => {
+    const user = ctx.sessions.require(req);
+    ctx.limit(req, user);
+    const article = ctx.article(req.params.slug as string);
+    const eventId = eventIds.report(article.slug, user, ctx.store.nextId());
+    const sent = await sendSiteEvent(twei, ctx.store, {
+      eventId,
+      type: "report_purchased",
+      occurredAt: now(),
+      user,
+      postId: article.sitePostId,
+    });
+    res.json(sent);
+  });
+}

@@ -1,0 +1,140 @@
+import type { Router } from "express";
+import type { Address } from "viem";
+import { amountJson } from "../../indexer/reports/reportJson.js";
+import { utcDayOf } from "../../rules/policy.js";
+import type { Json, SiteContext } from "../siteContext.js";
+import { wordCount } from "../siteContext.js";
+import { eventIds } from "../siteStore.js";
+import type { Article } from "../siteConfig.js";
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The reader's own part of the post's state: reading, vote, budget, purchases. */
+async function readerState(ctx: SiteContext, article: Article, user: Address) {
+  const readId = eventIds.read(article.slug, user);
+  const reading = ctx.meter.peek(readId) ?? { seconds: 0, secondsToRead: ctx.secondsToRead(article), complete: false };
+  const readStatus = await ctx.statusOf(ctx.store.sent(readId));
+  let earned: ReturnType<typeof amountJson> | null = null;
+  let indexer = true;
+  if (readStatus?.state === "settled") {
+    const report = await ctx.indexer(
+      `/v1/posts/report?site=${ctx.config.siteId}&sitePostId=${encodeURIComponent(article.sitePostId)}&account=${user}`,
+    );
+    if (report === null) indexer = false;
+    const wei = (report?.readToEarn as { wei?: string } | undefined)?.wei;
+    if (wei !== undefined && wei !== "0") earned = amountJson(BigInt(wei));
+  }
+
+  const voteSent = ctx.store.sent(eventIds.vote(article.slug, user));
+  const today = utcDayOf(Math.floor(Date.now() / 1000));
+  const plusesToday = ctx.store
+    .sentWithPrefix("vote:")
+    .filter(
+      (e) =>
+        e.eventId.endsWith(`:${user}`) &&
+        e.detail === "plus" &&
+        e.answer === "accepted" &&
+        utcDayOf(Math.floor(e.sentAt / 1000)) === today,
+    ).length;
+
+  const purchases = ctx.store.sentWithPrefix(`report:${article.slug}:${user}:`);
+  let instances: Json[] = [];
+  if (purchases.length > 0) {
+    const answer = await ctx.indexer(`/v1/report-instances?postId=${ctx.chainPostId(article)}&buyer=${user}`);
+    if (answer === null) indexer = false;
+    instances = ((answer?.items as Json[] | undefined) ?? []).slice().reverse();
+  }
+  const used = new Set<string>();
+  const bought = await Promise.all(
+    purchases.map(async (sent) => {
+      const status = await ctx.statusOf(sent);
+      return { eventId: sent.eventId, status };
+    }),
+  );
+  const reports = bought.map(({ eventId, status }) => {
+    const instance =
+      status?.state === "settled"
+        ? instances.find((i) => i.batchId === status.batchId && !used.has(String(i.id)))
+        : undefined;
+    if (instance) used.add(String(instance.id));
+    return { eventId, status, instance: instance ?? null };
+  });
+
+  return {
+    indexer,
+    reader: {
+      read: { ...reading, status: readStatus ?? null, earned },
+      vote: voteSent ? { vote: voteSent.detail, status: await ctx.statusOf(voteSent) } : null,
+      plusesLeft: Math.max(0, ctx.config.policy.maxPlusesPerUserPerDay - plusesToday),
+      reports,
+    },
+  };
+}
+
+/** `GET /posts/:slug`: everything the widget shows for the post, for the signed-in reader if any. */
+export function postStateRoutes(router: Router, ctx: SiteContext): void {
+  router.get("/posts/:slug", async (req, res) => {
+    const article = ctx.article(req.params.slug as string);
+    const user = ctx.sessions.user(req);
+    ctx.limit(req, user);
+    const me = user ? await ctx.user(user) : null;
+    const relayerUp = user ? me !== null : await reachable(ctx.config.relayerUrl);
+    const comments = await Promise.all(
+      ctx.store.comments(article.slug).map(async (c) => {
+        const info = await ctx.user(c.author);
+        const status = c.eventId ? await ctx.statusOf(ctx.store.sent(c.eventId)) : { state: "settled" };
+        const mine = user ? ctx.store.sent(eventIds.reaction(c.commentId, user)) : undefined;
+        return {
+          commentId: c.commentId,
+          author: c.author,
+          name: ctx.nameOf(c.author),
+          level: (info?.level as number | undefined) ?? null,
+          text: c.text,
+          likes: c.likes,
+          dislikes: c.dislikes,
+          status,
+          mine: user === c.author,
+          myReaction: mine ? { reaction: mine.detail, status: await ctx.statusOf(mine) } : null,
+        };
+      }),
+    );
+    const own = user ? await readerState(ctx, article, user) : null;
+    const indexerUp = own ? own.indexer : await reachable(ctx.config.indexerUrl);
+    res.json({
+      post: {
+        slug: article.slug,
+        title: article.title,
+        date: article.date,
+        words: wordCount(article),
+        secondsToRead: ctx.secondsToRead(article),
+        author: ctx.nameOf(article.author),
+      },
+      rules: {
+        commentToEarnMinLevel: ctx.config.policy.commentToEarnMinLevel,
+        maxPlusesPerUserPerDay: ctx.config.policy.maxPlusesPerUserPerDay,
+        minCommentLength: ctx.config.policy.minCommentLength,
+        version: ctx.config.policy.version,
+      },
+      reportPrice: amountJson(ctx.config.reportPriceWei),
+      services: { relayer: relayerUp ? "ok" : "unreachable", indexer: indexerUp ? "ok" : "unreachable" },
+      user: user
+        ? {
+            address: user,
+            name: ctx.nameOf(user),
+            level: (me?.level as number | undefined) ?? null,
+            balance: (me?.balance as string | undefined) ?? null,
+            allowance: (me?.allowance as string | undefined) ?? null,
+          }
+        : null,
+      reader: own?.reader ?? null,
+      comments,
+      links: { relayer: ctx.config.relayerUrl, indexer: ctx.config.indexerUrl },
+    });
+  });
+}

@@ -1,0 +1,88 @@
+import type { Router } from "express";
+import { getAddress } from "viem";
+import { createSiweMessage, generateSiweNonce, parseSiweMessage } from "viem/siwe";
+import { z } from "zod";
+import { HttpProblem, parseInput } from "../../http/problem.js";
+import type { SiteContext } from "../siteContext.js";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not a 20-byte hex address");
+const messageBody = z.strictObject({ address });
+const verifyBody = z.strictObject({
+  message: z.string().min(1).max(4_000),
+  signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "a hex signature"),
+});
+
+/**
+ * Sign-In with Ethereum (EIP-4361): the site writes the message (its domain, a one-time nonce,
+ * the chain), the wallet signs it (EIP-1193 `personal_sign`), the site verifies the signature
+ * with viem and starts a session for that address. Events are only ever reported for it.
+ */
+export function signInRoutes(router: Router, ctx: SiteContext): void {
+  router.post("/siwe/message", (req, res) => {
+    ctx.limit(req);
+    const body = parseInput(messageBody, req.body, "body");
+    const origin = `${req.protocol}://${req.get("host") ?? "127.0.0.1"}`;
+    const nonce = generateSiweNonce();
+    const message = createSiweMessage({
+      address: getAddress(body.address),
+      chainId: ctx.config.chainId,
+      domain: new URL(origin).host,
+      uri: origin,
+      nonce,
+      version: "1",
+      statement: `Sign in to ${ctx.config.siteName} to earn Twei. This costs nothing and sends no transaction.`,
+      issuedAt: new Date(),
+      expirationTime: new Date(Date.now() + 10 * 60_000),
+    });
+    ctx.sessions.issue(nonce, getAddress(body.address), message);
+    res.json({ message });
+  });
+
+  router.post("/siwe/verify", async (req, res) => {
+    ctx.limit(req);
+    const body = parseInput(verifyBody, req.body, "body");
+    const parsed = parseSiweMessage(body.message);
+    const issued = parsed.nonce === undefined ? undefined : ctx.sessions.take(parsed.nonce);
+    if (!issued || issued.message !== body.message)
+      throw new HttpProblem(
+        401,
+        "siwe_unknown_message",
+        "This sign-in message was not issued here, or was used already",
+        {
+          detail: "ask for a new message and sign it",
+        },
+      );
+    const valid = await ctx.config.publicClient
+      .verifySiweMessage({
+        message: body.message,
+        signature: body.signature as `0x${string}`,
+        address: issued.address,
+        nonce: parsed.nonce,
+        domain: parsed.domain,
+      })
+      .catch(() => false);
+    if (!valid) throw new HttpProblem(401, "siwe_invalid_signature", "The signature does not match the address");
+    ctx.sessions.start(res, issued.address);
+    res.json({ address: issued.address });
+  });
+
+  router.post("/signout", (req, res) => {
+    ctx.sessions.end(req, res);
+    res.json({ address: null });
+  });
+
+  router.get("/me", async (req, res) => {
+    const user = ctx.sessions.user(req);
+    if (!user) {
+      res.json({ address: null });
+      return;
+    }
+    const info = await ctx.user(user, true);
+    res.json({
+      address: user,
+      name: ctx.nameOf(user),
+      relayer: info ? "ok" : "unreachable",
+      ...(info ? { balance: info.balance, allowance: info.allowance, earned: info.earned, level: info.level } : {}),
+    });
+  });
+}

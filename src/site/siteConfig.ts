@@ -1,0 +1,62 @@
+import type { Address, LocalAccount, PublicClient } from "viem";
+import type { RulePolicy } from "../rules/policy.js";
+import type { TweiClient } from "../sdk/createTweiClient.js";
+
+/** One article of the site. `sitePostId` is the post id the site reported to the relayer. */
+export interface Article {
+  readonly slug: string;
+  readonly sitePostId: string;
+  readonly title: string;
+  readonly author: Address;
+  /** ISO date (YYYY-MM-DD) shown as the post's date. */
+  readonly date: string;
+  readonly text: string;
+}
+
+/** A comment already on the site when it starts (the demo's story). */
+export interface SeedComment {
+  readonly commentId: string;
+  readonly slug: string;
+  readonly author: Address;
+  readonly text: string;
+  readonly likes?: number;
+  readonly dislikes?: number;
+}
+
+/** A dev account the demo wallet signs with on the server (a local development chain only). */
+export interface DemoWalletAccount {
+  readonly name: string;
+  readonly account: LocalAccount;
+}
+
+export interface SiteConfig {
+  readonly siteName: string;
+  readonly articles: readonly Article[];
+  readonly comments?: readonly SeedComment[];
+  /** Display names of known addresses (lowercase keys); others show as a short address. */
+  readonly names?: ReadonlyMap<string, string>;
+  /** The site's relayer client: holds the site's signer key and API key, on the server only. */
+  readonly twei: TweiClient;
+  readonly siteId: number;
+  readonly chainId: number;
+  readonly token: Address;
+  readonly ledger: Address;
+  readonly publicClient: PublicClient;
+  /** The relayer's public URL (evidence links) and the indexer's (reports). */
+  readonly relayerUrl: string;
+  readonly indexerUrl: string;
+  /** The rules' thresholds the relayer applies (level gate, plus budget). */
+  readonly policy: RulePolicy;
+  /** The price of one report instance, in wei (the ledger's PnL Reports amount). */
+  readonly reportPriceWei: bigint;
+  readonly reading?: { readonly heartbeatMs?: number; readonly idleAfterMs?: number; readonly clockRate?: number };
+  /** The demo wallet: dev accounts signed on the server. Refused unless the chain is a local development chain. */
+  readonly demoWallet?: readonly DemoWalletAccount[];
+  /** Per-IP and per-user request budgets (token buckets). */
+  readonly limits?: { readonly perIpPerSecond?: number; readonly perUserPerSecond?: number };
+  readonly host?: string;
+  readonly port?: number;
+}
+
+/** The chain id of local development nodes (Hardhat, anvil): the only chain the demo wallet and a sped clock run on. */
+export const DEV_CHAIN_ID = 31337;

@@ -1,0 +1,91 @@
+import type { Request } from "express";
+import { getAddress, type Address } from "viem";
+import { postIdFor } from "../core/postId.js";
+import { HttpProblem } from "../http/problem.js";
+import { createRateLimiter } from "../relayer/api/rateLimiter.js";
+import { secondsToRead } from "../rules/policy.js";
+import { createEventStatus } from "./eventStatus.js";
+import { createReadingMeter } from "./readingMeter.js";
+import { createSessions } from "./sessions.js";
+import { DEV_CHAIN_ID, type Article, type SiteConfig } from "./siteConfig.js";
+import { createSiteStore } from "./siteStore.js";
+
+/** A number from a JSON answer of the indexer or relayer. */
+export type Json = Record<string, unknown>;
+
+/**
+ * Everything the site's routes share: the configuration, its store, sessions, the reading
+ * meter, the rate limits, and cached reads of the relayer and the indexer.
+ */
+export function createSiteContext(config: SiteConfig) {
+  const rate = config.reading?.clockRate ?? 1;
+  if (rate !== 1 && config.chainId !== DEV_CHAIN_ID)
+    throw new Error(`a sped reading clock (${rate}) runs only on a local development chain (${DEV_CHAIN_ID})`);
+  if (config.demoWallet && config.chainId !== DEV_CHAIN_ID)
+    throw new Error(
+      `the demo wallet runs only on a local development chain (${DEV_CHAIN_ID}), never on a live network`,
+    );
+  const heartbeatMs = config.reading?.heartbeatMs ?? 5_000;
+  const meter = createReadingMeter({
+    heartbeatMs,
+    idleAfterMs: config.reading?.idleAfterMs ?? 60_000,
+    clockRate: rate,
+  });
+  const perIp = createRateLimiter({ ratePerSecond: config.limits?.perIpPerSecond ?? 20, burst: 40 });
+  const perUser = createRateLimiter({ ratePerSecond: config.limits?.perUserPerSecond ?? 5, burst: 20 });
+  const users = new Map<string, { at: number; value: Promise<Json | null> }>();
+
+  async function indexer(path: string): Promise<Json | null> {
+    try {
+      const response = await fetch(`${config.indexerUrl}${path}`, { signal: AbortSignal.timeout(3_000) });
+      if (!response.ok) return response.status === 404 ? {} : null;
+      return (await response.json()) as Json;
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    config,
+    heartbeatMs,
+    store: createSiteStore(config.comments),
+    sessions: createSessions(),
+    meter,
+    statusOf: createEventStatus(config.twei),
+    /** The article, or a 404 `article_not_found` problem. */
+    article(slug: string): Article {
+      const article = config.articles.find((a) => a.slug === slug);
+      if (!article)
+        throw new HttpProblem(404, "article_not_found", "No such article", { detail: `no article ${slug}` });
+      return article;
+    },
+    secondsToRead: (article: Article) => secondsToRead(config.policy, wordCount(article)),
+    chainPostId: (article: Article) => postIdFor(config.siteId, article.sitePostId),
+    nameOf: (address: Address) =>
+      config.names?.get(address.toLowerCase()) ?? `${getAddress(address).slice(0, 6)}…${address.slice(-4)}`,
+    /** Throws 429 `rate_limited` when the IP or the user asked too often. */
+    limit(req: Request, user?: Address) {
+      const wait = Math.max(perIp.take(req.ip ?? "?"), user ? perUser.take(user) : 0);
+      if (wait > 0)
+        throw new HttpProblem(429, "rate_limited", "Too many requests", { retryAfter: wait, detail: "slow down" });
+    },
+    /** The relayer's view of an account (balance, allowance, level), cached a few seconds; null when unreachable. */
+    user(address: Address, fresh = false): Promise<Json | null> {
+      const key = address.toLowerCase();
+      const cached = users.get(key);
+      if (cached && !fresh && Date.now() - cached.at < 3_000) return cached.value;
+      const value = config.twei.user(address).then(
+        (answer) => answer,
+        () => null,
+      );
+      users.set(key, { at: Date.now(), value });
+      return value;
+    },
+    indexer,
+  };
+}
+
+export type SiteContext = ReturnType<typeof createSiteContext>;
+
+/** The article's word count, as the site reports it when publishing. */
+export const wordCount = (article: Article): number => article.text.split(/\s+/).filter(Boolean).length;

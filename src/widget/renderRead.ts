@@ -1,0 +1,48 @@
+import { html, nothing } from "lit";
+import { formatDuration, formatTwei } from "./format.js";
+import { statusLine } from "./statusLine.js";
+import type { PostState } from "./types.js";
+
+/** The Read-to-Earn opportunity box. */
+export function renderRead(state: PostState) {
+  const read = state.reader?.read;
+  const status = read?.status;
+  const earned =
+    status?.state === "settled" && read?.earned
+      ? html`<span data-testid="earned">${formatTwei(read.earned.wei)} Twei</span>
+          <span class="muted"
+            >· <a href="/twei/api/tx/${status.txHash}" target="_blank">transaction</a> ·
+            <a href="${state.links.relayer}/v1/batches/${status.batchId}" target="_blank">evidence</a></span
+          >`
+      : html`<span data-testid="earned">None</span>`;
+  const seconds = read?.seconds ?? 0;
+  return html`<section class="box" part="read">
+    <h3>Read-to-Earn opportunity</h3>
+    <dl>
+      <dt>Time to Read</dt>
+      <dd>${formatDuration(state.post.secondsToRead)}</dd>
+      <dt>You earned:</dt>
+      <dd>${earned}</dd>
+      <dt>Date</dt>
+      <dd>${state.post.date}</dd>
+    </dl>
+    ${
+      state.user
+        ? html`<progress data-testid="read-progress" max=${state.post.secondsToRead} value=${seconds}></progress>
+            <div class="muted" data-testid="read-seconds">
+              ${
+                read?.complete
+                  ? "Read in full."
+                  : `Read ${formatDuration(seconds)} of ${formatDuration(state.post.secondsToRead)} (measured by the site while this tab is in front).`
+              }
+            </div>
+            ${statusLine(status, "Your read")}
+            ${
+              status?.state === "settled" && !read?.earned
+                ? html`<div class="muted">Settled; the indexer is catching up…</div>`
+                : nothing
+            }`
+        : html`<div class="muted">Sign in to earn Twei for reading.</div>`
+    }
+  </section>`;
+}

@@ -1,0 +1,77 @@
+/** The site backend's answers, as the widget reads them (see src/site/routes/postState.ts). */
+export interface Amount {
+  wei: string;
+  twei: string;
+}
+export interface ActionStatus {
+  state: "pending" | "settled" | "rejected" | "failed" | "unknown";
+  code?: string;
+  message?: string;
+  txHash?: string;
+  blockNumber?: string;
+  batchId?: string;
+}
+export interface InstanceLine {
+  kind: number;
+  label: string;
+  amount: string;
+}
+export interface ReportInstance {
+  id: string;
+  block: { number: string; hash: string };
+  contentHash: string;
+  content: {
+    lines: InstanceLine[];
+    profitSubtotal: string;
+    lossSubtotal: string;
+    totalEarned: string;
+    readToEarn: string;
+  };
+}
+export interface PostComment {
+  commentId: string;
+  author: string;
+  name: string;
+  level: number | null;
+  text: string;
+  likes: number;
+  dislikes: number;
+  status: ActionStatus;
+  mine: boolean;
+  myReaction: { reaction: string; status: ActionStatus } | null;
+}
+export interface PostState {
+  post: { slug: string; title: string; date: string; words: number; secondsToRead: number; author: string };
+  rules: { commentToEarnMinLevel: number; maxPlusesPerUserPerDay: number; minCommentLength: number; version: number };
+  reportPrice: Amount;
+  services: { relayer: "ok" | "unreachable"; indexer: "ok" | "unreachable" };
+  user: {
+    address: string;
+    name: string;
+    level: number | null;
+    balance: string | null;
+    allowance: string | null;
+  } | null;
+  reader: {
+    read: {
+      seconds: number;
+      secondsToRead: number;
+      complete: boolean;
+      status: ActionStatus | null;
+      earned: Amount | null;
+    };
+    vote: { vote: string; status: ActionStatus } | null;
+    plusesLeft: number;
+    reports: Array<{ eventId: string; status: ActionStatus; instance: ReportInstance | null }>;
+  } | null;
+  comments: PostComment[];
+  links: { relayer: string; indexer: string };
+}
+export interface SiteConfig {
+  siteId: number;
+  chainId: number;
+  token: string;
+  ledger: string;
+  heartbeatMs: number;
+  demoWallet: boolean;
+}

@@ -1,0 +1,218 @@
+import { expect } from "chai";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "mocha";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { formatUnits } from "viem";
+import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
+import { ARTICLE } from "../../scripts/demo/scenario.js";
+import { SITE_ARTICLES } from "../../scripts/demo/siteArticles.js";
+import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
+import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
+import { KINDS } from "../../src/core/kinds.js";
+import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
+import { createTweiClient } from "../../src/sdk/createTweiClient.js";
+import type { Site } from "../../src/site/createSite.js";
+
+/** Where the screenshots of each state go (look at them: they are the widget as a reader sees it). */
+export const OUTPUT = join(process.cwd(), "test-output", "site-widget");
+
+/** Debian's Chromium, headless, kept off the network beyond loopback. */
+export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = await mkdtemp(join(tmpdir(), "twei-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 900, height: 1000 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A twei amount in wei as the widget writes it. */
+const twei = (wei: string) => formatUnits(BigInt(wei), 18);
+
+describe("the widget on the demo news site, in headless Chromium", function () {
+  this.timeout(600_000);
+  let dataDir: string;
+  let stack: DemoStack;
+  let site: Site;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  let shot = 0;
+  const screenshot = async (name: string) => {
+    shot += 1;
+    await page.screenshot({ path: join(OUTPUT, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
+  };
+  const indexer = async (path: string) =>
+    (await (await fetch(`${stack.indexerUrl}${path}`)).json()) as Record<string, unknown>;
+  const reader = hardhatAccount(FRESH_READERS[0].index).address;
+  const article = (slug: string) => `${site.url}/articles/${slug}`;
+  const text = (testId: string) => page.locator(`[data-testid=${testId}]`).first();
+
+  before(async function () {
+    await rm(OUTPUT, { recursive: true, force: true });
+    await mkdir(OUTPUT, { recursive: true });
+    dataDir = await mkdtemp(join(tmpdir(), "twei-site-"));
+    stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir });
+    await playDemoScenario(stack);
+    // The demo clock: 20 measured seconds per real second, a heartbeat every 250 ms (tests only).
+    site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: 250 });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+  });
+
+  after(async function () {
+    await browser?.close();
+    await site?.stop();
+    await stack?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("plays a reader's visit: sign in, allowance, read and earn", async function () {
+    await page.goto(article(ARTICLE.sitePostId));
+    await page.getByText("Not signed in.").waitFor();
+    expect(await text("earned").textContent()).to.equal("None");
+    await page.getByText("Available from LVL 13").waitFor();
+    await screenshot("not-signed-in");
+
+    await page.locator("[data-testid=demo-account]").selectOption(reader);
+    await page.locator("[data-testid=demo-sign-in]").click();
+    await text("signed-in").filter({ hasText: FRESH_READERS[0].name }).waitFor();
+    await screenshot("signed-in");
+
+    await page.locator("[data-testid=grant]").click();
+    await text("allowance").filter({ hasText: /^10$/ }).waitFor();
+    await screenshot("allowance-granted");
+
+    // Reading: the site measures it from heartbeats; the read goes out at the full time.
+    await page.locator("[data-state=pending], [data-state=settled]").first().waitFor();
+    await screenshot("read-sent");
+    await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 60_000 });
+    const report = await indexer(`/v1/posts/report?site=1&sitePostId=${ARTICLE.sitePostId}&account=${reader}`);
+    const earned = twei((report.readToEarn as { wei: string }).wei);
+    expect(earned).to.equal("1");
+    expect(await text("earned").textContent()).to.equal(`${earned} Twei`);
+    expect(await text("read-seconds").textContent()).to.contain("Read in full");
+    await screenshot("read-settled");
+  });
+
+  it("pluses until the daily budget runs out", async function () {
+    await page.locator("[data-testid=plus]").click();
+    await text("budget").filter({ hasText: "Pluses left today: 2 of 3" }).waitFor();
+    await page.getByText("Your vote: settled").waitFor({ timeout: 60_000 });
+    await screenshot("plus-settled");
+  });
+
+  it("comments below LVL 13 (the gate) and likes a comment", async function () {
+    const count = Number((await text("comment-count").textContent())?.split(" ")[0]);
+    await page.locator("[data-testid=comment-text]").fill("A first comment from a new reader: the midstream matters.");
+    await page.locator("[data-testid=comment-submit]").click();
+    await text("comment-count")
+      .filter({ hasText: `${count + 1} Comments` })
+      .waitFor();
+    await page.getByText("Your comment: settled").waitFor({ timeout: 60_000 });
+    expect(await text("gate").textContent()).to.equal("Available from LVL 13");
+    await screenshot("commented-below-level-13");
+
+    await page.locator("[data-comment=c-bo] [data-testid=like]").click();
+    await page.getByText("Your like: settled").waitFor({ timeout: 60_000 });
+    await screenshot("liked");
+  });
+
+  it("reads a second article, then pluses until 'You have run out of Pluses for today'", async function () {
+    const [, second, third, fourth] = SITE_ARTICLES;
+    await page.goto(article(second!.slug));
+    await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 60_000 });
+    await page.locator("[data-testid=plus]").click();
+    await text("budget").filter({ hasText: "Pluses left today: 1 of 3" }).waitFor();
+    await page.goto(article(third!.slug));
+    await page.locator("[data-testid=plus]").click();
+    await text("budget").filter({ hasText: "You have run out of Pluses for today" }).waitFor();
+    await page.goto(article(fourth!.slug));
+    await text("budget").filter({ hasText: "You have run out of Pluses for today" }).waitFor();
+    expect(await page.locator("[data-testid=plus]").isDisabled()).to.equal(true);
+    await screenshot("out-of-pluses");
+  });
+
+  it("buys a PnL report: the price burned on-chain, the instance's lines are the indexer's", async function () {
+    await page.goto(article(ARTICLE.sitePostId));
+    expect(await text("total-earned").textContent()).to.equal("...");
+    await page.locator("[data-testid=buy]").click();
+    await text("instance-id").waitFor({ timeout: 60_000 });
+    const id = (await text("instance-id").textContent()) ?? "";
+    const instance = await indexer(`/v1/report-instances/${id}`);
+    expect(await text("instance-hash").textContent()).to.equal(instance.contentHash);
+    expect(await text("instance-block").textContent()).to.equal((instance.block as { number: string }).number);
+    const lines = (instance.content as { lines: Array<{ kind: number; amount: string }> }).lines;
+    for (const kind of KINDS.filter((k) => k.section !== "earned")) {
+      const line = lines.find((l) => l.kind === kind.kind);
+      expect(await page.locator(`[data-kind="${kind.kind}"] td.n`).textContent(), kind.label).to.equal(
+        twei(line!.amount),
+      );
+    }
+    expect(await text("total-earned").textContent()).to.equal(
+      twei((instance.content as { totalEarned: string }).totalEarned),
+    );
+    await screenshot("report-bought");
+  });
+
+  it("says in plain words why a purchase is rejected (a reader with no Twei)", async function () {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByText("Not signed in.").waitFor();
+    await page.locator("[data-testid=demo-account]").selectOption(hardhatAccount(FRESH_READERS[1].index).address);
+    await page.locator("[data-testid=demo-sign-in]").click();
+    await text("signed-in").filter({ hasText: FRESH_READERS[1].name }).waitFor();
+    await page.locator("[data-testid=buy]").click();
+    await text("error").filter({ hasText: "You do not have enough Twei" }).waitFor();
+    await screenshot("rejected-in-plain-words");
+    expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+  });
+
+  it("says when the relayer and indexer cannot be reached", async function () {
+    const dead = "http://127.0.0.1:9";
+    const offline = await startDemoSite(stack, {
+      publish: false,
+      overrides: {
+        relayerUrl: dead,
+        indexerUrl: dead,
+        twei: createTweiClient({
+          url: dead,
+          apiKey: stack.apiKey,
+          siteId: 1,
+          signer: stack.siteSigner,
+          chainId: stack.deployment.chainId,
+          ledger: stack.deployment.ledger,
+        }),
+      },
+    });
+    try {
+      await page.goto(`${offline.url}/articles/${ARTICLE.sitePostId}`);
+      await text("unreachable").filter({ hasText: "Twei's relayer and Twei's indexer cannot be reached" }).waitFor();
+      await screenshot("relayer-and-indexer-unreachable");
+    } finally {
+      await offline.stop();
+    }
+  });
+});
