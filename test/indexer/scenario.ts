@@ -1,13 +1,17 @@
 import { createPublicClient, createWalletClient, http, maxUint256, type Address, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
 import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
+import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
 import { FIRST_BURN_KIND, KIND_COUNT, type ActionKind } from "../../src/core/kinds.js";
-import { amountFor, DEFAULT_RULE_AMOUNTS, DEFAULT_UNIT_BOUNDS, type RuleAmounts } from "../../src/core/ruleSet.js";
+import { amountFor, DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../src/core/ruleSet.js";
+
 import type { AccountAction, PostRegistration } from "../../src/core/packedActions.js";
 import { hardhatAccount, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
 import { packBatch, rootOf } from "../helpers/batches.js";
-import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
+
+/** Wider unit bounds than the default rule set's, so that one action can pay several units. */
+const TEST_UNIT_BOUNDS = [10_000, ...Array.from({ length: 12 }, () => 65_535)];
 
 export const SITE = 7;
 
@@ -33,6 +37,7 @@ export async function createChainScenario(node: HardhatNode) {
     publicClient,
     walletClient: admin as unknown as DeployerClient,
     relayer: relayer.account.address,
+    unitBounds: TEST_UNIT_BOUNDS,
   });
   const deployment = {
     chainId: await publicClient.getChainId(),
@@ -85,7 +90,7 @@ export async function createChainScenario(node: HardhatNode) {
           address: deployed.ledger,
           abi: tweiLedgerAbi,
           functionName: "scheduleRuleSet",
-          args: [amounts as never, DEFAULT_UNIT_BOUNDS as never],
+          args: [amounts as never, TEST_UNIT_BOUNDS as never],
         }),
       );
       rules = amounts;
