@@ -12,9 +12,14 @@
  * settles its backlog on the local Hardhat node, which shares the same two cores.
  * The bench chain's rule set makes publishing free, so the workload (reads by fresh readers)
  * needs no funds; reads of funds from the chain are not on this path.
+ *
+ * BENCH_BASELINE=<dir>: another checkout of Twei (with its node_modules), e.g. a worktree of
+ * main before a change. Its relayer runs in the same run on a copy of the same database and
+ * the same pre-signed requests, alternating with this tree's (ours, theirs, ours, theirs;
+ * settlement off), and the final line adds `ratio_to_baseline=<R>` (ours over theirs).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Table from "cli-table3";
@@ -35,7 +40,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 /** BENCH_SETTLE=0 skips the second run, in which the relayer settles while accepting. */
-const SETTLE = process.env.BENCH_SETTLE !== "0";
+const BASELINE = process.env.BENCH_BASELINE;
+const SETTLE = process.env.BENCH_SETTLE !== "0" && BASELINE === undefined;
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const POSTS = 50;
 const SITE = 1;
@@ -99,6 +105,18 @@ async function run(
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     errors,
+  };
+}
+
+/** Several runs as one: events and requests summed, latencies of the slowest run's percentiles. */
+function sumRuns(runs: readonly RunResult[]): RunResult {
+  return {
+    events: runs.reduce((sum, r) => sum + r.events, 0),
+    requests: runs.reduce((sum, r) => sum + r.requests, 0),
+    seconds: runs.reduce((sum, r) => sum + r.seconds, 0),
+    p50: Math.max(...runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
   };
 }
 
@@ -173,19 +191,21 @@ async function main() {
     await store.close();
 
     const relayerKey = hardhatAccount(1).getHdKey().privateKey;
-    const startRelayerChild = async (settle: boolean) => {
+    /** A relayer process from the tree at `root` (this one by default) on `data`. */
+    const startRelayerChild = async (settle: boolean, root = process.cwd(), data = dataDir) => {
       const port = await freePort();
       // BENCH_PROFILE=<dir> writes the relayer's CPU profile there.
       const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
-      const child = spawn(join(process.cwd(), "node_modules/.bin/tsx"), [...profile, "src/relayer/main.ts"], {
+      const child = spawn(join(root, "node_modules/.bin/tsx"), [...profile, "src/relayer/main.ts"], {
+        cwd: root,
         env: {
           ...process.env,
-          PATH: `${join(process.cwd(), "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+          PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
           RELAYER_PRIVATE_KEY: `0x${Buffer.from(relayerKey ?? []).toString("hex")}`,
           TWEI_RPC_URL: node.url,
           TWEI_NETWORK: "bench",
           TWEI_DEPLOYMENTS_ROOT: dir,
-          RELAYER_DATA_DIR: dataDir,
+          RELAYER_DATA_DIR: data,
           RELAYER_PORT: String(port),
           RELAYER_RATE_PER_SECOND: "100000",
           RELAYER_RATE_BURST: "100000",
@@ -197,7 +217,7 @@ async function main() {
       });
       relayer = child;
       const url = await waitForLine(child, /"url":"([^"]+)"/, 60_000);
-      log(`relayer on ${url} (settlement ${settle ? "on" : "off"})`);
+      log(`relayer on ${url} (settlement ${settle ? "on" : "off"}, ${root})`);
       return url;
     };
     const stopRelayerChild = async () => {
@@ -223,7 +243,7 @@ async function main() {
     if (published.counts.accepted !== POSTS) throw new Error(`publishing failed: ${JSON.stringify(published.counts)}`);
 
     // Pre-sign the requests: the bench measures the server, not the client's signing.
-    const phases = SETTLE ? 2 : 1;
+    const phases = SETTLE || BASELINE !== undefined ? 2 : 1;
     const pool = Math.ceil(SECONDS * 400 * 1.2) * phases;
     log(`signing ${pool} requests of ${EVENTS} events…`);
     const bodies: string[] = [];
@@ -250,7 +270,29 @@ async function main() {
     const accepted = (json: unknown) => (json as { counts: { accepted: number } }).counts.accepted;
     const half = Math.floor(bodies.length / phases);
     log(`relayer, settlement off: ${SECONDS} s, ${CONCURRENCY} concurrent requests`);
-    const relayerRun = await run(`${url}/v1/events`, headers, bodies.slice(0, half), accepted);
+    let relayerRun: RunResult;
+    let baselineRun: RunResult | undefined;
+    if (BASELINE !== undefined) {
+      // Side by side: the baseline's relayer on a copy of the same database (the posts
+      // published), each round's requests sent to both, alternating.
+      await stopRelayerChild();
+      const baselineData = join(dir, "data-baseline");
+      await cp(dataDir, baselineData, { recursive: true });
+      const ours: RunResult[] = [];
+      const theirs: RunResult[] = [];
+      for (const [round, slice] of [bodies.slice(0, half), bodies.slice(half)].entries()) {
+        url = await startRelayerChild(false);
+        log(`round ${round + 1}, this tree: ${SECONDS} s`);
+        ours.push(await run(`${url}/v1/events`, headers, slice, accepted));
+        await stopRelayerChild();
+        const baselineUrl = await startRelayerChild(false, BASELINE, baselineData);
+        log(`round ${round + 1}, baseline ${BASELINE}: ${SECONDS} s`);
+        theirs.push(await run(`${baselineUrl}/v1/events`, headers, slice, accepted));
+        await stopRelayerChild();
+      }
+      relayerRun = sumRuns(ours);
+      baselineRun = sumRuns(theirs);
+    } else relayerRun = await run(`${url}/v1/events`, headers, bodies.slice(0, half), accepted);
     let settlingRun: RunResult | undefined;
     if (SETTLE) {
       // The same relayer settling meanwhile (it starts with the backlog just accepted); its
@@ -292,14 +334,18 @@ async function main() {
       ];
       table.push(row("relayer POST /v1/events (durable)", relayerRun));
       if (settlingRun) table.push(row("  … while settling on the local node", settlingRun));
+      if (baselineRun) table.push(row(`baseline relayer (${BASELINE})`, baselineRun));
       table.push(row("bare express.json()", bareRun));
       console.log(table.toString());
       const relayerRate = relayerRun.events / relayerRun.seconds;
       if (settlingRun)
         console.log(`relayer_settling_events_per_s=${Math.round(settlingRun.events / settlingRun.seconds)}`);
       const bareRate = bareRun.events / bareRun.seconds;
+      const vsBaseline = baselineRun
+        ? ` ratio_to_baseline=${(relayerRate / (baselineRun.events / baselineRun.seconds)).toFixed(3)}`
+        : "";
       console.log(
-        `relayer_events_per_s=${Math.round(relayerRate)} ratio_to_bare=${(relayerRate / bareRate).toFixed(3)}`,
+        `relayer_events_per_s=${Math.round(relayerRate)} ratio_to_bare=${(relayerRate / bareRate).toFixed(3)}${vsBaseline}`,
       );
     } finally {
       bareChild.kill("SIGTERM");

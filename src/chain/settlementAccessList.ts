@@ -4,8 +4,8 @@ import { decodePackedActions } from "../core/packedActions.js";
 
 // OpenZeppelin ERC20 5.x storage, which the token writes directly (contracts/Twei.sol):
 // `_balances` is slot 0, `_allowances` slot 1.
-const BALANCES_SLOT = 0n;
-const ALLOWANCES_SLOT = 1n;
+export const BALANCES_SLOT = 0n;
+export const ALLOWANCES_SLOT = 1n;
 
 const mappingSlot = (key: Address | Hex, slot: bigint, keyType: "address" | "bytes32" = "address"): Hex =>
   keccak256(encodeAbiParameters([{ type: keyType }, { type: "uint256" }], [key as never, slot]));

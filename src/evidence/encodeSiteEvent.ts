@@ -1,5 +1,5 @@
-import sha3 from "js-sha3";
 import type { Hex } from "viem";
+import { keccakHex } from "./keccak.js";
 import { EVENT_TYPE_CODES, type SiteEvent } from "./siteEvent.js";
 
 /**
@@ -113,11 +113,6 @@ export function encodeSiteEvent(event: SiteEvent): Uint8Array {
  */
 export function hashSiteEvent(event: SiteEvent): Hex {
   return keccakHex(encodeSiteEvent(event));
-}
-
-/** keccak256 with js-sha3: the same digest as viem's, about twice as fast on short inputs (it runs per event). */
-function keccakHex(bytes: Uint8Array): Hex {
-  return `0x${sha3.keccak256(bytes)}`;
 }
 
 /**

@@ -49,8 +49,8 @@ export function createSignerVerifier(): SignerVerifier {
         return false;
       }
       if (!isAddressEqual(publicKeyToAddress(publicKey), expected)) return false;
-      const recovered = secp256k1.ProjectivePoint.fromHex(publicKey.slice(2));
-      recovered._setWindowSize(8);
+      // utils.precompute: a copy of the point with an 8-bit window table, filled now.
+      const recovered = secp256k1.utils.precompute(8, secp256k1.ProjectivePoint.fromHex(publicKey.slice(2)));
       if (keys.size > 1_000) keys.clear();
       keys.set(key, recovered);
       return true;

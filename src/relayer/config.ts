@@ -1,6 +1,24 @@
+import { resolve } from "node:path";
 import { isHex, type Hex } from "viem";
 import { z } from "zod";
 import { defaultFinality, type Finality } from "./settlement/finality.js";
+
+/**
+ * RELAYER_DATA_DIR: where the relayer's database lives. `npm run register-site` and
+ * `npm run relayer` both read it (relative paths from the working directory), so a key
+ * registered in one directory is unknown to a relayer started with another.
+ */
+export const relayerDataDirSchema = z.string().min(1).default("./data/relayer");
+
+/**
+ * The relayer's SQLite database in a data directory, as an absolute path (to print).
+ *
+ * @example
+ * relayerDatabasePath("./data/relayer") // "/srv/twei/data/relayer/relayer.sqlite"
+ */
+export function relayerDatabasePath(dataDir: string): string {
+  return resolve(dataDir, "relayer.sqlite");
+}
 
 /** The relayer's environment, validated at start-up. Secrets (the key) are never logged. */
 export const relayerEnvSchema = z.object({
@@ -12,7 +30,7 @@ export const relayerEnvSchema = z.object({
   TWEI_NETWORK: z.string().default("localhost"),
   /** Where deployments/<network>.json is (the working directory by default). */
   TWEI_DEPLOYMENTS_ROOT: z.string().optional(),
-  RELAYER_DATA_DIR: z.string().default("./data/relayer"),
+  RELAYER_DATA_DIR: relayerDataDirSchema,
   RELAYER_HOST: z.string().default("127.0.0.1"),
   RELAYER_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
   RELAYER_BATCH_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),

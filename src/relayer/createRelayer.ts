@@ -1,5 +1,4 @@
 import type { Server } from "node:http";
-import { join } from "node:path";
 import type { Express } from "express";
 import {
   createPublicClient,
@@ -24,6 +23,7 @@ import { createChainReader } from "./chain/chainReader.js";
 import { createSendLock } from "./chain/sendLock.js";
 import { createRelayerMetrics } from "./metrics.js";
 import { preflight, PreflightError, type PreflightProblem } from "./chain/preflight.js";
+import { relayerDatabasePath } from "./config.js";
 import { createBatcher, type Batcher, type BatcherConfig } from "./settlement/batcher.js";
 import { defaultFinality } from "./settlement/finality.js";
 import type { RelayerStore } from "./storage/relayerStore.js";
@@ -107,7 +107,8 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
   const account = privateKeyToAccount(config.privateKey);
   const walletClient = createWalletClient({ chain, transport, account });
-  const store = createSqliteStore({ path: join(config.dataDir, "relayer.sqlite"), exclusive: true });
+  const database = relayerDatabasePath(config.dataDir);
+  const store = createSqliteStore({ path: database, exclusive: true });
   const reader = createChainReader({
     publicClient,
     ledger: config.ledger,
@@ -144,6 +145,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const context: RelayerContext = {
     verifier,
     store,
+    database,
     reader,
     publicClient,
     sites: createSiteDirectory({
@@ -258,7 +260,10 @@ export function createRelayer(config: RelayerConfig): Relayer {
       const address = server.address();
       if (!address || typeof address === "string") throw new Error("the relayer has no TCP address");
       const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
-      log.info({ url, ledger: config.ledger, chainId: config.chainId, relayer: account.address }, "relayer listening");
+      log.info(
+        { url, ledger: config.ledger, chainId: config.chainId, relayer: account.address, database },
+        "relayer listening",
+      );
       return url;
     },
     async stop() {

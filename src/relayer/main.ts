@@ -42,7 +42,7 @@ try {
     },
   });
   // Tests and scripts wait for this line to learn the URL.
-  console.log(JSON.stringify({ msg: "relayer ready", url: relayer.url }));
+  console.log(JSON.stringify({ msg: "relayer ready", url: relayer.url, database: relayer.context.database }));
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

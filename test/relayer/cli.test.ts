@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "mocha";
+import { pino } from "pino";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { privateKeyOf, startTestChain, type TestChain } from "./helpers/testChain.js";
 import { writeTestDeployment } from "./helpers/relayerProcess.js";
@@ -37,8 +40,9 @@ describe("register-site command", function () {
   it("registers the site on-chain and prints an API key that the relayer accepts", async function () {
     const signer = chain.newSigner();
     const { stdout } = await registerSite(["--site-id", "31", "--signer", signer.address, "--cap", "500", "--json"]);
-    const out = JSON.parse(stdout) as { siteId: number; apiKey: string; txHash: string };
+    const out = JSON.parse(stdout) as { siteId: number; apiKey: string; txHash: string; database: string };
     expect(out.siteId).to.equal(31);
+    expect(out.database).to.equal(resolve(root, "data", "relayer.sqlite"));
     expect(out.apiKey).to.match(/^twei_31_/);
     const site = await chain.publicClient.readContract({
       address: chain.deployed.ledger,
@@ -66,6 +70,46 @@ describe("register-site command", function () {
         .sendEvents([{ eventId: "p", type: "post_plus", occurredAt: 1, user: signer.address, postId: "nope" }])
         .catch((error: { code?: string }) => error.code);
       expect(answer).to.equal("events_rejected"); // authenticated and verified; the rules reject it
+    } finally {
+      await relayer.stop();
+    }
+  });
+
+  it("prints where it stored the key; a relayer on another data directory says which database it looked in", async function () {
+    const signer = chain.newSigner();
+    const { stdout } = await registerSite(["--site-id", "32", "--signer", signer.address]);
+    expect(stdout).to.include(`stored (as a hash) in ${resolve(root, "data", "relayer.sqlite")}`);
+    const apiKey = /twei_32_\S+/.exec(stdout)?.[0];
+    expect(apiKey).to.be.a("string");
+
+    const lines: string[] = [];
+    const logger = pino(
+      { level: "warn" },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    );
+    const otherDir = `${root}/other-data`;
+    const relayer = await startTestRelayer(chain, otherDir, { settle: false, logger });
+    try {
+      const client = clientFor(chain, relayer.url, {
+        siteId: 32,
+        signer,
+        apiKey: apiKey as string,
+        webhookSecret: null,
+        txHash: null,
+      });
+      const failure = await client
+        .sendEvents([{ eventId: "p", type: "post_plus", occurredAt: 1, user: signer.address, postId: "x" }])
+        .catch((error: { status?: number; code?: string; problem?: { detail?: string } }) => error);
+      expect(failure).to.include({ status: 401, code: "unauthorized" });
+      expect((failure as { problem: { detail?: string } }).problem.detail).to.match(/RELAYER_DATA_DIR/);
+      const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.database);
+      expect(warning).to.include({ database: resolve(otherDir, "relayer.sqlite") });
+      expect(JSON.stringify(lines)).to.not.include(apiKey as string);
     } finally {
       await relayer.stop();
     }

@@ -2,6 +2,26 @@ import type { Request } from "express";
 import { HttpProblem } from "../../http/problem.js";
 import type { SiteRecord } from "../storage/relayerStore.js";
 import type { RelayerContext } from "./relayerContext.js";
+import { hashApiKey } from "./siteDirectory.js";
+
+const noted = new WeakMap<RelayerContext, Set<string>>();
+
+/**
+ * Logs an unknown API key once per key (by the first characters of its hash, never the key)
+ * with the database looked in: the usual cause is a key registered into another data directory.
+ */
+function noteUnknownKey(ctx: RelayerContext, apiKey: string): void {
+  const seen = noted.get(ctx) ?? new Set<string>();
+  noted.set(ctx, seen);
+  const keyHash = hashApiKey(apiKey).slice(0, 10);
+  if (seen.has(keyHash)) return;
+  if (seen.size >= 1_000) seen.clear();
+  seen.add(keyHash);
+  ctx.log.warn(
+    { database: ctx.database, keyHash },
+    "unknown API key: not in this relayer's database (was the site registered with another RELAYER_DATA_DIR?)",
+  );
+}
 
 /**
  * The site behind a request's `Authorization: Bearer <api key>`, rate limited per site.
@@ -15,7 +35,13 @@ export async function authenticate(ctx: RelayerContext, req: Request): Promise<S
       detail: "send the site's API key as `Authorization: Bearer <key>`",
     });
   const site = await ctx.sites.authenticate(match[1]);
-  if (!site) throw new HttpProblem(401, "unauthorized", "Unknown API key");
+  if (!site) {
+    noteUnknownKey(ctx, match[1]);
+    throw new HttpProblem(401, "unauthorized", "Unknown API key", {
+      detail:
+        "no site of this relayer's database has this key; its log names the database it looked in (npm run register-site must use the relayer's RELAYER_DATA_DIR)",
+    });
+  }
   const wait = ctx.limiter.take(site.siteId);
   if (wait > 0)
     throw new HttpProblem(429, "rate_limited", "Too many requests", {

@@ -14,6 +14,8 @@ import type { VerifyPool } from "./verifyPool.js";
 /** What the HTTP handlers share. */
 export interface RelayerContext {
   readonly store: RelayerStore;
+  /** Where the store keeps sites and API keys (the SQLite file), for operators' log lines. */
+  readonly database: string;
   readonly reader: ChainReader;
   readonly publicClient: PublicClient;
   readonly sites: SiteDirectory;

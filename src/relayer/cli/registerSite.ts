@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import {
@@ -15,13 +14,15 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { readDeployment } from "../../chain/deployments.js";
+import { relayerDatabasePath, relayerDataDirSchema } from "../config.js";
 import { registerSite } from "../registerSite.js";
 import { createSqliteStore } from "../storage/sqliteStore.js";
 
 /**
  * `npm run register-site -- --site-id 1 --signer 0x… [--cap 10000] [--burn-cap 10000] [--webhook https://…] [--json]`
  * Registers the site on-chain (with TWEI_ADMIN_PRIVATE_KEY, a policy admin) and creates its
- * API key in the relayer's database (RELAYER_DATA_DIR). The key is printed once.
+ * API key in the relayer's database (RELAYER_DATA_DIR, the relayer's own setting). The key is
+ * printed once, with the database it went into.
  */
 const usage =
   "usage: npm run register-site -- --site-id <n> --signer <address> [--cap <Twei minted per epoch>] [--burn-cap <Twei burned per epoch; the cap by default>] [--webhook <url>] [--json]";
@@ -45,7 +46,7 @@ const envSchema = z.object({
   TWEI_RPC_URL: z.url().default("http://127.0.0.1:8545"),
   TWEI_NETWORK: z.string().default("localhost"),
   TWEI_DEPLOYMENTS_ROOT: z.string().optional(),
-  RELAYER_DATA_DIR: z.string().default("./data/relayer"),
+  RELAYER_DATA_DIR: relayerDataDirSchema,
 });
 
 try {
@@ -80,7 +81,8 @@ try {
     transport,
     account: privateKeyToAccount(env.data.TWEI_ADMIN_PRIVATE_KEY as `0x${string}`),
   });
-  const store = createSqliteStore({ path: join(env.data.RELAYER_DATA_DIR, "relayer.sqlite") });
+  const database = relayerDatabasePath(env.data.RELAYER_DATA_DIR);
+  const store = createSqliteStore({ path: database });
   const result = await registerSite({
     store,
     publicClient,
@@ -93,13 +95,16 @@ try {
     ...(args.data.webhook ? { webhookUrl: args.data.webhook } : {}),
   });
   await store.close();
-  const out = { siteId: args.data["site-id"], signer: getAddress(args.data.signer), ...result };
+  const out = { siteId: args.data["site-id"], signer: getAddress(args.data.signer), ...result, database };
   if (args.data.json) console.log(JSON.stringify(out));
   else {
     const table = new Table({ head: ["field", "value"] });
     for (const [key, value] of Object.entries(out)) table.push([key, String(value ?? "-")]);
     console.log(table.toString());
     console.log("Keep the API key (and webhook secret): they are shown only once.");
+    console.log(
+      `The key is stored (as a hash) in ${database}: start the relayer with the same RELAYER_DATA_DIR (${env.data.RELAYER_DATA_DIR}).`,
+    );
   }
 } catch (error) {
   console.error(`register-site failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
