@@ -14,6 +14,8 @@ export interface RelayerMetrics {
   readonly eventsHeld: Gauge;
   readonly reorgs: Counter<"depth">;
   readonly settlementBlocked: Gauge;
+  readonly leader: Gauge<"instance">;
+  readonly leaderEpoch: Gauge;
 }
 
 /**
@@ -101,6 +103,17 @@ export function createRelayerMetrics(
     settlementBlocked: new Gauge({
       name: "twei_relayer_settlement_blocked",
       help: "1 while settlement stops as a whole (ledger paused, relayer role missing, chain unreachable)",
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: "twei_relayer_leader",
+      help: "1 while this instance is the submitter (holds the lease on a shared store; a settling SQLite relayer always is), 0 otherwise",
+      labelNames: ["instance"],
+      registers: [registry],
+    }),
+    leaderEpoch: new Gauge({
+      name: "twei_relayer_leader_epoch",
+      help: "The submitter lease's epoch this instance holds (0: none); it grows by one at each takeover",
       registers: [registry],
     }),
   };
