@@ -4,10 +4,15 @@
 // environment, never the repo). Optional environment:
 //   TWEI_ADMIN    the admin that receives the admin, policy and pauser roles (default: deployer)
 //   TWEI_RELAYER  the address that receives the relayer role (default: none; grant it later)
+//   TWEI_RULES    the rule set file written at deployment (default deployments/rules/launch.json:
+//                 publishing free, reads pay, so a new site's first users earn before anything
+//                 costs; switch with `npm run set-rules` to deployments/rules/default.json later)
+import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { writeDeployment } from "../src/chain/deployments.js";
+import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
 
 function optionalAddress(name: string): Address | undefined {
   const value = process.env[name];
@@ -15,6 +20,9 @@ function optionalAddress(name: string): Address | undefined {
   if (!isAddress(value)) throw new Error(`${name} is not an EVM address`);
   return getAddress(value);
 }
+
+const rulesPath = process.env.TWEI_RULES || "deployments/rules/launch.json";
+const rules = parseRuleSetFile(await readFile(rulesPath, "utf8"), rulesPath);
 
 const connection = await network.create();
 const { viem, networkName } = connection;
@@ -32,6 +40,7 @@ const deployed = await deployTwei({
   walletClient: deployer as unknown as DeployerClient,
   ...(admin ? { admin } : {}),
   ...(relayer ? { relayer } : {}),
+  ruleAmounts: rules.amounts,
 });
 const path = await writeDeployment({
   network: networkName,
@@ -44,5 +53,6 @@ const path = await writeDeployment({
   deployedAt: new Date().toISOString(),
 });
 console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
+console.log(`rule set "${rules.name}" from ${rulesPath}`);
 console.log(`wrote ${path}`);
 await connection.close();
