@@ -1,13 +1,13 @@
-import type { Address } from "viem";
-import { z } from "zod";
+import { getAddress, type Address } from "viem";
 import { KIND_COUNT } from "../core/kinds.js";
 import type { DecodedAction, PostRegistration } from "../core/packedActions.js";
-import { batchEvidenceSchema, type BatchEvidence, type SignerChange } from "../evidence/batchEvidence.js";
+import { batchEvidenceSchema, jsonPathOf, type BatchEvidence, type SignerChange } from "../evidence/batchEvidence.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
 import { checkSignatures } from "./checkSignatures.js";
 import { twei, type Add } from "./discrepancy.js";
 import type { EvidenceLookup } from "./evidenceSource.js";
+import type { PricedBatch } from "./priceBatch.js";
 import type { SettledBatchLog } from "./readLedgerHistory.js";
 import { replayRules } from "./replayRules.js";
 
@@ -17,10 +17,8 @@ type EvidenceDomain = { readonly chainId: number; readonly ledger: Address };
 export interface CheckEvidenceParameters {
   readonly batch: SettledBatchLog;
   readonly lookup: EvidenceLookup;
-  /** The batch's packed actions, decoded. */
-  readonly onChain: { posts: PostRegistration[]; actions: DecodedAction[] };
-  /** The rule set the batch names, if it was ever published. */
-  readonly amounts: readonly bigint[] | undefined;
+  /** The batch as the chain recorded it, priced (undefined when its packed actions do not decode). */
+  readonly priced: PricedBatch | undefined;
   readonly deployment: EvidenceDomain;
   /** The batch's site's signers over time. */
   readonly signerHistory: readonly SignerChange[];
@@ -31,38 +29,110 @@ export interface CheckEvidenceParameters {
   readonly add: Add;
 }
 
+/** How many schema problems of one file are named (the rest are counted). */
+const MAX_SCHEMA_PROBLEMS = 10;
+const MAX_NAMED_ACCOUNTS = 10;
+
+const perAccount = (amounts: ReadonlyMap<Address, bigint>, preposition: string) => {
+  const entries = [...amounts].filter(([, amount]) => amount > 0n);
+  if (entries.length === 0) return "";
+  const named = entries
+    .slice(0, MAX_NAMED_ACCOUNTS)
+    .map(([account, amount]) => `${getAddress(account)}: ${twei(amount)}`);
+  const more = entries.length > MAX_NAMED_ACCOUNTS ? `, and ${entries.length - MAX_NAMED_ACCOUNTS} more accounts` : "";
+  return ` (${preposition} ${named.join(", ")}${more})`;
+};
+
+const valueAt = (root: unknown, path: readonly PropertyKey[]): string => {
+  let value: unknown = root;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return "(absent)";
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  if (value === undefined) return "(absent)";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
 /**
- * Checks a settled batch's published evidence: that there is some, that it is well-formed,
- * that its header is the chain's, that the site signed it (checkSignatures), and that the
- * rules give the chain's actions from its events (replayRules). Returns how many events the
- * evidence holds, or undefined when there is no well-formed evidence.
+ * Checks a settled batch's published evidence: that there is some (else the batch is
+ * `unbacked_batch`, naming what it minted and what it burned from whom), that it is
+ * well-formed (each schema problem an `evidence_malformed` naming the file and JSON path), that
+ * its header is the chain's, that the site signed it and its leaves are in the batch's order
+ * (checkSignatures), and that the rules give the chain's actions from its events (replayRules).
+ * Never throws on the evidence: anything it cannot check is a discrepancy of this batch.
+ * Returns how many events the evidence holds, or undefined when there is no well-formed evidence.
  *
  * @example
- * const events = await checkEvidence({ batch, lookup, onChain, amounts, deployment, stateOf, policy, progress, add })
+ * const events = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, policy, progress, add })
  */
 export async function checkEvidence(parameters: CheckEvidenceParameters): Promise<number | undefined> {
-  const { batch, lookup, onChain, amounts, progress, add } = parameters;
+  const { batch, lookup, priced, progress, add } = parameters;
   const id = batch.batchId.toString();
   if (!lookup.found) {
-    add("evidence_missing", "evidence", `no evidence for a batch that minted ${twei(batch.minted)}: ${lookup.reason}`);
+    if (lookup.kind === "missing") {
+      const minted = priced?.minted ?? batch.minted;
+      const burned = priced?.burned ?? batch.burned;
+      add(
+        "unbacked_batch",
+        "evidence",
+        `no evidence for a batch that minted ${twei(minted)}${priced ? perAccount(priced.earned, "to") : ""} and burned ${twei(burned)}${priced ? perAccount(priced.burnedFrom, "from") : ""}: ${lookup.reason}`,
+        "published evidence",
+        "(none)",
+      );
+    } else if (lookup.kind === "unavailable")
+      add("evidence_unavailable", lookup.from, `the evidence could not be fetched: ${lookup.reason}`);
+    else add("evidence_malformed", `${lookup.from} $`, lookup.reason);
     progress(`batch ${id}: no evidence (${lookup.reason})`);
     return undefined;
   }
   const parsed = batchEvidenceSchema.safeParse(lookup.evidence);
   if (!parsed.success) {
-    add("evidence_malformed", lookup.from, z.prettifyError(parsed.error).split("\n").slice(0, 4).join("; "));
+    const issues = parsed.error.issues;
+    for (const issue of issues.slice(0, MAX_SCHEMA_PROBLEMS))
+      add(
+        "evidence_malformed",
+        `${lookup.from} ${jsonPathOf(issue.path)}`,
+        issue.message,
+        "",
+        valueAt(lookup.evidence, issue.path),
+      );
+    if (issues.length > MAX_SCHEMA_PROBLEMS)
+      add(
+        "evidence_malformed",
+        lookup.from,
+        `and ${issues.length - MAX_SCHEMA_PROBLEMS} more schema problems in the file`,
+      );
+    progress(`batch ${id}: malformed evidence in ${lookup.from}`);
     return undefined;
   }
   const evidence = parsed.data;
-  checkHeader(evidence, batch, parameters.deployment, add);
-  if (await checkSignatures(batch, evidence, parameters.signerHistory, add)) {
-    // Re-run the rules on the events, in leaf order, and compare with the chain's actions.
-    if (amounts && amounts.length === KIND_COUNT)
-      replayRules(batch, evidence, onChain, parameters.stateOf(batch.siteId), parameters.policy, amounts, add);
-    progress(
-      `batch ${id}: ${evidence.events.length} events, ${onChain.actions.length} actions, minted ${twei(batch.minted)}, burned ${twei(batch.burned)}`,
+  try {
+    checkHeader(evidence, batch, parameters.deployment, add);
+    const order = await checkSignatures(batch, evidence, parameters.signerHistory, add);
+    // Re-run the rules on the events, in the batch's order, and compare with the chain's actions.
+    if (order && priced?.amounts && priced.amounts.length === KIND_COUNT)
+      replayRules({
+        batch,
+        evidence,
+        order,
+        onChain: priced.onChain as { posts: PostRegistration[]; actions: DecodedAction[] },
+        state: parameters.stateOf(batch.siteId),
+        policy: parameters.policy,
+        amounts: priced.amounts,
+        add,
+      });
+  } catch (error) {
+    // The schema bounds what the checks compute from; this only keeps one batch from ending the audit.
+    add(
+      "evidence_malformed",
+      lookup.from,
+      `the evidence could not be checked: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  progress(
+    `batch ${id}: ${evidence.events.length} events, ${priced?.onChain.actions.length ?? 0} actions, minted ${twei(batch.minted)}, burned ${twei(batch.burned)}`,
+  );
   return evidence.events.length;
 }
 

@@ -8,12 +8,17 @@ export interface CheckSupplyAndBalancesParameters {
   readonly token: Address;
   /** The block the supply and balances are read at. */
   readonly toBlock: bigint;
+  /** The token's Transfer logs not yet counted (all of them for a one-off audit). */
   readonly transfers: readonly TransferLog[];
+  /** What the token's Transfer logs minted and burned so far (updated in place with `transfers`). */
+  readonly tokenTotals: { mints: bigint; burns: bigint };
   /** Twei minted and burned by the settled batches. */
   readonly minted: bigint;
   readonly burned: bigint;
   /** The balances the settled actions explain, by lowercase address; `credit` adds to them. */
   readonly balances: ReadonlyMap<string, bigint>;
+  /** The accounts whose balances to check (lowercase); every account in `balances` when absent. */
+  readonly accounts?: ReadonlySet<string>;
   readonly credit: (account: Address, delta: bigint) => void;
   readonly add: Add;
 }
@@ -22,6 +27,7 @@ export interface CheckSupplyAndBalancesParameters {
  * Checks the token against the settled batches: its Transfer logs mint and burn what the
  * batches did, its supply is all mints minus all burns, and every balance is what the
  * actions and ordinary transfers explain. Returns the supply and how many balances it checked.
+ * A follower passes only the new transfers and the accounts they and the new batches touched.
  *
  * @example
  * const { totalSupply } = await checkSupplyAndBalances({ publicClient, token, toBlock, transfers, minted, burned, balances, credit, add })
@@ -31,16 +37,16 @@ export async function checkSupplyAndBalances(
 ): Promise<{ totalSupply: bigint; accountsChecked: number }> {
   const { publicClient, token, toBlock, minted, burned, balances, credit, add } = parameters;
   // The token: supply = mints − burns, and every balance explained by actions and transfers.
-  let tokenMints = 0n;
-  let tokenBurns = 0n;
+  const totals = parameters.tokenTotals;
   for (const { from, to, value } of parameters.transfers) {
-    if (isAddressEqual(from, zeroAddress)) tokenMints += value;
-    else if (isAddressEqual(to, zeroAddress)) tokenBurns += value;
+    if (isAddressEqual(from, zeroAddress)) totals.mints += value;
+    else if (isAddressEqual(to, zeroAddress)) totals.burns += value;
     else {
       credit(from, -value);
       credit(to, value);
     }
   }
+  const { mints: tokenMints, burns: tokenBurns } = totals;
   if (tokenMints !== minted)
     add(
       "token_mints_mismatch",
@@ -71,7 +77,7 @@ export async function checkSupplyAndBalances(
       twei(minted - burned),
       twei(totalSupply),
     );
-  const accounts = [...balances.keys()];
+  const accounts = [...(parameters.accounts ?? balances.keys())];
   const onChainBalances = await Promise.all(
     accounts.map((account) =>
       publicClient.readContract({

@@ -1,41 +1,58 @@
 import { formatUnits } from "viem";
 
+/**
+ * Every discrepancy code the auditor reports, with what it means (stable: scripts and the
+ * watchtower's `--pause-on` match on them; README.md lists them).
+ */
+export const DISCREPANCY_DESCRIPTIONS = {
+  unbacked_batch:
+    "a settled batch with no published evidence: what it minted and what it burned from whom is named (a stolen relayer key, or a lost archive)",
+  evidence_unavailable: "the evidence source failed for the batch (the relayer did not answer, or answered an error)",
+  evidence_malformed:
+    "the batch's evidence file is not valid JSON or breaks the schema (each problem named by file and JSON path)",
+  evidence_header_mismatch: "the evidence names another batch, site, root, actions or deployment than the chain's",
+  evidence_reordered:
+    "the evidence's leaves are not in the order the batch settled them (the positions moved are named)",
+  unknown_site: "the batch's site was not in the registry when it settled",
+  signature_invalid: "an envelope is not signed by the site's signer (or the signature is malformed)",
+  signed_by_replaced_key: "an envelope is signed by a key the registry had replaced before the envelope was accepted",
+  event_hash_mismatch: "an event, or an envelope's events hash, does not hash to what the evidence says",
+  root_mismatch: "the events' merkle root is not the root settled on-chain",
+  evidence_invalid: "the evidence contradicts itself (a digest, a leaf index, a missing envelope, an acceptance block)",
+  rule_set_version_mismatch: "the batch names a rule set that was not in force, or never published",
+  rule_rejected_event: "the rules reject an event the batch settled",
+  unexplained_action: "the chain settled an action no event of the evidence calls for",
+  event_dropped: "an event the site signed is absent from the evidence while the chain settled unexplained actions",
+  missing_action: "the rules call for an action the chain did not settle",
+  post_registration_mismatch: "the batch registers other posts than its events publish",
+  action_order_mismatch: "the chain settled the same actions in another order than the rules give",
+  shortfall_mismatch: "a BurnShortfall event names another burn than the batch's",
+  minted_mismatch: "BatchSettled.minted is not the batch's mints priced by its rule set",
+  burned_mismatch: "BatchSettled.burned is not the batch's paid burns priced by its rule set",
+  token_mints_mismatch: "the token minted other than the settled batches",
+  token_burns_mismatch: "the token burned other than the settled batches",
+  supply_mismatch: "the token's supply is not all mints minus all burns",
+  balance_mismatch: "an account's balance is not what the actions and transfers explain",
+} as const;
+
+export type DiscrepancyCode = keyof typeof DISCREPANCY_DESCRIPTIONS;
+
+export const DISCREPANCY_CODES = Object.keys(DISCREPANCY_DESCRIPTIONS) as DiscrepancyCode[];
+
+export const isDiscrepancyCode = (code: string): code is DiscrepancyCode =>
+  Object.hasOwn(DISCREPANCY_DESCRIPTIONS, code);
+
 /** What the auditor found to differ, and where. `code` is stable; the rest is for people. */
 export interface Discrepancy {
   readonly code: DiscrepancyCode;
   /** The batch, or null for chain-wide checks (supply, balances). */
   readonly batchId: string | null;
-  /** The event, envelope, action or account concerned. */
+  /** The event, envelope, action, account or evidence file (and JSON path) concerned. */
   readonly where: string;
   readonly what: string;
   readonly expected: string;
   readonly found: string;
 }
-
-export type DiscrepancyCode =
-  | "evidence_missing"
-  | "evidence_malformed"
-  | "evidence_header_mismatch"
-  | "unknown_site"
-  | "signature_invalid"
-  | "signed_by_replaced_key"
-  | "event_hash_mismatch"
-  | "root_mismatch"
-  | "evidence_invalid"
-  | "rule_set_version_mismatch"
-  | "rule_rejected_event"
-  | "unexplained_action"
-  | "event_dropped"
-  | "missing_action"
-  | "post_registration_mismatch"
-  | "action_order_mismatch"
-  | "shortfall_mismatch"
-  | "minted_mismatch"
-  | "burned_mismatch"
-  | "token_mints_mismatch"
-  | "token_burns_mismatch"
-  | "supply_mismatch"
-  | "balance_mismatch";
 
 /** Records a discrepancy of the batch (or chain-wide check) at hand, in the order found. */
 export type Add = (code: DiscrepancyCode, where: string, what: string, expected?: string, found?: string) => void;

@@ -2,10 +2,19 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { scrubUrls } from "../observability/logger.js";
 
-/** A batch's published evidence as found (still unchecked JSON), or why there is none. */
+/**
+ * A batch's published evidence as found (still unchecked JSON), or why there is none: none
+ * published (`missing`: the batch is unbacked), the source failing (`unavailable`), or a file
+ * that is not JSON (`malformed`).
+ */
 export type EvidenceLookup =
   | { readonly found: true; readonly evidence: unknown; readonly from: string }
-  | { readonly found: false; readonly reason: string };
+  | {
+      readonly found: false;
+      readonly kind: "missing" | "unavailable" | "malformed";
+      readonly reason: string;
+      readonly from: string;
+    };
 
 /** Where the auditor gets each settled batch's evidence from. */
 export type EvidenceSource = (batchId: bigint) => Promise<EvidenceLookup>;
@@ -22,21 +31,26 @@ export const evidenceFileName = (batchId: bigint): string => `${batchId}.json`;
 export function relayerEvidenceSource(baseUrl: string, timeoutMs = 10_000): EvidenceSource {
   const base = baseUrl.replace(/\/$/, "");
   return async (batchId) => {
+    const from = `relayer /v1/batches/${batchId}`;
     let response: Response;
     try {
       response = await fetch(`${base}/v1/batches/${batchId}`, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       return {
         found: false,
+        kind: "unavailable",
+        from,
         reason: `the relayer did not answer: ${scrubUrls(error instanceof Error ? error.message : String(error))}`,
       };
     }
-    if (response.status === 404) return { found: false, reason: "the relayer has no evidence for this batch (404)" };
-    if (!response.ok) return { found: false, reason: `the relayer answered ${response.status}` };
+    if (response.status === 404)
+      return { found: false, kind: "missing", from, reason: "the relayer has no evidence for this batch (404)" };
+    if (!response.ok)
+      return { found: false, kind: "unavailable", from, reason: `the relayer answered ${response.status}` };
     try {
-      return { found: true, evidence: await response.json(), from: "relayer" };
+      return { found: true, evidence: await response.json(), from };
     } catch {
-      return { found: false, reason: "the relayer's answer is not JSON" };
+      return { found: false, kind: "malformed", from, reason: "the relayer's answer is not JSON" };
     }
   };
 }
@@ -54,13 +68,20 @@ export function directoryEvidenceSource(dir: string): EvidenceSource {
     let text: string;
     try {
       text = await readFile(path, "utf8");
-    } catch {
-      return { found: false, reason: `no file ${path}` };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "ENOENT") return { found: false, kind: "missing", from: path, reason: `no file ${path}` };
+      return { found: false, kind: "unavailable", from: path, reason: `${path} cannot be read (${code ?? "error"})` };
     }
     try {
       return { found: true, evidence: JSON.parse(text) as unknown, from: path };
-    } catch {
-      return { found: false, reason: `${path} is not valid JSON` };
+    } catch (error) {
+      return {
+        found: false,
+        kind: "malformed",
+        from: path,
+        reason: `${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   };
 }

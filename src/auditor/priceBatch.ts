@@ -17,6 +17,8 @@ export interface PricedBatch {
   readonly burned: bigint;
   /** What each account (lowercase) earned in the batch. */
   readonly earned: ReadonlyMap<Address, bigint>;
+  /** What the batch's paid burns took from each account (lowercase). */
+  readonly burnedFrom: ReadonlyMap<Address, bigint>;
 }
 
 export interface PriceBatchParameters {
@@ -61,6 +63,7 @@ export function priceBatch(parameters: PriceBatchParameters): PricedBatch | unde
   const shortfalls = new Map<number, ShortfallLog>();
   for (const shortfall of parameters.shortfalls) shortfalls.set(shortfall.actionIndex, shortfall);
   const earnedHere = new Map<Address, bigint>();
+  const burnedFrom = new Map<Address, bigint>();
   let batchMinted = 0n;
   let batchBurned = 0n;
   if (amounts && amounts.length === KIND_COUNT) {
@@ -89,6 +92,8 @@ export function priceBatch(parameters: PriceBatchParameters): PricedBatch | unde
       }
       batchBurned += amount;
       credit(action.account, -amount);
+      const from = action.account.toLowerCase() as Address;
+      burnedFrom.set(from, (burnedFrom.get(from) ?? 0n) + amount);
     }
     for (const index of shortfalls.keys())
       if (index >= onChain.actions.length)
@@ -118,5 +123,6 @@ export function priceBatch(parameters: PriceBatchParameters): PricedBatch | unde
     minted: batchMinted,
     burned: batchBurned,
     earned: earnedHere,
+    burnedFrom,
   };
 }

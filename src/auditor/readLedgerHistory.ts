@@ -50,6 +50,27 @@ export interface LedgerHistory {
   readonly transfers: readonly TransferLog[];
 }
 
+/**
+ * The registry and rule sets as replayed from the logs so far: carried from one read to the
+ * next, so a follower reads only new blocks (src/auditor/createAuditor.ts).
+ */
+export interface LedgerRegistry {
+  readonly sites: Map<number, { signer: Address; active: boolean }>;
+  readonly signers: Map<number, SignerChange[]>;
+  readonly ruleSets: Map<number, readonly bigint[]>;
+  readonly posts: Map<bigint, { siteId: number; author: Address; batchId: bigint }>;
+  /** The rule set version in force. */
+  version: number;
+}
+
+export const createLedgerRegistry = (): LedgerRegistry => ({
+  sites: new Map(),
+  signers: new Map(),
+  ruleSets: new Map(),
+  posts: new Map(),
+  version: 0,
+});
+
 /** Logs in block ranges of at most `range` blocks (RPC providers cap eth_getLogs ranges). */
 async function logsOf(client: PublicClient, address: Address, fromBlock: bigint, toBlock: bigint, range: bigint) {
   const out = [];
@@ -74,7 +95,15 @@ const position = (log: { blockNumber: bigint | null; logIndex: number | null }) 
  */
 export async function readLedgerHistory(
   client: PublicClient,
-  parameters: { ledger: Address; token: Address; fromBlock: bigint; toBlock: bigint; range?: bigint },
+  parameters: {
+    ledger: Address;
+    token: Address;
+    fromBlock: bigint;
+    toBlock: bigint;
+    range?: bigint;
+    /** The registry replayed up to `fromBlock` (updated in place); a new one when absent. */
+    registry?: LedgerRegistry;
+  },
 ): Promise<LedgerHistory> {
   const { ledger, token, fromBlock, toBlock } = parameters;
   const range = parameters.range ?? 5_000n;
@@ -85,23 +114,20 @@ export async function readLedgerHistory(
   const events = parseEventLogs({ abi: tweiLedgerAbi, logs: ledgerLogs }).sort((a, b) =>
     position(a) < position(b) ? -1 : 1,
   );
-  const sites = new Map<number, { signer: Address; active: boolean }>();
-  const signers = new Map<number, SignerChange[]>();
+  const registry = parameters.registry ?? createLedgerRegistry();
+  const { sites, signers, ruleSets, posts } = registry;
   const signerFrom = (siteId: number, signer: Address, block: bigint | null) => {
     const list = signers.get(siteId) ?? [];
     list.push({ block: block ?? 0n, signer });
     signers.set(siteId, list);
   };
-  const ruleSets = new Map<number, readonly bigint[]>();
-  const posts = new Map<bigint, { siteId: number; author: Address; batchId: bigint }>();
   const shortfalls = new Map<bigint, ShortfallLog[]>();
   const batches: SettledBatchLog[] = [];
-  let version = 0;
   for (const event of events) {
     switch (event.eventName) {
       case "RuleSetUpdated":
         ruleSets.set(event.args.version, [...event.args.amounts]);
-        version = event.args.version;
+        registry.version = event.args.version;
         break;
       case "SiteRegistered":
         sites.set(event.args.siteId, { signer: event.args.signer, active: true });
@@ -152,7 +178,7 @@ export async function readLedgerHistory(
           txHash: event.transactionHash,
           siteSigner: site?.signer,
           siteActive: site?.active ?? false,
-          versionInForce: version,
+          versionInForce: registry.version,
         });
         break;
       }

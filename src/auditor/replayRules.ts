@@ -9,6 +9,7 @@ import {
 } from "../core/packedActions.js";
 import { amountFor } from "../core/ruleSet.js";
 import type { BatchEvidence } from "../evidence/batchEvidence.js";
+import type { EvidenceOrder } from "../evidence/evidenceOrder.js";
 import { evaluateEvent } from "../rules/evaluateEvent.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
@@ -24,17 +25,22 @@ const actionKey = (a: AccountAction) => `${a.account.toLowerCase()}:${a.kind}:${
  * with the chain's. One leeway, and only one: the relayer decides a commenter's level from
  * the batches settled when it accepted the comment, which may be fewer than all the batches
  * before this one, so a comment that the replay would reward but the chain did not is
- * accepted when the rules without those earnings agree with the chain.
+ * accepted when the rules without those earnings agree with the chain. The events are replayed
+ * in the batch's order (`order.replayOrder`: their envelopes' order when the evidence was
+ * reordered), and the order of the chain's actions is compared only when the evidence's order
+ * is the batch's: a reordered evidence file is named as such, never blamed on the chain.
  */
-export function replayRules(
-  batch: SettledBatchLog,
-  evidence: BatchEvidence,
-  onChain: { posts: PostRegistration[]; actions: DecodedAction[] },
-  state: MemoryRulesState,
-  policy: RulePolicy,
-  amounts: readonly bigint[],
-  add: Add,
-): void {
+export function replayRules(parameters: {
+  readonly batch: SettledBatchLog;
+  readonly evidence: BatchEvidence;
+  readonly order: EvidenceOrder;
+  readonly onChain: { posts: PostRegistration[]; actions: DecodedAction[] };
+  readonly state: MemoryRulesState;
+  readonly policy: RulePolicy;
+  readonly amounts: readonly bigint[];
+  readonly add: Add;
+}): void {
+  const { batch, evidence, order, onChain, state, policy, amounts, add } = parameters;
   const remaining = new Map<string, number>();
   for (const action of onChain.actions) remaining.set(actionKey(action), (remaining.get(actionKey(action)) ?? 0) + 1);
   const chainRewards = (user: Address, postId: bigint) =>
@@ -42,7 +48,10 @@ export function replayRules(
 
   const replayed: Array<AccountAction & { eventId: string }> = [];
   const posts: PostRegistration[] = [];
-  for (const { event } of evidence.events) {
+  for (const position of order.replayOrder) {
+    const item = evidence.events[position];
+    if (!item) continue;
+    const { event } = item;
     let outcome = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state });
     if (outcome.accepted && event.type === "comment_created") {
       const rewarded = outcome.actions.find((a) => a.kind === ActionKind.CommentRewards);
@@ -151,7 +160,7 @@ export function replayRules(
       registrations(onChain.posts),
     );
   }
-  if (!differs)
+  if (!differs && order.trusted)
     add(
       "action_order_mismatch",
       "BatchSettled.actions",

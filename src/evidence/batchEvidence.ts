@@ -2,61 +2,110 @@ import { isAddressEqual, type Address, type Hex } from "viem";
 import { z } from "zod";
 import { hashEvents, hashSiteEvent } from "./encodeSiteEvent.js";
 import { ENVELOPE_DOMAIN_NAME, ENVELOPE_DOMAIN_VERSION, hashEnvelope, recoverDigestSigner } from "./envelope.js";
-import { buildEvidenceTree } from "./evidenceTree.js";
+import { checkEvidenceOrder, type EvidenceOrder } from "./evidenceOrder.js";
+import { buildEvidenceTree, EVIDENCE_VERSIONS, type EvidenceVersion } from "./evidenceTree.js";
 import { siteEventSchema } from "./siteEvent.js";
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/i) as unknown as z.ZodType<Hex>;
-const hex = z.string().regex(/^0x[0-9a-f]*$/i) as unknown as z.ZodType<Hex>;
-const uint = z.string().regex(/^\d+$/);
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not 32 bytes of hex") as unknown as z.ZodType<Hex>;
+/** At most 16 MB of hex: a batch's packed actions fit in a transaction's calldata. */
+const hex = z
+  .string()
+  .max(2 + 2 * 16_000_000)
+  .regex(/^0x([0-9a-fA-F]{2})*$/, "not hex bytes") as unknown as z.ZodType<Hex>;
+/** A uint64 as a decimal string, without leading zeros. */
+const uint64 = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,19})$/, "not a decimal integer")
+  .refine((value) => BigInt(value) < 2n ** 64n, "above uint64");
+const uint16 = z.number().int().min(0).max(0xffff);
+const uint32 = z.number().int().min(0).max(0xffffffff);
+/** An ECDSA signature: r, s and v, 65 bytes. */
+const signature65 = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "not a 65-byte signature") as unknown as z.ZodType<Hex>;
+/** More leaves than a batch can hold in one transaction, and far fewer than would exhaust the auditor's memory. */
+const MAX_BATCH_LEAVES = 100_000;
 
 /**
  * A batch's published evidence, as `GET /v1/batches/:batchId` serves it: every event in
  * leaf order with the envelope it came in, and every envelope with all the event hashes it
- * signed. With the chain (the site's signer, the BatchSettled root) it proves each leaf.
+ * signed. With the chain (the site's signer, the BatchSettled root) it proves each leaf. Every
+ * number is bounded by the type it stands for (uint64 nonces and ids as decimal strings,
+ * uint16 envelope indexes, uint32 positions and site ids), so a malformed file is refused
+ * here, with the JSON path of each problem, before anything is computed from it.
  */
 export const batchEvidenceSchema = z.object({
-  batchId: uint,
-  siteId: z.number().int().nonnegative(),
+  /** The leaf encoding (src/evidence/evidenceTree.ts); evidence published before versions is version 1. */
+  version: z.union(EVIDENCE_VERSIONS.map((v) => z.literal(v)) as unknown as [z.ZodLiteral<EvidenceVersion>]).optional(),
+  batchId: uint64,
+  siteId: uint32,
   evidenceRoot: hex32,
   /** The packed actions sent to `settle`. */
   actions: hex,
   domain: z.object({
     name: z.literal(ENVELOPE_DOMAIN_NAME),
     version: z.literal(ENVELOPE_DOMAIN_VERSION),
-    chainId: z.number().int().positive(),
-    verifyingContract: z.string().regex(/^0x[0-9a-fA-F]{40}$/) as unknown as z.ZodType<Address>,
+    chainId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    verifyingContract: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, "not a 20-byte address") as unknown as z.ZodType<Address>,
   }),
-  envelopes: z.array(
-    z.object({
-      nonce: uint,
-      eventsHash: hex32,
-      digest: hex32,
-      signature: hex,
-      eventHashes: z.array(hex32),
-      /**
-       * The block whose registry state (the site's signer) the relayer accepted it under; its
-       * signature is checked against the signer in force at that block. Absent in evidence
-       * published before relayers recorded it: then checked against the signer at settlement.
-       */
-      acceptedAtBlock: uint.optional(),
-    }),
-  ),
-  events: z.array(
-    z.object({
-      leafIndex: z.number().int().nonnegative(),
-      envelopeNonce: uint,
-      envelopeIndex: z.number().int().nonnegative(),
-      eventHash: hex32,
-      event: siteEventSchema,
-    }),
-  ),
+  envelopes: z
+    .array(
+      z.object({
+        nonce: uint64,
+        eventsHash: hex32,
+        digest: hex32,
+        signature: signature65,
+        eventHashes: z.array(hex32).max(0x10000),
+        /**
+         * The block whose registry state (the site's signer) the relayer accepted it under; its
+         * signature is checked against the signer in force at that block. Absent in evidence
+         * published before relayers recorded it: then checked against the signer at settlement.
+         */
+        acceptedAtBlock: uint64.optional(),
+      }),
+    )
+    .max(MAX_BATCH_LEAVES),
+  events: z
+    .array(
+      z.object({
+        leafIndex: uint32,
+        envelopeNonce: uint64,
+        envelopeIndex: uint16,
+        eventHash: hex32,
+        event: siteEventSchema,
+      }),
+    )
+    .max(MAX_BATCH_LEAVES),
 });
+
+/** The evidence version of a (parsed) evidence file: version 1 when it does not say. */
+export const evidenceVersionOf = (evidence: { readonly version?: EvidenceVersion | undefined }): EvidenceVersion =>
+  evidence.version ?? 1;
+
+/**
+ * The JSON path of a schema issue, as people write it: `$.events[3].envelopeIndex`.
+ *
+ * @example
+ * jsonPathOf(["events", 3, "envelopeIndex"]) // "$.events[3].envelopeIndex"
+ */
+export function jsonPathOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === "number") return `${out}[${key}]`;
+    const name = String(key);
+    return /^[A-Za-z_$][\w$]*$/.test(name) ? `${out}.${name}` : `${out}[${JSON.stringify(name)}]`;
+  }, "$");
+}
 
 export type BatchEvidence = z.output<typeof batchEvidenceSchema>;
 
 /** What is wrong with a piece of evidence (stable). */
 export type EvidenceProblemCode =
-  "signature_invalid" | "signed_by_replaced_key" | "event_hash_mismatch" | "root_mismatch" | "evidence_invalid";
+  | "signature_invalid"
+  | "signed_by_replaced_key"
+  | "event_hash_mismatch"
+  | "root_mismatch"
+  | "evidence_invalid"
+  | "evidence_reordered";
 
 /** One discrepancy found in a batch's evidence. */
 export interface EvidenceProblem {
@@ -114,7 +163,26 @@ function replacedBefore(history: readonly SignerChange[], signer: Address, block
  * const problems = await verifyBatchEvidence({ evidence, siteSigner, onChainRoot })
  */
 export async function verifyBatchEvidence(parameters: VerifyBatchEvidenceParameters): Promise<EvidenceProblem[]> {
+  return (await checkBatchEvidence(parameters)).problems;
+}
+
+/** What {@link checkBatchEvidence} finds: every discrepancy, and whether the leaves' order is the batch's. */
+export interface BatchEvidenceReport {
+  readonly problems: EvidenceProblem[];
+  readonly order: EvidenceOrder;
+}
+
+/**
+ * As {@link verifyBatchEvidence}, also saying whether the leaves are in the order the batch
+ * settled them (src/evidence/evidenceOrder.ts): a reordering is a problem of its own
+ * (`evidence_reordered`, naming the positions moved), and the order to replay the events in.
+ *
+ * @example
+ * const { problems, order } = await checkBatchEvidence({ evidence, siteSigner, onChainRoot })
+ */
+export async function checkBatchEvidence(parameters: VerifyBatchEvidenceParameters): Promise<BatchEvidenceReport> {
   const { evidence, siteSigner } = parameters;
+  const version = evidenceVersionOf(evidence);
   const problems: EvidenceProblem[] = [];
   const domain = { chainId: evidence.domain.chainId, ledger: evidence.domain.verifyingContract };
   const envelopes = new Map<string, BatchEvidence["envelopes"][number]>();
@@ -182,12 +250,26 @@ export async function verifyBatchEvidence(parameters: VerifyBatchEvidenceParamet
       eventHash,
       envelopeDigest: envelope?.digest ?? (("0x" + "00".repeat(32)) as Hex),
       index: item.envelopeIndex,
+      envelopeNonce: item.envelopeNonce,
+      eventId: item.event.eventId,
     };
   });
+  const order = checkEvidenceOrder({
+    leaves,
+    envelopeNonces: evidence.envelopes.map((envelope) => envelope.nonce),
+    version,
+    ...(parameters.onChainRoot ? { onChainRoot: parameters.onChainRoot } : {}),
+  });
+  if (order.reordered)
+    problems.push({
+      code: "evidence_reordered",
+      where: `leaves ${order.reordered.positions.slice(0, 8).join(", ")}${order.reordered.positions.length > 8 ? ", …" : ""}`,
+      message: order.reordered.what,
+    });
   if (leaves.length === 0)
     problems.push({ code: "evidence_invalid", where: "batch", message: "the batch has no events" });
   else {
-    const root = buildEvidenceTree(leaves).root;
+    const root = buildEvidenceTree(leaves, version).root;
     if (root !== evidence.evidenceRoot.toLowerCase())
       problems.push({
         code: "root_mismatch",
@@ -201,5 +283,5 @@ export async function verifyBatchEvidence(parameters: VerifyBatchEvidenceParamet
         message: `the events' merkle root is ${root}, the chain says ${parameters.onChainRoot}`,
       });
   }
-  return problems;
+  return { problems, order };
 }

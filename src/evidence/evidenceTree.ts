@@ -4,13 +4,28 @@ import { doubleKeccakHex } from "./keccak.js";
 
 /**
  * A batch's evidence tree: one leaf per settled event, in the batch's order (the order the
- * relayer accepted them), each leaf `(bytes32 eventHash, bytes32 envelopeDigest, uint16 index)`:
- * the event's canonical hash, the EIP-712 digest of the envelope it came in, and its position
- * in that envelope. OpenZeppelin's StandardMerkleTree hashes the ABI-encoded leaf twice and
- * sorts each pair, so proofs verify with OpenZeppelin's MerkleProof in Solidity too. Leaves
- * are not sorted, so leaf order is batch order.
+ * relayer accepted them). OpenZeppelin's StandardMerkleTree hashes the ABI-encoded leaf twice
+ * and sorts each pair, so proofs verify with OpenZeppelin's MerkleProof in Solidity too; the
+ * sorted pairs are also why a leaf must commit to its own position. The leaf encodings, by
+ * evidence version (the evidence JSON's `version`, the relayer's `batches.evidence_version`):
+ *
+ * - 1: `(bytes32 eventHash, bytes32 envelopeDigest, uint16 index)`: the event's canonical hash,
+ *   the EIP-712 digest of the envelope it came in, and its index in that envelope. Swapping
+ *   two sibling leaves (or subtrees) keeps the root: the root does not commit to the order.
+ * - 2: `(uint32 position, bytes32 eventHash, bytes32 envelopeDigest, uint16 index)`: the same,
+ *   after the leaf's position in the batch (0-based), so any reordering changes the root.
  */
-export const EVIDENCE_LEAF_ENCODING = ["bytes32", "bytes32", "uint16"];
+export const EVIDENCE_LEAF_ENCODINGS = {
+  1: ["bytes32", "bytes32", "uint16"],
+  2: ["uint32", "bytes32", "bytes32", "uint16"],
+} as const satisfies Record<number, readonly string[]>;
+
+export type EvidenceVersion = keyof typeof EVIDENCE_LEAF_ENCODINGS;
+
+/** The evidence version new batches are built with. */
+export const EVIDENCE_VERSION: EvidenceVersion = 2;
+
+export const EVIDENCE_VERSIONS = Object.keys(EVIDENCE_LEAF_ENCODINGS).map(Number) as EvidenceVersion[];
 
 export interface EvidenceLeaf {
   readonly eventHash: Hex;
@@ -18,9 +33,10 @@ export interface EvidenceLeaf {
   readonly index: number;
 }
 
-type LeafTuple = [Hex, Hex, number];
-
-const tupleOf = (leaf: EvidenceLeaf): LeafTuple => [leaf.eventHash, leaf.envelopeDigest, leaf.index];
+const tupleOf = (leaf: EvidenceLeaf, position: number, version: EvidenceVersion): (Hex | number)[] =>
+  version === 1
+    ? [leaf.eventHash, leaf.envelopeDigest, leaf.index]
+    : [position, leaf.eventHash, leaf.envelopeDigest, leaf.index];
 
 export interface EvidenceTree {
   readonly root: Hex;
@@ -29,42 +45,66 @@ export interface EvidenceTree {
 }
 
 /**
- * Builds the evidence tree of a batch's leaves, in order.
+ * Builds the evidence tree of a batch's leaves, in order (the i-th leaf at position i).
  *
  * @example
  * const { root } = buildEvidenceTree(leaves); // the `evidenceRoot` passed to settle
  */
-export function buildEvidenceTree(leaves: readonly EvidenceLeaf[]): EvidenceTree {
+export function buildEvidenceTree(
+  leaves: readonly EvidenceLeaf[],
+  version: EvidenceVersion = EVIDENCE_VERSION,
+): EvidenceTree {
   if (leaves.length === 0) throw new RangeError("an evidence tree needs at least one leaf");
-  // The same tree as StandardMerkleTree.of(leaves, EVIDENCE_LEAF_ENCODING, { sortLeaves: false })
+  // The same tree as StandardMerkleTree.of(tuples, EVIDENCE_LEAF_ENCODINGS[version], { sortLeaves: false })
   // (a test checks it), with the standard leaf hash computed here: its generic ABI encoder
   // costs about 0.2 ms a leaf, this fixed layout a few microseconds.
-  const tree = SimpleMerkleTree.of(leaves.map(evidenceLeafHash), { sortLeaves: false });
+  const tree = SimpleMerkleTree.of(
+    leaves.map((leaf, position) => evidenceLeafHash(leaf, position, version)),
+    { sortLeaves: false },
+  );
   return { root: tree.root as Hex, proof: (index) => tree.getProof(index) as Hex[] };
 }
 
 /**
- * The standard leaf hash of an evidence leaf: keccak256(keccak256(abi.encode(bytes32, bytes32, uint16))).
+ * The standard leaf hash of an evidence leaf at a position:
+ * keccak256(keccak256(abi.encode(...the version's leaf encoding))).
  *
  * @example
- * evidenceLeafHash(leaf) // equals StandardMerkleTree's leafHash of the leaf's tuple
+ * evidenceLeafHash(leaf, 3) // equals StandardMerkleTree's leafHash of the leaf's tuple
  */
-export function evidenceLeafHash(leaf: EvidenceLeaf): Hex {
+export function evidenceLeafHash(
+  leaf: EvidenceLeaf,
+  position: number,
+  version: EvidenceVersion = EVIDENCE_VERSION,
+): Hex {
   if (!Number.isInteger(leaf.index) || leaf.index < 0 || leaf.index > 0xffff) throw new RangeError("index is a uint16");
-  const encoded = Buffer.alloc(96);
-  if (encoded.write(leaf.eventHash.slice(2), 0, 32, "hex") !== 32) throw new RangeError("eventHash is not bytes32");
-  if (encoded.write(leaf.envelopeDigest.slice(2), 32, 32, "hex") !== 32)
+  if (!Number.isInteger(position) || position < 0 || position > 0xffffffff)
+    throw new RangeError("position is a uint32");
+  const offset = version === 1 ? 0 : 32;
+  const encoded = Buffer.alloc(96 + offset);
+  if (version !== 1) encoded.writeUInt32BE(position, 28);
+  if (encoded.write(leaf.eventHash.slice(2), offset, 32, "hex") !== 32)
+    throw new RangeError("eventHash is not bytes32");
+  if (encoded.write(leaf.envelopeDigest.slice(2), offset + 32, 32, "hex") !== 32)
     throw new RangeError("envelopeDigest is not bytes32");
-  encoded.writeUInt16BE(leaf.index, 94);
+  encoded.writeUInt16BE(leaf.index, offset + 94);
   return doubleKeccakHex(encoded);
 }
 
 /**
- * Checks a leaf's proof against an evidence root.
+ * Checks the proof of a leaf at `position` against an evidence root.
  *
  * @example
- * verifyEvidenceProof(batch.evidenceRoot, leaf, proof) // true
+ * verifyEvidenceProof(batch.evidenceRoot, leaf, proof, { position: event.leafIndex, version: batch.evidenceVersion }) // true
  */
-export function verifyEvidenceProof(root: Hex, leaf: EvidenceLeaf, proof: readonly Hex[]): boolean {
-  return StandardMerkleTree.verify(root, EVIDENCE_LEAF_ENCODING, tupleOf(leaf), [...proof]);
+export function verifyEvidenceProof(
+  root: Hex,
+  leaf: EvidenceLeaf,
+  proof: readonly Hex[],
+  at: { readonly position: number; readonly version?: EvidenceVersion },
+): boolean {
+  const version = at.version ?? EVIDENCE_VERSION;
+  return StandardMerkleTree.verify(root, [...EVIDENCE_LEAF_ENCODINGS[version]], tupleOf(leaf, at.position, version), [
+    ...proof,
+  ]);
 }

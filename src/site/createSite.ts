@@ -48,7 +48,10 @@ export function createSiteApp(config: SiteConfig, widget: string) {
       token: config.token,
       ledger: config.ledger,
       heartbeatMs: ctx.heartbeatMs,
-      demoWallet: (config.demoWallet ?? []).length > 0,
+      // The demo wallet's accounts (a local development chain only), or null.
+      demoWallet: config.demoWallet
+        ? config.demoWallet.map((a) => ({ address: a.account.address, name: a.name }))
+        : null,
     });
   });
   api.get("/tx/:hash", async (req, res) => {

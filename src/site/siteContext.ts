@@ -34,6 +34,7 @@ export function createSiteContext(config: SiteConfig) {
   const perIp = createRateLimiter({ ratePerSecond: config.limits?.perIpPerSecond ?? 20, burst: 40 });
   const perUser = createRateLimiter({ ratePerSecond: config.limits?.perUserPerSecond ?? 5, burst: 20 });
   const users = new Map<string, { at: number; value: Promise<Json | null> }>();
+  const health = new Map<string, { at: number; value: Promise<boolean> }>();
 
   async function indexer(path: string): Promise<Json | null> {
     try {
@@ -69,8 +70,12 @@ export function createSiteContext(config: SiteConfig) {
       if (wait > 0)
         throw new HttpProblem(429, "rate_limited", "Too many requests", { retryAfter: wait, detail: "slow down" });
     },
-    /** The relayer's view of an account (balance, allowance, level), cached a few seconds; null when unreachable. */
-    user(address: Address, fresh = false): Promise<Json | null> {
+    /**
+     * The relayer's view of an account (balance, allowance, level); null when unreachable.
+     * Cached: a fresh answer is asked for after 3 s, and until it comes the last one is served
+     * (`fresh` waits for a new one).
+     */
+    async user(address: Address, fresh = false): Promise<Json | null> {
       const key = address.toLowerCase();
       const cached = users.get(key);
       if (cached && !fresh && Date.now() - cached.at < 3_000) return cached.value;
@@ -78,7 +83,23 @@ export function createSiteContext(config: SiteConfig) {
         (answer) => answer,
         () => null,
       );
-      users.set(key, { at: Date.now(), value });
+      const previous = cached ? await Promise.race([cached.value, Promise.resolve(undefined)]) : undefined;
+      users.set(key, { at: Date.now(), value: previous && !fresh ? value.then((v) => v ?? previous) : value });
+      if (previous && !fresh) {
+        void value.then((v) => v && users.set(key, { at: Date.now(), value: Promise.resolve(v) }));
+        return previous;
+      }
+      return value;
+    },
+    /** Whether a service answers its /healthz (cached 2 s). */
+    reachable(url: string): Promise<boolean> {
+      const cached = health.get(url);
+      if (cached && Date.now() - cached.at < 2_000) return cached.value;
+      const value = fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+        (response) => response.ok,
+        () => false,
+      );
+      health.set(url, { at: Date.now(), value });
       return value;
     },
     indexer,

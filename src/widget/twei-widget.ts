@@ -64,16 +64,12 @@ export class TweiWidget extends LitElement {
   }
 
   private async start(): Promise<void> {
-    try {
-      this.config = await call<SiteConfig>(this.api, "/config");
-      if (this.config.demoWallet)
-        this.demoAccounts = (
-          await call<{ accounts: Array<{ address: string; name: string }> }>(this.api, "/demo-wallet")
-        ).accounts;
-    } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
-    }
-    await this.refresh();
+    const [, loaded] = await Promise.allSettled([this.refresh(), call<SiteConfig>(this.api, "/config")]);
+    if (loaded.status === "fulfilled") {
+      this.config = loaded.value;
+      this.demoAccounts = loaded.value.demoWallet;
+    } else this.error = loaded.reason instanceof Error ? loaded.reason.message : String(loaded.reason);
+    await this.updateComplete;
     this.dispatchEvent(new CustomEvent("twei-ready", { bubbles: true, composed: true }));
     this.timers.push(window.setInterval(() => void this.refresh(), 1_500));
     this.timers.push(window.setInterval(() => void this.heartbeat(), this.config?.heartbeatMs ?? 5_000));

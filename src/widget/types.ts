@@ -73,5 +73,5 @@ export interface SiteConfig {
   token: string;
   ledger: string;
   heartbeatMs: number;
-  demoWallet: boolean;
+  demoWallet: Array<{ address: string; name: string }> | null;
 }

@@ -23,8 +23,21 @@ import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 
 interface EvidenceFile {
   envelopes: Array<{ nonce: string; signature: `0x${string}`; digest: `0x${string}`; eventHashes: string[] }>;
-  events: Array<{ leafIndex: number; event: { eventId: string; secondsRead?: number } }>;
+  events: Array<{
+    leafIndex: number;
+    envelopeNonce: string;
+    envelopeIndex: number;
+    event: { eventId: string; secondsRead?: number };
+  }>;
 }
+
+/** Moves the events to the positions `order` gives (position i gets the event at order[i]) and renumbers leafIndex. */
+const reorder = (file: EvidenceFile, order: readonly number[]) => {
+  file.events = order.map((from, leafIndex) => ({
+    ...(file.events[from] as EvidenceFile["events"][number]),
+    leafIndex,
+  }));
+};
 
 describe("auditor: catches and names tampered evidence", function () {
   this.timeout(120_000);
@@ -123,6 +136,83 @@ describe("auditor: catches and names tampered evidence", function () {
     expect(result.discrepancies.some((d) => d.code === "event_dropped")).to.equal(true);
   });
 
+  it("a sibling swap (leaves 0 and 1, leafIndex renumbered) is named as a reordering, not blamed on the chain", async function () {
+    const { result, batchId } = await auditTampered("sibling-swap", "read-r1", (file) =>
+      reorder(
+        file,
+        file.events.map((_, i) => (i === 0 ? 1 : i === 1 ? 0 : i)),
+      ),
+    );
+    expect(result.discrepancies.every((d) => d.batchId === batchId)).to.equal(true);
+    expect(codes(result.discrepancies)).to.deep.equal(["evidence_reordered", "root_mismatch"]);
+    const reordered = result.discrepancies.find((d) => d.code === "evidence_reordered");
+    expect(reordered?.where).to.equal("leaves 0, 1");
+    expect(reordered?.what)
+      .to.include("leaf 0 holds read-r2")
+      .and.include("which belongs at leaf 1")
+      .and.include("the evidence was reordered");
+    expect(reordered?.expected).to.include("0: read-r1");
+    expect(reordered?.found).to.include("0: read-r2");
+  });
+
+  it("a subtree swap (leaves 0-1 with 2-3, leafIndex renumbered) is named as a reordering", async function () {
+    const { result, batchId } = await auditTampered("subtree-swap", "read-r1", (file) =>
+      reorder(file, [2, 3, 0, 1, ...[...file.events.keys()].slice(4)]),
+    );
+    expect(result.discrepancies.every((d) => d.batchId === batchId)).to.equal(true);
+    expect(codes(result.discrepancies)).to.deep.equal(["evidence_reordered", "root_mismatch"]);
+    const reordered = result.discrepancies.find((d) => d.code === "evidence_reordered");
+    expect(reordered?.where).to.equal("leaves 0, 1, 2, 3");
+    expect(reordered?.what).to.include("leaf 0 holds read-r3").and.include("which belongs at leaf 2");
+  });
+
+  it("malformed evidence files are discrepancies of their batches, and every other batch is still checked", async function () {
+    const evidenceDir = join(dir, "malformed");
+    await cp(clean, evidenceDir, { recursive: true });
+    const files = (await readdir(evidenceDir)).sort((a, b) => parseInt(a) - parseInt(b));
+    const edit = async (file: string, change: (text: string) => string) => {
+      const path = join(evidenceDir, file);
+      await writeFile(path, change(await readFile(path, "utf8")));
+    };
+    const [launchReads, likes, report] = [files[1], files[5], files[6]] as [string, string, string];
+    // An index beyond uint16, a nonce beyond uint64, a file that is not JSON.
+    await edit(launchReads, (text) => {
+      const file = JSON.parse(text) as EvidenceFile;
+      (file.events[2] as { envelopeIndex: number }).envelopeIndex = 70_000;
+      return JSON.stringify(file);
+    });
+    await edit(likes, (text) => {
+      const file = JSON.parse(text) as EvidenceFile;
+      const huge = (2n ** 64n + 1n).toString();
+      (file.envelopes[0] as { nonce: string }).nonce = huge;
+      for (const event of file.events) event.envelopeNonce = huge;
+      return JSON.stringify(file);
+    });
+    await edit(report, (text) => text.slice(0, text.length / 2));
+    const result = await runAudit({
+      publicClient: stack.publicClient,
+      deployment: stack.deployment,
+      evidence: directoryEvidenceSource(evidenceDir),
+    });
+    const id = (file: string) => file.replace(/\.json$/, "");
+    expect(result.discrepancies.map((d) => [d.code, d.batchId, d.where])).to.deep.equal([
+      ["evidence_malformed", id(launchReads), `${join(evidenceDir, launchReads)} $.events[2].envelopeIndex`],
+      ["evidence_malformed", id(likes), `${join(evidenceDir, likes)} $.envelopes[0].nonce`],
+      ...Array.from({ length: 7 }, (_, i) => [
+        "evidence_malformed",
+        id(likes),
+        `${join(evidenceDir, likes)} $.events[${i}].envelopeNonce`,
+      ]),
+      ["evidence_malformed", id(report), `${join(evidenceDir, report)} $`],
+    ]);
+    expect(result.discrepancies[0]?.found).to.equal("70000");
+    expect(result.discrepancies[1]?.what).to.equal("above uint64");
+    expect(result.discrepancies.at(-1)?.what).to.include("is not valid JSON");
+    // The other four batches were checked in full.
+    expect(result.summary.batches).to.equal(7);
+    expect(result.summary.batchesWithEvidence).to.equal(4);
+  });
+
   it("a batch without evidence, and the CLI's exit code and table", async function () {
     const evidenceDir = join(dir, "missing");
     await cp(clean, evidenceDir, { recursive: true });
@@ -150,7 +240,7 @@ describe("auditor: catches and names tampered evidence", function () {
       child.once("exit", (code) => resolve({ code, stdout }));
     });
     expect(cli.code).to.equal(1);
-    expect(cli.stdout).to.include("[evidence_missing]").and.include("FAILED: 1 discrepancies");
+    expect(cli.stdout).to.include("[unbacked_batch]").and.include("FAILED: 1 discrepancies");
   });
 
   // The tests below change the chain, so they run last, in this order.
@@ -176,7 +266,7 @@ describe("auditor: catches and names tampered evidence", function () {
     expect(result.discrepancies).to.deep.equal([]);
   });
 
-  it("a batch settled straight on the ledger (a stolen relayer key) has no evidence, and is named", async function () {
+  it("a batch settled straight on the ledger (a stolen relayer key) is unbacked, naming what it minted and burned from whom", async function () {
     const rogue = createWalletClient({
       chain: stack.chain,
       transport: http(stack.node.url),
@@ -189,6 +279,12 @@ describe("auditor: catches and names tampered evidence", function () {
           account: addressOf("r6"),
           kind: ActionKind.ReadToEarn,
           units: 10_000,
+          postId: postIdFor(DEMO_SITE_ID, ARTICLE.sitePostId),
+        },
+        {
+          account: addressOf("r3"),
+          kind: ActionKind.PnLReports,
+          units: 1,
           postId: postIdFor(DEMO_SITE_ID, ARTICLE.sitePostId),
         },
       ]),
@@ -208,8 +304,10 @@ describe("auditor: catches and names tampered evidence", function () {
     });
     // The mint itself is consistent (supply and balances agree): what is missing is its evidence.
     expect(result.discrepancies.map((d) => [d.code, d.batchId])).to.deep.equal([
-      ["evidence_missing", batchId.toString()],
+      ["unbacked_batch", batchId.toString()],
     ]);
-    expect(result.discrepancies[0]?.what).to.include("a batch that minted 1 Twei");
+    expect(result.discrepancies[0]?.what)
+      .to.include(`a batch that minted 1 Twei (to ${addressOf("r6")}: 1 Twei)`)
+      .and.match(new RegExp(`and burned [1-9][0-9.]* Twei \\(from ${addressOf("r3")}: `));
   });
 });

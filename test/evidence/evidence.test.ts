@@ -2,7 +2,13 @@ import { expect } from "chai";
 import { describe, it } from "mocha";
 import { encodePacked, hexToBytes, keccak256, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { verifyBatchEvidence, type BatchEvidence } from "../../src/evidence/batchEvidence.js";
+import {
+  batchEvidenceSchema,
+  checkBatchEvidence,
+  jsonPathOf,
+  verifyBatchEvidence,
+  type BatchEvidence,
+} from "../../src/evidence/batchEvidence.js";
 import {
   SITE_EVENT_PACKED_TYPES,
   encodeSiteEvent,
@@ -12,7 +18,13 @@ import {
 } from "../../src/evidence/encodeSiteEvent.js";
 import { hashEnvelope, recoverEnvelopeSigner, signEnvelope } from "../../src/evidence/envelope.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { EVIDENCE_LEAF_ENCODING, buildEvidenceTree, verifyEvidenceProof } from "../../src/evidence/evidenceTree.js";
+import { checkEvidenceOrder } from "../../src/evidence/evidenceOrder.js";
+import {
+  EVIDENCE_LEAF_ENCODINGS,
+  buildEvidenceTree,
+  verifyEvidenceProof,
+  type EvidenceVersion,
+} from "../../src/evidence/evidenceTree.js";
 import { createSignerVerifier } from "../../src/evidence/signerVerifier.js";
 import { siteEventSchema, type SiteEvent, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 
@@ -124,7 +136,7 @@ describe("evidence", function () {
   });
 
   describe("evidence trees and batch evidence", function () {
-    async function evidenceFixture() {
+    async function evidenceFixture(version: EvidenceVersion = 2) {
       const signer = privateKeyToAccount(generatePrivateKey());
       const domain = { chainId: 31337, ledger: LEDGER } as const;
       const eventHashes = samples.map(hashSiteEvent);
@@ -135,8 +147,9 @@ describe("evidence", function () {
       // The batch settles events 1, 3 and 4 of the envelope (the others were rejected).
       const chosen = [1, 3, 4];
       const leaves = chosen.map((index) => ({ eventHash: eventHashes[index] as Hex, envelopeDigest: digest, index }));
-      const tree = buildEvidenceTree(leaves);
+      const tree = buildEvidenceTree(leaves, version);
       const evidence: BatchEvidence = {
+        version,
         batchId: "1",
         siteId: 7,
         evidenceRoot: tree.root,
@@ -154,28 +167,111 @@ describe("evidence", function () {
       return { signer, tree, leaves, evidence };
     }
 
-    it("builds exactly OpenZeppelin's StandardMerkleTree of the leaves, in batch order", function () {
+    it("builds exactly OpenZeppelin's StandardMerkleTree of the leaves, in batch order, for each version", function () {
       const leaves = Array.from({ length: 37 }, (_, i) => ({
         eventHash: keccak256(`0x${i.toString(16).padStart(4, "0")}`),
         envelopeDigest: keccak256(`0x${(i % 5).toString(16).padStart(4, "0")}`),
         index: i * 1_000,
       }));
-      const tree = buildEvidenceTree(leaves);
-      const standard = StandardMerkleTree.of(
-        leaves.map((l) => [l.eventHash, l.envelopeDigest, l.index]),
-        EVIDENCE_LEAF_ENCODING,
-        { sortLeaves: false },
-      );
-      expect(tree.root).to.equal(standard.root);
-      leaves.forEach((_, i) => expect(tree.proof(i)).to.deep.equal(standard.getProof(i)));
+      const tuples = {
+        1: leaves.map((l) => [l.eventHash, l.envelopeDigest, l.index]),
+        2: leaves.map((l, position) => [position, l.eventHash, l.envelopeDigest, l.index]),
+      };
+      for (const version of [1, 2] as const) {
+        const tree = buildEvidenceTree(leaves, version);
+        const standard = StandardMerkleTree.of(tuples[version], [...EVIDENCE_LEAF_ENCODINGS[version]], {
+          sortLeaves: false,
+        });
+        expect(tree.root).to.equal(standard.root);
+        leaves.forEach((_, i) => expect(tree.proof(i)).to.deep.equal(standard.getProof(i)));
+      }
     });
 
-    it("proves every leaf against the root, and no altered leaf", async function () {
+    it("proves every leaf at its position against the root, and no altered or moved leaf", async function () {
       const { tree, leaves } = await evidenceFixture();
       leaves.forEach((leaf, i) => {
-        expect(verifyEvidenceProof(tree.root, leaf, tree.proof(i))).to.equal(true);
-        expect(verifyEvidenceProof(tree.root, { ...leaf, index: leaf.index + 1 }, tree.proof(i))).to.equal(false);
+        expect(verifyEvidenceProof(tree.root, leaf, tree.proof(i), { position: i })).to.equal(true);
+        expect(
+          verifyEvidenceProof(tree.root, { ...leaf, index: leaf.index + 1 }, tree.proof(i), { position: i }),
+        ).to.equal(false);
+        expect(verifyEvidenceProof(tree.root, leaf, tree.proof(i), { position: i + 1 })).to.equal(false);
       });
+    });
+
+    it("commits to the leaves' order in version 2: a sibling swap changes the root, and is named", async function () {
+      const { signer, evidence, tree } = await evidenceFixture(2);
+      const swapped = structuredClone(evidence);
+      swapped.events = [swapped.events[1], swapped.events[0], swapped.events[2]].map((e, leafIndex) => ({
+        ...(e as BatchEvidence["events"][number]),
+        leafIndex,
+      }));
+      const { problems, order } = await checkBatchEvidence({
+        evidence: swapped,
+        siteSigner: signer.address,
+        onChainRoot: tree.root,
+      });
+      expect(problems.map((p) => p.code).sort()).to.deep.equal([
+        "evidence_reordered",
+        "root_mismatch",
+        "root_mismatch",
+      ]);
+      expect(order.trusted).to.equal(false);
+      expect(order.replayOrder).to.deep.equal([1, 0, 2]);
+      expect(order.reordered?.positions).to.deep.equal([0, 1]);
+      // The chain's root is that of the envelopes' order: the evidence, not the chain, was reordered.
+      expect(order.reordered?.what).to.include("the evidence was reordered").and.include("leaf 0 holds l-1");
+    });
+
+    it("names a reordering of version 1 leaves, whose root does not commit to the order", async function () {
+      const { signer, evidence, tree } = await evidenceFixture(1);
+      const swapped = structuredClone(evidence);
+      swapped.events = [swapped.events[1], swapped.events[0], swapped.events[2]].map((e, leafIndex) => ({
+        ...(e as BatchEvidence["events"][number]),
+        leafIndex,
+      }));
+      // Sorted pairs: the swapped siblings keep the version 1 root.
+      const leaves = swapped.events.map((e) => ({
+        eventHash: e.eventHash,
+        envelopeDigest: evidence.envelopes[0]?.digest as Hex,
+        index: e.envelopeIndex,
+      }));
+      expect(buildEvidenceTree(leaves, 1).root).to.equal(tree.root);
+      const problems = await verifyBatchEvidence({
+        evidence: swapped,
+        siteSigner: signer.address,
+        onChainRoot: tree.root,
+      });
+      expect(problems.map((p) => [p.code, p.where])).to.deep.equal([["evidence_reordered", "leaves 0, 1"]]);
+      // The evidence in order is trusted as it is.
+      const clean = checkEvidenceOrder({
+        leaves: evidence.events.map((e) => ({
+          ...(leaves[0] as (typeof leaves)[0]),
+          envelopeNonce: "5",
+          eventId: e.event.eventId,
+          index: e.envelopeIndex,
+        })),
+        envelopeNonces: ["5"],
+        version: 1,
+      });
+      expect(clean).to.deep.equal({ trusted: true, replayOrder: [0, 1, 2] });
+    });
+
+    it("bounds every number of the evidence and names each problem's JSON path", async function () {
+      const { evidence } = await evidenceFixture();
+      const bad = structuredClone(evidence) as unknown as Record<string, unknown> & typeof evidence;
+      (bad.events[0] as { envelopeIndex: number }).envelopeIndex = 70_000;
+      (bad.envelopes[0] as { nonce: string }).nonce = (2n ** 64n).toString();
+      (bad.envelopes[0] as { signature: string }).signature = "0x1234";
+      bad.version = 9 as never;
+      const parsed = batchEvidenceSchema.safeParse(bad);
+      expect(parsed.success).to.equal(false);
+      expect(parsed.error?.issues.map((issue) => jsonPathOf(issue.path)).sort()).to.deep.equal([
+        "$.envelopes[0].nonce",
+        "$.envelopes[0].signature",
+        "$.events[0].envelopeIndex",
+        "$.version",
+      ]);
+      expect(jsonPathOf(["a-b", 0, "c"])).to.equal('$["a-b"][0].c');
     });
 
     it("verifies genuine batch evidence with no problem", async function () {

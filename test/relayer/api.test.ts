@@ -415,6 +415,7 @@ describe("relayer API (real HTTP, real Hardhat node)", function () {
           onChainRoot,
           { eventHash: event.eventHash as Hex, envelopeDigest: envelope.digest, index: envelope.index },
           event.proof as Hex[],
+          { position: event.leafIndex as number, version: 2 },
         ),
       ).to.equal(true);
       expect(batch.onChain).to.deep.equal({ settled: true });

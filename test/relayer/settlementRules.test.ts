@@ -193,6 +193,8 @@ describe("relayer database schema versions", function () {
       const store = createSqliteStore({ path });
       const batch = await store.batch(42n);
       expect([batch?.status, batch?.blockNumber, batch?.includedAt]).to.deep.equal(["settled", 7n, 1234]);
+      // Its evidence root was built with version 1 leaves (no positions): it stays auditable as such.
+      expect(batch?.evidenceVersion).to.equal(1);
       await store.close();
       const db = new DatabaseSync(path);
       expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).to.deep.equal({

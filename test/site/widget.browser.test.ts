@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { formatUnits } from "viem";
 import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
 import { ARTICLE } from "../../scripts/demo/scenario.js";
@@ -11,39 +11,13 @@ import { SITE_ARTICLES } from "../../scripts/demo/siteArticles.js";
 import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
 import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
 import { KINDS } from "../../src/core/kinds.js";
+import { launchChromium } from "../../src/devnet/launchChromium.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { createTweiClient } from "../../src/sdk/createTweiClient.js";
 import type { Site } from "../../src/site/createSite.js";
 
 /** Where the screenshots of each state go (look at them: they are the widget as a reader sees it). */
 export const OUTPUT = join(process.cwd(), "test-output", "site-widget");
-
-/** Debian's Chromium, headless, kept off the network beyond loopback. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const profile = await mkdtemp(join(tmpdir(), "twei-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 900, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A twei amount in wei as the widget writes it. */
 const twei = (wei: string) => formatUnits(BigInt(wei), 18);

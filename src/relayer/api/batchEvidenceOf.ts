@@ -13,11 +13,15 @@ export async function batchEvidenceOf(
 ): Promise<{ evidence: BatchEvidence; events: StoredEvent[] }> {
   const events = await store.batchEvents(batch.batchId);
   const keys = [...new Set(events.map((e) => e.envelopeNonce))].map((nonce) => ({ siteId: batch.siteId, nonce }));
-  const envelopes = await store.envelopes(keys);
+  // Listed in the order the batch's leaves first name them (the order they were accepted in):
+  // the auditor checks that the leaves follow it (src/evidence/evidenceOrder.ts).
+  const rank = new Map(keys.map((key, i) => [key.nonce, i]));
+  const envelopes = (await store.envelopes(keys)).sort((a, b) => (rank.get(a.nonce) ?? 0) - (rank.get(b.nonce) ?? 0));
   const typed = envelopeDomain(domain);
   return {
     events,
     evidence: {
+      version: batch.evidenceVersion,
       batchId: batch.batchId.toString(),
       siteId: batch.siteId,
       evidenceRoot: batch.evidenceRoot,
@@ -50,8 +54,8 @@ export async function batchEvidenceOf(
 /** A small cache of batch trees: proofs are asked per event, a tree costs a few ms per 100 leaves. */
 export function createTreeCache(size = 32) {
   const trees = new Map<string, EvidenceTree>();
-  return (batchId: bigint, events: readonly StoredEvent[]): EvidenceTree => {
-    const key = batchId.toString();
+  return (batch: BatchRecord, events: readonly StoredEvent[]): EvidenceTree => {
+    const key = batch.batchId.toString();
     let tree = trees.get(key);
     if (!tree) {
       tree = buildEvidenceTree(
@@ -60,6 +64,7 @@ export function createTreeCache(size = 32) {
           envelopeDigest: e.envelopeDigest as Hex,
           index: e.envelopeIndex,
         })),
+        batch.evidenceVersion,
       );
       if (trees.size >= size) trees.delete(trees.keys().next().value as string);
       trees.set(key, tree);

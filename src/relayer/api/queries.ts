@@ -39,7 +39,7 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
     const batch = event.batchId === null ? undefined : await ctx.store.batch(event.batchId);
     let proof: string[] | null = null;
     if (batch && event.leafIndex !== null) {
-      const tree = treeOf(batch.batchId, await ctx.store.batchEvents(batch.batchId));
+      const tree = treeOf(batch, await ctx.store.batchEvents(batch.batchId));
       proof = tree.proof(event.leafIndex);
     }
     res.json({
@@ -57,6 +57,8 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
       batchId: batch ? batch.batchId.toString() : null,
       evidenceRoot: batch?.evidenceRoot ?? null,
       leafIndex: event.leafIndex,
+      // The proof's leaf encoding (src/evidence/evidenceTree.ts); version 2 leaves start with leafIndex.
+      evidenceVersion: batch?.evidenceVersion ?? null,
       proof,
       txHash: batch?.txHash ?? batch?.attempts.at(-1)?.txHash ?? null,
       blockNumber: batch?.blockNumber?.toString() ?? null,

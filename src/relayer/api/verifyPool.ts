@@ -6,7 +6,7 @@ import { verifyEnvelope, type VerifiedEnvelope } from "./verifyEnvelope.js";
 export interface VerifyPool {
   /** `signer`: the site's registered signer, checked first (fast); null to only recover. */
   verify(body: string, signer: Address | null): Promise<VerifiedEnvelope>;
-  /** A batch's evidence root (the tree costs about 0.2 ms a leaf: off the main thread). */
+  /** A batch's evidence root, of the current EVIDENCE_VERSION (the tree costs about 0.2 ms a leaf: off the main thread). */
   evidenceRoot(leaves: readonly EvidenceLeaf[]): Promise<Hex>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { Account, Address, Chain, Hex, PublicClient, TransactionReceipt, Tr
 import { tweiLedgerAbi } from "../../chain/abi.js";
 import { decodeRevert, describeChainError, formatRevert } from "../../chain/decodeRevert.js";
 import { settlementAccessList } from "../../chain/settlementAccessList.js";
-import { buildEvidenceTree, type EvidenceLeaf } from "../../evidence/evidenceTree.js";
+import { buildEvidenceTree, EVIDENCE_VERSION, type EvidenceLeaf } from "../../evidence/evidenceTree.js";
 import type { Logger } from "../../observability/logger.js";
 import type { ChainReader } from "../chain/chainReader.js";
 import type { SendLock } from "../chain/sendLock.js";
@@ -52,7 +52,7 @@ export interface CreateBatcherParameters {
   readonly log: Logger;
   /** Shared with every other sender of the relayer's account. */
   readonly lock: SendLock;
-  /** Computes an evidence root (off the main thread in the service); in-process by default. */
+  /** Computes an evidence root of the current EVIDENCE_VERSION (off the main thread in the service); in-process by default. */
   readonly evidenceRoot?: (leaves: readonly EvidenceLeaf[]) => Promise<Hex>;
 }
 
@@ -450,6 +450,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
           siteId,
           seqs: events.map((event) => event.seq),
           evidenceRoot: root,
+          evidenceVersion: EVIDENCE_VERSION,
           actions: packBatch(events).packed,
           createdAt: Date.now(),
         });

@@ -1,3 +1,4 @@
+import type { EvidenceVersion } from "../../evidence/evidenceTree.js";
 import type { Address, Hex } from "viem";
 import type { AccountAction, PostRegistration } from "../../core/packedActions.js";
 import type { RuleOutcome } from "../../rules/evaluateEvent.js";
@@ -246,6 +247,8 @@ export interface NewBatch {
   /** The events' sequence numbers, in leaf order. */
   readonly seqs: readonly number[];
   readonly evidenceRoot: Hex;
+  /** The leaf encoding the root was built with (src/evidence/evidenceTree.ts). */
+  readonly evidenceVersion: EvidenceVersion;
   readonly actions: Hex;
   readonly createdAt: number;
 }
@@ -269,6 +272,8 @@ export interface BatchRecord {
   readonly siteId: number;
   readonly status: BatchStatus;
   readonly evidenceRoot: Hex;
+  /** The leaf encoding of its evidence tree: 1 for batches cut before leaves committed to their positions. */
+  readonly evidenceVersion: EvidenceVersion;
   readonly actions: Hex;
   readonly eventCount: number;
   readonly createdAt: number;

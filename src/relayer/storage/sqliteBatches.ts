@@ -1,3 +1,4 @@
+import type { EvidenceVersion } from "../../evidence/evidenceTree.js";
 import type { Hex } from "viem";
 import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
 import type { AccountTotalsCache, Totals } from "./accountTotalsCache.js";
@@ -69,6 +70,7 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
       siteId: num(row, "site_id"),
       status: str(row, "status") as BatchRecord["status"],
       evidenceRoot: str(row, "evidence_root") as Hex,
+      evidenceVersion: num(row, "evidence_version") as EvidenceVersion,
       actions: str(row, "actions") as Hex,
       eventCount: num(row, "event_count"),
       createdAt: num(row, "created_at"),
@@ -128,9 +130,17 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
           "id",
         );
         q(
-          `INSERT INTO batches (batch_id, site_id, status, evidence_root, actions, event_count, created_at)
-           VALUES (?, ?, 'recorded', ?, ?, ?, ?)`,
-        ).run(next, batch.siteId, batch.evidenceRoot, batch.actions, batch.seqs.length, batch.createdAt);
+          `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, event_count, created_at)
+           VALUES (?, ?, 'recorded', ?, ?, ?, ?, ?)`,
+        ).run(
+          next,
+          batch.siteId,
+          batch.evidenceRoot,
+          batch.evidenceVersion,
+          batch.actions,
+          batch.seqs.length,
+          batch.createdAt,
+        );
         batch.seqs.forEach((seq, leaf) => {
           const changed = q(
             "UPDATE events SET status = 'batched', batch_id = ?, leaf_index = ? WHERE seq = ? AND status = 'pending'",

@@ -3,7 +3,7 @@
  * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
  * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +81,8 @@ CREATE TABLE IF NOT EXISTS batches (
   site_id INTEGER NOT NULL,
   status TEXT NOT NULL,
   evidence_root TEXT NOT NULL,
+  -- The evidence tree's leaf encoding (src/evidence/evidenceTree.ts): 1 before leaves committed to their positions.
+  evidence_version INTEGER NOT NULL DEFAULT 1,
   actions TEXT NOT NULL,
   event_count INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
@@ -132,6 +134,13 @@ ALTER TABLE events ADD COLUMN failure_message TEXT;
 ALTER TABLE posts ADD COLUMN chain_post_id TEXT;
 ALTER TABLE batches ADD COLUMN block_hash TEXT;
 ALTER TABLE batches ADD COLUMN included_at INTEGER;
+`,
+  },
+  {
+    // Batches cut before version 3 keep evidence version 1 (their roots were built so).
+    to: 3,
+    sql: `
+ALTER TABLE batches ADD COLUMN evidence_version INTEGER NOT NULL DEFAULT 1;
 `,
   },
 ];

@@ -24,9 +24,6 @@ const typedData = z.object({
  */
 export function demoWalletRoutes(router: Router, ctx: SiteContext): void {
   const accounts = ctx.config.demoWallet ?? [];
-  router.get("/demo-wallet", (_req, res) => {
-    res.json({ accounts: accounts.map((a) => ({ address: a.account.address, name: a.name })) });
-  });
   router.post("/demo-wallet", async (req, res) => {
     ctx.limit(req);
     const call = parseInput(body, req.body, "body");

@@ -7,14 +7,6 @@ import { wordCount } from "../siteContext.js";
 import { eventIds } from "../siteStore.js";
 import type { Article } from "../siteConfig.js";
 
-async function reachable(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
 /** The reader's own part of the post's state: reading, vote, budget, purchases. */
 async function readerState(ctx: SiteContext, article: Article, user: Address) {
   const readId = eventIds.read(article.slug, user);
@@ -84,7 +76,7 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
     const user = ctx.sessions.user(req);
     ctx.limit(req, user);
     const me = user ? await ctx.user(user) : null;
-    const relayerUp = user ? me !== null : await reachable(ctx.config.relayerUrl);
+    const relayerUp = user ? me !== null : await ctx.reachable(ctx.config.relayerUrl);
     const comments = await Promise.all(
       ctx.store.comments(article.slug).map(async (c) => {
         const info = await ctx.user(c.author);
@@ -105,7 +97,7 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
       }),
     );
     const own = user ? await readerState(ctx, article, user) : null;
-    const indexerUp = own ? own.indexer : await reachable(ctx.config.indexerUrl);
+    const indexerUp = own ? own.indexer : await ctx.reachable(ctx.config.indexerUrl);
     res.json({
       post: {
         slug: article.slug,

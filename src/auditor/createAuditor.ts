@@ -1,0 +1,237 @@
+import type { Address, PublicClient } from "viem";
+import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRulesState.js";
+import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
+import { checkEvidence } from "./checkEvidence.js";
+import { checkSupplyAndBalances } from "./checkSupplyAndBalances.js";
+import type { Add, Discrepancy } from "./discrepancy.js";
+import type { EvidenceLookup, EvidenceSource } from "./evidenceSource.js";
+import { priceBatch } from "./priceBatch.js";
+import { createLedgerRegistry, readLedgerHistory, type SettledBatchLog } from "./readLedgerHistory.js";
+
+export interface AuditSummary {
+  readonly chainId: number;
+  readonly ledger: Address;
+  readonly fromBlock: bigint;
+  readonly toBlock: bigint;
+  readonly batches: number;
+  readonly batchesWithEvidence: number;
+  readonly events: number;
+  readonly actions: number;
+  /** Twei minted and burned by settled batches (amounts recomputed from the rule sets). */
+  readonly minted: bigint;
+  readonly burned: bigint;
+  readonly shortfalls: number;
+  readonly totalSupply: bigint;
+  readonly accountsChecked: number;
+  readonly ruleSetVersions: readonly number[];
+}
+
+/** What one step of the audit found: the blocks it covered, the batches it checked and every discrepancy. */
+export interface AuditStep {
+  readonly fromBlock: bigint;
+  readonly toBlock: bigint;
+  readonly batches: readonly SettledBatchLog[];
+  readonly discrepancies: readonly Discrepancy[];
+}
+
+export interface CreateAuditorParameters {
+  readonly publicClient: PublicClient;
+  readonly deployment: { chainId: number; ledger: Address; token: Address; deploymentBlock: bigint };
+  readonly evidence: EvidenceSource;
+  /** The rules' thresholds the relayer applied (the default policy unless told otherwise). */
+  readonly policy?: RulePolicy;
+  readonly onProgress?: (line: string) => void;
+  /** Each discrepancy as soon as it is found. */
+  readonly onDiscrepancy?: (discrepancy: Discrepancy) => void;
+}
+
+export interface Auditor {
+  /**
+   * Audits the blocks after the last one audited up to `toBlock`: each batch settled in them,
+   * then the token's supply and the balances the new batches and transfers touched. Carries
+   * the replay (balances, earnings, the sites' rules states, the registry) to the next step.
+   * Throws only when the chain cannot be read (nothing is then counted as audited).
+   */
+  advance(toBlock: bigint): Promise<AuditStep>;
+  /** The last block audited (the block before the deployment before the first step). */
+  readonly auditedBlock: bigint;
+  /** The totals over every step so far. */
+  summary(): AuditSummary;
+}
+
+/** Funds the replay grants everyone: the rules' affordability checks depend on the moment of acceptance, which the evidence cannot show; a rejected spend never reaches the evidence anyway. */
+const UNLIMITED = 2n ** 200n;
+/** How many batches' evidence is fetched ahead of the one being checked. */
+const PREFETCH = 8;
+
+/**
+ * A stateful auditor of a Twei deployment, from the chain and the published evidence alone:
+ * for every settled batch it recomputes the merkle root, checks every envelope's signature
+ * against the site's signer as the registry held it, checks the leaves' order, re-runs the
+ * rules on the events to recompute the actions, prices them with the rule set in force at that
+ * block, and compares all of it with what the chain recorded (packed actions, minted, burned,
+ * shortfalls); then that the token's supply equals all mints minus all burns and that every
+ * balance is what the actions and ordinary transfers explain. Each step goes on over new
+ * blocks (the watchtower follows the chain with it; runAudit is one step to the head). Bad
+ * evidence never stops it: it is a discrepancy of its batch.
+ *
+ * @example
+ * const auditor = createAuditor({ publicClient, deployment, evidence }); const step = await auditor.advance(head)
+ */
+export function createAuditor(parameters: CreateAuditorParameters): Auditor {
+  const { publicClient, deployment } = parameters;
+  const policy = parameters.policy ?? DEFAULT_POLICY;
+  const progress = parameters.onProgress ?? (() => {});
+  const registry = createLedgerRegistry();
+  const balances = new Map<string, bigint>();
+  let touched = new Set<string>();
+  const credit = (account: Address, delta: bigint) => {
+    const key = account.toLowerCase();
+    balances.set(key, (balances.get(key) ?? 0n) + delta);
+    touched.add(key);
+  };
+  // What each account earned in batches settled so far: the relayer derives levels from it.
+  const earned = new Map<Address, bigint>();
+  const states = new Map<number, MemoryRulesState>();
+  const stateOf = (siteId: number) => {
+    let state = states.get(siteId);
+    if (!state) states.set(siteId, (state = createMemoryRulesState({ earned, defaultFunds: UNLIMITED })));
+    return state;
+  };
+  const tokenTotals = { mints: 0n, burns: 0n };
+  const totals = {
+    batches: 0,
+    withEvidence: 0,
+    events: 0,
+    actions: 0,
+    shortfalls: 0,
+    minted: 0n,
+    burned: 0n,
+    totalSupply: 0n,
+    accountsChecked: 0,
+  };
+  let auditedBlock = deployment.deploymentBlock - 1n;
+
+  async function advance(toBlock: bigint): Promise<AuditStep> {
+    const fromBlock = auditedBlock + 1n;
+    if (toBlock < fromBlock) return { fromBlock, toBlock, batches: [], discrepancies: [] };
+    progress(`reading the ledger's and token's logs from block ${fromBlock} to ${toBlock}`);
+    const history = await readLedgerHistory(publicClient, {
+      ledger: deployment.ledger,
+      token: deployment.token,
+      fromBlock,
+      toBlock,
+      registry,
+    });
+    progress(
+      `${history.batches.length} settled batches, ${history.ruleSets.size} rule set(s), ${history.transfers.length} transfers`,
+    );
+    const discrepancies: Discrepancy[] = [];
+    const addFor =
+      (batchId: string | null): Add =>
+      (code, where, what, expected = "", found = "") => {
+        const discrepancy = { code, batchId, where, what, expected, found };
+        discrepancies.push(discrepancy);
+        parameters.onDiscrepancy?.(discrepancy);
+      };
+    touched = new Set();
+
+    // Evidence downloads run a few batches ahead of the checks, which stay in order. A source
+    // never rejects by contract; one that does is the source failing for that batch.
+    const lookups = new Map<bigint, Promise<EvidenceLookup>>();
+    const fetchLookup = (batchId: bigint): Promise<EvidenceLookup> =>
+      parameters.evidence(batchId).catch((error: unknown) => ({
+        found: false as const,
+        kind: "unavailable" as const,
+        from: `evidence of batch ${batchId}`,
+        reason: error instanceof Error ? error.message : String(error),
+      }));
+    const lookupOf = (index: number) => {
+      for (let i = index; i < Math.min(index + PREFETCH, history.batches.length); i++) {
+        const ahead = history.batches[i] as SettledBatchLog;
+        if (!lookups.has(ahead.batchId)) lookups.set(ahead.batchId, fetchLookup(ahead.batchId));
+      }
+      const batchId = (history.batches[index] as SettledBatchLog).batchId;
+      const lookup = lookups.get(batchId) as Promise<EvidenceLookup>;
+      lookups.delete(batchId);
+      return lookup;
+    };
+
+    for (const [batchIndex, batch] of history.batches.entries()) {
+      const add = addFor(batch.batchId.toString());
+      totals.batches++;
+      const priced = priceBatch({
+        batch,
+        ruleSets: history.ruleSets,
+        shortfalls: history.shortfalls.get(batch.batchId) ?? [],
+        credit,
+        add,
+      });
+      if (priced) {
+        totals.actions += priced.onChain.actions.length;
+        totals.shortfalls += priced.shortfalls;
+        totals.minted += priced.minted;
+        totals.burned += priced.burned;
+      }
+      const eventCount = await checkEvidence({
+        batch,
+        lookup: await lookupOf(batchIndex),
+        priced,
+        deployment,
+        signerHistory: history.signers.get(batch.siteId) ?? [],
+        stateOf,
+        policy,
+        progress,
+        add,
+      });
+      if (eventCount !== undefined) {
+        totals.withEvidence++;
+        totals.events += eventCount;
+      }
+      // Only now: the rules saw the earnings of the batches before this one.
+      if (priced)
+        for (const [account, amount] of priced.earned) earned.set(account, (earned.get(account) ?? 0n) + amount);
+    }
+
+    const { totalSupply } = await checkSupplyAndBalances({
+      publicClient,
+      token: deployment.token,
+      toBlock,
+      transfers: history.transfers,
+      tokenTotals,
+      minted: totals.minted,
+      burned: totals.burned,
+      balances,
+      accounts: touched,
+      credit,
+      add: addFor(null),
+    });
+    totals.totalSupply = totalSupply;
+    totals.accountsChecked = balances.size;
+    auditedBlock = toBlock;
+    return { fromBlock, toBlock, batches: history.batches, discrepancies };
+  }
+
+  return {
+    advance,
+    get auditedBlock() {
+      return auditedBlock;
+    },
+    summary: () => ({
+      chainId: deployment.chainId,
+      ledger: deployment.ledger,
+      fromBlock: deployment.deploymentBlock,
+      toBlock: auditedBlock,
+      batches: totals.batches,
+      batchesWithEvidence: totals.withEvidence,
+      events: totals.events,
+      actions: totals.actions,
+      minted: totals.minted,
+      burned: totals.burned,
+      shortfalls: totals.shortfalls,
+      totalSupply: totals.totalSupply,
+      accountsChecked: totals.accountsChecked,
+      ruleSetVersions: [...registry.ruleSets.keys()].sort((a, b) => a - b),
+    }),
+  };
+}

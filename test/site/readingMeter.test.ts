@@ -1,0 +1,73 @@
+import { expect } from "chai";
+import { describe, it } from "mocha";
+import { createReadingMeter } from "../../src/site/readingMeter.js";
+import { createSiteContext } from "../../src/site/siteContext.js";
+import type { SiteConfig } from "../../src/site/siteConfig.js";
+
+const present = { visible: true, focused: true, active: true };
+
+function meter(options: { clockRate?: number; idleAfterMs?: number } = {}) {
+  let now = 1_000_000;
+  const m = createReadingMeter({
+    heartbeatMs: 5_000,
+    idleAfterMs: options.idleAfterMs ?? 60_000,
+    now: () => now,
+    ...options,
+  });
+  return { m, advance: (ms: number) => (now += ms) };
+}
+
+describe("the site's reading meter (server-measured reading time)", function () {
+  it("credits the time between heartbeats by the site's clock, from the second beat on", function () {
+    const { m, advance } = meter();
+    expect(m.beat("r", 60, present).seconds).to.equal(0);
+    advance(5_000);
+    expect(m.beat("r", 60, present).seconds).to.equal(5);
+    advance(5_000);
+    expect(m.beat("r", 60, present)).to.deep.equal({ seconds: 10, secondsToRead: 60, complete: false });
+  });
+  it("a client beating 50 times faster gains no time: 100 beats in 10 s credit 10 s", function () {
+    const { m, advance } = meter();
+    m.beat("r", 60, present);
+    for (let i = 0; i < 100; i++) {
+      advance(100);
+      m.beat("r", 60, present);
+    }
+    expect(m.peek("r")?.seconds).to.equal(10);
+  });
+  it("credits at most 1.5 intervals for a long gap, and nothing while hidden, unfocused or idle", function () {
+    const { m, advance } = meter({ idleAfterMs: 20_000 });
+    m.beat("r", 600, present);
+    advance(60_000);
+    expect(m.beat("r", 600, present).seconds).to.equal(7);
+    advance(5_000);
+    expect(m.beat("r", 600, { ...present, visible: false }).seconds).to.equal(7);
+    advance(5_000);
+    expect(m.beat("r", 600, { ...present, focused: false }).seconds).to.equal(7);
+    for (let i = 0; i < 4; i++) {
+      advance(5_000);
+      m.beat("r", 600, { ...present, active: false });
+    }
+    advance(5_000);
+    expect(m.beat("r", 600, { ...present, active: false }).seconds).to.equal(27);
+  });
+  it("stops at the time to read and says the read is complete", function () {
+    const { m, advance } = meter();
+    m.beat("r", 12, present);
+    for (let i = 0; i < 5; i++) {
+      advance(5_000);
+      m.beat("r", 12, present);
+    }
+    expect(m.peek("r")).to.deep.equal({ seconds: 12, secondsToRead: 12, complete: true });
+  });
+  it("runs a sped clock for the demo's tests, and the site refuses one (and the demo wallet) off a development chain", function () {
+    const { m, advance } = meter({ clockRate: 20 });
+    m.beat("r", 600, present);
+    advance(5_000);
+    expect(m.beat("r", 600, present).seconds).to.equal(100);
+    const live = { chainId: 1, policy: {}, twei: {} } as unknown as SiteConfig;
+    expect(() => createSiteContext({ ...live, reading: { clockRate: 20 } })).to.throw(/local development chain/);
+    expect(() => createSiteContext({ ...live, demoWallet: [] })).to.throw(/never on a live network/);
+    expect(() => createSiteContext(live)).not.to.throw();
+  });
+});
