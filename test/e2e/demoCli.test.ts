@@ -17,9 +17,11 @@ describe("e2e: `npm run demo -- --keep`, then Ctrl-C", function () {
   it("prints progress and both reports, keeps serving, and stops everything on SIGINT with exit code 0", async function () {
     dir = await mkdtemp(join(tmpdir(), "twei-demo-cli-"));
     // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
+    // As `npm run demo` runs it: tsx as a loader in the demo's own process (tsx's CLI would be a
+    // second process that SIGKILLs the demo when it answers a signal later than 60 ms).
     const child = spawn(
-      join(process.cwd(), "node_modules/.bin/tsx"),
-      ["scripts/demo.ts", "--keep", "--data-dir", join(dir, "data"), "--deployments-root", dir],
+      join(process.cwd(), "node_modules/.bin/node"),
+      ["--import", "tsx", "scripts/demo.ts", "--keep", "--data-dir", join(dir, "data"), "--deployments-root", dir],
       { stdio: ["ignore", "pipe", "pipe"], detached: true },
     );
     let output = "";
@@ -43,7 +45,7 @@ describe("e2e: `npm run demo -- --keep`, then Ctrl-C", function () {
       expect((await fetch(`${relayerUrl}/healthz`)).status).to.equal(200);
 
       process.kill(-(child.pid as number), "SIGINT");
-      expect(await exited).to.equal(0);
+      expect(await exited, output.slice(-2000)).to.equal(0);
       expect(output).to.include("stopped.");
       expect(await rpcAnswers(nodeUrl as string)).to.equal(false);
       expect(
