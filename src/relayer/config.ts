@@ -61,6 +61,15 @@ export const relayerEnvSchema = z.object({
   RELAYER_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
   RELAYER_RATE_PER_SECOND: z.coerce.number().positive().default(1_000),
   RELAYER_RATE_BURST: z.coerce.number().positive().default(2_000),
+  /** PostgreSQL (postgres://…) shared by any number of instances; unset: SQLite in RELAYER_DATA_DIR (one process). */
+  DATABASE_URL: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), "a postgres:// or postgresql:// URL")
+    .optional(),
+  /** This instance's name in the submitter lease and the metrics (default: random per process). */
+  RELAYER_INSTANCE: z.string().min(1).max(100).optional(),
+  /** How often an instance that does not lead tries to take the submitter lease (ms). */
+  RELAYER_LEASE_RETRY_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -27,6 +27,7 @@ import { relayerDatabasePath } from "./config.js";
 import { createBatcher, type Batcher, type BatcherConfig } from "./settlement/batcher.js";
 import { defaultFinality } from "./settlement/finality.js";
 import type { RelayerStore } from "./storage/relayerStore.js";
+import { createPgStore } from "./storage/pg/pgStore.js";
 import { createSqliteStore } from "./storage/sqliteStore.js";
 import { createWebhookDispatcher, type WebhookConfig } from "./webhooks/webhookDispatcher.js";
 
@@ -38,8 +39,14 @@ export interface RelayerConfig {
   readonly deploymentBlock: bigint;
   /** The relayer's key (RELAYER_ROLE on the ledger). Never logged. */
   readonly privateKey: Hex;
-  /** The SQLite database lives in `<dataDir>/relayer.sqlite`. */
+  /** The SQLite database lives in `<dataDir>/relayer.sqlite` (unless `databaseUrl` is set). */
   readonly dataDir: string;
+  /** PostgreSQL (postgres://…): the store several instances share; SQLite in `dataDir` when absent. */
+  readonly databaseUrl?: string;
+  /** This instance's name, in the lease and the metrics (a random one by default). */
+  readonly instance?: string;
+  /** How often an instance that does not lead tries to take the submitter lease (1 s by default). */
+  readonly leaseRetryMs?: number;
   readonly host?: string;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
@@ -70,11 +77,24 @@ export interface RelayerConfig {
 export interface Relayer {
   readonly app: Express;
   readonly store: RelayerStore;
+  /** The settlement loop (a new one each time this instance becomes the submitter). */
   readonly batcher: Batcher;
+  /** Whether this instance settles now (holds the lease, or settles a SQLite store). */
+  readonly leading: boolean;
   readonly context: RelayerContext;
   /** Listens (127.0.0.1 by default) and starts settlement and webhooks; resolves to the base URL. */
   start(): Promise<string>;
   stop(): Promise<void>;
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "postgres://…";
+  }
 }
 
 export const DEFAULT_BATCHER: Omit<BatcherConfig, "deploymentBlock" | "finality"> = {
@@ -107,8 +127,12 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
   const account = privateKeyToAccount(config.privateKey);
   const walletClient = createWalletClient({ chain, transport, account });
-  const database = relayerDatabasePath(config.dataDir);
-  const store = createSqliteStore({ path: database, exclusive: true });
+  const instance = config.instance ?? `relayer-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // Where the store is, for people (logs, answers): a PostgreSQL URL without its password.
+  const database = config.databaseUrl ? withoutPassword(config.databaseUrl) : relayerDatabasePath(config.dataDir);
+  const store = config.databaseUrl
+    ? createPgStore({ url: config.databaseUrl, instance })
+    : createSqliteStore({ path: database, exclusive: true });
   const reader = createChainReader({
     publicClient,
     ledger: config.ledger,
@@ -193,25 +217,74 @@ export function createRelayer(config: RelayerConfig): Relayer {
       account: account.address,
     },
   };
-  const batcher = createBatcher({
-    store,
-    reader,
-    publicClient,
-    walletClient,
-    ledger: config.ledger,
-    token: config.token,
-    config: batcherConfig,
-    metrics,
-    log,
-    lock,
-    evidenceRoot: (leaves) => verifier.evidenceRoot(leaves),
-  });
-  const webhooks = createWebhookDispatcher({
-    store,
-    metrics,
-    log,
-    config: { intervalMs: 500, timeoutMs: 5_000, maxAttempts: 20, backoffMs: 1_000, ...config.webhooks },
-  });
+  const newBatcher = () =>
+    createBatcher({
+      store,
+      reader,
+      publicClient,
+      walletClient,
+      ledger: config.ledger,
+      token: config.token,
+      config: batcherConfig,
+      metrics,
+      log,
+      lock,
+      evidenceRoot: (leaves) => verifier.evidenceRoot(leaves),
+    });
+  let batcher = newBatcher();
+  const newWebhooks = () =>
+    createWebhookDispatcher({
+      store,
+      metrics,
+      log,
+      config: { intervalMs: 500, timeoutMs: 5_000, maxAttempts: 20, backoffMs: 1_000, ...config.webhooks },
+    });
+  let webhooks = newWebhooks();
+  let leading = false;
+  let leaseLoop: Promise<void> | undefined;
+  metrics.leader.set({ instance }, 0);
+
+  const lead = () => {
+    leading = true;
+    metrics.leader.set({ instance }, 1);
+    metrics.leaderEpoch.set(Number(store.lease?.epoch ?? 0n));
+    batcher.start();
+    // On a shared store only the submitter sends webhooks (each delivery once).
+    if (store.lease) webhooks.start();
+  };
+  /** Stops settling (the lease was lost); a later acquisition starts a new settlement loop. */
+  const follow = async () => {
+    if (!leading) return;
+    leading = false;
+    metrics.leader.set({ instance }, 0);
+    metrics.leaderEpoch.set(0);
+    await batcher.stop();
+    batcher = newBatcher();
+    await webhooks.stop();
+    webhooks = newWebhooks();
+  };
+  /**
+   * Settlement on a shared store: try the lease every leaseRetryMs; the holder settles (its first
+   * pass reconciles every recorded batch with the chain before anything is cut or sent).
+   */
+  const contend = async (lease: NonNullable<RelayerStore["lease"]>) => {
+    while (!stopped) {
+      const held = await lease.tryAcquire().catch(() => false);
+      if (held && !leading) {
+        log.info({ instance, epoch: lease.epoch?.toString() }, "this instance is now the submitter");
+        lead();
+      } else if (!held && leading) {
+        log.warn({ instance }, "the submitter lease was lost: settlement stops here");
+        await follow();
+      }
+      await new Promise((resolve) => setTimeout(resolve, config.leaseRetryMs ?? 1_000));
+    }
+  };
+  const startSettlement = () => {
+    if (!(config.settle ?? true)) return;
+    if (store.lease) leaseLoop ??= contend(store.lease);
+    else lead();
+  };
   const app = createApp(context);
   let server: Server | undefined;
   let stopped = false;
@@ -225,7 +298,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
         startup = await checks();
         if (startup.length > 0)
           log.error({ problems: startup }, "start-up checks failed: settlement stays off; see /readyz");
-        else if (config.settle ?? true) batcher.start();
+        else startSettlement();
         return;
       } catch (error) {
         if (!said)
@@ -239,7 +312,12 @@ export function createRelayer(config: RelayerConfig): Relayer {
   return {
     app,
     store,
-    batcher,
+    get batcher() {
+      return batcher;
+    },
+    get leading() {
+      return leading;
+    },
     context,
     async start() {
       // Misconfigured (wrong chain, no role, no gas): refuse to start, saying what to do. When
@@ -261,10 +339,9 @@ export function createRelayer(config: RelayerConfig): Relayer {
         );
       });
       server.keepAliveTimeout = 30_000;
-      if (reachable) {
-        if (config.settle ?? true) batcher.start();
-      } else retrying = checkThenSettle();
-      webhooks.start();
+      if (reachable) startSettlement();
+      else retrying = checkThenSettle();
+      if (!store.lease) webhooks.start();
       const address = server.address();
       if (!address || typeof address === "string") throw new Error("the relayer has no TCP address");
       const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
@@ -277,6 +354,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     async stop() {
       stopped = true;
       await retrying;
+      await leaseLoop;
       await batcher.stop();
       await webhooks.stop();
       if (server) {

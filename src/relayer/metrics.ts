@@ -16,6 +16,8 @@ export interface RelayerMetrics {
   readonly settlementBlocked: Gauge;
   readonly balance: Gauge;
   readonly queueOldestAge: Gauge;
+  readonly leader: Gauge<"instance">;
+  readonly leaderEpoch: Gauge;
 }
 
 /**
@@ -134,6 +136,17 @@ export function createRelayerMetrics(
         const oldest = await oldestPendingAt();
         this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
       },
+    }),
+    leader: new Gauge({
+      name: "twei_relayer_leader",
+      help: "1 while this instance is the submitter (holds the lease on a shared store; a settling SQLite relayer always is), 0 otherwise",
+      labelNames: ["instance"],
+      registers: [registry],
+    }),
+    leaderEpoch: new Gauge({
+      name: "twei_relayer_leader_epoch",
+      help: "The submitter lease's epoch this instance holds (0: none); it grows by one at each takeover",
+      registers: [registry],
     }),
   };
 }

@@ -103,13 +103,16 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
         detail: `the signature recovers to ${signer}, not to site ${site.siteId}'s signer (check the events, nonce, chain id and ledger address signed)`,
       });
 
-    // Funds of the users who spend, read before the transaction (the rules are synchronous).
+    // Funds of the users who spend, read before the transaction (the rules are synchronous). On a
+    // shared store they are read at the block the envelope is accepted under, and the store
+    // counts the reservations of batches mined after it (other instances settle meanwhile).
+    const fundsBlock = ctx.store.lease ? state.block : undefined;
     const spenders = [...new Set(events.filter((e) => SPENDS.has(e.type)).map((e) => e.user))];
     const funds = new Map<string, bigint>();
     await Promise.all(
       spenders.map(async (account) => {
         try {
-          funds.set(account, await withTimeout(ctx.chainTimeoutMs, ctx.reader.funds(account)));
+          funds.set(account, await withTimeout(ctx.chainTimeoutMs, ctx.reader.funds(account, fundsBlock)));
         } catch {
           // unknown: the rules reject the spend as `funds_unknown`
         }
@@ -156,6 +159,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
           signature: body.signature,
           receivedAt: Date.now(),
           acceptedAtBlock: state.block,
+          ...(fundsBlock === undefined ? {} : { fundsBlock }),
           events: incoming,
         },
         (event, view) => {

@@ -13,8 +13,8 @@ export interface ChainReader {
   site(siteId: number, blockNumber?: bigint): Promise<SiteOnChain>;
   /** The author a post id is registered to on-chain (the zero address: not registered). */
   postAuthor(postId: bigint): Promise<Address>;
-  /** min(balance, allowance to the ledger), cached for `fundsTtlMs`. */
-  funds(account: Address): Promise<bigint>;
+  /** min(balance, allowance to the ledger) at `blockNumber` (the latest block by default), cached for `fundsTtlMs`. */
+  funds(account: Address, blockNumber?: bigint): Promise<bigint>;
   /** Forgets the cached funds of accounts whose balance a settlement just changed. */
   forgetFunds(accounts: readonly Address[]): void;
   /** Whether the ledger is paused. */
@@ -47,11 +47,17 @@ export interface CreateChainReaderParameters {
  */
 export function createChainReader(parameters: CreateChainReaderParameters): ChainReader {
   const { publicClient, ledger, token } = parameters;
-  const funds = new Map<string, { value: bigint; at: number }>();
+  const funds = new Map<string, { value: bigint; at: number; block: bigint | undefined }>();
   let ruleSet: { value: { version: number; amounts: RuleAmounts }; at: number } | undefined;
   const earned = new Map<string, { value: bigint; at: number }>();
-  const burnable = (account: Address) =>
-    publicClient.readContract({ address: token, abi: tweiAbi, functionName: "burnableOf", args: [account] });
+  const burnable = (account: Address, blockNumber?: bigint) =>
+    publicClient.readContract({
+      address: token,
+      abi: tweiAbi,
+      functionName: "burnableOf",
+      args: [account],
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    });
   let relayerRole: Hex | undefined;
   return {
     async site(siteId, blockNumber) {
@@ -90,14 +96,14 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
         args: [relayerRole, account],
       });
     },
-    async funds(account) {
+    async funds(account, blockNumber) {
       const key = account.toLowerCase();
       const hit = funds.get(key);
-      if (hit && Date.now() - hit.at < parameters.fundsTtlMs) return hit.value;
-      const [balance, allowance] = await burnable(account);
+      if (hit && hit.block === blockNumber && Date.now() - hit.at < parameters.fundsTtlMs) return hit.value;
+      const [balance, allowance] = await burnable(account, blockNumber);
       const value = balance < allowance ? balance : allowance;
       if (funds.size > 50_000) funds.clear();
-      funds.set(key, { value, at: Date.now() });
+      funds.set(key, { value, at: Date.now(), block: blockNumber });
       return value;
     },
     async balanceAndAllowance(account) {

@@ -6,8 +6,9 @@ import type { KnownComment, KnownPost } from "../../rules/rulesState.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
 
 /**
- * The relayer's durable state behind one interface: SQLite (sqliteStore.ts) now, PostgreSQL
- * later. Every method that changes state commits before it resolves.
+ * The relayer's durable state behind one interface: SQLite (sqliteStore.ts, one process) or
+ * PostgreSQL (pg/pgStore.ts, any number of instances). Every method that changes state commits
+ * before it resolves.
  *
  * A batch goes recorded → included → settled; a reorg takes an included (or settled) batch
  * back to recorded, to be sent again under the same id; a recorded batch that cannot settle is
@@ -102,8 +103,22 @@ export interface RelayerStore {
   markDelivered(id: number): Promise<void>;
   rescheduleDelivery(id: number, nextAt: number, error: string, giveUp: boolean): Promise<void>;
 
+  /** Present when several instances share the store: only its holder settles (and sends webhooks). */
+  readonly lease?: SubmitterLease;
+
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Who submits batches, when several instances share one database: the holder of this lease. */
+export interface SubmitterLease {
+  /** Tries to become the submitter (or checks it still is); true while held. */
+  tryAcquire(): Promise<boolean>;
+  /** The epoch acquired (fencing token), undefined while not held. */
+  readonly epoch: bigint | undefined;
+  /** The instance holding the lease now, as the database says (null: none yet). */
+  holder(): Promise<{ holder: string | null; epoch: bigint }>;
+  release(): Promise<void>;
 }
 
 export class NonceReusedError extends Error {
@@ -149,6 +164,13 @@ export interface EnvelopeInput {
   readonly receivedAt: number;
   /** The block whose registry state (the site's signer, active) the envelope was accepted under. */
   readonly acceptedAtBlock: bigint;
+  /**
+   * The block the spenders' funds were read at: reservations of batches mined after it still
+   * count against them (the funds read do not hold those burns yet). Unset: every reservation
+   * of an event not yet mined counts (the SQLite store, whose one process forgets cached funds
+   * at inclusion).
+   */
+  readonly fundsBlock?: bigint;
   readonly events: readonly IncomingEvent[];
 }
 

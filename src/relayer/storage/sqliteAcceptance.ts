@@ -12,7 +12,7 @@ import {
   type StoreRulesView,
 } from "./relayerStore.js";
 import { chainPostIdKey, type SqliteDatabase } from "./sqliteDatabase.js";
-import { num, packActions, packEffects, str, type Reservation } from "./sqliteRows.js";
+import { num, packActions, packEffects, priorFate, str, type Reservation } from "./sqliteRows.js";
 
 export type SqliteAcceptance = Pick<RelayerStore, "acceptEnvelope"> & {
   /** Writes (and answers) the envelopes still waiting for their group. */
@@ -126,16 +126,7 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
       const { eventId } = event;
       const prior = known.get(eventId);
       if (prior !== undefined) {
-        fates.push(
-          prior === eventHash
-            ? { eventId, status: "duplicate", code: "duplicate", message: "this event was accepted before" }
-            : {
-                eventId,
-                status: "conflict",
-                code: "event_id_conflict",
-                message: "an event with this id and other content was accepted before",
-              },
-        );
+        fates.push(priorFate(eventId, prior, eventHash));
         return;
       }
       const outcome = evaluate(event, view);

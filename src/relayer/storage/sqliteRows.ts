@@ -2,6 +2,7 @@ import type { Address } from "viem";
 import type { ActionKind } from "../../core/kinds.js";
 import type { AccountAction } from "../../core/packedActions.js";
 import type { RuleEffects } from "../../rules/rulesState.js";
+import type { EventFate } from "./relayerStore.js";
 
 // How the SQLite store's values sit in its rows: column readers, and the JSON of an event's
 // actions (`actions_json`), reservations (`reserve_json`) and effects (`effects_json`).
@@ -52,3 +53,15 @@ export function unpackEffects(json: string | null): StoredEffects | undefined {
 
 /** Reservations count while an event is on its way: not once the chain holds it, or it failed. */
 export const RESERVING_STATUSES = "('pending', 'held', 'batched')";
+
+/** The fate of an event whose id the site used before: a duplicate (same content) or a conflict. */
+export function priorFate(eventId: string, priorHash: string, eventHash: string): EventFate {
+  return priorHash === eventHash
+    ? { eventId, status: "duplicate", code: "duplicate", message: "this event was accepted before" }
+    : {
+        eventId,
+        status: "conflict",
+        code: "event_id_conflict",
+        message: "an event with this id and other content was accepted before",
+      };
+}

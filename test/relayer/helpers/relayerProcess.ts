@@ -67,11 +67,16 @@ export async function runRelayerProcessToExit(
   return { code, output };
 }
 
-export async function startRelayerProcess(chain: TestChain, root: string, dataDir: string): Promise<RelayerProcess> {
+export async function startRelayerProcess(
+  chain: TestChain,
+  root: string,
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<RelayerProcess> {
   const port = await freePort();
   // One process (node with tsx's loader), so SIGKILL hits the relayer itself.
   const child = spawn(process.execPath, ["--import", "tsx", "src/relayer/main.ts"], {
-    env: relayerEnv(chain, root, dataDir, port),
+    env: { ...relayerEnv(chain, root, dataDir, port), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -5,6 +5,7 @@ import { parseUnits, type LocalAccount } from "viem";
 import { createLogger } from "../../../src/observability/logger.js";
 import { startRelayer, type RelayerConfig } from "../../../src/relayer/createRelayer.js";
 import { registerSite } from "../../../src/relayer/registerSite.js";
+import { createPgStore } from "../../../src/relayer/storage/pg/pgStore.js";
 import { createSqliteStore } from "../../../src/relayer/storage/sqliteStore.js";
 import { createTweiClient } from "../../../src/sdk/createTweiClient.js";
 import { CHAIN_ID, type TestChain } from "./testChain.js";
@@ -32,15 +33,17 @@ export function relayerConfig(
   };
 }
 
-/** Registers a site (on-chain and in the relayer's database at `dataDir`) and returns its credentials. */
+/** Registers a site (on-chain and in the relayer's database: at `dataDir`, or `databaseUrl`) and returns its credentials. */
 export async function addSite(
   chain: TestChain,
   dataDir: string,
   siteId: number,
-  options: { webhookUrl?: string; signer?: LocalAccount; cap?: string } = {},
+  options: { webhookUrl?: string; signer?: LocalAccount; cap?: string; databaseUrl?: string | undefined } = {},
 ) {
   const signer = options.signer ?? chain.newSigner();
-  const store = createSqliteStore({ path: join(dataDir, "relayer.sqlite") });
+  const store = options.databaseUrl
+    ? createPgStore({ url: options.databaseUrl })
+    : createSqliteStore({ path: join(dataDir, "relayer.sqlite") });
   try {
     const registered = await registerSite({
       store,

@@ -1,0 +1,81 @@
+import type pg from "pg";
+import { PG_MIGRATIONS, LOCK_MIGRATE } from "./pgSchema.js";
+
+/** The database was migrated by a newer relayer, whose schema this one does not know. */
+export class PgSchemaTooNewError extends Error {
+  override name = "PgSchemaTooNewError";
+}
+
+export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));
+
+/**
+ * Applies the migrations this database lacks, in order, each in its own transaction, under an
+ * advisory lock (instances starting together migrate once); refuses a newer schema.
+ *
+ * @example
+ * await migratePg(pool)
+ */
+export async function migratePg(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [LOCK_MIGRATE.toString()]);
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
+    );
+    const newest = Math.max(0, ...applied);
+    if (newest > PG_SCHEMA_VERSION)
+      throw new PgSchemaTooNewError(
+        `the relayer database has schema version ${newest}, newer than this relayer's ${PG_SCHEMA_VERSION}: run a newer relayer`,
+      );
+    for (const step of PG_MIGRATIONS) {
+      if (applied.has(step.version)) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(step.sql);
+        await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
+          step.version,
+          Date.now(),
+        ]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      }
+    }
+    // Batch ids are <namespace> * 2^32 + n, a random namespace per database (as in SQLite).
+    await client.query("INSERT INTO meta (key, value) VALUES ('batch_namespace', $1) ON CONFLICT DO NOTHING", [
+      String(1 + Math.floor(Math.random() * (2 ** 20 - 1))),
+    ]);
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [LOCK_MIGRATE.toString()]).catch(() => undefined);
+    client.release();
+  }
+}
+
+/**
+ * Runs `work` in one READ COMMITTED transaction on a pooled connection: committed when it
+ * resolves, rolled back when it throws. Every rule that needs more than one statement's view
+ * takes an advisory lock first (see pgSchema.ts), so READ COMMITTED is enough.
+ *
+ * @example
+ * await pgTransaction(pool, (client) => client.query("UPDATE …"))
+ */
+export async function pgTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    try {
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
