@@ -20,6 +20,7 @@ import { balanceSlotOf, settlementAccessList } from "../src/chain/settlementAcce
 import { tweiAbi, tweiLedgerAbi } from "../src/chain/abi.js";
 import { ActionKind } from "../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
+import { DEFAULT_UNIT_BOUNDS } from "../src/core/ruleSet.js";
 import { labelledAddress } from "../src/devnet/labelledAddress.js";
 import { prng } from "../src/devnet/prng.js";
 import { traceBreakdown, traceModeOf } from "./bench/traceBreakdown.js";
@@ -28,6 +29,8 @@ const TX_GAS_CAP = 16_777_216n; // EIP-7825
 const SITE = 1;
 const SIZES = [100, 500, 1_000] as const;
 const REALISTIC_USERS = 200;
+// The first rule set, written at deployment.
+const RULE_SET_VERSION = 1;
 const POSTS = 20;
 
 const { viem, provider } = await network.create();
@@ -44,13 +47,17 @@ const deployed = await deployTwei({
   walletClient: deployerWallet as unknown as DeployerClient,
   relayer: relayerWallet.account.address,
   emissionCap: parseUnits("1000000000", 18),
+  burnCap: parseUnits("1000000000", 18),
+  // The default bounds, but Comment Rewards up to 50 units for the seeding batches below (a
+  // bound is one field of a rule word: it costs the same gas whatever its value).
+  unitBounds: DEFAULT_UNIT_BOUNDS.map((bound, kind) => (kind === ActionKind.CommentRewards ? 50 : bound)),
 });
 const ledger = deployed.ledger;
 await deployerWallet.writeContract({
   address: ledger,
   abi: tweiLedgerAbi,
   functionName: "registerSite",
-  args: [SITE, deployerWallet.account.address, parseUnits("1000000000", 18)],
+  args: [SITE, deployerWallet.account.address, parseUnits("1000000000", 18), parseUnits("1000000000", 18)],
 });
 const naive = await viem.deployContract("NaiveRewardToken", [deployerWallet.account.address]);
 
@@ -62,7 +69,7 @@ async function settle(posts: { postId: bigint; author: Address }[], actions: Acc
     address: ledger,
     abi: tweiLedgerAbi,
     functionName: "settle",
-    args: [nextBatch++, SITE, keccak256(packed), packed],
+    args: [nextBatch++, SITE, RULE_SET_VERSION, keccak256(packed), packed],
     gas: TX_GAS_CAP,
     accessList: settlementAccessList({ token: deployed.token, ledger, actions: packed }),
   });
@@ -79,7 +86,7 @@ async function estimateSettle(actions: AccountAction[]): Promise<bigint> {
     address: ledger,
     abi: tweiLedgerAbi,
     functionName: "settle",
-    args: [nextBatch + 1_000_000n, SITE, keccak256(packed), packed],
+    args: [nextBatch + 1_000_000n, SITE, RULE_SET_VERSION, keccak256(packed), packed],
     gas: 100_000_000n,
     accessList: settlementAccessList({ token: deployed.token, ledger, actions: packed }),
   });

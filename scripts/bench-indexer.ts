@@ -52,6 +52,7 @@ try {
     walletClient: admin as unknown as DeployerClient,
     relayer: relayer.account.address,
     emissionCap: 10n ** 30n,
+    burnCap: 10n ** 30n,
   });
   const wait = (hash: `0x${string}`) => waitForSuccess(publicClient, hash);
   await wait(
@@ -59,7 +60,7 @@ try {
       address: deployed.ledger,
       abi: tweiLedgerAbi,
       functionName: "registerSite",
-      args: [SITE, hardhatAccount(2).address, 10n ** 30n],
+      args: [SITE, hardhatAccount(2).address, 10n ** 30n, 10n ** 30n],
     }),
   );
 
@@ -95,6 +96,7 @@ try {
         args: [
           BigInt(b + 1),
           SITE,
+          1,
           keccak256(toHex(`batch ${b}`)),
           encodePackedActions({ posts, groups: groupByAccount(actions) }),
         ],
@@ -118,7 +120,7 @@ try {
   const events = [
     getAbiItem({ abi: tweiLedgerAbi, name: "BatchSettled" }),
     getAbiItem({ abi: tweiLedgerAbi, name: "BurnShortfall" }),
-    getAbiItem({ abi: tweiLedgerAbi, name: "RuleSetUpdated" }),
+    getAbiItem({ abi: tweiLedgerAbi, name: "RuleSetScheduled" }),
     getAbiItem({ abi: tweiAbi, name: "Transfer" }),
   ];
   const rawGetLogs = async (spans: [bigint, bigint][]) => {

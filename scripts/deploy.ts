@@ -1,25 +1,22 @@
 // npm run deploy -- --network <name>: deploys the Twei token and its ledger, writes the default
 // rule set, grants the roles, and writes deployments/<network>.json for the relayer, indexer
 // and auditor. The deployer key comes from the network's accounts (Hardhat's keystore or the
-// environment, never the repo). Optional environment:
-//   TWEI_ADMIN    the admin that receives the admin, policy and pauser roles (default: deployer)
+// environment, never the repo). Optional environment (src/chain/deployRoles.ts):
+//   TWEI_ADMIN, TWEI_POLICY_ADMIN, TWEI_PAUSER  the default admin, policy admin and pauser
+//                 (each the deployer by default; warned about when one key holds two on a live network)
 //   TWEI_RELAYER  the address that receives the relayer role (default: none; grant it later)
 //   TWEI_RULES    the rule set file written at deployment (default deployments/rules/launch.json:
 //                 publishing free, reads pay, so a new site's first users earn before anything
 //                 costs; switch with `npm run set-rules` to deployments/rules/default.json later)
+//   TWEI_ADMIN_DELAY, TWEI_CHANGE_DELAY, TWEI_RULE_SET_GRACE  seconds (delays: 0 locally, 2 days and
+//                 1 day on a live network; grace: an hour)
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import { getAddress, type PublicClient } from "viem";
+import { deployRolesFromEnv } from "../src/chain/deployRoles.js";
 import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { writeDeployment } from "../src/chain/deployments.js";
 import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
-
-function optionalAddress(name: string): Address | undefined {
-  const value = process.env[name];
-  if (value === undefined || value === "") return undefined;
-  if (!isAddress(value)) throw new Error(`${name} is not an EVM address`);
-  return getAddress(value);
-}
 
 const rulesPath = process.env.TWEI_RULES || "deployments/rules/launch.json";
 const rules = parseRuleSetFile(await readFile(rulesPath, "utf8"), rulesPath);
@@ -29,8 +26,11 @@ const { viem, networkName } = connection;
 const publicClient = await viem.getPublicClient();
 const [deployer] = await viem.getWalletClients();
 if (!deployer) throw new Error(`network "${networkName}" has no account to deploy from`);
-const admin = optionalAddress("TWEI_ADMIN");
-const relayer = optionalAddress("TWEI_RELAYER");
+const { warnings, ...roles } = deployRolesFromEnv(process.env, {
+  deployer: deployer.account.address,
+  chainId: await publicClient.getChainId(),
+});
+for (const warning of warnings) console.warn(`warning: ${warning}`);
 
 console.log(
   `deploying Twei to ${networkName} (chain ${await publicClient.getChainId()}) from ${deployer.account.address}`,
@@ -38,8 +38,7 @@ console.log(
 const deployed = await deployTwei({
   publicClient: publicClient as unknown as PublicClient,
   walletClient: deployer as unknown as DeployerClient,
-  ...(admin ? { admin } : {}),
-  ...(relayer ? { relayer } : {}),
+  ...roles,
   ruleAmounts: rules.amounts,
 });
 const path = await writeDeployment({

@@ -1,5 +1,5 @@
 // TWEI_RULES=deployments/rules/default.json npm run set-rules -- --network <name>
-// Writes a rule set file's amounts on the ledger of deployments/<network>.json, from the
+// Schedules a rule set file's amounts (with the default unit bounds) on the ledger of deployments/<network>.json, from the
 // network's account (a policy admin; Hardhat's keystore or the environment, never the repo).
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
@@ -7,6 +7,7 @@ import type { PublicClient } from "viem";
 import { tweiLedgerAbi } from "../src/chain/abi.js";
 import { readDeployment } from "../src/chain/deployments.js";
 import { waitForSuccess } from "../src/chain/waitForSuccess.js";
+import { DEFAULT_UNIT_BOUNDS } from "../src/core/ruleSet.js";
 import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
 
 const rulesPath = process.env.TWEI_RULES;
@@ -24,16 +25,17 @@ if (!admin) throw new Error(`network "${networkName}" has no account to send fro
 const hash = await admin.writeContract({
   address: deployment.ledger,
   abi: tweiLedgerAbi,
-  functionName: "setRuleSet",
-  args: [rules.amounts as never],
+  functionName: "scheduleRuleSet",
+  args: [rules.amounts as never, DEFAULT_UNIT_BOUNDS as never],
 });
 const receipt = await waitForSuccess(publicClient, hash);
-const [version] = await publicClient.readContract({
+const [current, scheduled] = await publicClient.readContract({
   address: deployment.ledger,
   abi: tweiLedgerAbi,
-  functionName: "ruleSet",
+  functionName: "ruleSchedule",
 });
+const version = `${JSON.stringify(scheduled, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value))} (in force now: version ${current.version})`;
 console.log(
-  `rule set "${rules.name}" from ${rulesPath} written in tx ${hash} (block ${receipt.blockNumber}): version ${version}`,
+  `rule set "${rules.name}" from ${rulesPath} scheduled in tx ${hash} (block ${receipt.blockNumber}): version ${version}`,
 );
 await connection.close();

@@ -42,22 +42,21 @@ library PackedSettlement {
     uint256 private constant _FIRST_BURN_KIND = 7;
 
     // A rule word (`ruleWords`), laid out so the loop reads each part with one or two operations:
-    //   bits 0..231    the amount field: the amount for a mint kind; for a burn kind the amount
+    //   bits 0..215    the amount field: the amount for a mint kind; for a burn kind the amount
     //                  shifted left by 128, so that one sum holds an account's mints in its low
     //                  and its burns in its high 128 bits (the record {ITwei-settleBalances} takes);
+    //   bits 216..231  the divisor: 10,000 for Read-to-Earn (units are basis points), else 1;
     //   bits 232..233  the author rule: 1 the account must be the post's author, 2 must not be;
     //   bit 234        set for a burn kind;
-    //   bits 240..255  the divisor: 10,000 for Read-to-Earn (units are basis points), else 1.
-    // A kind past 12 has the zero word: divisor 0, which the units test refuses.
-    uint256 private constant _AMOUNT_FIELD_MASK = (1 << 232) - 1;
+    //   bits 240..255  the kind's unit bound: an action's units must be 1..bound.
+    // A kind past 12 has the zero word: bound 0, which the units test refuses.
+    uint256 private constant _AMOUNT_FIELD_MASK = (1 << 216) - 1;
+    uint256 private constant _DIVISOR_SHIFT = 216;
     uint256 private constant _AUTHOR_RULE_SHIFT = 232;
     uint256 private constant _BURN_BIT = 1 << 234;
-    uint256 private constant _DIVISOR_SHIFT = 240;
-    // Units are valid when 1 <= units * divisor <= 10**8 (the loop's literal 99999999 is this
-    // less 1): at most 10,000 basis points for a read, any non-zero 16-bit count otherwise, none
-    // for an unknown kind (divisor 0).
-    uint256 private constant _MAX_UNITS_TIMES_DIVISOR = 100_000_000;
+    uint256 private constant _MAX_UNITS_SHIFT = 240;
     uint256 private constant _BURN_SHIFT = 128;
+    uint256 private constant _AMOUNT_BITS_MASK = (1 << 88) - 1;
 
     // One word per possible byte value (256) in both tables, so any kind or post reference
     // reads inside the frame; words past the rule set or the referenced posts are zero.
@@ -83,18 +82,39 @@ library PackedSettlement {
     }
 
     /// @dev The rule words of a rule set (layout at `_AMOUNT_FIELD_MASK`), one per kind: what
-    /// {TweiLedger} keeps in a data contract's code for {loadRuleWords} to copy.
-    function ruleWords(uint128[13] memory amounts) internal pure returns (bytes memory words) {
+    /// {TweiLedger} keeps in a data contract's code for {loadRuleWords} to copy. Amounts must be
+    /// below 2**88 (checked by the ledger).
+    function ruleWords(
+        uint128[13] memory amounts,
+        uint16[13] memory maxUnits
+    ) internal pure returns (bytes memory words) {
         words = new bytes(amounts.length * 32);
         for (uint256 kind; kind < amounts.length; ++kind) {
             uint256 amount = amounts[kind];
             uint256 word = kind >= _FIRST_BURN_KIND ? (amount << _BURN_SHIFT) | _BURN_BIT : amount;
             word |= (kind == 0 ? _BPS : 1) << _DIVISOR_SHIFT;
+            word |= uint256(maxUnits[kind]) << _MAX_UNITS_SHIFT;
             if ((_AUTHOR_KINDS >> kind) & 1 == 1) word |= 1 << _AUTHOR_RULE_SHIFT;
             if ((_NOT_BY_AUTHOR_KINDS >> kind) & 1 == 1) word |= 2 << _AUTHOR_RULE_SHIFT;
             assembly ("memory-safe") {
                 mstore(add(add(words, 0x20), shl(5, kind)), word)
             }
+        }
+    }
+
+    /// @dev The amounts and unit bounds a rule set's words ({ruleWords}) hold.
+    function decodeRuleWords(
+        bytes memory words
+    ) internal pure returns (uint128[13] memory amounts, uint16[13] memory maxUnits) {
+        if (words.length < 13 * 32) return (amounts, maxUnits);
+        for (uint256 kind; kind < 13; ++kind) {
+            uint256 word;
+            assembly ("memory-safe") {
+                word := mload(add(add(words, 0x20), shl(5, kind)))
+            }
+            uint256 field = word & _AMOUNT_FIELD_MASK;
+            amounts[kind] = uint128((kind >= _FIRST_BURN_KIND ? field >> _BURN_SHIFT : field) & _AMOUNT_BITS_MASK);
+            maxUnits[kind] = uint16(word >> _MAX_UNITS_SHIFT);
         }
     }
 
@@ -349,7 +369,8 @@ library PackedSettlement {
         assembly ("memory-safe") {
             let word := calldataload(pos)
             let rule := mload(add(frame, shl(5, shr(248, word))))
-            price := div(mul(and(rule, _AMOUNT_FIELD_MASK), and(shr(232, word), 0xffff)), shr(_DIVISOR_SHIFT, rule))
+            let divisor := and(shr(_DIVISOR_SHIFT, rule), 0xffff)
+            price := div(mul(and(rule, _AMOUNT_FIELD_MASK), and(shr(232, word), 0xffff)), divisor)
             burn := iszero(iszero(and(rule, _BURN_BIT)))
             if burn {
                 price := shr(_BURN_SHIFT, price)
@@ -364,7 +385,7 @@ library PackedSettlement {
     // units below 2**16, so a price is below 2**104 and a burn's, shifted, below 2**232. Each
     // action costs over 64 gas (its calldata and this loop), so a transaction of less than 2**30
     // gas (EIP-7825 caps it at 2**24) holds fewer than 2**24: a group's mints sum below 2**128
-    // (no carry into its burns) and its burns below 2**256. `units * divisor` is below 2**30.
+    // (no carry into its burns) and its burns below 2**256.
     function _applyGroupsLoop(uint256 frame, uint256 pos, uint256 recordPtr) private pure returns (bool good) {
         assembly ("memory-safe") {
             let end := mload(add(frame, _X_END))
@@ -388,14 +409,16 @@ library PackedSettlement {
                         let rule := mload(add(frame, shl(5, shr(248, word))))
                         let author := mload(add(posts, shl(5, byte(3, word))))
                         let units := and(shr(232, word), 0xffff)
-                        let divisor := shr(_DIVISOR_SHIFT, rule)
-                        // One test for every way an action can be wrong: units out of range or an
-                        // unknown kind (1 <= units * divisor <= 10**8; 0 underflows), the author rule
-                        // broken (1: must be the post's author, 2: must not be; the divisor above the
-                        // rule bits ANDs to 0), or a post reference past the batch's (no author).
+                        let maxUnits := shr(_MAX_UNITS_SHIFT, rule)
+                        // One test for every way an action can be wrong: units out of bounds or an
+                        // unknown kind (1 <= units <= bound exactly when bound - units, wrapping,
+                        // is below the bound; a bound of 0, an unknown kind's, passes nothing),
+                        // the author rule broken (1: must be the post's author, 2: must not be; the
+                        // bits above the rule AND to 0), or a post reference past the batch's (no
+                        // author).
                         if or(
                             or(
-                                gt(sub(mul(units, divisor), 1), 99999999),
+                                iszero(lt(sub(maxUnits, units), maxUnits)),
                                 and(shr(_AUTHOR_RULE_SHIFT, rule), add(1, eq(account, author)))
                             ),
                             iszero(author)
@@ -403,7 +426,10 @@ library PackedSettlement {
                             recordsEnd := 0
                             break
                         }
-                        sum := add(sum, div(mul(and(rule, _AMOUNT_FIELD_MASK), units), divisor))
+                        sum := add(
+                            sum,
+                            div(mul(and(rule, _AMOUNT_FIELD_MASK), units), and(shr(_DIVISOR_SHIFT, rule), 0xffff))
+                        )
                         pos := add(pos, _ACTION_BYTES)
                         if sgt(word, not(0)) {
                             continue
@@ -479,8 +505,8 @@ library PackedSettlement {
             postId := shr(192, calldataload(add(mload(add(frame, _X_REFS)), shl(3, ref))))
         }
         if (rule == 0) revert ITweiLedger.TweiLedgerUnknownKind(index, kind);
-        if (units == 0 || units * (rule >> _DIVISOR_SHIFT) > _MAX_UNITS_TIMES_DIVISOR)
-            revert ITweiLedger.TweiLedgerInvalidUnits(index, units);
+        uint256 maxUnits = rule >> _MAX_UNITS_SHIFT;
+        if (units == 0 || units > maxUnits) revert ITweiLedger.TweiLedgerUnitsOutOfBounds(index, kind, units, maxUnits);
         if (author == address(0)) revert ITweiLedger.TweiLedgerUnknownPostRef(index, ref);
         uint256 authorRule = (rule >> _AUTHOR_RULE_SHIFT) & 3;
         if (authorRule == 1 && account != author) revert ITweiLedger.TweiLedgerNotPostAuthor(postId, account, author);

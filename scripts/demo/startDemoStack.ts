@@ -20,7 +20,7 @@ import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
 import { writeDeployment, type Deployment } from "../../src/chain/deployments.js";
 import { ActionKind } from "../../src/core/kinds.js";
-import { DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../src/core/ruleSet.js";
+import { DEFAULT_RULE_AMOUNTS, DEFAULT_UNIT_BOUNDS, type RuleAmounts } from "../../src/core/ruleSet.js";
 import type { DevNode } from "../../src/devnet/spawnDevNode.js";
 import { startAnvilNode } from "../../src/devnet/startAnvilNode.js";
 import { hardhatAccount, startHardhatNode } from "../../src/devnet/startHardhatNode.js";
@@ -241,11 +241,11 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
         const hash = await admin.writeContract({
           address: deployment.ledger,
           abi: tweiLedgerAbi,
-          functionName: "setRuleSet",
-          args: [amounts],
+          functionName: "scheduleRuleSet",
+          args: [amounts, DEFAULT_UNIT_BOUNDS],
         } as never);
         const receipt = await publicClient.waitForTransactionReceipt({ hash });
-        if (receipt.status !== "success") throw new Error(`setRuleSet transaction ${hash} reverted`);
+        if (receipt.status !== "success") throw new Error(`scheduleRuleSet transaction ${hash} reverted`);
         return hash;
       },
       async restartRelayer() {

@@ -16,7 +16,7 @@ export interface SettledBatchLog {
   /** The site's signer as the registry held it when the batch settled (replayed from Site* events). */
   readonly siteSigner: Address | undefined;
   readonly siteActive: boolean;
-  /** The rule set version in force when the batch settled (replayed from RuleSetUpdated). */
+  /** The rule set version in force when the batch settled (replayed from RuleSetScheduled). */
   readonly versionInForce: number;
 }
 
@@ -86,7 +86,7 @@ const position = (log: { blockNumber: bigint | null; logIndex: number | null }) 
 
 /**
  * Reads everything the auditor needs from the chain between two blocks: the ledger's
- * BatchSettled, BurnShortfall, PostRegistered, RuleSetUpdated and Site* events (replayed in
+ * BatchSettled, BurnShortfall, PostRegistered, RuleSetScheduled and Site* events (replayed in
  * order, so each batch carries the site signer and rule set of its moment) and the token's
  * Transfer events.
  *
@@ -125,7 +125,7 @@ export async function readLedgerHistory(
   const batches: SettledBatchLog[] = [];
   for (const event of events) {
     switch (event.eventName) {
-      case "RuleSetUpdated":
+      case "RuleSetScheduled":
         ruleSets.set(event.args.version, [...event.args.amounts]);
         registry.version = event.args.version;
         break;

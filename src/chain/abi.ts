@@ -629,24 +629,76 @@ export const tweiLedgerAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "admin",
-        "type": "address"
-      },
-      {
         "internalType": "contract ITwei",
         "name": "token_",
         "type": "address"
       },
       {
-        "internalType": "uint64",
-        "name": "epochLength_",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint128",
-        "name": "emissionCap_",
-        "type": "uint128"
+        "components": [
+          {
+            "internalType": "address",
+            "name": "admin",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "policyAdmin",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "pauser",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "relayer",
+            "type": "address"
+          },
+          {
+            "internalType": "uint48",
+            "name": "adminDelay",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint48",
+            "name": "changeDelay",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint48",
+            "name": "ruleSetGrace",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint64",
+            "name": "epochLength",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint128",
+            "name": "mintCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "burnCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128[13]",
+            "name": "amounts",
+            "type": "uint128[13]"
+          },
+          {
+            "internalType": "uint16[13]",
+            "name": "maxUnits",
+            "type": "uint16[13]"
+          }
+        ],
+        "internalType": "struct ITweiLedger.Config",
+        "name": "config",
+        "type": "tuple"
       }
     ],
     "stateMutability": "nonpayable",
@@ -655,6 +707,33 @@ export const tweiLedgerAbi = [
   {
     "inputs": [],
     "name": "AccessControlBadConfirmation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "AccessControlEnforcedDefaultAdminDelay",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "AccessControlEnforcedDefaultAdminRules",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "defaultAdmin",
+        "type": "address"
+      }
+    ],
+    "name": "AccessControlInvalidDefaultAdmin",
     "type": "error"
   },
   {
@@ -686,6 +765,22 @@ export const tweiLedgerAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint64",
         "name": "batchId",
         "type": "uint64"
@@ -712,28 +807,49 @@ export const tweiLedgerAbi = [
         "type": "uint256"
       }
     ],
-    "name": "TweiLedgerEmissionCapExceeded",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "TweiLedgerInvalidEpochLength",
+    "name": "TweiLedgerBurnCapExceeded",
     "type": "error"
   },
   {
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "actionIndex",
+        "name": "cap",
         "type": "uint256"
       },
       {
         "internalType": "uint256",
-        "name": "units",
+        "name": "max",
         "type": "uint256"
       }
     ],
-    "name": "TweiLedgerInvalidUnits",
+    "name": "TweiLedgerCapTooLarge",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "cap",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "requested",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerEmissionCapExceeded",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "TweiLedgerInvalidEpochLength",
     "type": "error"
   },
   {
@@ -819,6 +935,32 @@ export const tweiLedgerAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint32",
+        "name": "version",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "currentVersion",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "previousVersion",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "graceEndsAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "TweiLedgerRuleSetNotInForce",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "actionIndex",
         "type": "uint256"
@@ -846,6 +988,32 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "TweiLedgerSiteAlreadyRegistered",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "cap",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "requested",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerSiteBurnCapExceeded",
     "type": "error"
   },
   {
@@ -910,6 +1078,48 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "TweiLedgerTooManyPostRefs",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "kind",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxUnits",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerUnitBoundTooLarge",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "actionIndex",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "kind",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "units",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxUnits",
+        "type": "uint256"
+      }
+    ],
+    "name": "TweiLedgerUnitsOutOfBounds",
     "type": "error"
   },
   {
@@ -1065,21 +1275,77 @@ export const tweiLedgerAbi = [
   },
   {
     "anonymous": false,
+    "inputs": [],
+    "name": "DefaultAdminDelayChangeCanceled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
     "inputs": [
       {
         "indexed": false,
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "effectSchedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "DefaultAdminDelayChangeScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [],
+    "name": "DefaultAdminTransferCanceled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "acceptSchedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "DefaultAdminTransferScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
-        "name": "previousCap",
+        "name": "mintCap",
         "type": "uint128"
       },
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "newCap",
+        "name": "burnCap",
         "type": "uint128"
       }
     ],
-    "name": "EmissionCapUpdated",
+    "name": "EmissionCapsScheduled",
     "type": "event"
   },
   {
@@ -1212,12 +1478,24 @@ export const tweiLedgerAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128[13]",
         "name": "amounts",
         "type": "uint128[13]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint16[13]",
+        "name": "maxUnits",
+        "type": "uint16[13]"
       }
     ],
-    "name": "RuleSetUpdated",
+    "name": "RuleSetScheduled",
     "type": "event"
   },
   {
@@ -1250,18 +1528,24 @@ export const tweiLedgerAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
-        "name": "previousCap",
+        "name": "mintCap",
         "type": "uint128"
       },
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "newCap",
+        "name": "burnCap",
         "type": "uint128"
       }
     ],
-    "name": "SiteEmissionCapUpdated",
+    "name": "SiteCapsScheduled",
     "type": "event"
   },
   {
@@ -1282,7 +1566,13 @@ export const tweiLedgerAbi = [
       {
         "indexed": false,
         "internalType": "uint128",
-        "name": "epochCap",
+        "name": "mintCap",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "burnCap",
         "type": "uint128"
       }
     ],
@@ -1368,6 +1658,19 @@ export const tweiLedgerAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_CAP",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "PAUSER_ROLE",
     "outputs": [
       {
@@ -1406,6 +1709,13 @@ export const tweiLedgerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "acceptDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint8",
@@ -1430,6 +1740,52 @@ export const tweiLedgerAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      }
+    ],
+    "name": "beginDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "cancelDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      }
+    ],
+    "name": "changeDefaultAdminDelay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "changeDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "currentEpoch",
     "outputs": [
@@ -1444,12 +1800,78 @@ export const tweiLedgerAbi = [
   },
   {
     "inputs": [],
-    "name": "emissionCap",
+    "name": "defaultAdmin",
     "outputs": [
       {
-        "internalType": "uint128",
+        "internalType": "address",
         "name": "",
-        "type": "uint128"
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdminDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdminDelayIncreaseWait",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "emissionCaps",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint128",
+            "name": "mintCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "burnCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "scheduledMintCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "scheduledBurnCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint64",
+            "name": "scheduledAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct ITweiLedger.CapsSchedule",
+        "name": "",
+        "type": "tuple"
       }
     ],
     "stateMutability": "view",
@@ -1470,12 +1892,39 @@ export const tweiLedgerAbi = [
   },
   {
     "inputs": [],
-    "name": "epochMinted",
+    "name": "epochUsage",
     "outputs": [
       {
-        "internalType": "uint256",
+        "components": [
+          {
+            "internalType": "uint64",
+            "name": "epoch",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint256",
+            "name": "minted",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "burned",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "mintRoom",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "burnRoom",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ITweiLedger.Usage",
         "name": "",
-        "type": "uint256"
+        "type": "tuple"
       }
     ],
     "stateMutability": "view",
@@ -1563,6 +2012,19 @@ export const tweiLedgerAbi = [
   },
   {
     "inputs": [],
+    "name": "owner",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "pause",
     "outputs": [],
     "stateMutability": "nonpayable",
@@ -1576,6 +2038,42 @@ export const tweiLedgerAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingDefaultAdmin",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      },
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingDefaultAdminDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      },
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
       }
     ],
     "stateMutability": "view",
@@ -1626,7 +2124,12 @@ export const tweiLedgerAbi = [
       },
       {
         "internalType": "uint128",
-        "name": "epochCap",
+        "name": "mintCap",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "burnCap",
         "type": "uint128"
       }
     ],
@@ -1644,7 +2147,7 @@ export const tweiLedgerAbi = [
       },
       {
         "internalType": "address",
-        "name": "callerConfirmation",
+        "name": "account",
         "type": "address"
       }
     ],
@@ -1686,6 +2189,75 @@ export const tweiLedgerAbi = [
   },
   {
     "inputs": [],
+    "name": "rollbackDefaultAdminDelay",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "ruleSchedule",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "version",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "effectiveAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint128[13]",
+            "name": "amounts",
+            "type": "uint128[13]"
+          },
+          {
+            "internalType": "uint16[13]",
+            "name": "maxUnits",
+            "type": "uint16[13]"
+          }
+        ],
+        "internalType": "struct ITweiLedger.RuleSet",
+        "name": "current",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "version",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "effectiveAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint128[13]",
+            "name": "amounts",
+            "type": "uint128[13]"
+          },
+          {
+            "internalType": "uint16[13]",
+            "name": "maxUnits",
+            "type": "uint16[13]"
+          }
+        ],
+        "internalType": "struct ITweiLedger.RuleSet",
+        "name": "scheduled",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "ruleSet",
     "outputs": [
       {
@@ -1703,14 +2275,73 @@ export const tweiLedgerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "ruleSetGrace",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "version",
+        "type": "uint32"
+      }
+    ],
+    "name": "ruleSetOf",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "version",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "effectiveAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint128[13]",
+            "name": "amounts",
+            "type": "uint128[13]"
+          },
+          {
+            "internalType": "uint16[13]",
+            "name": "maxUnits",
+            "type": "uint16[13]"
+          }
+        ],
+        "internalType": "struct ITweiLedger.RuleSet",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint128",
-        "name": "newCap",
+        "name": "mintCap",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "burnCap",
         "type": "uint128"
       }
     ],
-    "name": "setEmissionCap",
+    "name": "scheduleEmissionCaps",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1721,9 +2352,37 @@ export const tweiLedgerAbi = [
         "internalType": "uint128[13]",
         "name": "amounts",
         "type": "uint128[13]"
+      },
+      {
+        "internalType": "uint16[13]",
+        "name": "maxUnits",
+        "type": "uint16[13]"
       }
     ],
-    "name": "setRuleSet",
+    "name": "scheduleRuleSet",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "mintCap",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "burnCap",
+        "type": "uint128"
+      }
+    ],
+    "name": "scheduleSiteCaps",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1742,24 +2401,6 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "setSiteActive",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint32",
-        "name": "siteId",
-        "type": "uint32"
-      },
-      {
-        "internalType": "uint128",
-        "name": "newCap",
-        "type": "uint128"
-      }
-    ],
-    "name": "setSiteEmissionCap",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1792,6 +2433,11 @@ export const tweiLedgerAbi = [
       {
         "internalType": "uint32",
         "name": "siteId",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "ruleSetVersion",
         "type": "uint32"
       },
       {
@@ -1834,7 +2480,12 @@ export const tweiLedgerAbi = [
           },
           {
             "internalType": "uint128",
-            "name": "epochCap",
+            "name": "mintCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "burnCap",
             "type": "uint128"
           }
         ],
@@ -1854,12 +2505,85 @@ export const tweiLedgerAbi = [
         "type": "uint32"
       }
     ],
-    "name": "siteEpochMinted",
+    "name": "siteCaps",
     "outputs": [
       {
-        "internalType": "uint256",
+        "components": [
+          {
+            "internalType": "uint128",
+            "name": "mintCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "burnCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "scheduledMintCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "scheduledBurnCap",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint64",
+            "name": "scheduledAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct ITweiLedger.CapsSchedule",
         "name": "",
-        "type": "uint256"
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      }
+    ],
+    "name": "siteEpochUsage",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint64",
+            "name": "epoch",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint256",
+            "name": "minted",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "burned",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "mintRoom",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "burnRoom",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ITweiLedger.Usage",
+        "name": "",
+        "type": "tuple"
       }
     ],
     "stateMutability": "view",
@@ -1902,6 +2626,29 @@ export const tweiLedgerAbi = [
     "name": "unpause",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "versionsInForce",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "current",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "previous",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "graceEndsAt",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   }
 ] as const;

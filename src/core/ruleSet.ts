@@ -26,8 +26,17 @@ export const DEFAULT_RULE_AMOUNTS: RuleAmounts = [
   twei("1"), // PnL Reports (the price of one report instance)
 ];
 
-/** The overall emission cap per epoch written by scripts/deploy.ts. */
+/**
+ * The most units one action of each kind may carry, as the ledger checks them: Read-to-Earn's
+ * units are basis points of a full read (at most 10,000), every other kind's rules give one unit
+ * per action.
+ */
+export const DEFAULT_UNIT_BOUNDS: readonly number[] = [BPS, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+
+/** The overall emission (mint) cap per epoch written by scripts/deploy.ts. */
 export const DEFAULT_EMISSION_CAP = twei("1000000");
+/** The overall burn cap per epoch written by scripts/deploy.ts. */
+export const DEFAULT_BURN_CAP = twei("1000000");
 /** The default emission epoch: one day. */
 export const DEFAULT_EPOCH_SECONDS = 86_400n;
 

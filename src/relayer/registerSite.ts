@@ -21,7 +21,10 @@ export interface RegisterSiteParameters {
   readonly ledger: Address;
   readonly siteId: number;
   readonly signer: Address;
+  /** What the site's batches may mint per epoch. */
   readonly epochCap: bigint;
+  /** What they may burn per epoch; `epochCap` by default. */
+  readonly burnCap?: bigint;
   readonly webhookUrl?: string;
 }
 
@@ -53,7 +56,7 @@ export async function registerSite(parameters: RegisterSiteParameters): Promise<
       address: ledger,
       abi: tweiLedgerAbi,
       functionName: "registerSite",
-      args: [siteId, signer, epochCap],
+      args: [siteId, signer, epochCap, parameters.burnCap ?? epochCap],
       chain: adminClient.chain,
     });
     const receipt = await publicClient.waitForTransactionReceipt({ hash: txHash });

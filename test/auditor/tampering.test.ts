@@ -294,7 +294,7 @@ describe("auditor: catches and names tampered evidence", function () {
       address: stack.deployment.ledger,
       abi: tweiLedgerAbi,
       functionName: "settle",
-      args: [batchId, DEMO_SITE_ID, `0x${"ab".repeat(32)}`, packed],
+      args: [batchId, DEMO_SITE_ID, 2, `0x${"ab".repeat(32)}`, packed],
     });
     await stack.publicClient.waitForTransactionReceipt({ hash });
     const result = await runAudit({

@@ -15,16 +15,16 @@ const POST = 77n;
 const twei = (value: string) => parseUnits(value, 18);
 
 async function fixture() {
-  const deployment = await deployForTest(viem);
+  const deployment = await deployForTest(viem, { unitBounds: [10_000, ...Array.from({ length: 12 }, () => 65_535)] });
   const { wallets, ledger, token } = deployment;
   const [, , signer, author, reader, buyer] = wallets as [...typeof wallets];
   if (!signer || !author || !reader || !buyer) throw new Error("the test network needs six accounts");
-  await ledger.write.registerSite([SITE, signer.account.address, twei("1000000")]);
+  await ledger.write.registerSite([SITE, signer.account.address, twei("1000000"), twei("1000000")]);
   const buyerToken = await viem.getContractAt("Twei", token.address, { client: { wallet: buyer } });
   await buyerToken.write.approve([ledger.address, maxUint256 - 1n]);
   let nextBatch = 1n;
   const settle = async (packed: Hex, withList: boolean) => {
-    const hash = await deployment.ledgerAsRelayer.write.settle([nextBatch++, SITE, rootOf("list"), packed], {
+    const hash = await deployment.ledgerAsRelayer.write.settle([nextBatch++, SITE, 1, rootOf("list"), packed], {
       ...(withList
         ? { accessList: settlementAccessList({ token: token.address, ledger: ledger.address, actions: packed }) }
         : {}),
@@ -42,6 +42,8 @@ async function fixture() {
       [
         action(users.reader, ActionKind.CommentRewards, POST, 5),
         action(users.buyer, ActionKind.CommentRewards, POST, 5),
+        // A first burn, so that the ledger's burn windows are written before the measured batches.
+        action(users.buyer, ActionKind.PnLReports, POST),
       ],
     ),
     true,

@@ -11,12 +11,13 @@ contract PackedSettlementHarness {
     /// @param groups accountCount:uint16, then the account groups (layout in {ITweiLedger}).
     function records(
         uint128[13] calldata amounts,
+        uint16[13] calldata maxUnits,
         address[] calldata authors,
         bytes calldata refIds,
         bytes calldata groups
     ) external returns (uint256[] memory) {
         uint256 frame = PackedSettlement.allocateFrame();
-        PackedSettlement.loadRuleWords(frame, SSTORE2.write(PackedSettlement.ruleWords(amounts)));
+        PackedSettlement.loadRuleWords(frame, SSTORE2.write(PackedSettlement.ruleWords(amounts, maxUnits)));
         for (uint256 ref; ref < authors.length; ++ref) PackedSettlement.setPostRef(frame, ref, authors[ref]);
         uint256 refsPos;
         uint256 base;
@@ -82,6 +83,12 @@ contract PackedSettlementTest {
         }
     }
 
+    /// The widest unit bounds: a full read for Read-to-Earn, any 16-bit count otherwise.
+    function _wideBounds() private pure returns (uint16[13] memory bounds) {
+        bounds[0] = 10_000;
+        for (uint256 kind = 1; kind < 13; ++kind) bounds[kind] = type(uint16).max;
+    }
+
     function _priceOf(uint256 amount, uint256 kind, uint256 units) private pure returns (uint256) {
         return kind == 0 ? (amount * units) / 10_000 : amount * units;
     }
@@ -108,7 +115,7 @@ contract PackedSettlementTest {
             if (kind < 7) minted += price;
             else burned += price;
         }
-        uint256[] memory got = _harness.records(amounts, _authors(), _refIds(), _group(kinds, units, refs));
+        uint256[] memory got = _harness.records(amounts, _wideBounds(), _authors(), _refIds(), _group(kinds, units, refs));
         require(got.length == 2, "one record per account");
         require(got[0] == uint160(_ACCOUNT), "the record names the account");
         require(got[1] == (burned << 128) | minted, "mints in the low, burns in the high 128 bits");
@@ -126,14 +133,21 @@ contract PackedSettlementTest {
             kinds[i] = i < mints ? 2 : 8; // Comment Rewards, Comment Tributes
             units[i] = type(uint16).max;
         }
-        uint256[] memory got = _harness.records(amounts, _authors(), _refIds(), _group(kinds, units, refs));
+        uint256[] memory got = _harness.records(amounts, _wideBounds(), _authors(), _refIds(), _group(kinds, units, refs));
         uint256 each = _MAX_AMOUNT * type(uint16).max;
         require(got[1] & type(uint128).max == mints * each, "every mint, no carry");
         require(got[1] >> 128 == burns * each, "every burn");
     }
 
-    function testFuzz_refusesAnActionOutsideTheRules(uint8 kindByte, uint16 units, bool othersPost) public {
+    function testFuzz_refusesAnActionOutsideTheRules(
+        uint8 kindByte,
+        uint16 units,
+        bool othersPost,
+        uint16 bound
+    ) public {
         uint256 kind = kindByte & 0x7f;
+        uint16[13] memory bounds = _wideBounds();
+        if (kind < 13) bounds[kind] = kind == 0 ? bound % 10_001 : bound;
         uint8[] memory kinds = new uint8[](1);
         uint16[] memory unitsOf = new uint16[](1);
         uint8[] memory refs = new uint8[](1);
@@ -142,14 +156,22 @@ contract PackedSettlementTest {
         refs[0] = othersPost ? 1 : 0;
         bytes memory expected;
         if (kind > 12) expected = abi.encodeWithSelector(ITweiLedger.TweiLedgerUnknownKind.selector, 0, kind);
-        else if (units == 0 || (kind == 0 && units > 10_000))
-            expected = abi.encodeWithSelector(ITweiLedger.TweiLedgerInvalidUnits.selector, 0, units);
+        else if (units == 0 || units > bounds[kind])
+            expected = abi.encodeWithSelector(
+                ITweiLedger.TweiLedgerUnitsOutOfBounds.selector,
+                0,
+                kind,
+                units,
+                bounds[kind]
+            );
         else if (othersPost && (kind == 1 || kind == 5 || kind == 6 || kind == 11))
             expected = abi.encodeWithSelector(ITweiLedger.TweiLedgerNotPostAuthor.selector, 1002, _ACCOUNT, _OTHER);
         else if (!othersPost && (kind == 0 || kind == 7))
             expected = abi.encodeWithSelector(ITweiLedger.TweiLedgerSelfAction.selector, 0, 1001, _ACCOUNT);
         uint128[13] memory amounts;
-        try _harness.records(amounts, _authors(), _refIds(), _group(kinds, unitsOf, refs)) returns (uint256[] memory) {
+        try _harness.records(amounts, bounds, _authors(), _refIds(), _group(kinds, unitsOf, refs)) returns (
+            uint256[] memory
+        ) {
             require(expected.length == 0, "an action outside the rules was settled");
         } catch (bytes memory reason) {
             require(keccak256(reason) == keccak256(expected), "refused with another error than expected");
@@ -166,7 +188,7 @@ contract PackedSettlementTest {
         bytes memory group = _group(kinds, unitsOf, refs);
         group[22] = bytes1(uint8(group[22]) & 0x7f); // no last-action flag: the group runs on
         uint128[13] memory amounts;
-        try _harness.records(amounts, _authors(), _refIds(), group) returns (uint256[] memory) {
+        try _harness.records(amounts, _wideBounds(), _authors(), _refIds(), group) returns (uint256[] memory) {
             revert("a group without its last action was settled");
         } catch (bytes memory reason) {
             bytes memory expected = abi.encodeWithSelector(ITweiLedger.TweiLedgerMalformedActions.selector, 26);

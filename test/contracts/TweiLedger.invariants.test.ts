@@ -21,9 +21,18 @@ const SITE = 3;
 const BATCHES = 40;
 
 async function fixture() {
-  const deployment = await deployForTest(viem, { emissionCap: parseUnits("1000000000", 18) });
+  const deployment = await deployForTest(viem, {
+    emissionCap: parseUnits("1000000000", 18),
+    burnCap: parseUnits("1000000000", 18),
+    unitBounds: [10_000, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4],
+  });
   const { ledger, wallets } = deployment;
-  await ledger.write.registerSite([SITE, wallets[0]!.account.address, parseUnits("1000000000", 18)]);
+  await ledger.write.registerSite([
+    SITE,
+    wallets[0]!.account.address,
+    parseUnits("1000000000", 18),
+    parseUnits("1000000000", 18),
+  ]);
   const users = wallets.slice(2, 14);
   // Half the users let the ledger burn without limit, a quarter a little, the rest nothing.
   const allowances = new Map<Address, bigint>();
@@ -36,7 +45,7 @@ async function fixture() {
   }
   const authors = users.slice(0, 5).map((w) => getAddress(w.account.address));
   const posts = authors.map((author, i) => ({ postId: BigInt(100 + i), author }));
-  await deployment.ledgerAsRelayer.write.settle([1n, SITE, rootOf("posts"), packBatch(posts, [])]);
+  await deployment.ledgerAsRelayer.write.settle([1n, SITE, 1, rootOf("posts"), packBatch(posts, [])]);
   const smallAllowanceWallets = users.filter((_, i) => i % 4 === 1);
   return {
     ...deployment,
@@ -147,6 +156,7 @@ describe("TweiLedger invariants", function () {
       const hash = await f.ledgerAsRelayer.write.settle([
         BigInt(batch + 2),
         SITE,
+        1,
         rootOf(`b${batch}`),
         encodePackedActions({ posts: [], groups }),
       ]);

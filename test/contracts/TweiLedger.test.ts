@@ -20,15 +20,17 @@ const POST = 1001n;
 const OTHER_POST = 2002n;
 const MAX = 2n ** 256n - 1n;
 const twei = (value: string) => parseUnits(value, 18);
+const WIDE_BOUNDS = [10_000, ...Array.from({ length: 12 }, () => 65_535)];
 
 async function fixture() {
-  const deployment = await deployForTest(viem);
+  // Wider unit bounds than the default rule set's, so that one action can pay several units.
+  const deployment = await deployForTest(viem, { unitBounds: WIDE_BOUNDS });
   const { wallets, ledger } = deployment;
   const [, , siteSigner, author, reader, commenter, liker, outsider, otherAuthor] = wallets as [...typeof wallets];
   if (!siteSigner || !author || !reader || !commenter || !liker || !outsider || !otherAuthor)
     throw new Error("the test network needs nine accounts");
-  await ledger.write.registerSite([SITE, siteSigner.account.address, twei("1000")]);
-  await ledger.write.registerSite([OTHER_SITE, siteSigner.account.address, twei("1000")]);
+  await ledger.write.registerSite([SITE, siteSigner.account.address, twei("1000"), twei("1000")]);
+  await ledger.write.registerSite([OTHER_SITE, siteSigner.account.address, twei("1000"), twei("1000")]);
   const approveLedger = async (wallet: (typeof wallets)[number], amount: bigint) =>
     (await viem.getContractAt("Twei", deployment.token.address, { client: { wallet } })).write.approve([
       ledger.address,
@@ -39,11 +41,13 @@ async function fixture() {
   // Batch ids only need to be unique; a counter outside the chain stays unique across
   // fixture snapshots, so tests match batch ids with anyValue.
   let nextBatch = 1n;
-  const settlePacked = (packed: Hex, siteId = SITE, gas?: bigint) =>
-    deployment.ledgerAsRelayer.write.settle(
-      [nextBatch++, siteId, rootOf(`batch ${nextBatch}`), packed],
+  const settlePacked = async (packed: Hex, siteId = SITE, gas?: bigint) => {
+    const [version] = await ledger.read.versionsInForce();
+    return deployment.ledgerAsRelayer.write.settle(
+      [nextBatch++, siteId, version, rootOf(`batch ${nextBatch}`), packed],
       gas === undefined ? {} : { gas },
     );
+  };
   const settle = (posts: Parameters<typeof packBatch>[0], actions: Parameters<typeof packBatch>[1], siteId = SITE) =>
     settlePacked(packBatch(posts, actions), siteId);
   return {
@@ -107,7 +111,23 @@ describe("TweiLedger", function () {
     it("refuses a token deployed for another ledger", async function () {
       const { token, admin } = await networkHelpers.loadFixture(fixture);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        viem.deployContract("TweiLedger", [admin.account.address, token.address, 86_400n, 1n]),
+        viem.deployContract("TweiLedger", [
+          token.address,
+          {
+            admin: admin.account.address,
+            policyAdmin: admin.account.address,
+            pauser: admin.account.address,
+            relayer: zeroAddress,
+            adminDelay: 0,
+            changeDelay: 0,
+            ruleSetGrace: 0,
+            epochLength: 86_400n,
+            mintCap: 1n,
+            burnCap: 1n,
+            amounts: DEFAULT_RULE_AMOUNTS as never,
+            maxUnits: WIDE_BOUNDS as never,
+          },
+        ]),
         await viem.getContractAt("TweiLedger", zeroAddress),
         "TweiLedgerTokenMismatch",
         [token.address, await token.read.ledger()],
@@ -173,7 +193,7 @@ describe("TweiLedger", function () {
         action(f.commenter, ActionKind.CommentTributes, POST),
       ];
       await viem.assertions.emitWithArgs(
-        f.ledgerAsRelayer.write.settle([99n, SITE, rootOf("evidence"), packBatch([], actions)]),
+        f.ledgerAsRelayer.write.settle([99n, SITE, 1, rootOf("evidence"), packBatch([], actions)]),
         f.ledger,
         "BatchSettled",
         [99n, SITE, rootOf("evidence"), 1, twei("1"), twei("0.2"), packBatch([], actions)],
@@ -269,18 +289,18 @@ describe("TweiLedger", function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
       expect(packed.slice(-8)).to.equal("80271000");
-      const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), bytes]);
+      const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, 1, rootOf("x"), bytes]);
       await viem.assertions.revertWithCustomErrorWithArgs(
         settle(tail(packed, "80271100")),
         f.ledger,
-        "TweiLedgerInvalidUnits",
-        [0n, 10_001n],
+        "TweiLedgerUnitsOutOfBounds",
+        [0n, 0n, 10_001n, 10_000n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
         settle(tail(packed, "80000000")),
         f.ledger,
-        "TweiLedgerInvalidUnits",
-        [0n, 0n],
+        "TweiLedgerUnitsOutOfBounds",
+        [0n, 0n, 0n, 10_000n],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
         settle(tail(packed, "8d000100")),
@@ -299,7 +319,7 @@ describe("TweiLedger", function () {
     it("refuses truncated, overlong and empty packed actions with the offset where they break", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
-      const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), bytes]);
+      const settle = (bytes: `0x${string}`) => f.ledgerAsRelayer.write.settle([50n, SITE, 1, rootOf("x"), bytes]);
       // 2 (posts) + 2 + 8 (one reference) + 2 (groups) + 20 (account): the action starts at 34.
       await viem.assertions.revertWithCustomErrorWithArgs(
         settle(packed.slice(0, -2) as `0x${string}`),
@@ -330,7 +350,7 @@ describe("TweiLedger", function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const refs = "0101" + "00".repeat(8 * 257);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([50n, SITE, rootOf("x"), `0x0000${refs}0000`]),
+        f.ledgerAsRelayer.write.settle([50n, SITE, 1, rootOf("x"), `0x0000${refs}0000`]),
         f.ledger,
         "TweiLedgerTooManyPostRefs",
         [257n],
@@ -342,7 +362,7 @@ describe("TweiLedger", function () {
       const amounts = [...DEFAULT_RULE_AMOUNTS];
       amounts[ActionKind.LikesOwn] = 2n ** 88n;
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledger.write.setRuleSet([amounts as never]),
+        f.ledger.write.scheduleRuleSet([amounts as never, WIDE_BOUNDS as never]),
         f.ledger,
         "TweiLedgerRuleAmountTooLarge",
         [BigInt(ActionKind.LikesOwn), 2n ** 88n],
@@ -354,9 +374,9 @@ describe("TweiLedger", function () {
     it("settles a batch id once", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
-      await f.ledgerAsRelayer.write.settle([77n, SITE, rootOf("a"), packed]);
+      await f.ledgerAsRelayer.write.settle([77n, SITE, 1, rootOf("a"), packed]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([77n, SITE, rootOf("a"), packed]),
+        f.ledgerAsRelayer.write.settle([77n, SITE, 1, rootOf("a"), packed]),
         f.ledger,
         "TweiLedgerBatchAlreadySettled",
         [77n],
@@ -388,7 +408,7 @@ describe("TweiLedger", function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([1_000n, 99, rootOf("a"), packed]),
+        f.ledgerAsRelayer.write.settle([1_000n, 99, 1, rootOf("a"), packed]),
         f.ledger,
         "TweiLedgerUnknownSite",
         [99],
@@ -400,13 +420,13 @@ describe("TweiLedger", function () {
         [SITE, false],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.settle([1_000n, SITE, rootOf("a"), packed]),
+        f.ledgerAsRelayer.write.settle([1_000n, SITE, 1, rootOf("a"), packed]),
         f.ledger,
         "TweiLedgerSiteInactive",
         [SITE],
       );
       await f.ledger.write.setSiteActive([SITE, true]);
-      await f.ledgerAsRelayer.write.settle([1_000n, SITE, rootOf("a"), packed]);
+      await f.ledgerAsRelayer.write.settle([1_000n, SITE, 1, rootOf("a"), packed]);
     });
   });
 
@@ -554,9 +574,12 @@ describe("TweiLedger", function () {
   describe("emission caps", function () {
     it("refuses a batch over the overall cap of the epoch, and resets the count the next epoch", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
-      await f.ledger.write.setEmissionCap([twei("100")]);
+      await f.ledger.write.scheduleEmissionCaps([twei("100"), twei("1000")]);
+      // At the start of an epoch after an empty one, so that the previous epoch weighs nothing.
+      await networkHelpers.time.increaseTo((Number(await f.ledger.read.currentEpoch()) + 2) * 86_400);
+      await networkHelpers.mine();
       const epoch = await f.ledger.read.currentEpoch();
-      const used = await f.ledger.read.epochMinted();
+      const used = (await f.ledger.read.epochUsage()).minted;
       const big = [
         action(f.reader, ActionKind.CommentRewards, POST, 50),
         action(f.commenter, ActionKind.CommentRewards, POST, 1),
@@ -567,21 +590,23 @@ describe("TweiLedger", function () {
         "TweiLedgerEmissionCapExceeded",
         [epoch, twei("100"), used + twei("102")],
       );
-      await networkHelpers.time.increase(86_400);
+      // Two epochs on, the previous epoch (empty) weighs nothing: the whole cap is there.
+      await networkHelpers.time.increase(2 * 86_400);
       await f.settle([], [action(f.reader, ActionKind.CommentRewards, POST, 50)]);
-      expect(await f.ledger.read.epochMinted()).to.equal(twei("100"));
+      expect((await f.ledger.read.epochUsage()).minted).to.equal(twei("100"));
     });
 
     it("refuses a batch over the site's cap of the epoch", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
+      await networkHelpers.time.increaseTo((Number(await f.ledger.read.currentEpoch()) + 2) * 86_400);
       await viem.assertions.emitWithArgs(
-        f.ledger.write.setSiteEmissionCap([SITE, twei("10")]),
+        f.ledger.write.scheduleSiteCaps([SITE, twei("10"), twei("10")]),
         f.ledger,
-        "SiteEmissionCapUpdated",
-        [SITE, twei("1000"), twei("10")],
+        "SiteCapsScheduled",
+        [SITE, anyValue, twei("10"), twei("10")],
       );
       const epoch = await f.ledger.read.currentEpoch();
-      const used = await f.ledger.read.siteEpochMinted([SITE]);
+      const used = (await f.ledger.read.siteEpochUsage([SITE])).minted;
       await viem.assertions.revertWithCustomErrorWithArgs(
         f.settle([], [action(f.reader, ActionKind.CommentRewards, POST, 6)]),
         f.ledger,
@@ -597,12 +622,12 @@ describe("TweiLedger", function () {
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
       await f.ledger.write.pause();
       await viem.assertions.revertWithCustomError(
-        f.ledgerAsRelayer.write.settle([500n, SITE, rootOf("p"), packed]),
+        f.ledgerAsRelayer.write.settle([500n, SITE, 1, rootOf("p"), packed]),
         f.ledger,
         "EnforcedPause",
       );
       await f.ledger.write.unpause();
-      await f.ledgerAsRelayer.write.settle([500n, SITE, rootOf("p"), packed]);
+      await f.ledgerAsRelayer.write.settle([500n, SITE, 1, rootOf("p"), packed]);
       expect(await f.ledger.read.isBatchSettled([500n])).to.equal(true);
     });
   });
@@ -621,18 +646,21 @@ describe("TweiLedger", function () {
       const relayerRole = await f.ledger.read.RELAYER_ROLE();
       const policyRole = await f.ledger.read.POLICY_ADMIN_ROLE();
       const pauserRole = await f.ledger.read.PAUSER_ROLE();
-      await expectMissing(asOutsider.write.settle([600n, SITE, rootOf("r"), packed]), relayerRole);
-      await expectMissing(asOutsider.write.setRuleSet([[...DEFAULT_RULE_AMOUNTS] as never]), policyRole);
-      await expectMissing(asOutsider.write.setEmissionCap([1n]), policyRole);
-      await expectMissing(asOutsider.write.registerSite([50, outsider.account.address, 1n]), policyRole);
+      await expectMissing(asOutsider.write.settle([600n, SITE, 1, rootOf("r"), packed]), relayerRole);
+      await expectMissing(
+        asOutsider.write.scheduleRuleSet([[...DEFAULT_RULE_AMOUNTS] as never, WIDE_BOUNDS as never]),
+        policyRole,
+      );
+      await expectMissing(asOutsider.write.scheduleEmissionCaps([1n, 1n]), policyRole);
+      await expectMissing(asOutsider.write.registerSite([50, outsider.account.address, 1n, 1n]), policyRole);
       await expectMissing(asOutsider.write.setSiteSigner([SITE, outsider.account.address]), policyRole);
       await expectMissing(asOutsider.write.setSiteActive([SITE, false]), policyRole);
-      await expectMissing(asOutsider.write.setSiteEmissionCap([SITE, 1n]), policyRole);
+      await expectMissing(asOutsider.write.scheduleSiteCaps([SITE, 1n, 1n]), policyRole);
       await expectMissing(asOutsider.write.pause(), pauserRole);
       await expectMissing(asOutsider.write.unpause(), pauserRole);
       // The relayer itself cannot change the rules it settles by.
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledgerAsRelayer.write.setRuleSet([[...DEFAULT_RULE_AMOUNTS] as never]),
+        f.ledgerAsRelayer.write.scheduleRuleSet([[...DEFAULT_RULE_AMOUNTS] as never, WIDE_BOUNDS as never]),
         f.ledger,
         "AccessControlUnauthorizedAccount",
         [f.relayer.account.address, policyRole],
@@ -643,10 +671,12 @@ describe("TweiLedger", function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const amounts = [...DEFAULT_RULE_AMOUNTS];
       amounts[ActionKind.ReadToEarn] = twei("3");
-      await viem.assertions.emitWithArgs(f.ledger.write.setRuleSet([amounts as never]), f.ledger, "RuleSetUpdated", [
-        2,
-        amounts as never,
-      ]);
+      await viem.assertions.emitWithArgs(
+        f.ledger.write.scheduleRuleSet([amounts as never, WIDE_BOUNDS as never]),
+        f.ledger,
+        "RuleSetScheduled",
+        [2, anyValue, amounts as never, WIDE_BOUNDS as never],
+      );
       const before = await f.token.read.balanceOf([f.reader]);
       await f.settle([], [action(f.reader, ActionKind.ReadToEarn, POST, 5_000)]);
       expect(await f.token.read.balanceOf([f.reader])).to.equal(before + twei("1.5"));
@@ -656,13 +686,13 @@ describe("TweiLedger", function () {
     it("keeps a site registry with signer changes and refuses duplicates and zero signers", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        f.ledger.write.registerSite([SITE, f.outsider, 1n]),
+        f.ledger.write.registerSite([SITE, f.outsider, 1n, 1n]),
         f.ledger,
         "TweiLedgerSiteAlreadyRegistered",
         [SITE],
       );
       await viem.assertions.revertWithCustomError(
-        f.ledger.write.registerSite([60, zeroAddress, 1n]),
+        f.ledger.write.registerSite([60, zeroAddress, 1n, 1n]),
         f.ledger,
         "TweiLedgerZeroAddress",
       );

@@ -2,7 +2,17 @@ import type { HardhatViemHelpers } from "@nomicfoundation/hardhat-viem/types";
 import type { PublicClient } from "viem";
 import { deployTwei, type DeployerClient, type DeployTweiParameters } from "../../src/chain/deployTwei.js";
 
-export type TestDeployOptions = Pick<DeployTweiParameters, "ruleAmounts" | "epochSeconds" | "emissionCap">;
+export type TestDeployOptions = Pick<
+  DeployTweiParameters,
+  | "ruleAmounts"
+  | "unitBounds"
+  | "epochSeconds"
+  | "emissionCap"
+  | "burnCap"
+  | "changeDelay"
+  | "ruleSetGrace"
+  | "adminDelay"
+>;
 
 /**
  * Deploys token and ledger on a Hardhat network with the production deploy code. Wallet 0

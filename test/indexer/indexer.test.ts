@@ -196,7 +196,7 @@ describe("indexer", function () {
       const lines = Array.from({ length: 13 }, () => ({ paid: 0n, paidCount: 0, shortfall: 0n, shortfallCount: 0 }));
       const accounts = new Set<string>();
       for (const log of logs) {
-        if (log.eventName === "RuleSetUpdated") rules.set(log.args.version!, log.args.amounts!);
+        if (log.eventName === "RuleSetScheduled") rules.set(log.args.version!, log.args.amounts!);
         if (log.eventName === "BurnShortfall") unpaid.add(`${log.args.batchId}-${log.args.actionIndex}`);
         if (log.eventName !== "BatchSettled") continue;
         for (const a of decodePackedActions(log.args.actions!).actions) {

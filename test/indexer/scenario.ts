@@ -1,13 +1,17 @@
 import { createPublicClient, createWalletClient, http, maxUint256, type Address, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
 import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
+import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
 import { FIRST_BURN_KIND, KIND_COUNT, type ActionKind } from "../../src/core/kinds.js";
 import { amountFor, DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../src/core/ruleSet.js";
+
 import type { AccountAction, PostRegistration } from "../../src/core/packedActions.js";
 import { hardhatAccount, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
 import { packBatch, rootOf } from "../helpers/batches.js";
-import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
+
+/** Wider unit bounds than the default rule set's, so that one action can pay several units. */
+const TEST_UNIT_BOUNDS = [10_000, ...Array.from({ length: 12 }, () => 65_535)];
 
 export const SITE = 7;
 
@@ -33,6 +37,7 @@ export async function createChainScenario(node: HardhatNode) {
     publicClient,
     walletClient: admin as unknown as DeployerClient,
     relayer: relayer.account.address,
+    unitBounds: TEST_UNIT_BOUNDS,
   });
   const deployment = {
     chainId: await publicClient.getChainId(),
@@ -46,12 +51,13 @@ export async function createChainScenario(node: HardhatNode) {
       address: deployed.ledger,
       abi: tweiLedgerAbi,
       functionName: "registerSite",
-      args: [SITE, hardhatAccount(2).address, 10n ** 30n],
+      args: [SITE, hardhatAccount(2).address, 10n ** 30n, 10n ** 30n],
     }),
   );
   let rules: RuleAmounts = DEFAULT_RULE_AMOUNTS;
   const settled: SettledAction[] = [];
   let nextBatch = 1n;
+  let version = 1;
 
   return {
     publicClient,
@@ -83,11 +89,12 @@ export async function createChainScenario(node: HardhatNode) {
         await admin.writeContract({
           address: deployed.ledger,
           abi: tweiLedgerAbi,
-          functionName: "setRuleSet",
-          args: [amounts as never],
+          functionName: "scheduleRuleSet",
+          args: [amounts as never, TEST_UNIT_BOUNDS as never],
         }),
       );
       rules = amounts;
+      version += 1;
     },
     /**
      * Settles a batch; `unpaid` lists the indexes (in `actions`) of burns the test expects to
@@ -100,7 +107,7 @@ export async function createChainScenario(node: HardhatNode) {
           address: deployed.ledger,
           abi: tweiLedgerAbi,
           functionName: "settle",
-          args: [batchId, SITE, rootOf(`batch ${batchId}`), packBatch(posts, actions)],
+          args: [batchId, SITE, version, rootOf(`batch ${batchId}`), packBatch(posts, actions)],
         }),
       );
       actions.forEach((a, i) =>

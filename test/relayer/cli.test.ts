@@ -50,7 +50,12 @@ describe("register-site command", function () {
       functionName: "site",
       args: [31],
     });
-    expect([site.signer, site.active, site.epochCap]).to.deep.equal([signer.address, true, 500n * 10n ** 18n]);
+    expect([site.signer, site.active, site.mintCap, site.burnCap]).to.deep.equal([
+      signer.address,
+      true,
+      500n * 10n ** 18n,
+      500n * 10n ** 18n,
+    ]);
 
     const relayer = await startTestRelayer(chain, `${root}/data`, { settle: false });
     try {

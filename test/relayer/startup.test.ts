@@ -179,7 +179,7 @@ describe("relayer start-up checks and decoded reverts", function () {
         const settle = encodeFunctionData({
           abi: tweiLedgerAbi,
           functionName: "settle",
-          args: [5n, 99, `0x${"11".repeat(32)}`, "0x0000"],
+          args: [5n, 99, 1, `0x${"11".repeat(32)}`, "0x0000"],
         });
         const revertOf = async (account: `0x${string}`) => {
           try {

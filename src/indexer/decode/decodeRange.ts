@@ -93,8 +93,9 @@ export async function decodeRange(parameters: DecodeRangeParameters): Promise<Bl
       continue;
     }
     if (address !== ledger) continue;
-    if (topic0 === TOPICS.RuleSetUpdated) {
-      const amounts = Array.from({ length: 13 }, (_, i) => word(log.data, i));
+    if (topic0 === TOPICS.RuleSetScheduled) {
+      // RuleSetScheduled's data: effectiveAt, then the 13 amounts, then the 13 unit bounds.
+      const amounts = Array.from({ length: 13 }, (_, i) => word(log.data, i + 1));
       const version = Number(BigInt(topic1 ?? "0x0"));
       rules.set(version, amounts);
       current.ruleSets.push({ ...checkpoint, version, amounts });

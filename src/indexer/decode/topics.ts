@@ -11,7 +11,7 @@ const selector = (abi: readonly unknown[], name: string): Hex => {
 export const TOPICS = {
   BatchSettled: selector(tweiLedgerAbi, "BatchSettled"),
   BurnShortfall: selector(tweiLedgerAbi, "BurnShortfall"),
-  RuleSetUpdated: selector(tweiLedgerAbi, "RuleSetUpdated"),
+  RuleSetScheduled: selector(tweiLedgerAbi, "RuleSetScheduled"),
   Transfer: selector(tweiAbi, "Transfer"),
 } as const;
 

@@ -46,7 +46,7 @@ export async function recomputePostReport(parameters: RecomputePostReportParamet
       toBlock: to,
     });
     for (const log of logs) {
-      if (log.eventName === "RuleSetUpdated") {
+      if (log.eventName === "RuleSetScheduled") {
         latestRules = log.args.amounts ?? [];
         rules.set(log.args.version ?? 0, latestRules);
       } else if (log.eventName === "BurnShortfall") unpaid.add(`${log.args.batchId}-${log.args.actionIndex}`);

@@ -5,7 +5,8 @@ import type { RuleAmounts } from "../../core/ruleSet.js";
 export interface SiteOnChain {
   readonly signer: Address;
   readonly active: boolean;
-  readonly epochCap: bigint;
+  readonly mintCap: bigint;
+  readonly burnCap: bigint;
 }
 
 export interface ChainReader {
@@ -68,7 +69,7 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
         args: [siteId],
         ...(blockNumber === undefined ? {} : { blockNumber }),
       });
-      return { signer: site.signer, active: site.active, epochCap: site.epochCap };
+      return { signer: site.signer, active: site.active, mintCap: site.mintCap, burnCap: site.burnCap };
     },
     async postAuthor(postId) {
       const post = await publicClient.readContract({

@@ -19,13 +19,13 @@ import { registerSite } from "../registerSite.js";
 import { createSqliteStore } from "../storage/sqliteStore.js";
 
 /**
- * `npm run register-site -- --site-id 1 --signer 0x… [--cap 10000] [--webhook https://…] [--json]`
+ * `npm run register-site -- --site-id 1 --signer 0x… [--cap 10000] [--burn-cap 10000] [--webhook https://…] [--json]`
  * Registers the site on-chain (with TWEI_ADMIN_PRIVATE_KEY, a policy admin) and creates its
  * API key in the relayer's database (RELAYER_DATA_DIR, the relayer's own setting). The key is
  * printed once, with the database it went into.
  */
 const usage =
-  "usage: npm run register-site -- --site-id <n> --signer <address> [--cap <Twei per epoch>] [--webhook <url>] [--json]";
+  "usage: npm run register-site -- --site-id <n> --signer <address> [--cap <Twei minted per epoch>] [--burn-cap <Twei burned per epoch; the cap by default>] [--webhook <url>] [--json]";
 
 const argsSchema = z.object({
   "site-id": z.coerce.number().int().min(0).max(0xffffffff),
@@ -34,6 +34,10 @@ const argsSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/)
     .default("10000"),
+  "burn-cap": z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .optional(),
   webhook: z.url().optional(),
   json: z.boolean().default(false),
 });
@@ -51,6 +55,7 @@ try {
       "site-id": { type: "string" },
       signer: { type: "string" },
       cap: { type: "string" },
+      "burn-cap": { type: "string" },
       webhook: { type: "string" },
       json: { type: "boolean" },
     },
@@ -86,6 +91,7 @@ try {
     siteId: args.data["site-id"],
     signer: getAddress(args.data.signer),
     epochCap: parseUnits(args.data.cap, 18),
+    burnCap: parseUnits(args.data["burn-cap"] ?? args.data.cap, 18),
     ...(args.data.webhook ? { webhookUrl: args.data.webhook } : {}),
   });
   await store.close();

@@ -13,7 +13,7 @@ import { classifyRevert, failureCodeOf, failureMessageOf, type RevertClass } fro
 import { isFinal, readChainHeads, type ChainHeads, type Finality } from "./finality.js";
 import { isolatePoison, type ProbeReturnType } from "./isolatePoison.js";
 import { failedNotice, reorgedNotices, settledNotices } from "./notices.js";
-import { cancelAttempt, sendBatch, settleCalldata } from "./sendBatch.js";
+import { cancelAttempt, currentRuleSetVersion, sendBatch, settleCalldata } from "./sendBatch.js";
 
 export { TX_GAS_CAP } from "./sendBatch.js";
 
@@ -125,7 +125,10 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   const probe = async (siteId: number, events: readonly StoredEvent[]): Promise<ProbeReturnType> => {
     const packed = packBatch(events).packed;
     // Batch id 0 is never allocated: the probe only measures gas and what the ledger says.
-    const data = settleCalldata({ batchId: 0n, siteId, evidenceRoot: PROBE_ROOT, actions: packed });
+    const data = settleCalldata(
+      { batchId: 0n, siteId, evidenceRoot: PROBE_ROOT, actions: packed },
+      await currentRuleSetVersion(publicClient, ledger),
+    );
     try {
       const gas = await publicClient.estimateGas({
         account: walletClient.account,

@@ -34,13 +34,26 @@ export interface SendBatchParameters {
   readonly probedGas?: bigint;
 }
 
-/** The calldata of `settle` for a batch. */
-export function settleCalldata(batch: Pick<BatchRecord, "batchId" | "siteId" | "evidenceRoot" | "actions">): Hex {
+/** The calldata of `settle` for a batch priced under rule-set version `ruleSetVersion`. */
+export function settleCalldata(
+  batch: Pick<BatchRecord, "batchId" | "siteId" | "evidenceRoot" | "actions">,
+  ruleSetVersion: number,
+): Hex {
   return encodeFunctionData({
     abi: tweiLedgerAbi,
     functionName: "settle",
-    args: [batch.batchId, batch.siteId, batch.evidenceRoot, batch.actions],
+    args: [batch.batchId, batch.siteId, ruleSetVersion, batch.evidenceRoot, batch.actions],
   });
+}
+
+/** The rule-set version in force on-chain now. */
+export async function currentRuleSetVersion(publicClient: PublicClient, ledger: Address): Promise<number> {
+  const [current] = await publicClient.readContract({
+    address: ledger,
+    abi: tweiLedgerAbi,
+    functionName: "versionsInForce",
+  });
+  return current;
 }
 
 /** At least 25% over the last attempt's fees (nodes require 10% to replace), and today's. */
@@ -72,7 +85,7 @@ export async function sendBatch(parameters: SendBatchParameters): Promise<SendBa
   const confirmedNonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "latest" });
   const last = batch.attempts.at(-1);
   const replacing = last !== undefined && last.nonce >= confirmedNonce;
-  const data = settleCalldata(batch);
+  const data = settleCalldata(batch, await currentRuleSetVersion(publicClient, ledger));
   const accessList = settlementAccessList({ token, ledger, actions: batch.actions });
   let gas: bigint;
   try {

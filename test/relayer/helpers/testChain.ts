@@ -13,6 +13,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiAbi, tweiLedgerAbi } from "../../../src/chain/abi.js";
 import { deployTwei, type DeployerClient } from "../../../src/chain/deployTwei.js";
+import { ActionKind } from "../../../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../../../src/core/packedActions.js";
 import { postIdFor } from "../../../src/core/postId.js";
 import type { RuleAmounts } from "../../../src/core/ruleSet.js";
@@ -75,6 +76,10 @@ export async function startTestChain(
     chain,
   } as never);
   let seedBatch = 2n ** 63n;
+  const versionInForce = async () =>
+    (
+      await publicClient.readContract({ address: deployed.ledger, abi: tweiLedgerAbi, functionName: "versionsInForce" })
+    )[0];
 
   return {
     node,
@@ -109,8 +114,8 @@ export async function startTestChain(
       await write(admin, {
         address: deployed.ledger,
         abi: tweiLedgerAbi,
-        functionName: "setSiteEmissionCap",
-        args: [siteId, cap],
+        functionName: "scheduleSiteCaps",
+        args: [siteId, cap, cap],
         chain,
       } as never);
     },
@@ -130,15 +135,18 @@ export async function startTestChain(
     async seed(siteId: number, actions: readonly Omit<AccountAction, "postId">[]) {
       const postId = postIdFor(siteId, `seed-${seedBatch}`);
       const author = hardhatAccount(19).address;
-      const packed = encodePackedActions({
-        posts: [{ postId, author }],
-        groups: groupByAccount(actions.map((a) => ({ ...a, postId }))),
-      });
+      // Every kind but Read-to-Earn is bounded to one unit an action: n units are n actions.
+      const unitActions = actions.flatMap((a) =>
+        a.kind === ActionKind.ReadToEarn
+          ? [{ ...a, postId }]
+          : Array.from({ length: a.units }, () => ({ ...a, units: 1, postId })),
+      );
+      const packed = encodePackedActions({ posts: [{ postId, author }], groups: groupByAccount(unitActions) });
       await write(seeder, {
         address: deployed.ledger,
         abi: tweiLedgerAbi,
         functionName: "settle",
-        args: [seedBatch++, siteId, `0x${"11".repeat(32)}`, packed],
+        args: [seedBatch++, siteId, await versionInForce(), `0x${"11".repeat(32)}`, packed],
         chain,
       } as never);
     },
@@ -149,7 +157,7 @@ export async function startTestChain(
         address: deployed.ledger,
         abi: tweiLedgerAbi,
         functionName: "settle",
-        args: [seedBatch++, siteId, `0x${"11".repeat(32)}`, packed],
+        args: [seedBatch++, siteId, await versionInForce(), `0x${"11".repeat(32)}`, packed],
         chain,
       } as never);
     },
