@@ -61,6 +61,9 @@ export const relayerEnvSchema = z.object({
   RELAYER_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
   RELAYER_RATE_PER_SECOND: z.coerce.number().positive().default(1_000),
   RELAYER_RATE_BURST: z.coerce.number().positive().default(2_000),
+  /** Per client address on the public routes (GET /v1/batches/:id, /v1/users/:address). */
+  RELAYER_PUBLIC_RATE_PER_SECOND: z.coerce.number().positive().default(50),
+  RELAYER_PUBLIC_RATE_BURST: z.coerce.number().positive().default(100),
   /** PostgreSQL (postgres://…) shared by any number of instances; unset: SQLite in RELAYER_DATA_DIR (one process). */
   DATABASE_URL: z
     .string()

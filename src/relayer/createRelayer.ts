@@ -54,6 +54,9 @@ export interface RelayerConfig {
   readonly webhooks?: Partial<WebhookConfig>;
   readonly ratePerSecond?: number;
   readonly rateBurst?: number;
+  /** Requests a second per client address on the public routes (GET /v1/batches, /v1/users), and the burst. */
+  readonly publicRatePerSecond?: number;
+  readonly publicRateBurst?: number;
   readonly policy?: RulePolicy;
   readonly chainTimeoutMs?: number;
   /** How long API keys are remembered (5 s by default). */
@@ -187,6 +190,10 @@ export function createRelayer(config: RelayerConfig): Relayer {
       maxStaleMs: config.signerMaxStaleMs ?? 600_000,
     }),
     limiter: createRateLimiter({ ratePerSecond: config.ratePerSecond ?? 1_000, burst: config.rateBurst ?? 2_000 }),
+    publicLimiter: createRateLimiter({
+      ratePerSecond: config.publicRatePerSecond ?? 50,
+      burst: config.publicRateBurst ?? 100,
+    }),
     permits: createPermitSubmitter({
       publicClient,
       walletClient,

@@ -27,6 +27,8 @@ try {
     port: env.RELAYER_PORT,
     ratePerSecond: env.RELAYER_RATE_PER_SECOND,
     rateBurst: env.RELAYER_RATE_BURST,
+    publicRatePerSecond: env.RELAYER_PUBLIC_RATE_PER_SECOND,
+    publicRateBurst: env.RELAYER_PUBLIC_RATE_BURST,
     settle: env.RELAYER_SETTLE,
     abiHash: deployment.abiHash as Hex,
     signerMaxStaleMs: env.RELAYER_SIGNER_MAX_STALE_MS,

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "mocha";
 import { parseUnits, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiAbi, tweiLedgerAbi } from "../../src/chain/abi.js";
+import { MAX_BODY_BYTES } from "../../src/relayer/api/createApp.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS, amountFor } from "../../src/core/ruleSet.js";
 import { batchEvidenceSchema, verifyBatchEvidence } from "../../src/evidence/batchEvidence.js";
@@ -491,6 +492,15 @@ for (const store of STORES)
           args: [owner.address, chain.deployed.ledger],
         });
         expect(allowance).to.equal(twei("50"));
+        // The same permit again, as when someone else submitted it first (front-running): its
+        // nonce is used and the allowance is in place, so it is answered as done, not as an error.
+        const again = (await client.submitPermit({ ...permit, signature })) as unknown as Record<string, unknown>;
+        expect(again).to.deep.include({
+          status: "in_effect",
+          allowance: twei("50").toString(),
+          nonce: "0",
+          txHash: null,
+        });
       });
     });
 
@@ -514,6 +524,35 @@ for (const store of STORES)
           }
           expect(statuses).to.deep.equal([404, 404, 429]);
           expect(Number(retryAfter)).to.be.within(1, 5);
+        } finally {
+          await limited.stop();
+          await removeDir(limitedDir);
+        }
+      });
+
+      it("limits the public routes per client address, and checks the API key before reading a body", async function () {
+        const limitedDir = await tempDir("api-public-limited");
+        const limited = await startTestRelayer(chain, limitedDir, {
+          publicRatePerSecond: 0.2,
+          publicRateBurst: 2,
+          settle: false,
+          ...(db ? { databaseUrl: db.url } : {}),
+        });
+        try {
+          const answers = [];
+          for (const path of [`/v1/users/${reader}`, "/v1/batches/999999", `/v1/users/${reader}`])
+            answers.push(await call(limited.url, path));
+          expect(answers.map((a) => a.status)).to.deep.equal([200, 404, 429]);
+          expect(answers[2]?.json.code).to.equal("rate_limited");
+          expect(Number(answers[2]?.headers.get("retry-after"))).to.be.within(1, 5);
+          // The health routes are not limited.
+          expect((await call(limited.url, "/healthz")).status).to.equal(200);
+          // A body over the size limit without an API key: 401, not 413 (the body was never read).
+          const huge = "x".repeat(MAX_BODY_BYTES * 2);
+          for (const path of ["/v1/events", "/v1/permits"]) {
+            const answer = await call(limited.url, path, { method: "POST", body: huge });
+            expect([answer.status, answer.json.code]).to.deep.equal([401, "unauthorized"]);
+          }
         } finally {
           await limited.stop();
           await removeDir(limitedDir);

@@ -14,6 +14,7 @@ import { KINDS } from "../../src/core/kinds.js";
 import { launchChromium } from "../../src/devnet/launchChromium.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { createTweiClient } from "../../src/sdk/createTweiClient.js";
+import { answerWalletRequest, type WalletMethod } from "../../src/site/answerWalletRequest.js";
 import type { Site } from "../../src/site/createSite.js";
 
 /** Where the screenshots of each state go (look at them: they are the widget as a reader sees it). */
@@ -162,6 +163,31 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     await text("error").filter({ hasText: "You do not have enough Twei" }).waitFor();
     await screenshot("rejected-in-plain-words");
     expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+  });
+
+  it("signs in and grants the allowance with an injected EIP-1193 wallet (window.ethereum)", async function () {
+    const wallet = await launchChromium();
+    try {
+      const holder = hardhatAccount(FRESH_READERS[2].index);
+      // The page's window.ethereum forwards each request to a wallet holding the dev key here.
+      await wallet.context.exposeFunction("tweiTestWallet", (method: WalletMethod, params: unknown[]) =>
+        answerWalletRequest(holder, stack.deployment.chainId, method, params),
+      );
+      await wallet.context.addInitScript({
+        content: `window.ethereum = { request: ({ method, params }) => window.tweiTestWallet(method, params ?? []) };`,
+      });
+      const injected = await wallet.context.newPage();
+      const errors: string[] = [];
+      injected.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+      await injected.goto(article(ARTICLE.sitePostId));
+      await injected.locator("[data-testid=sign-in]").click();
+      await injected.locator("[data-testid=signed-in]").filter({ hasText: FRESH_READERS[2].name }).waitFor();
+      await injected.locator("[data-testid=grant]").click();
+      await injected.locator("[data-testid=allowance]").filter({ hasText: /^10$/ }).waitFor();
+      expect(errors, errors.join("\n")).to.deep.equal([]);
+    } finally {
+      await wallet.close();
+    }
   });
 
   it("says when the relayer and indexer cannot be reached", async function () {

@@ -1,4 +1,4 @@
-import type { Request } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { HttpProblem } from "../../http/problem.js";
 import type { SiteRecord } from "../storage/relayerStore.js";
 import type { RelayerContext } from "./relayerContext.js";
@@ -48,6 +48,25 @@ export async function authenticate(ctx: RelayerContext, req: Request): Promise<S
       detail: `site ${site.siteId} is over its request rate`,
       retryAfter: Math.max(1, Math.ceil(wait)),
     });
+  return site;
+}
+
+/**
+ * Middleware authenticating the site (as {@link authenticate}) before anything reads the
+ * request's body: mounted ahead of the body parsers, so an unauthenticated request is answered
+ * 401 without its body being read. The handlers find the site with {@link siteOf}.
+ */
+export function requireSite(ctx: RelayerContext): RequestHandler {
+  return async (req, res, next) => {
+    res.locals.site = await authenticate(ctx, req);
+    next();
+  };
+}
+
+/** The site {@link requireSite} authenticated for this request. */
+export function siteOf(res: Response): SiteRecord {
+  const site = res.locals.site as SiteRecord | undefined;
+  if (!site) throw new Error("requireSite must run before this handler");
   return site;
 }
 

@@ -8,7 +8,7 @@ import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
 import { ledgerRefusal } from "../../rules/ledgerRefusal.js";
 import type { RulesState } from "../../rules/rulesState.js";
 import { NonceReusedError, type StoreRulesView } from "../storage/relayerStore.js";
-import { authenticate, withTimeout } from "./authenticate.js";
+import { siteOf, withTimeout } from "./authenticate.js";
 import type { RelayerContext } from "./relayerContext.js";
 
 /**
@@ -56,7 +56,7 @@ const SPENDS = new Set<SiteEvent["type"]>([
  */
 export function postEvents(ctx: RelayerContext): RequestHandler {
   return async (req, res) => {
-    const site = await authenticate(ctx, req);
+    const site = siteOf(res);
     if (typeof req.body !== "string" || req.body.length === 0)
       throw new HttpProblem(400, "invalid_request", "The request is not valid", {
         detail: "the body is empty: send one signed envelope of events as JSON",

@@ -16,7 +16,7 @@ import { tweiAbi } from "../../chain/abi.js";
 import { HttpProblem, parseInput } from "../../http/problem.js";
 import { scrubUrls } from "../../observability/logger.js";
 import type { SendLock } from "../chain/sendLock.js";
-import { authenticate } from "./authenticate.js";
+import { ledgerPermitInEffect } from "../../chain/ledgerPermit.js";
 import type { RelayerContext } from "./relayerContext.js";
 
 export const postPermitBody = z.strictObject({
@@ -90,10 +90,14 @@ export function createPermitSubmitter(options: {
   };
 }
 
-/** `POST /v1/permits`: submits a user's signed permit for the ledger (gasless onboarding). */
+/**
+ * `POST /v1/permits`: submits a user's signed permit for the ledger (gasless onboarding). A
+ * permit the token refuses whose effect is already in place (submitted by someone else: its
+ * nonce used, the allowance at least its value) is answered 200 `in_effect`, not an error.
+ * Authenticated before the body is read (`requireSite`).
+ */
 export function postPermit(ctx: RelayerContext): RequestHandler {
   return async (req, res) => {
-    await authenticate(ctx, req);
     const body = parseInput(postPermitBody, req.body, "body");
     const permit = {
       owner: getAddress(body.owner.toLowerCase()),
@@ -108,6 +112,7 @@ export function postPermit(ctx: RelayerContext): RequestHandler {
     try {
       const { txHash, blockNumber } = await ctx.permits.submit(permit);
       res.status(200).json({
+        status: "submitted",
         owner: permit.owner,
         spender: ctx.ledger,
         value: body.value,
@@ -115,8 +120,27 @@ export function postPermit(ctx: RelayerContext): RequestHandler {
         blockNumber: blockNumber.toString(),
       });
     } catch (error) {
-      if (error instanceof PermitRejectedError)
+      if (error instanceof PermitRejectedError) {
+        const effect = await ledgerPermitInEffect(
+          ctx.publicClient,
+          { token: ctx.token, ledger: ctx.ledger, chainId: ctx.chainId },
+          permit,
+        ).catch(() => undefined);
+        if (effect?.inEffect) {
+          res.status(200).json({
+            status: "in_effect",
+            owner: permit.owner,
+            spender: ctx.ledger,
+            value: body.value,
+            allowance: effect.allowance.toString(),
+            nonce: String(effect.nonce),
+            txHash: null,
+            blockNumber: null,
+          });
+          return;
+        }
         throw new HttpProblem(422, "invalid_permit", "The token rejects the permit", { detail: error.message });
+      }
       ctx.log.warn(
         { error: scrubUrls(error instanceof Error ? error.message : String(error)) },
         "permit not submitted",

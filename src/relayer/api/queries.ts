@@ -3,7 +3,9 @@ import { getAddress } from "viem";
 import { z } from "zod";
 import { levelFor } from "../../core/levels.js";
 import { HttpProblem, parseInput } from "../../http/problem.js";
-import { authenticate, withTimeout } from "./authenticate.js";
+import { LRUCache } from "lru-cache";
+import type { BatchEvidence } from "../../evidence/batchEvidence.js";
+import { siteOf, withTimeout } from "./authenticate.js";
 import { batchEvidenceOf, createTreeCache } from "./batchEvidenceOf.js";
 import type { RelayerContext } from "./relayerContext.js";
 
@@ -28,7 +30,7 @@ async function onChain<T>(ctx: RelayerContext, work: Promise<T>): Promise<T | nu
 export function getEvent(ctx: RelayerContext): RequestHandler {
   const treeOf = createTreeCache();
   return async (req, res) => {
-    const site = await authenticate(ctx, req);
+    const site = siteOf(res);
     const { siteId, eventId } = parseInput(eventParams, req.params, "path");
     if (siteId !== site.siteId) throw new HttpProblem(403, "site_mismatch", "The API key belongs to another site");
     const event = await ctx.store.event(siteId, eventId);
@@ -67,13 +69,31 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
   };
 }
 
-/** `GET /v1/batches/:batchId`: the evidence auditors download, and the batch's on-chain status. */
+/** How many events' worth of batch evidence `GET /v1/batches/:id` keeps assembled (about 1 KB each). */
+export const EVIDENCE_CACHE_EVENTS = 100_000;
+/** How many accounts' chain figures `GET /v1/users/:address` keeps, and for how long. */
+export const USER_CACHE_ACCOUNTS = 10_000;
+export const USER_CACHE_TTL_MS = 2_000;
+
+/**
+ * `GET /v1/batches/:batchId`: the evidence auditors download, and the batch's on-chain status.
+ * A batch's evidence never changes once recorded (its events, envelopes and root are fixed):
+ * it is assembled once and kept in an LRU bounded by the events it holds.
+ */
 export function getBatch(ctx: RelayerContext): RequestHandler {
+  const cache = new LRUCache<string, BatchEvidence>({
+    maxSize: EVIDENCE_CACHE_EVENTS,
+    sizeCalculation: (evidence) => Math.max(1, evidence.events.length),
+  });
   return async (req, res) => {
     const { batchId } = parseInput(batchParams, req.params, "path");
     const batch = await ctx.store.batch(BigInt(batchId));
     if (!batch) throw new HttpProblem(404, "batch_not_found", "No such batch");
-    const { evidence } = await batchEvidenceOf(ctx.store, batch, { chainId: ctx.chainId, ledger: ctx.ledger });
+    let evidence = cache.get(batchId);
+    if (!evidence) {
+      ({ evidence } = await batchEvidenceOf(ctx.store, batch, { chainId: ctx.chainId, ledger: ctx.ledger }));
+      cache.set(batchId, evidence);
+    }
     const settledOnChain = await onChain(ctx, ctx.reader.isBatchSettled(batch.batchId));
     res.json({
       ...evidence,
@@ -89,15 +109,29 @@ export function getBatch(ctx: RelayerContext): RequestHandler {
   };
 }
 
-/** `GET /v1/users/:address`: balance, allowance to the ledger, level, pending earnings and spends. */
+/**
+ * `GET /v1/users/:address`: balance, allowance to the ledger, level, pending earnings and spends.
+ * The chain's figures (balance, allowance, earned) are kept a moment per account in a bounded
+ * LRU, so repeated or unauthenticated lookups do not each cost chain reads.
+ */
 export function getUser(ctx: RelayerContext): RequestHandler {
+  type ChainFigures = { balance: bigint; allowance: bigint; earned: bigint | null };
+  const cache = new LRUCache<string, ChainFigures>({ max: USER_CACHE_ACCOUNTS, ttl: USER_CACHE_TTL_MS });
   return async (req, res) => {
     const { address } = parseInput(userParams, req.params, "path");
     const account = getAddress(address.toLowerCase());
     const totals = await ctx.store.accountTotals(account);
-    const chain = await onChain(ctx, ctx.reader.balanceAndAllowance(account));
+    let figures = cache.get(account);
+    if (!figures) {
+      const funds = await onChain(ctx, ctx.reader.balanceAndAllowance(account));
+      if (funds) {
+        figures = { ...funds, earned: await onChain(ctx, ctx.reader.earned(account)) };
+        cache.set(account, figures);
+      }
+    }
+    const chain = figures ?? null;
     // The level comes from what the chain minted to the user; the store's record when it cannot say.
-    const earned = (await onChain(ctx, ctx.reader.earned(account))) ?? totals.earned;
+    const earned = figures?.earned ?? totals.earned;
     res.json({
       address: account,
       balance: chain?.balance.toString() ?? null,

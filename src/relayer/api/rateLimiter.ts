@@ -1,3 +1,5 @@
+import { LRUCache } from "lru-cache";
+
 /** A token bucket per key: `ratePerSecond` requests a second, up to `burst` at once. */
 export interface RateLimiter {
   /** 0 when allowed (and counted), else the seconds until a request would be. */
@@ -5,12 +7,20 @@ export interface RateLimiter {
 }
 
 /**
+ * Buckets are kept for the `maxKeys` keys seen last (an LRU): memory stays bounded however many
+ * clients ask; a key evicted comes back with a full bucket.
+ *
  * @example
  * const limiter = createRateLimiter({ ratePerSecond: 200, burst: 400 }); if (limiter.take(siteId) > 0) throw …
  */
-export function createRateLimiter(options: { ratePerSecond: number; burst: number; now?: () => number }): RateLimiter {
+export function createRateLimiter(options: {
+  ratePerSecond: number;
+  burst: number;
+  maxKeys?: number;
+  now?: () => number;
+}): RateLimiter {
   const now = options.now ?? (() => performance.now());
-  const buckets = new Map<string | number, { tokens: number; at: number }>();
+  const buckets = new LRUCache<string | number, { tokens: number; at: number }>({ max: options.maxKeys ?? 100_000 });
   return {
     take(key) {
       const t = now();

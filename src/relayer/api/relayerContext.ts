@@ -20,6 +20,8 @@ export interface RelayerContext {
   readonly publicClient: PublicClient;
   readonly sites: SiteDirectory;
   readonly limiter: RateLimiter;
+  /** Per client address, for the public routes (RELAYER_PUBLIC_RATE_PER_SECOND / _BURST). */
+  readonly publicLimiter: RateLimiter;
   readonly permits: PermitSubmitter;
   /** Parses, hashes and recovers the signer of event envelopes (worker threads). */
   readonly verifier: VerifyPool;
