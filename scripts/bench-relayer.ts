@@ -3,7 +3,9 @@
  * the relayer (its own Hardhat node, a child process running `src/relayer/main.ts`) and,
  * in the same run, against a bare Express endpoint that only parses the same JSON.
  * Prints accepted events per second and p50/p99 latency for both; the final line is
- * `relayer_events_per_s=<N> ratio_to_bare=<R>`.
+ * `relayer_events_per_s=<N> ratio_to_bare=<R>`. With `-- --store postgres --instances N` the same
+ * requests then go round-robin to N relayers sharing one PostgreSQL (a server the bench starts),
+ * and the final line is `relayer_pg_events_per_s=<N> pg_ratio_to_sqlite=<R> ratio_to_bare=<B>`.
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 8), BENCH_EVENTS (default 100 per
  * request), BENCH_SETTLE (default 1: a second run with settlement on; 0: skip it), BENCH_WORKERS
@@ -32,6 +34,8 @@ import { ActionKind } from "../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../src/core/ruleSet.js";
 import { freePort, hardhatAccount, startHardhatNode } from "../src/devnet/startHardhatNode.js";
 import { registerSite } from "../src/relayer/registerSite.js";
+import { startPostgres, type DevPostgres } from "../src/devnet/startPostgres.js";
+import { createPgStore } from "../src/relayer/storage/pg/pgStore.js";
 import { createSqliteStore } from "../src/relayer/storage/sqliteStore.js";
 import { createTweiClient } from "../src/sdk/createTweiClient.js";
 import type { SiteEventInput } from "../src/evidence/siteEvent.js";
@@ -41,7 +45,16 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 /** BENCH_SETTLE=0 skips the second run, in which the relayer settles while accepting. */
 const BASELINE = process.env.BENCH_BASELINE;
-const SETTLE = process.env.BENCH_SETTLE !== "0" && BASELINE === undefined;
+/** `--store postgres [--instances N]`: the same requests, round-robin over N relayers sharing one PostgreSQL. */
+const argValue = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const STORE = argValue("--store") ?? "sqlite";
+const INSTANCES = Number(argValue("--instances") ?? 1);
+if (STORE !== "sqlite" && STORE !== "postgres") throw new Error("--store is sqlite or postgres");
+if (!Number.isInteger(INSTANCES) || INSTANCES < 1 || INSTANCES > 8) throw new Error("--instances is 1 to 8");
+const SETTLE = process.env.BENCH_SETTLE !== "0" && BASELINE === undefined && STORE === "sqlite";
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const POSTS = 50;
 const SITE = 1;
@@ -64,7 +77,7 @@ interface RunResult {
 
 /** Sends pre-built bodies with CONCURRENCY loops for SECONDS; counts what the server accepted. */
 async function run(
-  url: string,
+  url: string | readonly string[],
   headers: Record<string, string>,
   bodies: string[],
   accepted: (json: unknown) => number,
@@ -82,7 +95,8 @@ async function run(
       while (performance.now() < deadline && (cycle || next < bodies.length)) {
         const body = bodies[next++ % bodies.length] as string;
         const t0 = performance.now();
-        const response = await fetch(url, { method: "POST", headers, body });
+        const target = typeof url === "string" ? url : (url[next % url.length] as string);
+        const response = await fetch(target, { method: "POST", headers, body });
         const json: unknown = await response.json();
         latencies.push(performance.now() - t0);
         if (response.ok) events += accepted(json);
@@ -145,6 +159,8 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), "twei-bench-relayer-"));
   const node = await startHardhatNode();
   let relayer: ChildProcess | undefined;
+  let pgServer: DevPostgres | undefined;
+  const children: ChildProcess[] = [];
   try {
     log(`hardhat node on ${node.url}`);
     const chain = defineChain({
@@ -192,7 +208,12 @@ async function main() {
 
     const relayerKey = hardhatAccount(1).getHdKey().privateKey;
     /** A relayer process from the tree at `root` (this one by default) on `data`. */
-    const startRelayerChild = async (settle: boolean, root = process.cwd(), data = dataDir) => {
+    const startRelayerChild = async (
+      settle: boolean,
+      root = process.cwd(),
+      data = dataDir,
+      extra: Record<string, string> = {},
+    ) => {
       const port = await freePort();
       // BENCH_PROFILE=<dir> writes the relayer's CPU profile there.
       const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
@@ -212,10 +233,13 @@ async function main() {
           RELAYER_SETTLE: settle ? "true" : "false",
           RELAYER_VERIFY_WORKERS: String(WORKERS),
           LOG_LEVEL: "warn",
+          DATABASE_URL: undefined,
+          ...extra,
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
       relayer = child;
+      children.push(child);
       const url = await waitForLine(child, /"url":"([^"]+)"/, 60_000);
       log(`relayer on ${url} (settlement ${settle ? "on" : "off"}, ${root})`);
       return url;
@@ -303,6 +327,52 @@ async function main() {
       settlingRun = await run(`${url}/v1/events`, headers, bodies.slice(half), accepted);
     }
 
+    let pgRun: RunResult | undefined;
+    if (STORE === "postgres") {
+      await stopRelayerChild();
+      pgServer = await startPostgres({ log });
+      const databaseUrl = await pgServer.createDatabase("bench");
+      const pgStore = createPgStore({ url: databaseUrl });
+      // The same site (its API key hash) in the PostgreSQL database; the chain has it already.
+      const sqliteStore = createSqliteStore({ path: join(dataDir, "relayer.sqlite") });
+      const site = await sqliteStore.site(SITE);
+      await sqliteStore.close();
+      if (!site) throw new Error("the bench site is missing");
+      await pgStore.createSite({
+        siteId: SITE,
+        apiKeyHash: site.apiKeyHash,
+        webhookUrl: null,
+        webhookSecret: null,
+      });
+      await pgStore.close();
+      const urls: string[] = [];
+      for (let i = 0; i < INSTANCES; i++)
+        urls.push(
+          await startRelayerChild(false, process.cwd(), join(dir, `data-pg-${i}`), { DATABASE_URL: databaseUrl }),
+        );
+      const pgClient = createTweiClient({
+        url: urls[0]!,
+        apiKey,
+        siteId: SITE,
+        signer,
+        chainId: 31337,
+        ledger: deployed.ledger,
+      });
+      const again = await pgClient.sendEvents(posts, { nonce: 10n ** 15n });
+      if (again.counts.accepted !== POSTS) throw new Error(`publishing failed: ${JSON.stringify(again.counts)}`);
+      log(
+        `relayer on PostgreSQL, ${INSTANCES} instance(s), settlement off: ${SECONDS} s, ${CONCURRENCY} concurrent requests`,
+      );
+      // The same requests as the SQLite run (another database: nothing is a duplicate).
+      pgRun = await run(
+        urls.map((u) => `${u}/v1/events`),
+        headers,
+        bodies.slice(0, half),
+        accepted,
+      );
+      for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    }
+
     // The bare endpoint, in its own process like the relayer: parse the JSON, answer.
     const barePort = await freePort();
     const bareChild = spawn(
@@ -335,6 +405,7 @@ async function main() {
       table.push(row("relayer POST /v1/events (durable)", relayerRun));
       if (settlingRun) table.push(row("  … while settling on the local node", settlingRun));
       if (baselineRun) table.push(row(`baseline relayer (${BASELINE})`, baselineRun));
+      if (pgRun) table.push(row(`relayer on PostgreSQL, ${INSTANCES} instance(s) (durable)`, pgRun));
       table.push(row("bare express.json()", bareRun));
       console.log(table.toString());
       const relayerRate = relayerRun.events / relayerRun.seconds;
@@ -347,11 +418,18 @@ async function main() {
       console.log(
         `relayer_events_per_s=${Math.round(relayerRate)} ratio_to_bare=${(relayerRate / bareRate).toFixed(3)}${vsBaseline}`,
       );
+      if (pgRun) {
+        const pgRate = pgRun.events / pgRun.seconds;
+        console.log(
+          `relayer_pg_events_per_s=${Math.round(pgRate)} pg_ratio_to_sqlite=${(pgRate / relayerRate).toFixed(3)} ratio_to_bare=${(pgRate / bareRate).toFixed(3)}`,
+        );
+      }
     } finally {
       bareChild.kill("SIGTERM");
     }
   } finally {
-    relayer?.kill("SIGTERM");
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    await pgServer?.stop();
     await node.stop();
     await rm(dir, { recursive: true, force: true });
   }

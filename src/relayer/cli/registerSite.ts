@@ -14,7 +14,8 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { readDeployment } from "../../chain/deployments.js";
-import { relayerDatabasePath, relayerDataDirSchema } from "../config.js";
+import { relayerDatabasePath, relayerDataDirSchema, relayerEnvSchema } from "../config.js";
+import { createPgStore } from "../storage/pg/pgStore.js";
 import { registerSite } from "../registerSite.js";
 import { createSqliteStore } from "../storage/sqliteStore.js";
 
@@ -47,6 +48,8 @@ const envSchema = z.object({
   TWEI_NETWORK: z.string().default("localhost"),
   TWEI_DEPLOYMENTS_ROOT: z.string().optional(),
   RELAYER_DATA_DIR: relayerDataDirSchema,
+  /** The relayers' shared PostgreSQL (as the relayer's DATABASE_URL); SQLite in RELAYER_DATA_DIR when unset. */
+  DATABASE_URL: relayerEnvSchema.shape.DATABASE_URL,
 });
 
 try {
@@ -81,8 +84,11 @@ try {
     transport,
     account: privateKeyToAccount(env.data.TWEI_ADMIN_PRIVATE_KEY as `0x${string}`),
   });
-  const database = relayerDatabasePath(env.data.RELAYER_DATA_DIR);
-  const store = createSqliteStore({ path: database });
+  const databaseUrl = env.data.DATABASE_URL;
+  const database = databaseUrl
+    ? "the PostgreSQL database DATABASE_URL names"
+    : relayerDatabasePath(env.data.RELAYER_DATA_DIR);
+  const store = databaseUrl ? createPgStore({ url: databaseUrl }) : createSqliteStore({ path: database });
   const result = await registerSite({
     store,
     publicClient,
@@ -103,7 +109,9 @@ try {
     console.log(table.toString());
     console.log("Keep the API key (and webhook secret): they are shown only once.");
     console.log(
-      `The key is stored (as a hash) in ${database}: start the relayer with the same RELAYER_DATA_DIR (${env.data.RELAYER_DATA_DIR}).`,
+      databaseUrl
+        ? `The key is stored (as a hash) in ${database}: start the relayers with the same DATABASE_URL.`
+        : `The key is stored (as a hash) in ${database}: start the relayer with the same RELAYER_DATA_DIR (${env.data.RELAYER_DATA_DIR}).`,
     );
   }
 } catch (error) {
