@@ -5,13 +5,21 @@
 //   TWEI_ADMIN, TWEI_POLICY_ADMIN, TWEI_PAUSER  the default admin, policy admin and pauser
 //                 (each the deployer by default; warned about when one key holds two on a live network)
 //   TWEI_RELAYER  the address that receives the relayer role (default: none; grant it later)
+//   TWEI_RULES    the rule set file written at deployment (default deployments/rules/launch.json:
+//                 publishing free, reads pay, so a new site's first users earn before anything
+//                 costs; switch with `npm run set-rules` to deployments/rules/default.json later)
 //   TWEI_ADMIN_DELAY, TWEI_CHANGE_DELAY, TWEI_RULE_SET_GRACE  seconds (delays: 0 locally, 2 days and
 //                 1 day on a live network; grace: an hour)
+import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { getAddress, type PublicClient } from "viem";
 import { deployRolesFromEnv } from "../src/chain/deployRoles.js";
 import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { writeDeployment } from "../src/chain/deployments.js";
+import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
+
+const rulesPath = process.env.TWEI_RULES || "deployments/rules/launch.json";
+const rules = parseRuleSetFile(await readFile(rulesPath, "utf8"), rulesPath);
 
 const connection = await network.create();
 const { viem, networkName } = connection;
@@ -31,6 +39,7 @@ const deployed = await deployTwei({
   publicClient: publicClient as unknown as PublicClient,
   walletClient: deployer as unknown as DeployerClient,
   ...roles,
+  ruleAmounts: rules.amounts,
 });
 const path = await writeDeployment({
   network: networkName,
@@ -43,5 +52,6 @@ const path = await writeDeployment({
   deployedAt: new Date().toISOString(),
 });
 console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
+console.log(`rule set "${rules.name}" from ${rulesPath}`);
 console.log(`wrote ${path}`);
 await connection.close();

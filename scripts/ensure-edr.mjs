@@ -4,6 +4,7 @@
 // node_modules/.bin first on PATH, so this script runs under the pinned node@24: if the
 // native package cannot be loaded, install once more with npm under this Node.
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 
 // Checked in a child process: require() caches a failed resolution for the process.
 function edrLoads() {
@@ -11,6 +12,13 @@ function edrLoads() {
     stdio: "ignore",
   });
   return probe.status === 0;
+}
+
+// A production install (`npm ci --omit=dev`) has no Hardhat, so nothing to check.
+try {
+  createRequire(import.meta.url).resolve("hardhat/package.json");
+} catch {
+  process.exit(0);
 }
 
 const major = Number(process.versions.node.split(".")[0]);

@@ -144,7 +144,15 @@ export function createRelayer(config: RelayerConfig): Relayer {
     ruleSetTtlMs: 10_000,
     deploymentBlock: config.deploymentBlock,
   });
-  const metrics = createRelayerMetrics({ queueDepth: () => store.pendingCount(), heldCount: () => store.heldCount() });
+  const metrics = createRelayerMetrics({
+    queueDepth: () => store.pendingCount(),
+    heldCount: () => store.heldCount(),
+    balanceWei: () => publicClient.getBalance({ address: account.address }),
+    oldestPendingAt: async () => {
+      const sites = await store.pendingSites();
+      return sites.length === 0 ? undefined : Math.min(...sites.map((site) => site.oldestReceivedAt));
+    },
+  });
   const lock = createSendLock();
   const batcherConfig: BatcherConfig = {
     ...DEFAULT_BATCHER,

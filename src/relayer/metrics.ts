@@ -14,6 +14,8 @@ export interface RelayerMetrics {
   readonly eventsHeld: Gauge;
   readonly reorgs: Counter<"depth">;
   readonly settlementBlocked: Gauge;
+  readonly balance: Gauge;
+  readonly queueOldestAge: Gauge;
   readonly leader: Gauge<"instance">;
   readonly leaderEpoch: Gauge;
 }
@@ -26,11 +28,18 @@ export interface RelayerMetrics {
  * const metrics = createRelayerMetrics(); metrics.events.inc({ outcome: "accepted" }, 100)
  */
 export function createRelayerMetrics(
-  options: { queueDepth?: () => Promise<number>; heldCount?: () => Promise<number> } = {},
+  options: {
+    queueDepth?: () => Promise<number>;
+    heldCount?: () => Promise<number>;
+    /** The relayer account's balance in wei (read from the chain at each scrape). */
+    balanceWei?: () => Promise<bigint>;
+    /** When the oldest pending event was received (ms since the epoch), or undefined. */
+    oldestPendingAt?: () => Promise<number | undefined>;
+  } = {},
 ): RelayerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "twei_relayer_" });
-  const { queueDepth, heldCount } = options;
+  const { queueDepth, heldCount, balanceWei, oldestPendingAt } = options;
   return {
     registry,
     events: new Counter({
@@ -104,6 +113,29 @@ export function createRelayerMetrics(
       name: "twei_relayer_settlement_blocked",
       help: "1 while settlement stops as a whole (ledger paused, relayer role missing, chain unreachable)",
       registers: [registry],
+    }),
+    balance: new Gauge({
+      name: "twei_relayer_balance_wei",
+      help: "The relayer account's native balance (wei), which pays the settlements' gas; the last value read while the chain does not answer",
+      registers: [registry],
+      async collect() {
+        if (!balanceWei) return;
+        try {
+          this.set(Number(await balanceWei()));
+        } catch {
+          // The chain did not answer: keep the last value (chain errors are counted elsewhere).
+        }
+      },
+    }),
+    queueOldestAge: new Gauge({
+      name: "twei_relayer_queue_oldest_age_seconds",
+      help: "Age of the oldest accepted event not yet in a batch (0 when none waits)",
+      registers: [registry],
+      async collect() {
+        if (!oldestPendingAt) return;
+        const oldest = await oldestPendingAt();
+        this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+      },
     }),
     leader: new Gauge({
       name: "twei_relayer_leader",

@@ -11,10 +11,14 @@ export interface VerifyPool {
   close(): Promise<void>;
 }
 
+/** Whether this module runs from its TypeScript source (tsx) rather than compiled to dist/. */
+const FROM_SOURCES = import.meta.url.endsWith(".ts");
+
 /**
  * Verifies `POST /v1/events` bodies on `size` worker threads (JSON, schema, canonical hashes,
  * signature recovery), so they run beside the main thread's database work; in-process when
- * `size` is 0. Workers load TypeScript through tsx, as the main process does.
+ * `size` is 0. Compiled (dist/, plain Node), workers run verifyWorker.js; from the sources,
+ * they load verifyWorker.ts through tsx, as the main process does.
  *
  * @example
  * const pool = createVerifyPool({ size: 2, chainId, ledger }); const verified = await pool.verify(rawBody)
@@ -30,9 +34,9 @@ export function createVerifyPool(options: { size: number; chainId: number; ledge
   const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const workers = Array.from({ length: options.size }, () => {
-    const worker = new Worker(new URL("./verifyWorker.ts", import.meta.url), {
+    const worker = new Worker(new URL(`./verifyWorker${FROM_SOURCES ? ".ts" : ".js"}`, import.meta.url), {
       workerData: domain,
-      execArgv: ["--import", "tsx"],
+      execArgv: FROM_SOURCES ? ["--import", "tsx"] : [],
     });
     worker.on("message", (message: { id: number; result?: unknown; error?: string }) => {
       const waiter = pending.get(message.id);
