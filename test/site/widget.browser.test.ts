@@ -24,7 +24,8 @@ export const OUTPUT = join(process.cwd(), "test-output", "site-widget");
 const twei = (wei: string) => formatUnits(BigInt(wei), 18);
 
 describe("the widget on the demo news site, in headless Chromium", function () {
-  this.timeout(600_000);
+  // Generous waits: on a loaded 2-core machine the reading heartbeats and settlement slow down.
+  this.timeout(900_000);
   let dataDir: string;
   let stack: DemoStack;
   let site: Site;
@@ -84,7 +85,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     // Reading: the site measures it from heartbeats; the read goes out at the full time.
     await page.locator("[data-state=pending], [data-state=settled]").first().waitFor();
     await screenshot("read-sent");
-    await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 60_000 });
+    await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 150_000 });
     const report = await indexer(`/v1/posts/report?site=1&sitePostId=${ARTICLE.sitePostId}&account=${reader}`);
     const earned = twei((report.readToEarn as { wei: string }).wei);
     expect(earned).to.equal("1");
@@ -96,7 +97,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
   it("pluses until the daily budget runs out", async function () {
     await page.locator("[data-testid=plus]").click();
     await text("budget").filter({ hasText: "Pluses left today: 2 of 3" }).waitFor();
-    await page.getByText("Your vote: settled").waitFor({ timeout: 60_000 });
+    await page.getByText("Your vote: settled").waitFor({ timeout: 150_000 });
     await screenshot("plus-settled");
   });
 
@@ -107,19 +108,19 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     await text("comment-count")
       .filter({ hasText: `${count + 1} Comments` })
       .waitFor();
-    await page.getByText("Your comment: settled").waitFor({ timeout: 60_000 });
+    await page.getByText("Your comment: settled").waitFor({ timeout: 150_000 });
     expect(await text("gate").textContent()).to.equal("Available from LVL 13");
     await screenshot("commented-below-level-13");
 
     await page.locator("[data-comment=c-bo] [data-testid=like]").click();
-    await page.getByText("Your like: settled").waitFor({ timeout: 60_000 });
+    await page.getByText("Your like: settled").waitFor({ timeout: 150_000 });
     await screenshot("liked");
   });
 
   it("reads a second article, then pluses until 'You have run out of Pluses for today'", async function () {
     const [, second, third, fourth] = SITE_ARTICLES;
     await page.goto(article(second!.slug));
-    await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 60_000 });
+    await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 150_000 });
     await page.locator("[data-testid=plus]").click();
     await text("budget").filter({ hasText: "Pluses left today: 1 of 3" }).waitFor();
     await page.goto(article(third!.slug));
@@ -135,7 +136,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     await page.goto(article(ARTICLE.sitePostId));
     expect(await text("total-earned").textContent()).to.equal("...");
     await page.locator("[data-testid=buy]").click();
-    await text("instance-id").waitFor({ timeout: 60_000 });
+    await text("instance-id").waitFor({ timeout: 150_000 });
     const id = (await text("instance-id").textContent()) ?? "";
     const instance = await indexer(`/v1/report-instances/${id}`);
     expect(await text("instance-hash").textContent()).to.equal(instance.contentHash);
