@@ -5,6 +5,7 @@ import { parseUnits } from "viem";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { testDatabase } from "../helpers/postgres.js";
+import { leaderOf } from "./helpers/leaderOf.js";
 import { startRelayerProcess, writeTestDeployment, type RelayerProcess } from "./helpers/relayerProcess.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
 import { addSite, clientFor, removeDir, tempDir, waitFor, type TestSite } from "./helpers/testRelayer.js";
@@ -12,23 +13,6 @@ import { addSite, clientFor, removeDir, tempDir, waitFor, type TestSite } from "
 const SITE = 21;
 const rpc = (chain: TestChain, method: string, params: unknown[] = []) =>
   chain.publicClient.request({ method, params } as never);
-
-/** The instance whose /metrics says it leads (twei_relayer_leader 1), or undefined. */
-async function leaderOf(urls: readonly string[]): Promise<number | undefined> {
-  const leading = await Promise.all(
-    urls.map(async (url) => {
-      try {
-        const text = await (await fetch(`${url}/metrics`)).text();
-        return /^twei_relayer_leader\{[^}]*\} 1$/m.test(text);
-      } catch {
-        return false;
-      }
-    }),
-  );
-  const found = leading.flatMap((yes, i) => (yes ? [i] : []));
-  expect(found.length).to.be.at.most(1, "two instances lead at once");
-  return found[0];
-}
 
 describe("submitter failover on one PostgreSQL database", function () {
   let chain: TestChain;

@@ -7,6 +7,7 @@ import { ActionKind } from "../../src/core/kinds.js";
 import { amountFor, DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { testDatabase } from "../helpers/postgres.js";
+import { leaderOf } from "./helpers/leaderOf.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
 import {
   addSite,
@@ -19,23 +20,6 @@ import {
 } from "./helpers/testRelayer.js";
 
 const SITE = 21;
-
-/** The instance whose /metrics says it leads (twei_relayer_leader 1), or undefined. */
-async function leaderOf(urls: readonly string[]): Promise<number | undefined> {
-  const leading = await Promise.all(
-    urls.map(async (url) => {
-      try {
-        const text = await (await fetch(`${url}/metrics`)).text();
-        return /^twei_relayer_leader\{[^}]*\} 1$/m.test(text);
-      } catch {
-        return false;
-      }
-    }),
-  );
-  const found = leading.flatMap((yes, i) => (yes ? [i] : []));
-  expect(found.length).to.be.at.most(1, "two instances lead at once");
-  return found[0];
-}
 
 describe("several relayer instances on one PostgreSQL database", function () {
   let chain: TestChain;
