@@ -11,11 +11,16 @@ import { signerAt } from "../../src/evidence/batchEvidence.js";
 import { classifyRevert, failureCodeOf } from "../../src/relayer/settlement/classifyRevert.js";
 import { isFinal } from "../../src/relayer/settlement/finality.js";
 import { isolatePoison, type ProbeReturnType } from "../../src/relayer/settlement/isolatePoison.js";
+import { PgSchemaTooNewError } from "../../src/relayer/storage/pg/pgDatabase.js";
+import { PG_MIGRATIONS } from "../../src/relayer/storage/pg/pgSchema.js";
+import { createPgStore } from "../../src/relayer/storage/pg/pgStore.js";
 import { SchemaTooNewError } from "../../src/relayer/storage/sqliteDatabase.js";
 import { SCHEMA_VERSION } from "../../src/relayer/storage/sqliteSchema.js";
 import { createSqliteStore } from "../../src/relayer/storage/sqliteStore.js";
 import { ledgerRefusal } from "../../src/rules/ledgerRefusal.js";
+import { testDatabase } from "../helpers/postgres.js";
 import { removeDir, tempDir } from "./helpers/testRelayer.js";
+import { pgQuery } from "./helpers/testStores.js";
 
 const revert = (name: string, args: unknown[] = []): DecodedRevert => ({ name, args, data: "0x00000000" });
 const alice = "0x00000000000000000000000000000000000a11ce" as Address;
@@ -209,6 +214,35 @@ describe("relayer database schema versions", function () {
       expect(() => createSqliteStore({ path })).to.throw(SchemaTooNewError, /schema version 99/);
     } finally {
       await removeDir(dir);
+    }
+  });
+
+  it("on PostgreSQL, applies each migration once at open (two stores opening together included), and refuses a database of a newer relayer", async function () {
+    const db = await testDatabase("postgres", "schema");
+    const url = db?.url as string;
+    try {
+      const [one, two] = [createPgStore({ url }), createPgStore({ url })];
+      await Promise.all([one.ping(), two.ping()]);
+      await Promise.all([one.close(), two.close()]);
+      const versions = (await pgQuery(url, "SELECT version FROM schema_migrations ORDER BY version")).rows;
+      expect(versions.map((row: { version: number }) => row.version)).to.deep.equal(
+        PG_MIGRATIONS.map((migration) => migration.version),
+      );
+      // A database of a newer relayer is refused, not rewritten.
+      await pgQuery(url, "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
+      const newer = createPgStore({ url });
+      const refused = await newer.ping().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await newer.close().catch(() => undefined);
+      expect(refused).to.be.instanceOf(PgSchemaTooNewError);
+      expect((refused as Error).message).to.match(/schema version 99/);
+      expect((await pgQuery(url, "SELECT count(*)::int AS n FROM schema_migrations")).rows[0]).to.deep.equal({
+        n: PG_MIGRATIONS.length + 1,
+      });
+    } finally {
+      await db?.stop();
     }
   });
 });

@@ -21,6 +21,8 @@ import {
 } from "./helpers/testRelayer.js";
 import { createRelayer } from "../../src/relayer/createRelayer.js";
 import { DatabaseInUseError } from "../../src/storage/sqliteProcessLock.js";
+import { testStores } from "./helpers/testStores.js";
+import { STORES } from "../helpers/postgres.js";
 
 /** The relayer's start-up problems, or [] when it started. */
 async function startupProblems(start: () => Promise<{ stop(): Promise<void> }>) {
@@ -43,12 +45,17 @@ describe("relayer start-up checks and decoded reverts", function () {
     return made;
   };
 
+  // The checks that touch the store run on both.
+  const stores = STORES.map(testStores);
+
   before(async function () {
     chain = await startTestChain();
+    for (const store of stores) await store.start();
   });
   after(async function () {
     await chain?.stop();
     for (const made of dirs) await removeDir(made);
+    for (const store of stores) await store.stop();
   });
 
   const roleOf = () =>
@@ -103,55 +110,65 @@ describe("relayer start-up checks and decoded reverts", function () {
     expect(await codes({ privateKey: broke, settle: false })).to.deep.equal([]);
   });
 
-  it("answers /readyz 503 with what to do when the role is revoked or gas runs low, says so once, and settles again once the role is back", async function () {
-    const dataDir = await dir("revoked");
-    const site = await addSite(chain, dataDir, 81);
-    const capture = captureLog();
-    const relayer = await startTestRelayer(chain, dataDir, { logger: capture.log, batcher: { intervalMs: 100 } });
-    const role = await roleOf();
-    try {
-      const author = chain.user(2);
-      await chain.seed(81, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
-      await chain.approveLedger(author);
-      await adminWrite("revokeRole", [role, chain.relayerAddress]);
-      const client = clientFor(chain, relayer.url, site);
-      await client.sendEvents([
-        { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
-      ]);
-      const problem = await waitFor("/readyz to say why", async () => {
-        const ready = await fetch(`${relayer.url}/readyz`);
-        return ready.status === 503
-          ? ((await ready.json()) as { reasons: { code: string; message: string }[] })
-          : undefined;
+  for (const [i, store] of stores.entries())
+    it(`answers /readyz 503 with what to do when the role is revoked or gas runs low, says so once, and settles again once the role is back (${store.kind})`, async function () {
+      const { dataDir, config } = await store.fresh("revoked");
+      const siteId = 81 + i;
+      const site = await addSite(chain, dataDir, siteId, config);
+      const capture = captureLog();
+      const relayer = await startTestRelayer(chain, dataDir, {
+        ...config,
+        logger: capture.log,
+        batcher: { intervalMs: 100 },
       });
-      expect(problem.reasons.map((reason) => reason.code)).to.deep.equal(["not_relayer"]);
-      expect(problem.reasons[0]?.message).to.include("lacks RELAYER_ROLE").and.include("grantRole");
-      await new Promise((resolve) => setTimeout(resolve, 600)); // several passes meanwhile
-      expect((await client.event("pub")).status).to.equal("pending");
-      expect(capture.said("settlement stopped")).to.equal(1);
+      const role = await roleOf();
+      try {
+        const author = chain.user(2);
+        await chain.seed(siteId, [{ account: author.address, kind: ActionKind.CommentRewards, units: 3 }]);
+        await chain.approveLedger(author);
+        await adminWrite("revokeRole", [role, chain.relayerAddress]);
+        const client = clientFor(chain, relayer.url, site);
+        await client.sendEvents([
+          { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
+        ]);
+        const problem = await waitFor("/readyz to say why", async () => {
+          const ready = await fetch(`${relayer.url}/readyz`);
+          return ready.status === 503
+            ? ((await ready.json()) as { reasons: { code: string; message: string }[] })
+            : undefined;
+        });
+        expect(problem.reasons.map((reason) => reason.code)).to.deep.equal(["not_relayer"]);
+        expect(problem.reasons[0]?.message).to.include("lacks RELAYER_ROLE").and.include("grantRole");
+        await new Promise((resolve) => setTimeout(resolve, 600)); // several passes meanwhile
+        expect((await client.event("pub")).status).to.equal("pending");
+        expect(capture.said("settlement stopped")).to.equal(1);
 
-      await adminWrite("grantRole", [role, chain.relayerAddress]);
-      await waitFor("settled once the role is back", async () =>
-        (await client.event("pub")).status === "settled" ? true : undefined,
-      );
-      expect((await fetch(`${relayer.url}/readyz`)).status).to.equal(200);
-      expect(capture.said("settlement resumed")).to.equal(1);
-    } finally {
-      await adminWrite("grantRole", [role, chain.relayerAddress]);
-      await relayer.stop();
-    }
+        await adminWrite("grantRole", [role, chain.relayerAddress]);
+        await waitFor("settled once the role is back", async () =>
+          (await client.event("pub")).status === "settled" ? true : undefined,
+        );
+        expect((await fetch(`${relayer.url}/readyz`)).status).to.equal(200);
+        expect(capture.said("settlement resumed")).to.equal(1);
+      } finally {
+        await adminWrite("grantRole", [role, chain.relayerAddress]);
+        await relayer.stop();
+      }
 
-    const poor = await startTestRelayer(chain, dataDir, { settle: true, minBalanceWei: parseUnits("1000000", 18) });
-    try {
-      const ready = await fetch(`${poor.url}/readyz`);
-      expect(ready.status).to.equal(503);
-      const problem = (await ready.json()) as { reasons: { code: string; message: string }[] };
-      expect(problem.reasons.map((reason) => reason.code)).to.deep.equal(["low_gas"]);
-      expect(problem.reasons[0]?.message).to.include(chain.relayerAddress).and.include("fund it");
-    } finally {
-      await poor.stop();
-    }
-  });
+      const poor = await startTestRelayer(chain, dataDir, {
+        ...config,
+        settle: true,
+        minBalanceWei: parseUnits("1000000", 18),
+      });
+      try {
+        const ready = await fetch(`${poor.url}/readyz`);
+        expect(ready.status).to.equal(503);
+        const problem = (await ready.json()) as { reasons: { code: string; message: string }[] };
+        expect(problem.reasons.map((reason) => reason.code)).to.deep.equal(["low_gas"]);
+        expect(problem.reasons[0]?.message).to.include(chain.relayerAddress).and.include("fund it");
+      } finally {
+        await poor.stop();
+      }
+    });
 
   it("refuses a second relayer process on a SQLite database another process holds, and starts once it is free", async function () {
     const root = await dir("lock-root");

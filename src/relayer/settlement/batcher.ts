@@ -99,6 +99,8 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   let running: Promise<void> | undefined;
   let stopped = false;
   let loop: Promise<void> | undefined;
+  /** Ends the loop's wait between passes (stop() returns at once, not an interval later). */
+  let wake: (() => void) | undefined;
   let gate: SettlementGate = { state: "open" };
   /** Gas measured while cutting a batch, used for its first send. */
   const probedGas = new Map<bigint, bigint>();
@@ -632,12 +634,20 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       loop = (async () => {
         while (!stopped) {
           await tick();
-          if (!stopped) await sleep(config.intervalMs);
+          if (!stopped)
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, config.intervalMs);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
         }
       })();
     },
     async stop() {
       stopped = true;
+      wake?.();
       await loop;
       await running;
     },

@@ -115,9 +115,10 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
   return {
     async recordBatch(batch) {
       return fenced(async (client, mine) => {
+        // FOR UPDATE: sites settle side by side; their batches take the next id one at a time.
         const namespace = Number(
-          (await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'batch_namespace'")).rows[0]
-            ?.value,
+          (await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'batch_namespace' FOR UPDATE"))
+            .rows[0]?.value,
         );
         const first = namespace * 2 ** 32 + 1;
         const next = (
