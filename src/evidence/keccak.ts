@@ -1,9 +1,10 @@
-import { keccak_256 } from "@noble/hashes/sha3";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Hex } from "viem";
 
 /**
- * keccak256 of bytes as 0x-hex: @noble/hashes' keccak (the one viem uses) with Node's native
- * hex encoding, which is faster than viem's `keccak256` on the short inputs hashed per event.
+ * keccak256 of bytes as 0x-hex: @noble/hashes 2's keccak with Node's native hex encoding. It runs
+ * per event on the acceptance path; noble 2's permutation is about twice as fast as 1.8's (the
+ * copy viem and @noble/curves bring) and within a third of js-sha3's, which it replaced.
  *
  * @example
  * keccakHex(new Uint8Array()) // "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
