@@ -2,6 +2,7 @@ import { createPublicClient, http, type Address, type Client } from "viem";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { decodeRange } from "./decode/decodeRange.js";
 import { INDEXED_TOPICS } from "./decode/topics.js";
+import { createIndexerMetrics, type IndexerMetrics } from "./metrics.js";
 import { ChainMovedError, IndexerError, RangeTooLargeError, StoreMismatchError } from "./errors.js";
 import type { BlockRef, IndexerStore } from "./store/IndexerStore.js";
 import { createSqliteStore } from "./store/createSqliteStore.js";
@@ -54,6 +55,8 @@ export interface IndexerStatus {
 
 export interface Indexer {
   readonly store: IndexerStore;
+  /** This indexer's Prometheus metrics (its own registry); serve them with createIndexerApp. */
+  readonly metrics: IndexerMetrics;
   /** Indexes up to the current head (minus confirmations); resolves with the checkpoint reached. */
   syncOnce(): Promise<BlockRef | null>;
   /** Keeps following new blocks every `pollIntervalMs` until {@link stop}. */
@@ -93,11 +96,17 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
   let range = BigInt(parameters.initialRange ?? 2_000);
   let ceiling = maxRange;
   const retry: RetryOptions = { retries: 6, baseDelayMs: 100, maxDelayMs: 5_000, ...parameters.retry };
-  const emit = (event: IndexerEvent) => parameters.onEvent?.(event);
+  const status: IndexerStatus = { checkpoint: null, head: null, running: false, lastError: null, lastSyncAt: null };
+  const metrics = createIndexerMetrics({ status: () => status, deploymentBlock: deployment.deploymentBlock });
+  const emit = (event: IndexerEvent) => {
+    metrics.observe(event);
+    parameters.onEvent?.(event);
+  };
   const reader: ChainReader = createChainReader({
     client,
     address: [deployment.ledger, deployment.token],
     topics: INDEXED_TOPICS,
+    onError: metrics.rpcError,
     retry: {
       ...retry,
       onRetry: (error, attempt, delayMs) => {
@@ -106,7 +115,6 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
       },
     },
   });
-  const status: IndexerStatus = { checkpoint: null, head: null, running: false, lastError: null, lastSyncAt: null };
   let initialized = false;
   let exclusive: Promise<unknown> = Promise.resolve();
   let loop: Promise<void> | null = null;
@@ -214,8 +222,20 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
     return checkpoint;
   };
 
+  const timedSync = async (): Promise<BlockRef | null> => {
+    const end = metrics.syncDuration.startTimer();
+    try {
+      const reached = await syncToHead();
+      end({ outcome: "ok" });
+      return reached;
+    } catch (error) {
+      end({ outcome: "error" });
+      throw error;
+    }
+  };
+
   const syncOnce = (): Promise<BlockRef | null> => {
-    const run = exclusive.then(syncToHead, syncToHead);
+    const run = exclusive.then(timedSync, timedSync);
     exclusive = run.catch(() => undefined);
     return run.catch((error: unknown) => {
       status.lastError = error instanceof Error ? error.message : String(error);
@@ -246,6 +266,7 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
 
   return {
     store,
+    metrics,
     syncOnce,
     start() {
       if (status.running) return;

@@ -35,7 +35,7 @@ try {
         log.warn({ checkpoint: event.checkpoint, commonAncestor: event.commonAncestor }, "reorg rolled back");
     },
   });
-  const app = createIndexerApp(indexer.store, { status: indexer.status, logger: log });
+  const app = createIndexerApp(indexer.store, { status: indexer.status, metrics: indexer.metrics, logger: log });
   const server = app.listen(config.port, "127.0.0.1", () => {
     log.info({ network: config.network, port: config.port, db: config.dbPath }, "indexer API listening on 127.0.0.1");
   });

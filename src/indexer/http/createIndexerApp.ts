@@ -5,6 +5,7 @@ import { postIdFor } from "../../core/postId.js";
 import { HttpProblem, notFound, parseInput, problemHandler } from "../../http/problem.js";
 import type { Logger } from "../../observability/logger.js";
 import type { IndexerStatus } from "../createIndexer.js";
+import { createIndexerMetrics, type IndexerMetrics } from "../metrics.js";
 import { buildPostReport, NotIndexedYetError } from "../reports/buildPostReport.js";
 import { buildUserReport } from "../reports/buildUserReport.js";
 import { amountJson, postReportJson, reportInstanceJson, userReportJson } from "../reports/reportJson.js";
@@ -39,6 +40,8 @@ export interface CreateIndexerAppOptions {
   readonly status?: () => IndexerStatus;
   /** /readyz fails when the checkpoint is further than this behind the head. */
   readonly maxLagBlocks?: number;
+  /** The indexer's metrics (`indexer.metrics`), served on GET /metrics; a registry of the app's own otherwise. */
+  readonly metrics?: IndexerMetrics;
   readonly logger?: Logger;
 }
 
@@ -50,18 +53,38 @@ export interface CreateIndexerAppOptions {
  * - GET /v1/report-instances/:id, GET /v1/report-instances?postId=&buyer=&limit=: bought instances
  * - GET /v1/stats: the checkpoint, counts, and the token supply from Transfer logs
  * - GET /healthz (the process is up), GET /readyz (the database answers and the index is caught up)
+ * - GET /metrics: Prometheus metrics (sync, lag, reorgs, RPC errors, requests, report build time)
  *
  * @example
- * const server = createIndexerApp(indexer.store, { status: indexer.status }).listen(8546, "127.0.0.1")
+ * const server = createIndexerApp(indexer.store, { status: indexer.status, metrics: indexer.metrics }).listen(8546, "127.0.0.1")
  */
 export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppOptions = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  const metrics = options.metrics ?? createIndexerMetrics({ status: options.status });
+  app.use((req, res, next) => {
+    // The route's pattern, not the path: one series per route whatever the ids asked.
+    res.once("finish", () =>
+      metrics.requests.inc({
+        route: (req.route as { path?: string } | undefined)?.path ?? "unmatched",
+        status: res.statusCode,
+      }),
+    );
+    next();
+  });
+  const timed = async <T>(report: "post" | "user", build: () => Promise<T>): Promise<T> => {
+    const end = metrics.reportDuration.startTimer({ report });
+    try {
+      return await build();
+    } finally {
+      end();
+    }
+  };
 
   const postReport = async (postId: bigint, account: Address | undefined) => {
     try {
-      const report = await buildPostReport(store, { postId, account });
+      const report = await timed("post", () => buildPostReport(store, { postId, account }));
       if (report.siteId === null && report.participants === 0)
         throw new HttpProblem(404, "post_not_found", "No such post", {
           detail: `post ${postId} is not registered on-chain (as of block ${report.block.number})`,
@@ -76,6 +99,9 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get("/readyz", async (_req, res) => {
     const checkpoint = await store.checkpoint();
@@ -119,7 +145,7 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
   app.get("/v1/users/:address", async (req, res) => {
     const account = parseInput(addressSchema, req.params.address, "path");
     try {
-      res.json(userReportJson(await buildUserReport(store, { account })));
+      res.json(userReportJson(await timed("user", () => buildUserReport(store, { account }))));
     } catch (error) {
       if (error instanceof NotIndexedYetError)
         throw new HttpProblem(503, "not_indexed_yet", "The indexer has not indexed any block yet", { retryAfter: 1 });

@@ -1,5 +1,5 @@
 import { numberToHex, type Address, type Client, type Hex, type RpcLog } from "viem";
-import { RpcRejectedError } from "../errors.js";
+import { RpcRejectedError, type IndexerError } from "../errors.js";
 import { classifyRpcError } from "./classifyRpcError.js";
 import { withRetry, type RetryOptions } from "./withRetry.js";
 
@@ -23,6 +23,8 @@ export interface CreateChainReaderParameters {
   readonly address: readonly Address[];
   readonly topics: readonly Hex[];
   readonly retry: RetryOptions;
+  /** Told of every failed call, retried or not (for the metrics). */
+  readonly onError?: (error: IndexerError, method: string) => void;
 }
 
 /**
@@ -39,7 +41,9 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
       try {
         return (await client.request({ method, params } as never)) as T;
       } catch (error) {
-        throw classifyRpcError(error, method);
+        const classified = classifyRpcError(error, method);
+        parameters.onError?.(classified, method);
+        throw classified;
       }
     }, retry);
   return {

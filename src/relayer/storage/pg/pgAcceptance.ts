@@ -18,11 +18,16 @@ import { accountLockKey, siteLockKey } from "./pgSchema.js";
 /** Event types whose user may be charged a burn: their pending burns are read (and locked). */
 const FREE_TYPES = new Set(["post_read", "post_plus"]);
 
-// Everything the rules may ask of the store for one envelope, in one round trip.
+// Everything the rules may ask of the store for one envelope, in one round trip. Event ids and
+// markers are probed one index lookup each (LATERAL ... LIMIT 1 keeps the planner from flattening
+// it into a join): on a table that grew faster than autovacuum analyses it, `= ANY(array)` and a
+// plain join were planned as a scan of the whole site, 12 ms per envelope at 23k events.
 const READ_SQL = `
 SELECT 'env' AS k, events_hash AS a, NULL AS b FROM envelopes WHERE site_id = $1 AND nonce = $2
-UNION ALL SELECT 'ev', event_id, event_hash FROM events WHERE site_id = $1 AND event_id = ANY($3::text[])
-UNION ALL SELECT 'mk', marker, NULL FROM markers WHERE site_id = $1 AND marker = ANY($4::text[])
+UNION ALL SELECT 'ev', e.event_id, e.event_hash FROM unnest($3::text[]) AS q(id)
+  CROSS JOIN LATERAL (SELECT event_id, event_hash FROM events WHERE site_id = $1 AND event_id = q.id LIMIT 1) e
+UNION ALL SELECT 'mk', m.marker, NULL FROM unnest($4::text[]) AS q(id)
+  CROSS JOIN LATERAL (SELECT marker FROM markers WHERE site_id = $1 AND marker = q.id LIMIT 1) m
 UNION ALL SELECT 'po', post_id, author || ':' || word_count FROM posts WHERE site_id = $1 AND post_id = ANY($5::text[])
 UNION ALL SELECT 'co', comment_id, author || ':' || post_id FROM comments WHERE site_id = $1 AND comment_id = ANY($6::text[])
 UNION ALL SELECT 'ct', counter, n::text FROM counters WHERE site_id = $1 AND counter = ANY($7::text[])
