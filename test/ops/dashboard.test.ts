@@ -6,13 +6,12 @@ import { createRelayerMetrics } from "../../src/relayer/metrics.js";
 
 /** Metrics that come from outside Twei's processes: Prometheus's own, and the scheduled audit's textfile. */
 const EXTERNAL = new Set(["up", "twei_audit_exit_code"]);
-const PROMQL_WORDS = new Set(["sum", "max", "min", "rate", "increase", "histogram_quantile", "by", "and", "or"]);
 
 /** The metric names a PromQL expression reads (histogram series folded to their metric). */
 function metricNames(expr: string): string[] {
   const withoutLabels = expr.replace(/\{[^}]*\}/g, "").replace(/\[[^\]]*\]/g, "");
   const names = withoutLabels.match(/\b(?:twei_[a-z0-9_]+|up)\b/g) ?? [];
-  return names.filter((name) => !PROMQL_WORDS.has(name)).map((name) => name.replace(/_(bucket|sum|count)$/, ""));
+  return names.map((name) => name.replace(/_(bucket|sum|count)$/, ""));
 }
 
 async function registeredNames(): Promise<Set<string>> {

@@ -8,7 +8,7 @@ import { testDatabase } from "../helpers/postgres.js";
 import { leaderOf } from "./helpers/leaderOf.js";
 import { startRelayerProcess, writeTestDeployment, type RelayerProcess } from "./helpers/relayerProcess.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
-import { addSite, clientFor, removeDir, tempDir, waitFor, type TestSite } from "./helpers/testRelayer.js";
+import { addSite, clientFor, tempDirs, waitFor, type TestSite } from "./helpers/testRelayer.js";
 
 const SITE = 21;
 const rpc = (chain: TestChain, method: string, params: unknown[] = []) =>
@@ -19,12 +19,8 @@ describe("submitter failover on one PostgreSQL database", function () {
   let db: Awaited<ReturnType<typeof testDatabase>>;
   let site: TestSite;
   let sql: pg.Pool;
-  const dirs: string[] = [];
-  const dir = async (label: string) => {
-    const made = await tempDir(label);
-    dirs.push(made);
-    return made;
-  };
+  const dirs = tempDirs();
+  const dir = dirs.make;
 
   before(async function () {
     chain = await startTestChain();
@@ -39,7 +35,7 @@ describe("submitter failover on one PostgreSQL database", function () {
     await sql?.end();
     await chain?.stop();
     await db?.stop();
-    for (const made of dirs) await removeDir(made);
+    await dirs.removeAll();
   });
 
   it("fails over within seconds when the leader is killed (kill -9) mid-batch: every accepted event settles exactly once", async function () {

@@ -9,15 +9,7 @@ import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { testDatabase } from "../helpers/postgres.js";
 import { leaderOf } from "./helpers/leaderOf.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
-import {
-  addSite,
-  clientFor,
-  removeDir,
-  startTestRelayer,
-  tempDir,
-  waitFor,
-  type TestSite,
-} from "./helpers/testRelayer.js";
+import { addSite, clientFor, startTestRelayer, tempDirs, waitFor, type TestSite } from "./helpers/testRelayer.js";
 
 const SITE = 21;
 
@@ -26,12 +18,8 @@ describe("several relayer instances on one PostgreSQL database", function () {
   let db: Awaited<ReturnType<typeof testDatabase>>;
   let site: TestSite;
   let sql: pg.Pool;
-  const dirs: string[] = [];
-  const dir = async (label: string) => {
-    const made = await tempDir(label);
-    dirs.push(made);
-    return made;
-  };
+  const dirs = tempDirs();
+  const dir = dirs.make;
 
   before(async function () {
     chain = await startTestChain();
@@ -46,7 +34,7 @@ describe("several relayer instances on one PostgreSQL database", function () {
     await sql?.end();
     await chain?.stop();
     await db?.stop();
-    for (const made of dirs) await removeDir(made);
+    await dirs.removeAll();
   });
 
   it("never accepts more spends than a user's funds, however the requests interleave over three instances (checked on-chain after settlement)", async function () {

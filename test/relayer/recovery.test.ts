@@ -9,7 +9,7 @@ import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { startRelayerProcess, writeTestDeployment } from "./helpers/relayerProcess.js";
 import { startTcpProxy } from "./helpers/tcpProxy.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
-import { addSite, clientFor, removeDir, startTestRelayer, tempDir, waitFor } from "./helpers/testRelayer.js";
+import { addSite, clientFor, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
 import { handReady, testStores } from "./helpers/testStores.js";
 import { STORES } from "../helpers/postgres.js";
 
@@ -44,12 +44,8 @@ for (const store of STORES)
   describe(`relayer recovery on ${store} (settlement across crashes and outages)`, function () {
     let chain: TestChain;
     const stores = testStores(store);
-    const dirs: string[] = [];
-    const dir = async (label: string) => {
-      const made = await tempDir(label);
-      dirs.push(made);
-      return made;
-    };
+    const dirs = tempDirs();
+    const dir = dirs.make;
 
     before(async function () {
       chain = await startTestChain();
@@ -58,7 +54,7 @@ for (const store of STORES)
     after(async function () {
       await chain?.stop();
       await stores.stop();
-      for (const made of dirs) await removeDir(made);
+      await dirs.removeAll();
     });
 
     it("accepts events while the chain is down and settles them by itself once it is back", async function () {

@@ -10,15 +10,7 @@ import { PreflightError } from "../../src/relayer/chain/preflight.js";
 import { captureLog } from "./helpers/captureLog.js";
 import { runRelayerProcessToExit, writeTestDeployment } from "./helpers/relayerProcess.js";
 import { privateKeyOf, startTestChain, type TestChain } from "./helpers/testChain.js";
-import {
-  addSite,
-  clientFor,
-  relayerConfig,
-  removeDir,
-  startTestRelayer,
-  tempDir,
-  waitFor,
-} from "./helpers/testRelayer.js";
+import { addSite, clientFor, relayerConfig, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
 import { createRelayer } from "../../src/relayer/createRelayer.js";
 import { DatabaseInUseError } from "../../src/storage/sqliteProcessLock.js";
 import { testStores } from "./helpers/testStores.js";
@@ -38,12 +30,8 @@ async function startupProblems(start: () => Promise<{ stop(): Promise<void> }>) 
 
 describe("relayer start-up checks and decoded reverts", function () {
   let chain: TestChain;
-  const dirs: string[] = [];
-  const dir = async (label: string) => {
-    const made = await tempDir(label);
-    dirs.push(made);
-    return made;
-  };
+  const dirs = tempDirs();
+  const dir = dirs.make;
 
   // The checks that touch the store run on both.
   const stores = STORES.map(testStores);
@@ -54,7 +42,7 @@ describe("relayer start-up checks and decoded reverts", function () {
   });
   after(async function () {
     await chain?.stop();
-    for (const made of dirs) await removeDir(made);
+    await dirs.removeAll();
     for (const store of stores) await store.stop();
   });
 

@@ -82,6 +82,26 @@ export async function removeDir(dir: string) {
   await rm(dir, { recursive: true, force: true });
 }
 
+/**
+ * The temporary directories a suite makes, removed together in its `after`.
+ *
+ * @example
+ * const dirs = tempDirs(); const dataDir = await dirs.make("recovery"); after(() => dirs.removeAll());
+ */
+export function tempDirs(): { make(label: string): Promise<string>; removeAll(): Promise<void> } {
+  const made: string[] = [];
+  return {
+    async make(label) {
+      const dir = await tempDir(label);
+      made.push(dir);
+      return dir;
+    },
+    async removeAll() {
+      for (const dir of made.splice(0)) await removeDir(dir);
+    },
+  };
+}
+
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
