@@ -16,7 +16,10 @@ import {
   type EvidenceSource,
 } from "./evidenceSource.js";
 import { auditJson, formatAudit } from "./formatAudit.js";
+import { isDiscrepancyCode } from "./discrepancy.js";
 import { runAudit } from "./runAudit.js";
+import { CheckpointError } from "./watch/checkpoint.js";
+import { runWatchtower, WatchtowerCannotStartError } from "./watch/runWatchtower.js";
 
 const USAGE = `usage: npm run audit -- [options]
   --network <name>          deployments/<name>.json to audit (default localhost)
@@ -29,6 +32,15 @@ const USAGE = `usage: npm run audit -- [options]
   --deployments-root <dir>  where deployments/ is (default: the working directory)
   --json                    the result as JSON on stdout
   --quiet                   no progress lines
+the watchtower (runs until SIGINT/SIGTERM, one JSON line a discrepancy, step or pause on stdout):
+  --follow                  audit each batch as it settles
+  --poll-ms <ms>            how often to look for new blocks (default 1000)
+  --confirmations <n>       audit up to the head minus n blocks (default 0)
+  --checkpoint <file>       remember the last audited block and what was reported: a restart reports nothing twice
+  --webhook <url>           POST each discrepancy there as JSON
+  --pause-on <codes>        pause the ledger on these discrepancy codes (comma-separated), with the
+                            pauser's key in $TWEI_PAUSER_KEY
+  --metrics-port <port>     Prometheus metrics on 127.0.0.1:<port>/metrics
 exit codes: 0 clean, 1 discrepancies found, 2 bad usage, 3 could not audit`;
 
 class UsageError extends Error {}
@@ -59,6 +71,46 @@ async function readPolicy(path: string | undefined): Promise<RulePolicy> {
   return parsed.data;
 }
 
+const PAUSER_KEY = /^0x[0-9a-fA-F]{64}$/;
+
+/** The --follow options, checked; undefined without --follow (and then none of them may be given). */
+function watchOptions(values: Record<string, string | boolean | undefined>) {
+  const names = ["poll-ms", "confirmations", "checkpoint", "webhook", "pause-on", "metrics-port"];
+  if (!values.follow) {
+    const stray = names.find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --follow`);
+    return undefined;
+  }
+  if (values["to-block"] !== undefined || values.json || values["save-evidence"] !== undefined)
+    throw new UsageError("--follow cannot be combined with --to-block, --json or --save-evidence");
+  const integer = (name: string, fallback: number, min: number, max: number) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    if (typeof raw !== "string" || !/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new UsageError(`--${name} needs a whole number from ${min} to ${max}`);
+    return Number(raw);
+  };
+  const pauseOn = typeof values["pause-on"] === "string" ? values["pause-on"].split(",").map((c) => c.trim()) : [];
+  const unknown = pauseOn.find((code) => !isDiscrepancyCode(code));
+  if (unknown !== undefined) throw new UsageError(`--pause-on: ${unknown} is not a discrepancy code`);
+  const webhook = values.webhook;
+  if (webhook !== undefined && (typeof webhook !== "string" || !/^https?:\/\/[^\s]+$/.test(webhook)))
+    throw new UsageError("--webhook needs an http(s) URL");
+  const pauserKey = process.env.TWEI_PAUSER_KEY;
+  if (pauseOn.length > 0 && (pauserKey === undefined || !PAUSER_KEY.test(pauserKey)))
+    throw new UsageError("--pause-on needs the pauser's private key (0x and 64 hex digits) in TWEI_PAUSER_KEY");
+  const metricsPort = values["metrics-port"] === undefined ? undefined : integer("metrics-port", 0, 1, 65_535);
+  return {
+    pollMs: integer("poll-ms", 1_000, 50, 3_600_000),
+    confirmations: integer("confirmations", 0, 0, 1_000),
+    pauseOn: pauseOn.filter(isDiscrepancyCode),
+    ...(typeof values.checkpoint === "string" ? { checkpointPath: values.checkpoint } : {}),
+    ...(typeof webhook === "string" ? { webhookUrl: webhook } : {}),
+    ...(pauseOn.length > 0 ? { pauserKey: pauserKey as `0x${string}` } : {}),
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -73,6 +125,13 @@ async function main(argv: string[]): Promise<number> {
       "deployments-root": { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      follow: { type: "boolean", default: false },
+      "poll-ms": { type: "string" },
+      confirmations: { type: "string" },
+      checkpoint: { type: "string" },
+      webhook: { type: "string" },
+      "pause-on": { type: "string" },
+      "metrics-port": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -87,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError("--relayer needs an http(s) URL");
   if (values["to-block"] !== undefined && !/^\d+$/.test(values["to-block"]))
     throw new UsageError("--to-block needs a block number");
+  const watch = watchOptions(values);
   const policy = await readPolicy(values.policy);
   const rpcUrl = values.rpc ?? process.env.TWEI_RPC_URL ?? "http://127.0.0.1:8545";
   if (!/^https?:\/\//.test(rpcUrl)) throw new UsageError("the RPC URL must be http(s)");
@@ -115,6 +175,24 @@ async function main(argv: string[]): Promise<number> {
     : directoryEvidenceSource(values["evidence-dir"] as string);
   if (values["save-evidence"]) evidence = savingEvidenceSource(evidence, values["save-evidence"]);
   const progress = values.quiet ? undefined : (line: string) => console.error(`audit: ${line}`);
+  if (watch) {
+    try {
+      await runWatchtower({
+        publicClient,
+        deployment,
+        evidence,
+        policy,
+        rpcUrl,
+        ...watch,
+        print: (line) => console.log(line),
+      });
+    } catch (error) {
+      if (error instanceof WatchtowerCannotStartError || error instanceof CheckpointError)
+        throw new CannotAuditError(error.message);
+      throw error;
+    }
+    return 0;
+  }
   const result = await runAudit({
     publicClient,
     deployment,

@@ -2,10 +2,11 @@ import { readFile } from "node:fs/promises";
 import { expect } from "chai";
 import { describe, it } from "mocha";
 import { createIndexerMetrics } from "../../src/indexer/metrics.js";
+import { createWatchMetrics } from "../../src/auditor/watch/watchMetrics.js";
 import { createRelayerMetrics } from "../../src/relayer/metrics.js";
 
-/** Metrics that come from outside Twei's processes: Prometheus's own, and the scheduled audit's textfile. */
-const EXTERNAL = new Set(["up", "twei_audit_exit_code"]);
+/** Metrics that come from outside Twei's processes: Prometheus's own. */
+const EXTERNAL = new Set(["up"]);
 
 /** The metric names a PromQL expression reads (histogram series folded to their metric). */
 function metricNames(expr: string): string[] {
@@ -15,14 +16,14 @@ function metricNames(expr: string): string[] {
 }
 
 async function registeredNames(): Promise<Set<string>> {
-  const registries = [createRelayerMetrics().registry, createIndexerMetrics().registry];
+  const registries = [createRelayerMetrics().registry, createIndexerMetrics().registry, createWatchMetrics().registry];
   const names = new Set<string>();
   for (const registry of registries) for (const metric of await registry.getMetricsAsJSON()) names.add(metric.name);
   return names;
 }
 
 describe("operator dashboards and alerts", function () {
-  it("the Grafana dashboard's panels read only metrics the relayer and indexer export, and cover both", async function () {
+  it("the Grafana dashboard's panels read only metrics the relayer, indexer and watchtower export, and cover all three", async function () {
     const dashboard = JSON.parse(await readFile("docs/grafana/twei.json", "utf8")) as {
       panels: { title: string; type: string; id: number; targets?: { expr: string }[] }[];
     };
@@ -37,6 +38,7 @@ describe("operator dashboards and alerts", function () {
     expect(unknown, "metrics named by the dashboard that nothing exports").to.deep.equal([]);
     expect([...used].some((name) => name.startsWith("twei_relayer_"))).to.equal(true);
     expect([...used].some((name) => name.startsWith("twei_indexer_"))).to.equal(true);
+    expect([...used].some((name) => name.startsWith("twei_watchtower_"))).to.equal(true);
     const ids = dashboard.panels.map((panel) => panel.id);
     expect(new Set(ids).size, "panel ids are unique").to.equal(ids.length);
   });
@@ -62,6 +64,7 @@ describe("operator dashboards and alerts", function () {
       "TweiRelayerQueueAgeHigh",
       "TweiSettlementFailing",
       "TweiWatchtowerDiscrepancy",
+      "TweiWatchtowerDown",
       "TweiIndexerLagging",
       "TweiIndexerDown",
     ]);

@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, it } from "mocha";
+import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import { freePort } from "../../src/devnet/startHardhatNode.js";
+import { writeTestDeployment } from "../relayer/helpers/relayerProcess.js";
+import { privateKeyOf, startTestChain, type TestChain } from "../relayer/helpers/testChain.js";
+import { addSite, tempDirs, waitFor } from "../relayer/helpers/testRelayer.js";
+import { startWebhookSink } from "../relayer/helpers/webhookSink.js";
+
+type Line = Record<string, unknown> & { type: string };
+
+/** `npm run audit -- --follow …` as a real process, its stdout read as JSON lines. */
+function startWatchtower(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child: ChildProcess = spawn(join(process.cwd(), "node_modules/.bin/tsx"), ["src/auditor/main.ts", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  const lines: Line[] = [];
+  let stderr = "";
+  createInterface({ input: child.stdout! }).on("line", (line) => lines.push(JSON.parse(line) as Line));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    lines,
+    exited,
+    stderr: () => stderr,
+    of: (type: string) => lines.filter((line) => line.type === type),
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+describe("watchtower: npm run audit -- --follow", function () {
+  this.timeout(180_000);
+  const dirs = tempDirs();
+  let chain: TestChain;
+  let root: string;
+  let evidenceDir: string;
+  let common: string[];
+
+  before(async function () {
+    chain = await startTestChain();
+    root = await dirs.make("watch");
+    evidenceDir = join(root, "evidence");
+    await mkdir(evidenceDir);
+    await writeTestDeployment(chain, root);
+    await addSite(chain, join(root, "data"), 1);
+    common = ["--deployments-root", root, "--network", "test", "--rpc", chain.node.url, "--evidence-dir", evidenceDir];
+  });
+
+  after(async function () {
+    await chain?.stop();
+    await dirs.removeAll();
+  });
+
+  const paused = () =>
+    chain.publicClient.readContract({ address: chain.deployed.ledger, abi: tweiLedgerAbi, functionName: "paused" });
+
+  it("refuses --pause-on without a key that holds the pauser role", async function () {
+    const watch = startWatchtower([...common, "--follow", "--pause-on", "unbacked_batch"], {
+      TWEI_PAUSER_KEY: privateKeyOf(5),
+    });
+    expect(await watch.exited).to.equal(3);
+    expect(watch.stderr()).to.include("does not hold the ledger's PAUSER_ROLE");
+    const usage = startWatchtower([...common, "--follow", "--pause-on", "no_such_code"], {
+      TWEI_PAUSER_KEY: privateKeyOf(0),
+    });
+    expect(await usage.exited).to.equal(2);
+    expect(usage.stderr()).to.include("no_such_code is not a discrepancy code");
+  });
+
+  it("pauses the ledger after a forged batch, reports it once as a JSON line, a metric and a webhook, and a restart does not report it again", async function () {
+    const sink = await startWebhookSink();
+    const checkpoint = join(root, "watch.json");
+    const metricsPort = await freePort();
+    const args = [
+      ...common,
+      "--follow",
+      "--poll-ms",
+      "100",
+      "--checkpoint",
+      checkpoint,
+      "--webhook",
+      sink.url,
+      "--pause-on",
+      "unbacked_batch",
+      "--metrics-port",
+      String(metricsPort),
+    ];
+    const watch = startWatchtower(args, { TWEI_PAUSER_KEY: privateKeyOf(0) });
+    try {
+      await waitFor("the watchtower to catch up", async () => (watch.of("audited").length > 0 ? true : undefined));
+      expect(watch.of("discrepancy")).to.deep.equal([]);
+      expect(await paused()).to.equal(false);
+
+      // A batch settled straight on the ledger with a relayer-role key, with no evidence anywhere.
+      const user = chain.user(0).address;
+      await chain.seed(1, [{ account: user, kind: ActionKind.ReadToEarn, units: 10_000 }]);
+      const pause = await waitFor("the pause", async () => watch.of("paused")[0]);
+      expect(await paused()).to.equal(true);
+      const [discrepancy, ...others] = watch.of("discrepancy");
+      expect(others).to.deep.equal([]);
+      expect(discrepancy?.code).to.equal("unbacked_batch");
+      expect(discrepancy?.what).to.include(`to ${user}`);
+      expect(pause.batchId).to.equal(discrepancy?.batchId);
+      expect(pause.latencyMs).to.be.a("number");
+      expect(sink.of("twei.discrepancy").map((p) => [p.code, p.batchId])).to.deep.equal([
+        ["unbacked_batch", discrepancy?.batchId],
+      ]);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).to.include('twei_watchtower_discrepancies_total{code="unbacked_batch"} 1');
+      expect(metrics).to.include("twei_watchtower_paused 1");
+      const saved = JSON.parse(await readFile(checkpoint, "utf8")) as { reported: string[] };
+      expect(saved.reported).to.have.length(1);
+      expect(saved.reported[0]).to.match(new RegExp(`^unbacked_batch:${discrepancy?.batchId as string}:`));
+    } finally {
+      expect(await watch.stop()).to.equal(0);
+    }
+
+    // Restarted from the checkpoint: the whole history is audited again, nothing is reported twice.
+    const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const again = startWatchtower(args.slice(0, -2), { TWEI_PAUSER_KEY: privateKeyOf(0) });
+    try {
+      await waitFor("the restarted watchtower to catch up", async () =>
+        again.of("audited").some((line) => BigInt(line.toBlock as string) >= head) ? true : undefined,
+      );
+      expect(again.of("following")[0]?.resumedReported).to.equal(1);
+      expect(again.of("discrepancy")).to.deep.equal([]);
+      expect(sink.payloads).to.have.length(1);
+    } finally {
+      expect(await again.stop()).to.equal(0);
+      await sink.close();
+    }
+  });
+});
