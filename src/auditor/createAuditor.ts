@@ -50,13 +50,23 @@ export interface Auditor {
    * Audits the blocks after the last one audited up to `toBlock`: each batch settled in them,
    * then the token's supply and the balances the new batches and transfers touched. Carries
    * the replay (balances, earnings, the sites' rules states, the registry) to the next step.
-   * Throws only when the chain cannot be read (nothing is then counted as audited).
+   * Throws only when the chain cannot be read. A step that throws may have replayed part of its
+   * batches, so the auditor is spent: every later call throws an AuditorSpentError, and the
+   * caller starts a new auditor (the watchtower does, and hides what it already reported).
    */
   advance(toBlock: bigint): Promise<AuditStep>;
   /** The last block audited (the block before the deployment before the first step). */
   readonly auditedBlock: bigint;
   /** The totals over every step so far. */
   summary(): AuditSummary;
+}
+
+/** A step of this auditor failed half-way: its replay can no longer be trusted. */
+export class AuditorSpentError extends Error {
+  override name = "AuditorSpentError";
+  constructor(cause: unknown) {
+    super("a previous step of this auditor failed: start a new auditor", { cause });
+  }
 }
 
 /** Funds the replay grants everyone: the rules' affordability checks depend on the moment of acceptance, which the evidence cannot show; a rejected spend never reaches the evidence anyway. */
@@ -112,7 +122,18 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
   };
   let auditedBlock = deployment.deploymentBlock - 1n;
 
+  let spent: unknown;
   async function advance(toBlock: bigint): Promise<AuditStep> {
+    if (spent !== undefined) throw new AuditorSpentError(spent);
+    try {
+      return await step(toBlock);
+    } catch (error) {
+      spent = error;
+      throw error;
+    }
+  }
+
+  async function step(toBlock: bigint): Promise<AuditStep> {
     const fromBlock = auditedBlock + 1n;
     if (toBlock < fromBlock) return { fromBlock, toBlock, batches: [], discrepancies: [] };
     progress(`reading the ledger's and token's logs from block ${fromBlock} to ${toBlock}`);

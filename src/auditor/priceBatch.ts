@@ -44,12 +44,15 @@ export interface PriceBatchParameters {
 export function priceBatch(parameters: PriceBatchParameters): PricedBatch | undefined {
   const { batch, credit, add } = parameters;
   // The chain's own record: every action priced with the rule set of the batch.
-  if (batch.ruleSetVersion !== batch.versionInForce)
+  // The ledger accepts the version in force, and the one it replaced during its grace period.
+  if (batch.ruleSetVersion !== batch.versionInForce && batch.ruleSetVersion !== batch.previousInGrace)
     add(
       "rule_set_version_mismatch",
       "BatchSettled",
-      "the batch names another rule set version than the one in force at its block",
-      String(batch.versionInForce),
+      "the batch names another rule set version than the ones the ledger accepted at its block",
+      batch.previousInGrace === undefined
+        ? String(batch.versionInForce)
+        : `${batch.versionInForce} (or ${batch.previousInGrace}, in its grace period)`,
       String(batch.ruleSetVersion),
     );
   const amounts = parameters.ruleSets.get(batch.ruleSetVersion);

@@ -16,8 +16,10 @@ export interface SettledBatchLog {
   /** The site's signer as the registry held it when the batch settled (replayed from Site* events). */
   readonly siteSigner: Address | undefined;
   readonly siteActive: boolean;
-  /** The rule set version in force when the batch settled (replayed from RuleSetScheduled). */
+  /** The rule set version in force when the batch settled (replayed from RuleSetScheduled and its effectiveAt). */
   readonly versionInForce: number;
+  /** The version it replaced, while the ledger still accepted it (its grace period); undefined otherwise. */
+  readonly previousInGrace: number | undefined;
 }
 
 export interface ShortfallLog {
@@ -59,8 +61,13 @@ export interface LedgerRegistry {
   readonly signers: Map<number, SignerChange[]>;
   readonly ruleSets: Map<number, readonly bigint[]>;
   readonly posts: Map<bigint, { siteId: number; author: Address; batchId: bigint }>;
-  /** The rule set version in force. */
-  version: number;
+  /**
+   * The ledger's rule schedule, replayed as TweiLedger does: the version in force, the one it
+   * replaced (still accepted until `replacedAt + grace`) and one announced for `nextAt`.
+   */
+  rules: { current: number; previous: number; replacedAt: bigint; next: number; nextAt: bigint };
+  /** The ledger's ruleSetGrace in seconds, read once when first needed. */
+  grace: bigint | undefined;
 }
 
 export const createLedgerRegistry = (): LedgerRegistry => ({
@@ -68,7 +75,8 @@ export const createLedgerRegistry = (): LedgerRegistry => ({
   signers: new Map(),
   ruleSets: new Map(),
   posts: new Map(),
-  version: 0,
+  rules: { current: 0, previous: 0, replacedAt: 0n, next: 0, nextAt: 0n },
+  grace: undefined,
 });
 
 /** Logs in block ranges of at most `range` blocks (RPC providers cap eth_getLogs ranges). */
@@ -123,11 +131,55 @@ export async function readLedgerHistory(
   };
   const shortfalls = new Map<bigint, ShortfallLog[]>();
   const batches: SettledBatchLog[] = [];
+  const rules = registry.rules;
+  const timestamps = new Map<bigint, bigint>();
+  const timestampOf = async (blockNumber: bigint) => {
+    let at = timestamps.get(blockNumber);
+    if (at === undefined) timestamps.set(blockNumber, (at = (await client.getBlock({ blockNumber })).timestamp));
+    return at;
+  };
+  // TweiLedger adopts an announced rule set lazily, at the first call at or after its effectiveAt.
+  const adoptDue = (at: bigint) => {
+    if (rules.next === 0 || at < rules.nextAt) return;
+    Object.assign(rules, {
+      previous: rules.current,
+      replacedAt: rules.nextAt,
+      current: rules.next,
+      next: 0,
+      nextAt: 0n,
+    });
+  };
+  // Block timestamps are read only while a change is announced or a replaced version is in grace.
+  const settleTime = async (blockNumber: bigint) => {
+    if (rules.next === 0 && rules.previous === 0) return undefined;
+    const at = await timestampOf(blockNumber);
+    adoptDue(at);
+    if (rules.previous !== 0) {
+      registry.grace ??= BigInt(
+        await client.readContract({ address: ledger, abi: tweiLedgerAbi, functionName: "ruleSetGrace", blockNumber }),
+      );
+      if (at >= rules.replacedAt + registry.grace) rules.previous = 0; // the grace only ends: replacedAt moves on adoption
+    }
+    return at;
+  };
   for (const event of events) {
     switch (event.eventName) {
       case "RuleSetScheduled":
         ruleSets.set(event.args.version, [...event.args.amounts]);
-        registry.version = event.args.version;
+        {
+          const at = await timestampOf(event.blockNumber);
+          adoptDue(at);
+          // With no change delay the new version is in force in the announcing block.
+          if (event.args.effectiveAt <= at)
+            Object.assign(rules, {
+              previous: rules.current,
+              replacedAt: event.args.effectiveAt,
+              current: event.args.version,
+              next: 0,
+              nextAt: 0n,
+            });
+          else Object.assign(rules, { next: event.args.version, nextAt: event.args.effectiveAt });
+        }
         break;
       case "SiteRegistered":
         sites.set(event.args.siteId, { signer: event.args.signer, active: true });
@@ -166,6 +218,7 @@ export async function readLedgerHistory(
       }
       case "BatchSettled": {
         const site = sites.get(event.args.siteId);
+        await settleTime(event.blockNumber);
         batches.push({
           batchId: event.args.batchId,
           siteId: event.args.siteId,
@@ -178,7 +231,8 @@ export async function readLedgerHistory(
           txHash: event.transactionHash,
           siteSigner: site?.signer,
           siteActive: site?.active ?? false,
-          versionInForce: registry.version,
+          versionInForce: rules.current,
+          previousInGrace: rules.previous === 0 ? undefined : rules.previous,
         });
         break;
       }

@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "mocha";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
@@ -34,6 +36,33 @@ function startWatchtower(args: string[], env: NodeJS.ProcessEnv = {}) {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;
     },
+  };
+}
+
+/** A real HTTP proxy in front of the node that answers 503 to the next `failCalls` eth_call requests. */
+async function startFailingProxy(target: string) {
+  const state = { failCalls: 0, failed: 0 };
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      if (state.failCalls > 0 && body.includes('"eth_call"')) {
+        state.failCalls--;
+        state.failed++;
+        res.writeHead(503).end();
+        return;
+      }
+      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+        async (answer) => res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text()),
+        () => res.writeHead(502).end(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    state,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -137,6 +166,41 @@ describe("watchtower: npm run audit -- --follow", function () {
     } finally {
       expect(await again.stop()).to.equal(0);
       await sink.close();
+    }
+  });
+
+  it("a chain error half-way through a step starts the replay over: nothing is counted twice or reported twice", async function () {
+    // The test before paused the ledger.
+    const unpause = await chain.admin.writeContract({
+      address: chain.deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "unpause",
+    } as never);
+    await chain.publicClient.waitForTransactionReceipt({ hash: unpause });
+    const proxy = await startFailingProxy(chain.node.url);
+    const args = ["--deployments-root", root, "--network", "test", "--rpc", proxy.url, "--evidence-dir", evidenceDir];
+    const watch = startWatchtower([...args, "--follow", "--poll-ms", "100"]);
+    try {
+      await waitFor("the watchtower to catch up", async () => (watch.of("audited").length > 0 ? true : undefined));
+      const known = watch.of("discrepancy").length; // the earlier test's forged batch, found again
+      // The step that finds the next batch fails at its last reads (supply and balances are eth_calls).
+      proxy.state.failCalls = 6;
+      await chain.seed(1, [{ account: chain.user(1).address, kind: ActionKind.ReadToEarn, units: 5_000 }]);
+      await waitFor("the new batch's discrepancy", async () =>
+        watch.of("discrepancy").length > known ? true : undefined,
+      );
+      await waitFor("a clean step after it", async () => (watch.lines.at(-1)?.type === "audited" ? true : undefined));
+      expect(proxy.state.failed).to.equal(6);
+      expect(watch.of("chain_unreadable").length).to.be.greaterThan(0);
+      const fresh = watch.of("discrepancy").slice(known);
+      expect(fresh.map((d) => d.code)).to.deep.equal(["unbacked_batch"]);
+      expect(watch.of("discrepancy").map((d) => d.code)).to.not.include.members([
+        "supply_mismatch",
+        "balance_mismatch",
+      ]);
+    } finally {
+      expect(await watch.stop()).to.equal(0);
+      await proxy.close();
     }
   });
 });

@@ -44,7 +44,14 @@ export function privateKeyOf(index: number): Hex {
  * accounts 3.. are users.
  */
 export async function startTestChain(
-  options: { ruleAmounts?: RuleAmounts; emissionCap?: bigint; node?: DevNode["kind"] } = {},
+  options: {
+    ruleAmounts?: RuleAmounts;
+    emissionCap?: bigint;
+    node?: DevNode["kind"];
+    /** Seconds from a rule-set announcement to its effect, and how long the replaced one stays accepted. */
+    changeDelay?: number;
+    ruleSetGrace?: number;
+  } = {},
 ) {
   const node: DevNode = options.node === "anvil" ? await startAnvilNode() : await startHardhatNode();
   const chain = testChainDefinition(node.url);
@@ -58,6 +65,8 @@ export async function startTestChain(
     relayer: hardhatAccount(1).address,
     ...(options.ruleAmounts ? { ruleAmounts: options.ruleAmounts } : {}),
     ...(options.emissionCap ? { emissionCap: options.emissionCap } : {}),
+    ...(options.changeDelay === undefined ? {} : { changeDelay: options.changeDelay }),
+    ...(options.ruleSetGrace === undefined ? {} : { ruleSetGrace: options.ruleSetGrace }),
   });
   const write = async (wallet: ReturnType<typeof walletOf>, request: Parameters<typeof wallet.writeContract>[0]) => {
     return waitForSuccess(publicClient, await wallet.writeContract(request));
