@@ -81,8 +81,8 @@ function watchOptions(values: Record<string, string | boolean | undefined>) {
     if (stray) throw new UsageError(`--${stray} needs --follow`);
     return undefined;
   }
-  if (values["to-block"] !== undefined || values.json || values["save-evidence"] !== undefined)
-    throw new UsageError("--follow cannot be combined with --to-block, --json or --save-evidence");
+  if (values["to-block"] !== undefined || values.json)
+    throw new UsageError("--follow cannot be combined with --to-block or --json (it prints JSON lines)");
   const integer = (name: string, fallback: number, min: number, max: number) => {
     const raw = values[name];
     if (raw === undefined) return fallback;

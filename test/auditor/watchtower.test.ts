@@ -179,7 +179,8 @@ describe("watchtower: npm run audit -- --follow", function () {
     await chain.publicClient.waitForTransactionReceipt({ hash: unpause });
     const proxy = await startFailingProxy(chain.node.url);
     const args = ["--deployments-root", root, "--network", "test", "--rpc", proxy.url, "--evidence-dir", evidenceDir];
-    const watch = startWatchtower([...args, "--follow", "--poll-ms", "100"]);
+    const archive = join(root, "archive");
+    const watch = startWatchtower([...args, "--follow", "--poll-ms", "100", "--save-evidence", archive]);
     try {
       await waitFor("the watchtower to catch up", async () => (watch.of("audited").length > 0 ? true : undefined));
       const known = watch.of("discrepancy").length; // the earlier test's forged batch, found again
