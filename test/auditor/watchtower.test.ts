@@ -161,6 +161,7 @@ describe("watchtower: npm run audit -- --follow", function () {
         again.of("audited").some((line) => BigInt(line.toBlock as string) >= head) ? true : undefined,
       );
       expect(again.of("following")[0]?.resumedReported).to.equal(1);
+      expect(BigInt(again.of("following")[0]?.checkpointBlock as string) > 0n).to.equal(true);
       expect(again.of("discrepancy")).to.deep.equal([]);
       expect(sink.payloads).to.have.length(1);
     } finally {

@@ -6,7 +6,15 @@ import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 
 /** One line of the watchtower's output (JSON lines on stdout): a discrepancy, a step, a pause or a fault. */
 export type WatchEvent =
-  | { type: "following"; fromBlock: string; confirmations: number; pollMs: number; resumedReported: number }
+  | {
+      type: "following";
+      fromBlock: string;
+      confirmations: number;
+      pollMs: number;
+      /** From the checkpoint: the block audited before the restart and how many discrepancies were reported by then. */
+      checkpointBlock: string | null;
+      resumedReported: number;
+    }
   | { type: "audited"; fromBlock: string; toBlock: string; batches: number; newDiscrepancies: number }
   | ({ type: "discrepancy"; blockNumber: string; detectedAt: string } & Discrepancy)
   | { type: "chain_unreadable"; reason: string; retryInMs: number };
@@ -63,6 +71,7 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
     fromBlock: (auditor.auditedBlock + 1n).toString(),
     confirmations,
     pollMs,
+    checkpointBlock: checkpoint ? checkpoint.auditedBlock.toString() : null,
     resumedReported: reported.size,
   });
 
