@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { PublicClient } from "viem";
+import { scrubUrls } from "../../observability/logger.js";
 import type { Auditor } from "../createAuditor.js";
 import type { Discrepancy } from "../discrepancy.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -120,7 +121,8 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
         auditor = parameters.createAuditor();
         emit({
           type: "chain_unreadable",
-          reason: error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error),
+          // The first line only, URLs scrubbed: viem's later lines name the RPC URL.
+          reason: scrubUrls(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)),
           retryInMs: pollMs,
         });
       }

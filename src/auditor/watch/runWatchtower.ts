@@ -1,7 +1,8 @@
 import { createWalletClient, http, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createAuditor, type CreateAuditorParameters } from "../createAuditor.js";
-import type { DiscrepancyCode } from "../discrepancy.js";
+import { scrubUrls } from "../../observability/logger.js";
+import type { Discrepancy, DiscrepancyCode } from "../discrepancy.js";
 import { followAudit, type WatchEvent } from "./followAudit.js";
 import { canPause, pauseLedger } from "./pauseLedger.js";
 import { createWatchMetrics, serveMetrics } from "./watchMetrics.js";
@@ -65,27 +66,32 @@ export async function runWatchtower(parameters: RunWatchtowerParameters): Promis
     },
     async onDiscrepancy(discrepancy, blockNumber, seenAt) {
       metrics.discrepancies.inc({ code: discrepancy.code });
+      // The pause first: a slow webhook must not hold it up.
+      if (walletClient && pauseOn.has(discrepancy.code)) await pause(discrepancy, blockNumber, seenAt);
       if (parameters.webhookUrl)
         await postWebhook(parameters.webhookUrl, { ...discrepancy, blockNumber: blockNumber.toString() }, emit);
-      if (!walletClient || !pauseOn.has(discrepancy.code)) return;
-      try {
-        const { hash } = await pauseLedger({ publicClient, walletClient, ledger: deployment.ledger });
-        metrics.paused.set(1);
-        emit({
-          type: hash ? "paused" : "already_paused",
-          code: discrepancy.code,
-          batchId: discrepancy.batchId,
-          blockNumber: blockNumber.toString(),
-          ...(hash ? { hash } : {}),
-          // From reading the head that brought the batch to the pause's receipt (block
-          // timestamps are whole seconds, and a dev chain's may run ahead of the clock).
-          latencyMs: Math.round(performance.now() - seenAt),
-        });
-      } catch (error) {
-        emit({ type: "pause_failed", code: discrepancy.code, batchId: discrepancy.batchId, reason: firstLine(error) });
-      }
     },
   });
+
+  async function pause(discrepancy: Discrepancy, blockNumber: bigint, seenAt: number) {
+    if (!walletClient) return;
+    try {
+      const { hash } = await pauseLedger({ publicClient, walletClient, ledger: deployment.ledger });
+      metrics.paused.set(1);
+      emit({
+        type: hash ? "paused" : "already_paused",
+        code: discrepancy.code,
+        batchId: discrepancy.batchId,
+        blockNumber: blockNumber.toString(),
+        ...(hash ? { hash } : {}),
+        // From reading the head that brought the batch to the pause's receipt (block
+        // timestamps are whole seconds, and a dev chain's may run ahead of the clock).
+        latencyMs: Math.round(performance.now() - seenAt),
+      });
+    } catch (error) {
+      emit({ type: "pause_failed", code: discrepancy.code, batchId: discrepancy.batchId, reason: firstLine(error) });
+    }
+  }
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -96,7 +102,9 @@ export async function runWatchtower(parameters: RunWatchtowerParameters): Promis
   server?.close();
 }
 
-const firstLine = (error: unknown) => (error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
+/** An error's first line, with any URL scrubbed: RPC URLs may hold keys. */
+const firstLine = (error: unknown) =>
+  scrubUrls(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
 
 /** Posts one discrepancy to the webhook; a failure is a line of output, never a stop. */
 async function postWebhook(url: string, body: object, emit: (line: Line) => void) {
