@@ -15,6 +15,16 @@ const envSchema = z.object({
   INDEXER_POLL_INTERVAL_MS: int(50, 1_000),
   INDEXER_INITIAL_RANGE: int(1, 2_000),
   INDEXER_PORT: int(0, 8546),
+  /** PostgreSQL (postgres://…): one writer and any number of readers share it; unset: SQLite at INDEXER_DB_PATH. */
+  DATABASE_URL: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), "a postgres:// or postgresql:// URL")
+    .optional(),
+  /** "false": serve the API and reports from the database without syncing (a reader; no writer lock). */
+  INDEXER_SYNC: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
 });
 
 export interface IndexerConfig {
@@ -26,6 +36,10 @@ export interface IndexerConfig {
   pollIntervalMs: number;
   initialRange: number;
   port: number;
+  /** PostgreSQL instead of SQLite (dbPath is then unused). */
+  databaseUrl?: string;
+  /** Whether this process syncs (the one writer) or only serves reads. */
+  sync: boolean;
 }
 
 /** The environment is wrong: the message names every bad variable (never the RPC URL's value). */
@@ -55,5 +69,7 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
     pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS,
     initialRange: e.INDEXER_INITIAL_RANGE,
     port: e.INDEXER_PORT,
+    ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),
+    sync: e.INDEXER_SYNC,
   };
 }
