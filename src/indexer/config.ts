@@ -8,6 +8,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "a network name (deployments/<network>.json)")
     .default("localhost"),
+  /** Where deployments/<network>.json is (the working directory by default). */
+  TWEI_DEPLOYMENTS_ROOT: z.string().min(1).optional(),
   TWEI_RPC_URL: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
   INDEXER_DB_PATH: z.string().min(1).optional(),
   INDEXER_CONFIRMATIONS: int(0, 0),
@@ -29,6 +31,7 @@ const envSchema = z.object({
 
 export interface IndexerConfig {
   network: string;
+  deploymentsRoot?: string;
   rpcUrl: string;
   dbPath: string;
   confirmations: number;
@@ -62,6 +65,7 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
   const e = parsed.data;
   return {
     network: e.TWEI_NETWORK,
+    ...(e.TWEI_DEPLOYMENTS_ROOT === undefined ? {} : { deploymentsRoot: e.TWEI_DEPLOYMENTS_ROOT }),
     rpcUrl: e.TWEI_RPC_URL,
     dbPath: e.INDEXER_DB_PATH ?? join("data", "indexer", `${e.TWEI_NETWORK}.sqlite`),
     confirmations: e.INDEXER_CONFIRMATIONS,

@@ -12,7 +12,7 @@ import { describeIndexerStore, openIndexerStore } from "./store/openIndexerStore
 const log = createLogger({ name: "indexer" });
 try {
   const config = loadIndexerConfig(process.env);
-  const deployment = await readDeployment(config.network);
+  const deployment = await readDeployment(config.network, config.deploymentsRoot);
   const db = describeIndexerStore(config);
   const store = await openIndexerStore({ ...config, writer: config.sync });
   let stop: () => Promise<void>;
