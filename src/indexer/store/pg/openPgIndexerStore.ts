@@ -6,7 +6,7 @@ import type { IndexerStore, StoreIdentity } from "../IndexerStore.js";
 import { pgCommitRange, setMeta } from "./pgCommitRange.js";
 import { LOCK_INDEXER_MIGRATE, PG_INDEXER_MIGRATIONS, PG_INDEXER_SCHEMA } from "./pgIndexerSchema.js";
 import { createPgReads, type PgQuery } from "./pgReads.js";
-import type { Row } from "./pgRows.js";
+import type { Row } from "../storeRows.js";
 import { pgRollback } from "./pgRollback.js";
 import { acquirePgWriterSession, type PgWriterSession } from "./pgWriterSession.js";
 

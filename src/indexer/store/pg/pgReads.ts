@@ -2,7 +2,7 @@ import type { Address, Hex } from "viem";
 import { decodeLines, type KindLines } from "../../decode/lines.js";
 import type { AggregateRow, BlockRef, IndexerStore, StoreStats } from "../IndexerStore.js";
 import { postIdOfKey, postKey } from "../sqliteSchema.js";
-import { batchOf, instanceOf, postOf, ruleSetOf, shortfallOf, type Row } from "./pgRows.js";
+import { batchOf, instanceOf, postOf, ruleSetOf, shortfallOf, type Row } from "../storeRows.js";
 
 /** Runs one statement (on the pool, or on the writer's session inside its transaction). */
 export type PgQuery = (text: string, values?: unknown[]) => Promise<Row[]>;

@@ -5,7 +5,7 @@ import { addOutcomes, createDeltas } from "../../decode/deltas.js";
 import { InvariantError } from "../../errors.js";
 import type { BlockRef } from "../IndexerStore.js";
 import { setMeta } from "./pgCommitRange.js";
-import { batchOf, ruleSetOf, shortfallOf, type Row } from "./pgRows.js";
+import { batchOf, ruleSetOf, shortfallOf, type Row } from "../storeRows.js";
 import { createPgWriteCache } from "./pgWriteCache.js";
 
 /** Tables whose rows come from logs: a rollback deletes them by block number (each has that index). */

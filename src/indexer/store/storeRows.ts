@@ -1,12 +1,15 @@
 import type { Address, Hex } from "viem";
-import type { BurnShortfall, SettledBatch } from "../../decode/batchOutcomes.js";
-import type { PostRow, ReportInstanceRow, RuleSetRow } from "../IndexerStore.js";
+import type { BurnShortfall, SettledBatch } from "../decode/batchOutcomes.js";
+import type { PostRow, ReportInstanceRow, RuleSetRow } from "./IndexerStore.js";
 
-/** A row as `pg` returns it: BIGINT and NUMERIC as strings, INTEGER as numbers, BYTEA as Buffers. */
+/**
+ * A row of either store: node:sqlite's (TEXT decimals, integers, BLOBs as Uint8Array) or pg's
+ * (BIGINT and NUMERIC as strings, INTEGER as numbers, BYTEA as Buffers); same column names.
+ */
 export type Row = Record<string, unknown>;
-const str = (row: Row, key: string) => String(row[key]);
-const num = (row: Row, key: string) => Number(row[key]);
-const big = (row: Row, key: string) => BigInt(row[key] as string | number);
+export const str = (row: Row, key: string) => String(row[key]);
+export const num = (row: Row, key: string) => Number(row[key]);
+export const big = (row: Row, key: string) => BigInt(row[key] as string | number | bigint);
 
 export const ruleSetOf = (row: Row): RuleSetRow => ({
   version: num(row, "version"),
@@ -40,7 +43,7 @@ export const batchOf = (row: Row): SettledBatch => ({
   ruleSetVersion: num(row, "rule_set_version"),
   minted: big(row, "minted"),
   burned: big(row, "burned"),
-  actions: `0x${(row.actions as Buffer).toString("hex")}`,
+  actions: `0x${Buffer.from(row.actions as Uint8Array).toString("hex")}`,
   blockNumber: big(row, "block_number"),
   blockHash: str(row, "block_hash") as Hex,
   txIndex: num(row, "tx_index"),
