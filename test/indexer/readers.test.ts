@@ -10,7 +10,13 @@ import { ActionKind as K } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
 import { startHardhatNode, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
 import { startPostgres, type DevPostgres } from "../../src/devnet/startPostgres.js";
+import { createIndexer } from "../../src/indexer/createIndexer.js";
+import { buildPostReport } from "../../src/indexer/reports/buildPostReport.js";
+import { LOCK_INDEXER_WRITER } from "../../src/indexer/store/pg/pgIndexerSchema.js";
+import { openPgIndexerStore } from "../../src/indexer/store/pg/openPgIndexerStore.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { action } from "../helpers/batches.js";
+import { pgQuery } from "../relayer/helpers/testStores.js";
 import { runIndexerProcessToExit, startIndexerProcess, type IndexerProcess } from "./helpers/indexerProcess.js";
 import { createChainScenario, expectedLines, SITE } from "./scenario.js";
 
@@ -179,5 +185,54 @@ describe("indexer on PostgreSQL: one writer and read-only processes", function (
     expectMatchesChain(resumed.post);
     expect(resumed.stats.batches).to.equal(afterReorg.stats.batches + 1);
     for (const r of readers) expect(await served(r.url)).to.deep.equal(resumed);
+  });
+
+  it("builds each report from one snapshot: a range the writer commits meanwhile is not half in it", async function () {
+    const url = await pg.createDatabase("snapshot");
+    const indexer = createIndexer({
+      rpcUrl: node.url,
+      deployment: chain.deployment,
+      store: await openPgIndexerStore({ url, writer: true }),
+      logger: createLogger({ name: "indexer", level: "silent" }),
+    });
+    const readerStore = await openPgIndexerStore({ url, writer: false });
+    try {
+      await indexer.syncOnce();
+      const before = await buildPostReport(readerStore, { postId: POST });
+      const totalsBefore = await readerStore.postTotals(POST);
+      const during = await readerStore.snapshot(async (reads) => {
+        const first = await reads.checkpoint();
+        await chain.settle([], [action(reader, K.LikesOwn, POST, 6)]);
+        await indexer.syncOnce();
+        return { first, again: await reads.checkpoint(), totals: await reads.postTotals(POST) };
+      });
+      expect(during.first).to.deep.equal({ number: before.block.number, hash: before.block.hash });
+      expect(during.again).to.deep.equal(during.first);
+      expect(during.totals).to.deep.equal(totalsBefore);
+      const after = await buildPostReport(readerStore, { postId: POST });
+      expect(after.block.number > before.block.number).to.equal(true);
+      expect(after.lines.map((l) => l.amount)).to.deep.equal(expectedLines(chain.settled, POST).map((l) => l.paid));
+    } finally {
+      await readerStore.close();
+      await indexer.close();
+    }
+  });
+
+  it("stops a writer whose locked session ends, with IndexerWriterLostError and exit code 1", async function () {
+    const url = await pg.createDatabase("lost");
+    const writer = await start({ DATABASE_URL: url });
+    await caughtUp(writer.url);
+    const exited = new Promise<number | null>((resolve) => writer.child.once("exit", resolve));
+    // The session holding the writer lock (a bigint key: classid its high 32 bits, objid its low).
+    const ended = await pgQuery(
+      url,
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks WHERE locktype = 'advisory' AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND classid = $1 AND objid = $2 AND objsubid = 1`,
+      [Number(LOCK_INDEXER_WRITER >> 32n), Number(LOCK_INDEXER_WRITER & 0xffffffffn)],
+    );
+    expect(ended.rows).to.deep.equal([{ ok: true }]);
+    expect(await exited).to.equal(1);
+    expect(writer.output()).to.include("IndexerWriterLostError");
   });
 });

@@ -375,6 +375,9 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
         reportInstances: count("report_instances"),
       };
     },
+    snapshot(work) {
+      return work(store);
+    },
     async close() {
       if (db.isOpen) db.close();
     },

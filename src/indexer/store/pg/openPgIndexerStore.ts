@@ -130,6 +130,29 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
     pruneBlocks: writing(async (client, below) => {
       await client.query("DELETE FROM blocks WHERE number < $1", [below]);
     }),
+    async snapshot(work) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // One connection answers one query at a time: queue the reads a report issues together.
+        let queue: Promise<unknown> = Promise.resolve();
+        const run = queryOn(client);
+        const result = await work(
+          createPgReads((text, values) => {
+            const next = queue.then(() => run(text, values));
+            queue = next.catch(() => undefined);
+            return next;
+          }),
+        );
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     async close() {
       await session?.release();
       await pool.end().catch(() => undefined);

@@ -1,29 +1,13 @@
 import type { Address, Hex } from "viem";
 import { decodeLines, type KindLines } from "../../decode/lines.js";
-import type { AggregateRow, BlockRef, IndexerStore, StoreStats } from "../IndexerStore.js";
+import type { AggregateRow, BlockRef, IndexerReads, StoreStats } from "../IndexerStore.js";
 import { postIdOfKey, postKey } from "../sqliteSchema.js";
 import { batchOf, instanceOf, postOf, ruleSetOf, shortfallOf, type Row } from "../storeRows.js";
 
 /** Runs one statement (on the pool, or on the writer's session inside its transaction). */
 export type PgQuery = (text: string, values?: unknown[]) => Promise<Row[]>;
 
-export type PgReads = Pick<
-  IndexerStore,
-  | "checkpoint"
-  | "recentBlocks"
-  | "ruleSet"
-  | "ruleSetAt"
-  | "batch"
-  | "post"
-  | "postTotals"
-  | "postAccountLines"
-  | "accountLines"
-  | "accountPosts"
-  | "balance"
-  | "reportInstance"
-  | "reportInstances"
-  | "stats"
-> & { meta(key: string): Promise<string | undefined> };
+export type PgReads = IndexerReads & { meta(key: string): Promise<string | undefined> };
 
 /**
  * The indexer store's reads on PostgreSQL, each one statement (every hot one an index lookup:
