@@ -9,6 +9,7 @@ import { createPgReads, type PgQuery } from "./pgReads.js";
 import type { Row } from "../storeRows.js";
 import { pgRollback } from "./pgRollback.js";
 import { acquirePgWriterSession, type PgWriterSession } from "./pgWriterSession.js";
+import type { PgAccountIds } from "./pgWriteCache.js";
 
 export interface OpenPgIndexerStoreParameters {
   /** postgres://… (the indexer's tables go in the `twei_indexer` schema of that database). */
@@ -72,30 +73,44 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
   // Account ids by address, remembered across commits (forgotten when one rolls back: the ids
   // it created are gone with it).
   const knownIds = new Map<Address, number>();
-  const accountIds = (client: pg.ClientBase) => async (accounts: Iterable<Address>) => {
-    const ids = new Map<Address, number>();
-    const unknown: Address[] = [];
-    for (const account of new Set(accounts)) {
-      const id = knownIds.get(account);
-      if (id === undefined) unknown.push(account);
-      else ids.set(account, id);
-    }
-    if (unknown.length > 0) {
-      await client.query("INSERT INTO accounts (address) SELECT unnest($1::text[]) ON CONFLICT (address) DO NOTHING", [
-        unknown,
-      ]);
+  const accountIds =
+    (client: pg.ClientBase): PgAccountIds =>
+    async (accounts) => {
+      const ids = new Map<Address, number>();
+      const created = new Set<number>();
+      const unknown: Address[] = [];
+      for (const account of new Set(accounts)) {
+        const id = knownIds.get(account);
+        if (id === undefined) unknown.push(account);
+        else ids.set(account, id);
+      }
+      const remember = (address: Address, id: number) => {
+        ids.set(address, id);
+        if (knownIds.size < 1_000_000) knownIds.set(address, id);
+      };
+      if (unknown.length === 0) return { ids, created };
+      // New accounts come back from the insert; the ones it skipped exist already: read those.
       for (const row of (
         await client.query<{ id: string; address: Address }>(
-          "SELECT id, address FROM accounts WHERE address = ANY($1::text[])",
+          `INSERT INTO accounts (address) SELECT unnest($1::text[]) ON CONFLICT (address) DO NOTHING
+            RETURNING id, address`,
           [unknown],
         )
       ).rows) {
-        ids.set(row.address, Number(row.id));
-        if (knownIds.size < 1_000_000) knownIds.set(row.address, Number(row.id));
+        remember(row.address, Number(row.id));
+        created.add(Number(row.id));
       }
-    }
-    return ids;
-  };
+      const existing = unknown.filter((address) => !ids.has(address));
+      if (existing.length > 0)
+        for (const row of (
+          await client.query<{ id: string; address: Address }>(
+            "SELECT id, address FROM accounts WHERE address = ANY($1::text[])",
+            [existing],
+          )
+        ).rows)
+          remember(row.address, Number(row.id));
+      return { ids, created };
+    };
   const writing = <A extends unknown[]>(work: (client: pg.Client, ...args: A) => Promise<void>) => {
     return async (...args: A): Promise<void> => {
       if (session === undefined)

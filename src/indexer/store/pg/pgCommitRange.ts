@@ -1,15 +1,17 @@
 import type pg from "pg";
-import type { Address } from "viem";
+import { addDeltas } from "../../decode/addDeltas.js";
+import { createDeltas } from "../../decode/deltas.js";
 import type { RangeCommit } from "../IndexerStore.js";
 import { instanceFor } from "../instanceFor.js";
 import type { PgReads } from "./pgReads.js";
-import { createPgWriteCache } from "./pgWriteCache.js";
+import { createPgWriteCache, type PgAccountIds } from "./pgWriteCache.js";
 
 /**
  * Writes one synced range on the writer's session, inside its transaction: the log rows as
  * multi-row inserts over `unnest` arrays (batches, shortfalls, transfers and report instances
  * once per range; posts and rule sets per block, since a block's report instances read them),
- * the aggregates through the write cache, then the remembered blocks and the checkpoint.
+ * the aggregates through the write cache (once per range, and at each block that bought a
+ * report), then the remembered blocks and the checkpoint.
  *
  * @example
  * await pgCommitRange(client, commit, { reads, accountIds })
@@ -17,7 +19,7 @@ import { createPgWriteCache } from "./pgWriteCache.js";
 export async function pgCommitRange(
   client: pg.ClientBase,
   commit: RangeCommit,
-  context: { reads: PgReads; accountIds: (accounts: Iterable<Address>) => Promise<Map<Address, number>> },
+  context: { reads: PgReads; accountIds: PgAccountIds },
 ): Promise<void> {
   const { reads } = context;
   const cache = createPgWriteCache(client, context.accountIds);
@@ -57,6 +59,9 @@ export async function pgCommitRange(
     for (const key of Object.keys(row) as K[]) into[key].push(row[key]);
   };
 
+  // Blocks' deltas wait and go to the cache together (one read per table for the whole range),
+  // except where a block's report instances need the totals as of that block.
+  let pending = createDeltas();
   for (const block of commit.blocks) {
     if (block.ruleSets.length > 0)
       await client.query(
@@ -123,7 +128,11 @@ export async function pgCommitRange(
       cache.addBalance(t.from, -t.value);
       cache.addBalance(t.to, t.value);
     }
-    await cache.merge(block.deltas);
+    addDeltas(pending, block.deltas);
+    if (block.purchases.length > 0) {
+      await cache.merge(pending);
+      pending = createDeltas();
+    }
     for (const purchase of block.purchases) {
       const instance = instanceFor({
         purchase,
@@ -145,6 +154,7 @@ export async function pgCommitRange(
       });
     }
   }
+  await cache.merge(pending);
   await cache.flush();
   if (batches.id.length > 0)
     await client.query(

@@ -6,7 +6,7 @@ import { InvariantError } from "../../errors.js";
 import type { BlockRef } from "../IndexerStore.js";
 import { setMeta } from "./pgCommitRange.js";
 import { batchOf, ruleSetOf, shortfallOf, type Row } from "../storeRows.js";
-import { createPgWriteCache } from "./pgWriteCache.js";
+import { createPgWriteCache, type PgAccountIds } from "./pgWriteCache.js";
 
 /** Tables whose rows come from logs: a rollback deletes them by block number (each has that index). */
 const LOG_TABLES = ["batches", "shortfalls", "posts", "transfers", "rule_sets", "report_instances"] as const;
@@ -22,7 +22,7 @@ const LOG_TABLES = ["batches", "shortfalls", "posts", "transfers", "rule_sets", 
 export async function pgRollback(
   client: pg.ClientBase,
   to: BlockRef | null,
-  context: { accountIds: (accounts: Iterable<Address>) => Promise<Map<Address, number>> },
+  context: { accountIds: PgAccountIds },
 ): Promise<void> {
   const after = to === null ? -1n : to.number;
   const rows = async (text: string) => (await client.query(text, [after])).rows as Row[];

@@ -7,6 +7,11 @@ import { postKey } from "../sqliteSchema.js";
 
 type Row = Record<string, unknown>;
 
+/** Account ids by address, the accounts missing inserted; `created` are the ids this call inserted. */
+export type PgAccountIds = (
+  accounts: Iterable<Address>,
+) => Promise<{ ids: Map<Address, number>; created: ReadonlySet<number> }>;
+
 interface Entry {
   lines: KindLines;
   /** The row was in the table when read (rows exist only while they hold an action). */
@@ -22,11 +27,13 @@ interface Entry {
  * A post's participant count is its number of (post, account) rows: +1 when a row starts
  * holding actions, −1 when a rollback empties one.
  */
-export function createPgWriteCache(
-  client: pg.ClientBase,
-  accountIds: (accounts: Iterable<Address>) => Promise<Map<Address, number>>,
-) {
-  const postAccounts = new Map<string, Entry & { accountId: number; postKey: bigint; postId: bigint }>();
+export function createPgWriteCache(client: pg.ClientBase, accountIds: PgAccountIds) {
+  type PostAccount = Entry & { accountId: number; postKey: bigint };
+  /** postId → account id → row. */
+  const postAccounts = new Map<bigint, Map<number, PostAccount>>();
+  const postAccount = (postId: bigint, accountId: number) => postAccounts.get(postId)?.get(accountId);
+  // Accounts this transaction created: they have no rows yet, so nothing to read for them.
+  const created = new Set<number>();
   const accounts = new Map<number, Entry>();
   const posts = new Map<bigint, Entry & { participants: number }>();
   const balances = new Map<Address, bigint>();
@@ -60,33 +67,49 @@ export function createPgWriteCache(
 
   return {
     async merge(deltas: Deltas): Promise<void> {
-      const ids = await accountIds(deltas.account.keys());
+      const resolved = await accountIds(deltas.account.keys());
+      const ids = resolved.ids;
+      for (const id of resolved.created) created.add(id);
       // Read the rows this delta touches that the cache does not hold yet.
-      const paKeys: { accountId: number; postKey: bigint; postId: bigint }[] = [];
+      const toRead: { accountId: number; postKey: bigint; postId: bigint }[] = [];
+      const fresh = (postId: bigint, accountId: number) => {
+        let byAccount = postAccounts.get(postId);
+        if (byAccount === undefined) {
+          byAccount = new Map();
+          postAccounts.set(postId, byAccount);
+        }
+        byAccount.set(accountId, { accountId, postKey: postKey(postId), lines: emptyLines(), existed: false });
+      };
       for (const [postId, byAccount] of deltas.postAccount)
         for (const account of byAccount.keys()) {
           const accountId = idOf(ids, account);
-          if (!postAccounts.has(`${accountId}:${postId}`)) paKeys.push({ accountId, postKey: postKey(postId), postId });
+          if (postAccount(postId, accountId) !== undefined) continue;
+          if (created.has(accountId)) fresh(postId, accountId);
+          else toRead.push({ accountId, postKey: postKey(postId), postId });
         }
-      if (paKeys.length > 0) {
+      if (toRead.length > 0) {
         const found = new Map<string, string>();
         for (const row of await rows(
           `SELECT p.account_id, p.post_key, p.lines FROM post_accounts p
             JOIN unnest($1::bigint[], $2::bigint[]) AS k (account_id, post_key)
             ON p.account_id = k.account_id AND p.post_key = k.post_key`,
-          [paKeys.map((k) => k.accountId), paKeys.map((k) => k.postKey)],
+          [toRead.map((k) => k.accountId), toRead.map((k) => k.postKey)],
         ))
           found.set(`${String(row.account_id)}:${String(row.post_key)}`, String(row.lines));
-        for (const key of paKeys) {
-          const lines = found.get(`${key.accountId}:${key.postKey}`);
-          postAccounts.set(`${key.accountId}:${key.postId}`, {
-            ...key,
-            lines: lines === undefined ? emptyLines() : decodeLines(lines),
-            existed: lines !== undefined,
-          });
+        for (const { accountId, postId, postKey: key } of toRead) {
+          const lines = found.get(`${accountId}:${key}`);
+          fresh(postId, accountId);
+          if (lines !== undefined)
+            Object.assign(postAccount(postId, accountId)!, { lines: decodeLines(lines), existed: true });
         }
       }
-      const accountKeys = [...deltas.account.keys()].map((a) => idOf(ids, a)).filter((id) => !accounts.has(id));
+      const accountKeys: number[] = [];
+      for (const account of deltas.account.keys()) {
+        const id = idOf(ids, account);
+        if (accounts.has(id)) continue;
+        if (created.has(id)) accounts.set(id, { lines: emptyLines(), existed: false });
+        else accountKeys.push(id);
+      }
       if (accountKeys.length > 0) {
         const found = new Map<number, string>();
         for (const row of await rows(
@@ -107,7 +130,7 @@ export function createPgWriteCache(
       for (const [postId, byAccount] of deltas.postAccount) {
         const post = posts.get(postId)!;
         for (const { account, lines } of byAccount.values()) {
-          const entry = postAccounts.get(`${idOf(ids, account)}:${postId}`)!;
+          const entry = postAccount(postId, idOf(ids, account))!;
           const held = !isEmptyLines(entry.lines);
           addLines(entry.lines, lines);
           const holds = !isEmptyLines(entry.lines);
@@ -131,24 +154,34 @@ export function createPgWriteCache(
 
     /** Writes every row the merges changed: upserts for rows that hold actions, deletes for emptied ones. */
     async flush(): Promise<void> {
-      const pa = { ids: [] as number[], keys: [] as bigint[], lines: [] as string[] };
+      // Rows the cache read are updated, the others inserted (no speculative insertion: only
+      // this writer adds rows, and it read them in this transaction).
+      const paNew = { ids: [] as number[], keys: [] as bigint[], lines: [] as string[] };
+      const paChanged = { ids: [] as number[], keys: [] as bigint[], lines: [] as string[] };
       const paGone = { ids: [] as number[], keys: [] as bigint[] };
-      for (const entry of postAccounts.values()) {
+      for (const entry of [...postAccounts.values()].flatMap((byAccount) => [...byAccount.values()])) {
         if (!isEmptyLines(entry.lines)) {
-          pa.ids.push(entry.accountId);
-          pa.keys.push(entry.postKey);
-          pa.lines.push(encodeLines(entry.lines));
+          const into = entry.existed ? paChanged : paNew;
+          into.ids.push(entry.accountId);
+          into.keys.push(entry.postKey);
+          into.lines.push(encodeLines(entry.lines));
         } else if (entry.existed) {
           paGone.ids.push(entry.accountId);
           paGone.keys.push(entry.postKey);
         }
       }
-      if (pa.ids.length > 0)
+      if (paNew.ids.length > 0)
         await client.query(
           `INSERT INTO post_accounts (account_id, post_key, lines)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])
-            ON CONFLICT (account_id, post_key) DO UPDATE SET lines = excluded.lines`,
-          [pa.ids, pa.keys, pa.lines],
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])`,
+          [paNew.ids, paNew.keys, paNew.lines],
+        );
+      if (paChanged.ids.length > 0)
+        await client.query(
+          `UPDATE post_accounts p SET lines = k.lines
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k (account_id, post_key, lines)
+            WHERE p.account_id = k.account_id AND p.post_key = k.post_key`,
+          [paChanged.ids, paChanged.keys, paChanged.lines],
         );
       if (paGone.ids.length > 0)
         await client.query(
@@ -196,7 +229,7 @@ export function createPgWriteCache(
       // Balances add up in SQL (NUMERIC is exact), so a transfer needs no read.
       const changed = [...balances].filter(([, change]) => change !== 0n);
       if (changed.length > 0) {
-        const ids = await accountIds(changed.map(([account]) => account));
+        const { ids } = await accountIds(changed.map(([account]) => account));
         await client.query(
           `INSERT INTO balances (account_id, balance) SELECT * FROM unnest($1::bigint[], $2::numeric[])
             ON CONFLICT (account_id) DO UPDATE SET balance = balances.balance + excluded.balance`,
