@@ -55,6 +55,7 @@ async function queueUnchecked(testStore: TestStore, siteId: number, event: SiteE
         signature: "0x00",
         receivedAt: Date.now(),
         acceptedAtBlock: 1n,
+        ruleSetVersion: 1,
         events: [{ event: parsed, eventHash }],
       },
       () => ({
