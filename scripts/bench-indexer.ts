@@ -3,11 +3,15 @@
 // raw speed of fetching the same logs over the same block ranges with viem's getLogs alone,
 // measured in the same run, then the p99 of a PnL report for a post with 10,000 participants.
 // Final line: indexer_actions_per_s=<N> ratio_to_raw_getlogs=<R> report_p99_ms=<M>
+// `-- --store postgres` also indexes the same chain into PostgreSQL (a server it starts, fsync
+// on) and times the same reports there; final line then
+// indexer_pg_actions_per_s=<N> pg_ratio_to_sqlite=<R> pg_report_p99_ms=<M>
 import Table from "cli-table3";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import {
   createPublicClient,
   createWalletClient,
@@ -24,7 +28,9 @@ import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { ActionKind } from "../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../src/core/packedActions.js";
 import { hardhatAccount, startHardhatNode } from "../src/devnet/startHardhatNode.js";
+import { startPostgres, type DevPostgres } from "../src/devnet/startPostgres.js";
 import { createIndexer } from "../src/indexer/createIndexer.js";
+import { openPgIndexerStore } from "../src/indexer/store/pg/openPgIndexerStore.js";
 import { buildPostReport } from "../src/indexer/reports/buildPostReport.js";
 import { waitForSuccess } from "../src/chain/waitForSuccess.js";
 
@@ -37,11 +43,16 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SITE = 1;
 const HOT_POST = 1n;
 
+const { values: args } = parseArgs({ options: { store: { type: "string", default: "sqlite" } } });
+if (args.store !== "sqlite" && args.store !== "postgres") throw new Error("--store is sqlite or postgres");
+const withPostgres = args.store === "postgres";
+
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const addressOf = (i: number) => keccak256(toHex(`bench participant ${i}`)).slice(0, 42) as Address;
 
 const node = await startHardhatNode();
 const dir = await mkdtemp(join(tmpdir(), "twei-bench-indexer-"));
+let pg: DevPostgres | undefined;
 try {
   const chain = { ...hardhat, rpcUrls: { default: { http: [node.url] } } };
   const publicClient = createPublicClient({ chain, transport: http(node.url, { timeout: 120_000 }) }) as PublicClient;
@@ -132,12 +143,14 @@ try {
     return { ms: performance.now() - start, logs };
   };
   /** The indexer from scratch into a new database, recording the block ranges it fetched. */
-  const indexFromScratch = async (run: number) => {
+  const indexFromScratch = async (run: number, on: "sqlite" | "postgres" = "sqlite") => {
     const ranges: [bigint, bigint][] = [];
     const indexer = createIndexer({
       client: publicClient,
       deployment,
-      dbPath: join(dir, `bench-${run}.sqlite`),
+      ...(on === "postgres"
+        ? { store: await openPgIndexerStore({ url: await pg!.createDatabase(`bench_${run}`), writer: true }) }
+        : { dbPath: join(dir, `bench-${run}.sqlite`) }),
       onEvent: (event) => {
         if (event.type === "range") ranges.push([event.fromBlock, event.toBlock]);
       },
@@ -169,18 +182,25 @@ try {
   const { indexer, ranges } = best;
   const indexMs = best.ms;
 
-  const hot = await buildPostReport(indexer.store, { postId: HOT_POST });
-  if (hot.participants !== BATCHES * ACCOUNTS_PER_BATCH)
-    throw new Error(`hot post has ${hot.participants} participants`);
-  const samples: number[] = [];
-  for (let i = 0; i < REPORT_SAMPLES; i++) {
-    const account = i % 2 === 0 ? undefined : addressOf(i % (BATCHES * ACCOUNTS_PER_BATCH));
-    const start = performance.now();
-    await buildPostReport(indexer.store, { postId: HOT_POST, account });
-    samples.push(performance.now() - start);
-  }
-  samples.sort((a, b) => a - b);
-  const p = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
+  /** The p50 and p99 (ms) of REPORT_SAMPLES reports on the hot post, half of them for one account. */
+  const reportTimes = async (store: typeof indexer.store) => {
+    const hot = await buildPostReport(store, { postId: HOT_POST });
+    if (hot.participants !== BATCHES * ACCOUNTS_PER_BATCH)
+      throw new Error(`hot post has ${hot.participants} participants`);
+    const samples: number[] = [];
+    for (let i = 0; i < REPORT_SAMPLES; i++) {
+      const account = i % 2 === 0 ? undefined : addressOf(i % (BATCHES * ACCOUNTS_PER_BATCH));
+      const start = performance.now();
+      await buildPostReport(store, { postId: HOT_POST, account });
+      samples.push(performance.now() - start);
+    }
+    samples.sort((a, b) => a - b);
+    const p = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
+    return { participants: hot.participants, p50: p(0.5), p99: p(0.99) };
+  };
+  const reports = await reportTimes(indexer.store);
+  const hot = { participants: reports.participants };
+  const p = (q: number) => (q === 0.5 ? reports.p50 : reports.p99);
   await indexer.close();
 
   const indexerRate = Math.round(actionCount / (indexMs / 1000));
@@ -202,11 +222,40 @@ try {
     [`report p50 (post with ${hot.participants} participants)`, `${p(0.5).toFixed(3)} ms`],
     ["report p99", `${p(0.99).toFixed(3)} ms`],
   );
+  let pgLine: string | undefined;
+  if (withPostgres) {
+    pg = await startPostgres();
+    let bestPg: Awaited<ReturnType<typeof indexFromScratch>> | null = null;
+    for (let run = 0; run < RUNS; run++) {
+      log(`PostgreSQL run ${run + 1}/${RUNS}: indexing from scratch…`);
+      const indexed = await indexFromScratch(run, "postgres");
+      log(`  indexer on PostgreSQL ${indexed.ms.toFixed(0)} ms`);
+      if (bestPg === null || indexed.ms < bestPg.ms) {
+        await bestPg?.indexer.close();
+        bestPg = indexed;
+      } else await indexed.indexer.close();
+    }
+    if (bestPg === null) throw new Error("no run");
+    const pgReports = await reportTimes(bestPg.indexer.store);
+    await bestPg.indexer.close();
+    const pgRate = Math.round(actionCount / (bestPg.ms / 1000));
+    table.push(
+      ["PostgreSQL indexer: from scratch", `${bestPg.ms.toFixed(0)} ms`],
+      ["PostgreSQL indexer: actions/s", pgRate],
+      ["ratio PostgreSQL / SQLite", (pgRate / indexerRate).toFixed(2)],
+      ["PostgreSQL report p50", `${pgReports.p50.toFixed(3)} ms`],
+      ["PostgreSQL report p99", `${pgReports.p99.toFixed(3)} ms`],
+    );
+    pgLine = `indexer_pg_actions_per_s=${pgRate} pg_ratio_to_sqlite=${(pgRate / indexerRate).toFixed(2)} pg_report_p99_ms=${pgReports.p99.toFixed(3)}`;
+  }
   console.log(table.toString());
-  console.log(
-    `indexer_actions_per_s=${indexerRate} ratio_to_raw_getlogs=${(indexerRate / rawRate).toFixed(2)} report_p99_ms=${p(0.99).toFixed(3)}`,
-  );
+  if (pgLine !== undefined) console.log(pgLine);
+  else
+    console.log(
+      `indexer_actions_per_s=${indexerRate} ratio_to_raw_getlogs=${(indexerRate / rawRate).toFixed(2)} report_p99_ms=${p(0.99).toFixed(3)}`,
+    );
 } finally {
+  await pg?.stop();
   await node.stop();
   await rm(dir, { recursive: true, force: true });
 }

@@ -8,6 +8,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "a network name (deployments/<network>.json)")
     .default("localhost"),
+  /** Where deployments/<network>.json is (the working directory by default). */
+  TWEI_DEPLOYMENTS_ROOT: z.string().min(1).optional(),
   TWEI_RPC_URL: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
   INDEXER_DB_PATH: z.string().min(1).optional(),
   INDEXER_CONFIRMATIONS: int(0, 0),
@@ -15,10 +17,21 @@ const envSchema = z.object({
   INDEXER_POLL_INTERVAL_MS: int(50, 1_000),
   INDEXER_INITIAL_RANGE: int(1, 2_000),
   INDEXER_PORT: int(0, 8546),
+  /** PostgreSQL (postgres://…): one writer and any number of readers share it; unset: SQLite at INDEXER_DB_PATH. */
+  DATABASE_URL: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), "a postgres:// or postgresql:// URL")
+    .optional(),
+  /** "false": serve the API and reports from the database without syncing (a reader; no writer lock). */
+  INDEXER_SYNC: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
 });
 
 export interface IndexerConfig {
   network: string;
+  deploymentsRoot?: string;
   rpcUrl: string;
   dbPath: string;
   confirmations: number;
@@ -26,6 +39,10 @@ export interface IndexerConfig {
   pollIntervalMs: number;
   initialRange: number;
   port: number;
+  /** PostgreSQL instead of SQLite (dbPath is then unused). */
+  databaseUrl?: string;
+  /** Whether this process syncs (the one writer) or only serves reads. */
+  sync: boolean;
 }
 
 /** The environment is wrong: the message names every bad variable (never the RPC URL's value). */
@@ -48,6 +65,7 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
   const e = parsed.data;
   return {
     network: e.TWEI_NETWORK,
+    ...(e.TWEI_DEPLOYMENTS_ROOT === undefined ? {} : { deploymentsRoot: e.TWEI_DEPLOYMENTS_ROOT }),
     rpcUrl: e.TWEI_RPC_URL,
     dbPath: e.INDEXER_DB_PATH ?? join("data", "indexer", `${e.TWEI_NETWORK}.sqlite`),
     confirmations: e.INDEXER_CONFIRMATIONS,
@@ -55,5 +73,7 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
     pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS,
     initialRange: e.INDEXER_INITIAL_RANGE,
     port: e.INDEXER_PORT,
+    ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),
+    sync: e.INDEXER_SYNC,
   };
 }

@@ -45,3 +45,18 @@ export class InvariantError extends IndexerError {
 export class StoreMismatchError extends IndexerError {
   override name = "StoreMismatchError";
 }
+
+/** Another process holds the PostgreSQL writer lock: only one indexer may sync a database. */
+export class IndexerWriterBusyError extends IndexerError {
+  override name = "IndexerWriterBusyError";
+}
+
+/** The writer's locked session ended (database restart, network): it must not write any more. */
+export class IndexerWriterLostError extends IndexerError {
+  override name = "IndexerWriterLostError";
+}
+
+/** A read-only store (INDEXER_SYNC=false) was asked to write. */
+export class ReadOnlyStoreError extends IndexerError {
+  override name = "ReadOnlyStoreError";
+}

@@ -2,53 +2,83 @@ import { readDeployment } from "../chain/deployments.js";
 import { createLogger } from "../observability/logger.js";
 import { loadIndexerConfig } from "./config.js";
 import { createIndexer } from "./createIndexer.js";
+import { IndexerWriterLostError } from "./errors.js";
 import { createIndexerApp } from "./http/createIndexerApp.js";
+import { describeIndexerStore, openIndexerStore } from "./store/openIndexerStore.js";
 
 // `npm run indexer`: follows deployments/<TWEI_NETWORK>.json's ledger and serves the reports
-// on 127.0.0.1:INDEXER_PORT.
+// on 127.0.0.1:INDEXER_PORT. With INDEXER_SYNC=false it only serves what the database holds
+// (a reader beside the one writer, on PostgreSQL).
 const log = createLogger({ name: "indexer" });
 try {
   const config = loadIndexerConfig(process.env);
-  const deployment = await readDeployment(config.network);
-  const indexer = createIndexer({
-    rpcUrl: config.rpcUrl,
-    deployment,
-    dbPath: config.dbPath,
-    confirmations: config.confirmations,
-    reorgDepth: config.reorgDepth,
-    pollIntervalMs: config.pollIntervalMs,
-    initialRange: config.initialRange,
-    logger: log,
-    onEvent: (event) => {
-      if (event.type === "range")
-        log.info(
-          {
-            from: event.fromBlock,
-            to: event.toBlock,
-            batches: event.batches,
-            actions: event.actions,
-            logs: event.logs,
-          },
-          "indexed",
-        );
-      else if (event.type === "reorg")
-        log.warn({ checkpoint: event.checkpoint, commonAncestor: event.commonAncestor }, "reorg rolled back");
-    },
-  });
-  const app = createIndexerApp(indexer.store, { status: indexer.status, metrics: indexer.metrics, logger: log });
+  const deployment = await readDeployment(config.network, config.deploymentsRoot);
+  const db = describeIndexerStore(config);
+  const store = await openIndexerStore({ ...config, writer: config.sync });
+  let stop: () => Promise<void>;
+  let app;
+  if (config.sync) {
+    const indexer = createIndexer({
+      rpcUrl: config.rpcUrl,
+      deployment,
+      store,
+      confirmations: config.confirmations,
+      reorgDepth: config.reorgDepth,
+      pollIntervalMs: config.pollIntervalMs,
+      initialRange: config.initialRange,
+      logger: log,
+      onEvent: (event) => {
+        if (event.type === "range")
+          log.info(
+            {
+              from: event.fromBlock,
+              to: event.toBlock,
+              batches: event.batches,
+              actions: event.actions,
+              logs: event.logs,
+            },
+            "indexed",
+          );
+        else if (event.type === "reorg")
+          log.warn({ checkpoint: event.checkpoint, commonAncestor: event.commonAncestor }, "reorg rolled back");
+        else if (event.type === "error" && event.error instanceof IndexerWriterLostError) {
+          // Another writer may take over now: exit, and let the supervisor start this one again.
+          log.fatal({ err: event.error.message, error: event.error.name }, "indexer lost its writer lock");
+          process.exit(1);
+        }
+      },
+    });
+    app = createIndexerApp(store, { status: indexer.status, metrics: indexer.metrics, logger: log });
+    indexer.start();
+    stop = () => indexer.close();
+  } else {
+    await store.init(deployment);
+    app = createIndexerApp(store, { logger: log });
+    stop = () => store.close();
+  }
   const server = app.listen(config.port, "127.0.0.1", () => {
-    log.info({ network: config.network, port: config.port, db: config.dbPath }, "indexer API listening on 127.0.0.1");
+    log.info(
+      { network: config.network, port: config.port, db, sync: config.sync },
+      config.sync
+        ? "indexer API listening on 127.0.0.1"
+        : "indexer API (read-only, not syncing) listening on 127.0.0.1",
+    );
   });
-  indexer.start();
   const shutdown = async (signal: string) => {
     log.info({ signal }, "stopping");
     server.close();
-    await indexer.close();
+    await stop();
     process.exit(0);
   };
   process.once("SIGINT", (s) => void shutdown(s));
   process.once("SIGTERM", (s) => void shutdown(s));
 } catch (error) {
-  log.fatal({ err: error instanceof Error ? error.message : String(error) }, "indexer failed to start");
+  log.fatal(
+    {
+      err: error instanceof Error ? error.message : String(error),
+      error: error instanceof Error ? error.name : "Error",
+    },
+    "indexer failed to start",
+  );
   process.exit(1);
 }

@@ -1,9 +1,6 @@
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import { ActionKind as K } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
@@ -13,6 +10,8 @@ import { buildPostReport } from "../../src/indexer/reports/buildPostReport.js";
 import { canonicalReportJson } from "../../src/indexer/reports/canonicalReport.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { action } from "../helpers/batches.js";
+import { STORES } from "../helpers/postgres.js";
+import { indexerTestStores } from "./helpers/indexerStores.js";
 import { createChainScenario, expectedLines, SITE } from "./scenario.js";
 
 const MAX_LOG_RANGE = 4n;
@@ -64,69 +63,74 @@ async function startFlakyProxy(target: string) {
   };
 }
 
-describe("indexer over an unreliable RPC", function () {
-  let node: HardhatNode;
-  let dir: string;
-  let proxy: Awaited<ReturnType<typeof startFlakyProxy>>;
+for (const kind of STORES)
+  describe(`indexer on ${kind} over an unreliable RPC`, function () {
+    let node: HardhatNode;
+    const stores = indexerTestStores(kind);
+    let proxy: Awaited<ReturnType<typeof startFlakyProxy>>;
 
-  before(async function () {
-    node = await startHardhatNode();
-    dir = await mkdtemp(join(tmpdir(), "twei-indexer-flaky-"));
-    proxy = await startFlakyProxy(node.url);
-  });
-
-  after(async function () {
-    await proxy?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  it("retries, splits refused block ranges and ends with the same reports as over a reliable RPC", async function () {
-    const chain = await createChainScenario(node);
-    const post = postIdFor(SITE, "flaky");
-    const [author, reader, liker] = [3, 4, 6].map(chain.account) as [`0x${string}`, `0x${string}`, `0x${string}`];
-    await chain.approve(3);
-    await chain.settle([{ postId: post, author }], [action(author, K.PostPublishTribute, post)], [0]);
-    for (let i = 0; i < 6; i++)
-      await chain.settle([], [action(reader, K.ReadToEarn, post, 1_000 + i), action(liker, K.LikesOwn, post, i + 1)]);
-
-    const events: IndexerEvent[] = [];
-    const flaky = createIndexer({
-      rpcUrl: proxy.url,
-      deployment: chain.deployment,
-      dbPath: join(dir, "flaky.sqlite"),
-      retry: { baseDelayMs: 5, maxDelayMs: 20, retries: 10 },
-      // The retries are the point here; keep their warnings out of the test output.
-      logger: createLogger({ name: "indexer", level: "silent" }),
-      onEvent: (event) => events.push(event),
+    before(async function () {
+      node = await startHardhatNode();
+      await stores.start();
+      proxy = await startFlakyProxy(node.url);
     });
-    const reliable = createIndexer({ rpcUrl: node.url, deployment: chain.deployment, dbPath: join(dir, "ok.sqlite") });
-    try {
-      const reached = await flaky.syncOnce();
-      await reliable.syncOnce();
-      expect(reached?.number).to.equal(await chain.publicClient.getBlockNumber());
-      expect(proxy.failures.unavailable + proxy.failures.dropped).to.be.greaterThan(3);
-      expect(proxy.failures.rangeRefused).to.be.greaterThan(0);
-      expect(events.some((e) => e.type === "range-resized")).to.equal(true);
-      // Once the limit is known, the ranges stay within it instead of growing into it again.
-      const refusedBefore = proxy.failures.rangeRefused;
-      for (let i = 0; i < 6; i++) await chain.settle([], [action(liker, K.LikesOwn, post)]);
-      await chain.publicClient.request({ method: "hardhat_mine", params: ["0x10"] } as never);
-      await flaky.syncOnce();
-      await reliable.syncOnce();
-      expect(proxy.failures.rangeRefused).to.equal(refusedBefore);
-      for (const account of [undefined, author, reader, liker]) {
-        const got = await buildPostReport(flaky.store, { postId: post, account });
-        const want = await buildPostReport(reliable.store, { postId: post, account });
-        expect(canonicalReportJson(got)).to.equal(canonicalReportJson(want));
-        expect(got.lines.map((l) => l.amount)).to.deep.equal(
-          expectedLines(chain.settled, post, account).map((l) => l.paid),
-        );
+
+    after(async function () {
+      await proxy?.close();
+      await node?.stop();
+      await stores.stop();
+    });
+
+    it("retries, splits refused block ranges and ends with the same reports as over a reliable RPC", async function () {
+      const chain = await createChainScenario(node);
+      const post = postIdFor(SITE, "flaky");
+      const [author, reader, liker] = [3, 4, 6].map(chain.account) as [`0x${string}`, `0x${string}`, `0x${string}`];
+      await chain.approve(3);
+      await chain.settle([{ postId: post, author }], [action(author, K.PostPublishTribute, post)], [0]);
+      for (let i = 0; i < 6; i++)
+        await chain.settle([], [action(reader, K.ReadToEarn, post, 1_000 + i), action(liker, K.LikesOwn, post, i + 1)]);
+
+      const events: IndexerEvent[] = [];
+      const flaky = createIndexer({
+        rpcUrl: proxy.url,
+        deployment: chain.deployment,
+        store: await (await stores.fresh("flaky")).open(),
+        retry: { baseDelayMs: 5, maxDelayMs: 20, retries: 10 },
+        // The retries are the point here; keep their warnings out of the test output.
+        logger: createLogger({ name: "indexer", level: "silent" }),
+        onEvent: (event) => events.push(event),
+      });
+      const reliable = createIndexer({
+        rpcUrl: node.url,
+        deployment: chain.deployment,
+        store: await (await stores.fresh("reliable")).open(),
+      });
+      try {
+        const reached = await flaky.syncOnce();
+        await reliable.syncOnce();
+        expect(reached?.number).to.equal(await chain.publicClient.getBlockNumber());
+        expect(proxy.failures.unavailable + proxy.failures.dropped).to.be.greaterThan(3);
+        expect(proxy.failures.rangeRefused).to.be.greaterThan(0);
+        expect(events.some((e) => e.type === "range-resized")).to.equal(true);
+        // Once the limit is known, the ranges stay within it instead of growing into it again.
+        const refusedBefore = proxy.failures.rangeRefused;
+        for (let i = 0; i < 6; i++) await chain.settle([], [action(liker, K.LikesOwn, post)]);
+        await chain.publicClient.request({ method: "hardhat_mine", params: ["0x10"] } as never);
+        await flaky.syncOnce();
+        await reliable.syncOnce();
+        expect(proxy.failures.rangeRefused).to.equal(refusedBefore);
+        for (const account of [undefined, author, reader, liker]) {
+          const got = await buildPostReport(flaky.store, { postId: post, account });
+          const want = await buildPostReport(reliable.store, { postId: post, account });
+          expect(canonicalReportJson(got)).to.equal(canonicalReportJson(want));
+          expect(got.lines.map((l) => l.amount)).to.deep.equal(
+            expectedLines(chain.settled, post, account).map((l) => l.paid),
+          );
+        }
+        expect((await flaky.store.stats()).actions).to.equal(chain.settled.length);
+      } finally {
+        await flaky.close();
+        await reliable.close();
       }
-      expect((await flaky.store.stats()).actions).to.equal(chain.settled.length);
-    } finally {
-      await flaky.close();
-      await reliable.close();
-    }
+    });
   });
-});

@@ -8,6 +8,7 @@ import { buildUserReport } from "../reports/buildUserReport.js";
 import { formatReportTable, formatUserTable } from "../reports/formatReportTable.js";
 import { postReportJson, reportInstanceJson, userReportJson } from "../reports/reportJson.js";
 import { createSqliteStore } from "../store/createSqliteStore.js";
+import { openPgIndexerStore } from "../store/pg/openPgIndexerStore.js";
 
 const USAGE = `usage: npm run report -- [options]
   --post <postId>                    a post's PnL report (on-chain uint64 id)
@@ -16,7 +17,8 @@ const USAGE = `usage: npm run report -- [options]
   --user <0x…>                       a user's earned, spent, net and level across posts
   --instance <batchId-actionIndex>   a bought report instance, with its content hash
   --json                             JSON instead of a table
-  --db <path>                        the indexer's database (default from TWEI_NETWORK / INDEXER_DB_PATH)`;
+  --db <path>                        the indexer's SQLite database (default from TWEI_NETWORK / INDEXER_DB_PATH;
+                                     with DATABASE_URL set and no --db, the PostgreSQL one)`;
 
 class UsageError extends Error {}
 
@@ -47,9 +49,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const dbPath = values.db ?? loadIndexerConfig(process.env).dbPath;
-  if (!existsSync(dbPath)) throw new UsageError(`no indexer database at ${dbPath}: run \`npm run indexer\` first`);
-  const store = createSqliteStore({ path: dbPath });
+  const config = loadIndexerConfig(process.env);
+  const databaseUrl = values.db === undefined ? config.databaseUrl : undefined;
+  const dbPath = values.db ?? config.dbPath;
+  if (databaseUrl === undefined && !existsSync(dbPath))
+    throw new UsageError(`no indexer database at ${dbPath}: run \`npm run indexer\` first`);
+  // PostgreSQL: a reader, without the writer lock (the indexer may be running).
+  const store =
+    databaseUrl === undefined
+      ? createSqliteStore({ path: dbPath })
+      : await openPgIndexerStore({ url: databaseUrl, writer: false });
   try {
     if (values.instance !== undefined) {
       const instance = await store.reportInstance(values.instance);

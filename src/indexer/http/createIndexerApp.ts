@@ -121,11 +121,9 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
     res.status(problems.length === 0 ? 200 : 503).json(body);
   });
   app.get("/v1/stats", async (_req, res) => {
-    const [checkpoint, stats, zero] = await Promise.all([
-      store.checkpoint(),
-      store.stats(),
-      store.balance(zeroAddress),
-    ]);
+    const [checkpoint, stats, zero] = await store.snapshot((reads) =>
+      Promise.all([reads.checkpoint(), reads.stats(), reads.balance(zeroAddress)]),
+    );
     res.json({
       checkpoint: checkpoint === null ? null : { number: checkpoint.number.toString(), hash: checkpoint.hash },
       ...stats,

@@ -31,21 +31,24 @@ export async function buildPostReport(
   parameters: BuildPostReportParameters,
 ): Promise<BuildPostReportReturnType> {
   const { postId, account } = parameters;
-  const block = await store.checkpoint();
-  if (block === null) throw new NotIndexedYetError("nothing is indexed yet");
-  const [post, totals, own, rules] = await Promise.all([
-    store.post(postId),
-    store.postTotals(postId),
-    account === undefined ? Promise.resolve(null) : store.postAccountLines(postId, account),
-    store.ruleSetAt(block.number),
-  ]);
-  return postReportFrom({
-    postId,
-    post,
-    account: account ?? null,
-    lines: account === undefined ? (totals?.lines ?? null) : own,
-    participants: totals?.participants ?? 0,
-    reportPrice: rules?.amounts[ActionKind.PnLReports] ?? 0n,
-    block,
+  // One snapshot: the lines are those of the checkpoint the report names.
+  return store.snapshot(async (reads) => {
+    const block = await reads.checkpoint();
+    if (block === null) throw new NotIndexedYetError("nothing is indexed yet");
+    const [post, totals, own, rules] = await Promise.all([
+      reads.post(postId),
+      reads.postTotals(postId),
+      account === undefined ? Promise.resolve(null) : reads.postAccountLines(postId, account),
+      reads.ruleSetAt(block.number),
+    ]);
+    return postReportFrom({
+      postId,
+      post,
+      account: account ?? null,
+      lines: account === undefined ? (totals?.lines ?? null) : own,
+      participants: totals?.participants ?? 0,
+      reportPrice: rules?.amounts[ActionKind.PnLReports] ?? 0n,
+      block,
+    });
   });
 }

@@ -58,13 +58,17 @@ export async function buildUserReport(
   store: IndexerStore,
   parameters: { account: Address; postLimit?: number },
 ): Promise<UserReport> {
-  const block = await store.checkpoint();
-  if (block === null) throw new NotIndexedYetError("nothing is indexed yet");
-  const [lines, posts, balance] = await Promise.all([
-    store.accountLines(parameters.account),
-    store.accountPosts(parameters.account, parameters.postLimit ?? 100),
-    store.balance(parameters.account),
-  ]);
+  // One snapshot: the figures are those of the checkpoint the report names.
+  const { block, lines, posts, balance } = await store.snapshot(async (reads) => {
+    const checkpoint = await reads.checkpoint();
+    if (checkpoint === null) throw new NotIndexedYetError("nothing is indexed yet");
+    const [accountLines, accountPosts, accountBalance] = await Promise.all([
+      reads.accountLines(parameters.account),
+      reads.accountPosts(parameters.account, parameters.postLimit ?? 100),
+      reads.balance(parameters.account),
+    ]);
+    return { block: checkpoint, lines: accountLines, posts: accountPosts, balance: accountBalance };
+  });
   const total = sums(lines);
   return {
     account: parameters.account,

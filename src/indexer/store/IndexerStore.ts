@@ -132,5 +132,18 @@ export interface IndexerStore {
   reportInstance(id: string): Promise<ReportInstanceRow | null>;
   reportInstances(filter: { postId?: bigint; buyer?: Address; limit: number }): Promise<ReportInstanceRow[]>;
   stats(): Promise<StoreStats>;
+  /**
+   * Runs `work`'s reads against one state of the store (a report's several reads then agree on
+   * one checkpoint, even while the writer commits). PostgreSQL: one REPEATABLE READ READ ONLY
+   * transaction. SQLite: the store itself (its reads and commits are synchronous, so a report's
+   * reads, issued together, never interleave with a commit).
+   */
+  snapshot<T>(work: (reads: IndexerReads) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** The reads of an {@link IndexerStore}, as {@link IndexerStore.snapshot} hands them out. */
+export type IndexerReads = Omit<
+  IndexerStore,
+  "init" | "commitRange" | "rollback" | "pruneBlocks" | "snapshot" | "close"
+>;

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
 import { InvariantError, StoreMismatchError } from "../errors.js";
-import { batchOutcomes, type BurnShortfall, type SettledBatch } from "../decode/batchOutcomes.js";
+import { batchOutcomes, type BurnShortfall } from "../decode/batchOutcomes.js";
 import { addOutcomes, createDeltas, type Deltas } from "../decode/deltas.js";
 import { decodeLines, mergeEncodedLines, type KindLines } from "../decode/lines.js";
 import type {
@@ -12,7 +12,6 @@ import type {
   IndexerStore,
   PostRow,
   RangeCommit,
-  ReportInstanceRow,
   RuleSetRow,
   StoreIdentity,
   StoreStats,
@@ -20,6 +19,7 @@ import type {
 import { postIdOfKey, postKey, SCHEMA, SCHEMA_VERSION } from "./sqliteSchema.js";
 import { createWriteCache } from "./writeCache.js";
 import { instanceFor } from "./instanceFor.js";
+import { batchOf, big, instanceOf, num, postOf, ruleSetOf, shortfallOf, str } from "./storeRows.js";
 import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
 
 export interface CreateSqliteStoreParameters {
@@ -28,11 +28,6 @@ export interface CreateSqliteStoreParameters {
   /** Opens an existing database for reading only (the report CLI next to a running indexer). */
   readOnly?: boolean;
 }
-
-type Row = Record<string, unknown>;
-const str = (row: Row, key: string) => String(row[key]);
-const num = (row: Row, key: string) => Number(row[key]);
-const big = (row: Row, key: string) => BigInt(row[key] as string | number);
 
 /**
  * The indexer's state in SQLite through Node's built-in `node:sqlite` (WAL, so readers such
@@ -115,70 +110,22 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
   // A rolled-back transaction may have allocated account ids: forget the cached ones.
   const transaction = <T>(work: () => T): T => sqliteTransaction(db, work, () => knownIds.clear());
 
-  const ruleSetFromRow = (row: Row): RuleSetRow => ({
-    version: num(row, "version"),
-    amounts: (JSON.parse(str(row, "amounts")) as string[]).map(BigInt),
-    blockNumber: big(row, "block_number"),
-    txIndex: num(row, "tx_index"),
-    logIndex: num(row, "log_index"),
-  });
   const ruleSetAt = (blockNumber: bigint): RuleSetRow | null => {
     const row = sql(
       "SELECT * FROM rule_sets WHERE block_number <= ? ORDER BY block_number DESC, tx_index DESC, log_index DESC LIMIT 1",
     ).get(blockNumber);
-    return row ? ruleSetFromRow(row) : null;
+    return row ? ruleSetOf(row) : null;
   };
   const ruleSet = (version: number): RuleSetRow | null => {
     const row = sql("SELECT * FROM rule_sets WHERE version = ?").get(version);
-    return row ? ruleSetFromRow(row) : null;
+    return row ? ruleSetOf(row) : null;
   };
-  const postFromRow = (row: Row): PostRow => ({
-    postId: big(row, "post_id"),
-    siteId: num(row, "site_id"),
-    author: str(row, "author") as Address,
-    batchId: big(row, "batch_id"),
-    blockNumber: big(row, "block_number"),
-  });
   const post = (postId: bigint): PostRow | null => {
     const row = sql("SELECT * FROM posts WHERE post_id = ?").get(postId.toString());
-    return row ? postFromRow(row) : null;
+    return row ? postOf(row) : null;
   };
   const shortfallsOf = (batchId: bigint): BurnShortfall[] =>
-    sql("SELECT * FROM shortfalls WHERE batch_id = ? ORDER BY action_index")
-      .all(batchId.toString())
-      .map((row) => ({
-        batchId,
-        actionIndex: num(row, "action_index"),
-        account: str(row, "account") as Address,
-        kind: num(row, "kind"),
-        postId: big(row, "post_id"),
-        amount: big(row, "amount"),
-      }));
-  const batchFromRow = (row: Row): SettledBatch => ({
-    batchId: big(row, "batch_id"),
-    siteId: num(row, "site_id"),
-    evidenceRoot: str(row, "evidence_root") as Hex,
-    ruleSetVersion: num(row, "rule_set_version"),
-    minted: big(row, "minted"),
-    burned: big(row, "burned"),
-    actions: `0x${Buffer.from(row.actions as Uint8Array).toString("hex")}`,
-    blockNumber: big(row, "block_number"),
-    blockHash: str(row, "block_hash") as Hex,
-    txIndex: num(row, "tx_index"),
-    logIndex: num(row, "log_index"),
-    txHash: str(row, "tx_hash") as Hex,
-  });
-  const instanceFromRow = (row: Row): ReportInstanceRow => ({
-    id: str(row, "id"),
-    postId: big(row, "post_id"),
-    buyer: str(row, "buyer") as Address,
-    batchId: big(row, "batch_id"),
-    actionIndex: num(row, "action_index"),
-    blockNumber: big(row, "block_number"),
-    blockHash: str(row, "block_hash") as Hex,
-    content: str(row, "content"),
-    contentHash: str(row, "content_hash") as Hex,
-  });
+    sql("SELECT * FROM shortfalls WHERE batch_id = ? ORDER BY action_index").all(batchId.toString()).map(shortfallOf);
 
   let accountPostsStatement: StatementSync | null = null;
   const cacheFor = () => createWriteCache(sql, accountIds);
@@ -291,7 +238,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       // Take back what the undone batches added, newest first, with the rule sets they used.
       const batches = sql("SELECT * FROM batches WHERE block_number > ? ORDER BY block_number DESC, log_index DESC")
         .all(after)
-        .map(batchFromRow);
+        .map(batchOf);
       const deltas: Deltas = createDeltas();
       for (const batch of batches) {
         const rules = ruleSet(batch.ruleSetVersion);
@@ -358,7 +305,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
     },
     async batch(batchId) {
       const row = sql("SELECT * FROM batches WHERE batch_id = ?").get(batchId.toString());
-      return row ? { ...batchFromRow(row), shortfalls: shortfallsOf(batchId) } : null;
+      return row ? { ...batchOf(row), shortfalls: shortfallsOf(batchId) } : null;
     },
     async post(postId) {
       return post(postId);
@@ -399,7 +346,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
     },
     async reportInstance(id) {
       const row = sql("SELECT * FROM report_instances WHERE id = ?").get(id);
-      return row ? instanceFromRow(row) : null;
+      return row ? instanceOf(row) : null;
     },
     async reportInstances({ postId, buyer, limit }) {
       const where: string[] = [];
@@ -415,7 +362,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
       const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
       return sql(`SELECT * FROM report_instances ${clause} ORDER BY block_number, id LIMIT ?`)
         .all(...args, limit)
-        .map(instanceFromRow);
+        .map(instanceOf);
     },
     async stats(): Promise<StoreStats> {
       const count = (table: string) => num(sql(`SELECT count(*) AS n FROM ${table}`).get() ?? { n: 0 }, "n");
@@ -427,6 +374,9 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
         posts: count("posts"),
         reportInstances: count("report_instances"),
       };
+    },
+    snapshot(work) {
+      return work(store);
     },
     async close() {
       if (db.isOpen) db.close();

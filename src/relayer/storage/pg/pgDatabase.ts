@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { applyPgMigrations } from "../../../storage/pgMigrations.js";
 import { PG_MIGRATIONS, LOCK_MIGRATE } from "./pgSchema.js";
 
 /** The database was migrated by a newer relayer, whose schema this one does not know. */
@@ -18,39 +19,20 @@ export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version)
 export async function migratePg(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [LOCK_MIGRATE.toString()]);
-    await client.query(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
-    );
-    const applied = new Set(
-      (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
-    );
-    const newest = Math.max(0, ...applied);
-    if (newest > PG_SCHEMA_VERSION)
-      throw new PgSchemaTooNewError(
-        `the relayer database has schema version ${newest}, newer than this relayer's ${PG_SCHEMA_VERSION}: run a newer relayer`,
-      );
-    for (const step of PG_MIGRATIONS) {
-      if (applied.has(step.version)) continue;
-      await client.query("BEGIN");
-      try {
-        await client.query(step.sql);
-        await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
-          step.version,
-          Date.now(),
-        ]);
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK");
-        throw error;
-      }
-    }
+    await applyPgMigrations(client, {
+      migrations: PG_MIGRATIONS,
+      lockKey: LOCK_MIGRATE,
+      tooNew: (found, known) => {
+        throw new PgSchemaTooNewError(
+          `the relayer database has schema version ${found}, newer than this relayer's ${known}: run a newer relayer`,
+        );
+      },
+    });
     // Batch ids are <namespace> * 2^32 + n, a random namespace per database (as in SQLite).
     await client.query("INSERT INTO meta (key, value) VALUES ('batch_namespace', $1) ON CONFLICT DO NOTHING", [
       String(1 + Math.floor(Math.random() * (2 ** 20 - 1))),
     ]);
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [LOCK_MIGRATE.toString()]).catch(() => undefined);
     client.release();
   }
 }

@@ -1,0 +1,162 @@
+import pg from "pg";
+import type { Address } from "viem";
+import { applyPgMigrations } from "../../../storage/pgMigrations.js";
+import { ReadOnlyStoreError, StoreMismatchError } from "../../errors.js";
+import type { IndexerStore, StoreIdentity } from "../IndexerStore.js";
+import { pgCommitRange, setMeta } from "./pgCommitRange.js";
+import { LOCK_INDEXER_MIGRATE, PG_INDEXER_MIGRATIONS, PG_INDEXER_SCHEMA } from "./pgIndexerSchema.js";
+import { createPgReads, type PgQuery } from "./pgReads.js";
+import type { Row } from "../storeRows.js";
+import { pgRollback } from "./pgRollback.js";
+import { acquirePgWriterSession, type PgWriterSession } from "./pgWriterSession.js";
+
+export interface OpenPgIndexerStoreParameters {
+  /** postgres://… (the indexer's tables go in the `twei_indexer` schema of that database). */
+  url: string;
+  /** The one process that syncs: takes the writer lock (refused if held). False: reads only, no lock. */
+  writer: boolean;
+  /** Connections for reads (the HTTP API and reports). */
+  poolSize?: number;
+}
+
+const queryOn =
+  (target: pg.Pool | pg.ClientBase): PgQuery =>
+  async (text, values = []) =>
+    (await target.query(text, values)).rows as Row[];
+
+/**
+ * The indexer's store on PostgreSQL. A writer holds the writer lock for its life and writes
+ * only through that locked session (pgWriterSession.ts); any number of read-only processes
+ * serve reports from the same database through their own pools, without the lock. Every
+ * process applies missing migrations at start (under an advisory lock), so readers may start
+ * before the writer.
+ *
+ * @example
+ * const store = await openPgIndexerStore({ url: process.env.DATABASE_URL, writer: true })
+ */
+export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameters): Promise<IndexerStore> {
+  const options = `-c search_path=${PG_INDEXER_SCHEMA}`;
+  const pool = new pg.Pool({
+    connectionString: parameters.url,
+    options,
+    max: parameters.poolSize ?? 8,
+    keepAlive: true,
+  });
+  // A lost connection in the pool is dropped and replaced; the error is the query's to report.
+  pool.on("error", () => undefined);
+  let session: PgWriterSession | undefined;
+  try {
+    if (parameters.writer) session = await acquirePgWriterSession({ url: parameters.url, options });
+    const client = session?.client ?? (await pool.connect());
+    try {
+      await applyPgMigrations(client, {
+        migrations: PG_INDEXER_MIGRATIONS,
+        lockKey: LOCK_INDEXER_MIGRATE,
+        prepare: `CREATE SCHEMA IF NOT EXISTS ${PG_INDEXER_SCHEMA}`,
+        tooNew: (found, known) => {
+          throw new StoreMismatchError(
+            `the indexer database has schema version ${found}, newer than this indexer's ${known}: run a newer indexer`,
+          );
+        },
+      });
+    } finally {
+      if (session === undefined) (client as pg.PoolClient).release();
+    }
+  } catch (error) {
+    await session?.release();
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+
+  const reads = createPgReads(queryOn(pool));
+  // Account ids by address, remembered across commits (forgotten when one rolls back: the ids
+  // it created are gone with it).
+  const knownIds = new Map<Address, number>();
+  const accountIds = (client: pg.ClientBase) => async (accounts: Iterable<Address>) => {
+    const ids = new Map<Address, number>();
+    const unknown: Address[] = [];
+    for (const account of new Set(accounts)) {
+      const id = knownIds.get(account);
+      if (id === undefined) unknown.push(account);
+      else ids.set(account, id);
+    }
+    if (unknown.length > 0) {
+      await client.query("INSERT INTO accounts (address) SELECT unnest($1::text[]) ON CONFLICT (address) DO NOTHING", [
+        unknown,
+      ]);
+      for (const row of (
+        await client.query<{ id: string; address: Address }>(
+          "SELECT id, address FROM accounts WHERE address = ANY($1::text[])",
+          [unknown],
+        )
+      ).rows) {
+        ids.set(row.address, Number(row.id));
+        if (knownIds.size < 1_000_000) knownIds.set(row.address, Number(row.id));
+      }
+    }
+    return ids;
+  };
+  const writing = <A extends unknown[]>(work: (client: pg.Client, ...args: A) => Promise<void>) => {
+    return async (...args: A): Promise<void> => {
+      if (session === undefined)
+        throw new ReadOnlyStoreError("this indexer store is read-only (INDEXER_SYNC=false): it never writes");
+      await session.transaction(
+        (client) => work(client, ...args),
+        () => knownIds.clear(),
+      );
+    };
+  };
+
+  const store: IndexerStore = {
+    ...reads,
+    async init(identity: StoreIdentity) {
+      const wanted = JSON.stringify({
+        chainId: identity.chainId,
+        ledger: identity.ledger.toLowerCase(),
+        token: identity.token.toLowerCase(),
+        deploymentBlock: identity.deploymentBlock.toString(),
+      });
+      const found = await reads.meta("identity");
+      // A reader before the writer's first start has nothing to compare yet.
+      if (found === undefined) {
+        if (session !== undefined) await writing((client) => setMeta(client, "identity", wanted))();
+      } else if (found !== wanted)
+        throw new StoreMismatchError(`the PostgreSQL indexer database indexes another deployment: ${found}`);
+    },
+    commitRange: writing((client, commit) =>
+      pgCommitRange(client, commit, { reads: createPgReads(queryOn(client)), accountIds: accountIds(client) }),
+    ),
+    rollback: writing((client, to) => pgRollback(client, to, { accountIds: accountIds(client) })),
+    pruneBlocks: writing(async (client, below) => {
+      await client.query("DELETE FROM blocks WHERE number < $1", [below]);
+    }),
+    async snapshot(work) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // One connection answers one query at a time: queue the reads a report issues together.
+        let queue: Promise<unknown> = Promise.resolve();
+        const run = queryOn(client);
+        const result = await work(
+          createPgReads((text, values) => {
+            const next = queue.then(() => run(text, values));
+            queue = next.catch(() => undefined);
+            return next;
+          }),
+        );
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await session?.release();
+      await pool.end().catch(() => undefined);
+    },
+  };
+  return store;
+}

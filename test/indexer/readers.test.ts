@@ -1,0 +1,238 @@
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "mocha";
+import type { Address } from "viem";
+import { ABI_HASH } from "../../src/chain/deployTwei.js";
+import { writeDeployment } from "../../src/chain/deployments.js";
+import { ActionKind as K } from "../../src/core/kinds.js";
+import { postIdFor } from "../../src/core/postId.js";
+import { startHardhatNode, type HardhatNode } from "../../src/devnet/startHardhatNode.js";
+import { startPostgres, type DevPostgres } from "../../src/devnet/startPostgres.js";
+import { createIndexer } from "../../src/indexer/createIndexer.js";
+import { buildPostReport } from "../../src/indexer/reports/buildPostReport.js";
+import { LOCK_INDEXER_WRITER } from "../../src/indexer/store/pg/pgIndexerSchema.js";
+import { openPgIndexerStore } from "../../src/indexer/store/pg/openPgIndexerStore.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { action } from "../helpers/batches.js";
+import { pgQuery } from "../relayer/helpers/testStores.js";
+import { runIndexerProcessToExit, startIndexerProcess, type IndexerProcess } from "./helpers/indexerProcess.js";
+import { createChainScenario, expectedLines, SITE } from "./scenario.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const getJson = async (url: string): Promise<{ status: number; body: any }> => {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.json() };
+};
+
+describe("indexer on PostgreSQL: one writer and read-only processes", function () {
+  let node: HardhatNode;
+  let pg: DevPostgres;
+  let root: string;
+  let chain: Awaited<ReturnType<typeof createChainScenario>>;
+  let env: Record<string, string>;
+  const processes: IndexerProcess[] = [];
+  const POST = postIdFor(SITE, "readers");
+  let author: Address, reader: Address, liker: Address, buyer: Address;
+
+  const start = async (extra: Record<string, string> = {}) => {
+    const started = await startIndexerProcess({ ...env, ...extra });
+    processes.push(started);
+    return started;
+  };
+
+  /** Waits until the indexer at `url` has indexed the chain's current head (by hash). */
+  const caughtUp = async (url: string) => {
+    const head = await chain.publicClient.getBlock({ blockTag: "latest" });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { body } = await getJson(`${url}/v1/stats`);
+      if (body.checkpoint?.hash === head.hash) return;
+      if (Date.now() > deadline) throw new Error(`${url} did not reach block ${head.number}: ${JSON.stringify(body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  /** What a process serves for the post, its accounts and the bought instances. */
+  const served = async (url: string) => ({
+    stats: (await getJson(`${url}/v1/stats`)).body,
+    post: (await getJson(`${url}/v1/posts/${POST}/report`)).body,
+    own: await Promise.all(
+      [author, reader, liker, buyer].map(
+        async (a) => (await getJson(`${url}/v1/posts/${POST}/report?account=${a}`)).body,
+      ),
+    ),
+    users: await Promise.all(
+      [author, reader, liker, buyer].map(async (a) => (await getJson(`${url}/v1/users/${a}`)).body),
+    ),
+    instances: (await getJson(`${url}/v1/report-instances?postId=${POST}`)).body,
+  });
+
+  /** The post report's paid amounts equal what the test settled. */
+  const expectMatchesChain = (post: { lines: { amount: { wei: string } }[]; participants: number }) => {
+    expect(post.lines.map((l) => BigInt(l.amount.wei))).to.deep.equal(
+      expectedLines(chain.settled, POST).map((l) => l.paid),
+    );
+    expect(post.participants).to.equal(
+      new Set(chain.settled.filter((a) => a.postId === POST).map((a) => a.account)).size,
+    );
+  };
+
+  before(async function () {
+    node = await startHardhatNode();
+    pg = await startPostgres();
+    root = await mkdtemp(join(tmpdir(), "twei-indexer-readers-"));
+    chain = await createChainScenario(node);
+    [author, reader, liker, buyer] = [3, 4, 6, 8].map(chain.account) as [Address, Address, Address, Address];
+    await writeDeployment(
+      {
+        network: "test",
+        chainId: chain.deployment.chainId,
+        token: chain.deployment.token,
+        ledger: chain.deployment.ledger,
+        deploymentBlock: chain.deployment.deploymentBlock,
+        abiHash: ABI_HASH,
+        deployer: chain.account(0),
+        deployedAt: new Date().toISOString(),
+      },
+      root,
+    );
+    env = {
+      TWEI_NETWORK: "test",
+      TWEI_DEPLOYMENTS_ROOT: root,
+      TWEI_RPC_URL: node.url,
+      DATABASE_URL: await pg.createDatabase("indexer"),
+      INDEXER_POLL_INTERVAL_MS: "100",
+    };
+    for (const index of [3, 8]) await chain.approve(index);
+    await chain.settle(
+      [{ postId: POST, author }],
+      [
+        action(author, K.PostPublishTribute, POST),
+        action(reader, K.ReadToEarn, POST, 5_000),
+        action(liker, K.LikesOwn, POST, 2),
+        action(author, K.LikesAuthor, POST),
+      ],
+      [0],
+    );
+    await chain.settle([], [action(author, K.CommentRewards, POST, 20), action(buyer, K.CommentRewards, POST, 20)]);
+    await chain.settle([], [action(buyer, K.PnLReports, POST), action(reader, K.LikesOwn, POST)]);
+  });
+
+  after(async function () {
+    for (const p of processes) await p.stop().catch(() => undefined);
+    await pg?.stop();
+    await node?.stop();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it("serves the writer's reports from two read-only processes, reflects a reorg's rollback, and refuses a second writer", async function () {
+    const writer = await start();
+    const readers = [await start({ INDEXER_SYNC: "false" }), await start({ INDEXER_SYNC: "false" })];
+    await caughtUp(writer.url);
+    const fromWriter = await served(writer.url);
+    expectMatchesChain(fromWriter.post);
+    expect(fromWriter.instances.items).to.have.length(1);
+    for (const r of readers) expect(await served(r.url)).to.deep.equal(fromWriter);
+
+    // A second writer on the same database is refused at start, by name, with a non-zero exit.
+    const second = await runIndexerProcessToExit(env);
+    expect(second.code).to.equal(1);
+    expect(second.output).to.include("IndexerWriterBusyError");
+    // Readers never write: a reader is not refused, and does not sync.
+    expect(readers[0]!.output()).to.not.include('"msg":"indexed"');
+
+    // A batch the readers see, then a reorg that replaces it.
+    const snapshot = await chain.publicClient.request({ method: "evm_snapshot" } as never);
+    const settledBefore = chain.settled.length;
+    const { batchId } = await chain.settle(
+      [],
+      [
+        action(chain.account(10), K.LikesOwn, POST),
+        action(buyer, K.PnLReports, POST),
+        action(liker, K.LikesOwn, POST, 3),
+      ],
+    );
+    await caughtUp(writer.url);
+    for (const r of readers) {
+      const { post, instances } = await served(r.url);
+      expect(post.participants).to.equal(5);
+      expect(instances.items.map((i: { id: string }) => i.id)).to.include(`${batchId}-1`);
+    }
+    await chain.publicClient.request({ method: "evm_revert", params: [snapshot] } as never);
+    chain.settled.splice(settledBefore);
+    await chain.settle([], [action(reader, K.LikesOwn, POST, 4)]);
+    await chain.settle([], [action(author, K.CommentRewards, POST, 3)]);
+    await caughtUp(writer.url);
+    const afterReorg = await served(writer.url);
+    expectMatchesChain(afterReorg.post);
+    expect(afterReorg.post.participants).to.equal(4);
+    for (const r of readers) {
+      expect(await served(r.url)).to.deep.equal(afterReorg);
+      expect((await getJson(`${r.url}/v1/report-instances/${batchId}-1`)).status).to.equal(404);
+      expect((await getJson(`${r.url}/v1/users/${chain.account(10)}`)).body.earned.wei).to.equal("0");
+    }
+
+    // The writer dies: readers keep serving its last state; a new writer resumes from the checkpoint.
+    await writer.kill9();
+    await chain.settle([], [action(liker, K.LikesOwn, POST, 5)]);
+    for (const r of readers) expect(await served(r.url)).to.deep.equal(afterReorg);
+    const next = await start();
+    await caughtUp(next.url);
+    expect(next.output()).to.not.match(new RegExp(`"from":"?${chain.deployment.deploymentBlock}\\b`));
+    const resumed = await served(next.url);
+    expectMatchesChain(resumed.post);
+    expect(resumed.stats.batches).to.equal(afterReorg.stats.batches + 1);
+    for (const r of readers) expect(await served(r.url)).to.deep.equal(resumed);
+  });
+
+  it("builds each report from one snapshot: a range the writer commits meanwhile is not half in it", async function () {
+    const url = await pg.createDatabase("snapshot");
+    const indexer = createIndexer({
+      rpcUrl: node.url,
+      deployment: chain.deployment,
+      store: await openPgIndexerStore({ url, writer: true }),
+      logger: createLogger({ name: "indexer", level: "silent" }),
+    });
+    const readerStore = await openPgIndexerStore({ url, writer: false });
+    try {
+      await indexer.syncOnce();
+      const before = await buildPostReport(readerStore, { postId: POST });
+      const totalsBefore = await readerStore.postTotals(POST);
+      const during = await readerStore.snapshot(async (reads) => {
+        const first = await reads.checkpoint();
+        await chain.settle([], [action(reader, K.LikesOwn, POST, 6)]);
+        await indexer.syncOnce();
+        return { first, again: await reads.checkpoint(), totals: await reads.postTotals(POST) };
+      });
+      expect(during.first).to.deep.equal({ number: before.block.number, hash: before.block.hash });
+      expect(during.again).to.deep.equal(during.first);
+      expect(during.totals).to.deep.equal(totalsBefore);
+      const after = await buildPostReport(readerStore, { postId: POST });
+      expect(after.block.number > before.block.number).to.equal(true);
+      expect(after.lines.map((l) => l.amount)).to.deep.equal(expectedLines(chain.settled, POST).map((l) => l.paid));
+    } finally {
+      await readerStore.close();
+      await indexer.close();
+    }
+  });
+
+  it("stops a writer whose locked session ends, with IndexerWriterLostError and exit code 1", async function () {
+    const url = await pg.createDatabase("lost");
+    const writer = await start({ DATABASE_URL: url });
+    await caughtUp(writer.url);
+    const exited = new Promise<number | null>((resolve) => writer.child.once("exit", resolve));
+    // The session holding the writer lock (a bigint key: classid its high 32 bits, objid its low).
+    const ended = await pgQuery(
+      url,
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks WHERE locktype = 'advisory' AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND classid = $1 AND objid = $2 AND objsubid = 1`,
+      [Number(LOCK_INDEXER_WRITER >> 32n), Number(LOCK_INDEXER_WRITER & 0xffffffffn)],
+    );
+    expect(ended.rows).to.deep.equal([{ ok: true }]);
+    expect(await exited).to.equal(1);
+    expect(writer.output()).to.include("IndexerWriterLostError");
+  });
+});
