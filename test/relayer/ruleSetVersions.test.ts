@@ -14,6 +14,7 @@ import { evaluateEvent } from "../../src/rules/evaluateEvent.js";
 import { DEFAULT_POLICY } from "../../src/rules/policy.js";
 import { STORES } from "../helpers/postgres.js";
 import { captureLog } from "./helpers/captureLog.js";
+import { publishEvent, readEvent } from "./helpers/siteEvents.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer } from "./helpers/testRelayer.js";
 import { handReady, testStores } from "./helpers/testStores.js";
@@ -25,14 +26,7 @@ const scaled = (factor: bigint): RuleAmounts => DEFAULT_RULE_AMOUNTS.map((amount
 const DELAY = 600;
 const GRACE = 3_600;
 
-const read = (eventId: string, user: Address, postId = "p"): SiteEventInput => ({
-  eventId,
-  type: "post_read",
-  occurredAt: 2,
-  user,
-  postId,
-  secondsRead: 10_000,
-});
+const read = (eventId: string, user: Address) => readEvent(eventId, user, "p");
 const buyReport = (eventId: string, user: Address, postId = "p"): SiteEventInput => ({
   eventId,
   type: "report_purchased",
@@ -111,10 +105,7 @@ for (const store of STORES) {
           maxUnits: 10_000,
         });
 
-        await client.sendEvents([
-          { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
-          read("r1", readers[0]),
-        ]);
+        await client.sendEvents([publishEvent("pub", author.address, "p"), read("r1", readers[0])]);
         await schedule(scaled(2n));
         const announcedAt = (await chain.publicClient.getBlock()).timestamp;
 
@@ -185,9 +176,7 @@ for (const store of STORES) {
       const reader = fresh();
       try {
         const client = clientFor(chain, relayer.url, site);
-        await client.sendEvents([
-          { eventId: "pub", type: "post_published", occurredAt: 1, user: author.address, postId: "p", wordCount: 100 },
-        ]);
+        await client.sendEvents([publishEvent("pub", author.address, "p")]);
         await relayer.batcher.tick();
         expect((await client.event("pub")).status).to.equal("settled");
 
