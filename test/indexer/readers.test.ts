@@ -12,6 +12,7 @@ import { startHardhatNode, type HardhatNode } from "../../src/devnet/startHardha
 import { startPostgres, type DevPostgres } from "../../src/devnet/startPostgres.js";
 import { createIndexer } from "../../src/indexer/createIndexer.js";
 import { buildPostReport } from "../../src/indexer/reports/buildPostReport.js";
+import { postReportJson } from "../../src/indexer/reports/reportJson.js";
 import { LOCK_INDEXER_WRITER } from "../../src/indexer/store/pg/pgIndexerSchema.js";
 import { openPgIndexerStore } from "../../src/indexer/store/pg/openPgIndexerStore.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -26,7 +27,7 @@ const getJson = async (url: string): Promise<{ status: number; body: any }> => {
   return { status: response.status, body: await response.json() };
 };
 
-describe("indexer on PostgreSQL: one writer and read-only processes", function () {
+describe("indexer readers: one writer and read-only processes", function () {
   let node: HardhatNode;
   let pg: DevPostgres;
   let root: string;
@@ -127,7 +128,7 @@ describe("indexer on PostgreSQL: one writer and read-only processes", function (
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it("serves the writer's reports from two read-only processes, reflects a reorg's rollback, and refuses a second writer", async function () {
+  it("on PostgreSQL, serves the writer's reports from two read-only processes, reflects a reorg's rollback, and refuses a second writer", async function () {
     const writer = await start();
     const readers = [await start({ INDEXER_SYNC: "false" }), await start({ INDEXER_SYNC: "false" })];
     await caughtUp(writer.url);
@@ -234,5 +235,37 @@ describe("indexer on PostgreSQL: one writer and read-only processes", function (
     expect(ended.rows).to.deep.equal([{ ok: true }]);
     expect(await exited).to.equal(1);
     expect(writer.output()).to.include("IndexerWriterLostError");
+  });
+
+  it("on SQLite, serves the file a running writer syncs from an INDEXER_SYNC=false process", async function () {
+    const dbPath = join(root, "indexer.sqlite");
+    const indexer = createIndexer({
+      rpcUrl: node.url,
+      deployment: chain.deployment,
+      dbPath,
+      logger: createLogger({ name: "indexer", level: "silent" }),
+    });
+    try {
+      await indexer.syncOnce();
+      const noDatabaseUrl = Object.fromEntries(Object.entries(env).filter(([key]) => key !== "DATABASE_URL"));
+      const readerProcess = await startIndexerProcess({
+        ...noDatabaseUrl,
+        INDEXER_DB_PATH: dbPath,
+        INDEXER_SYNC: "false",
+      });
+      processes.push(readerProcess);
+      const want = JSON.parse(JSON.stringify(postReportJson(await buildPostReport(indexer.store, { postId: POST }))));
+      expect((await getJson(`${readerProcess.url}/v1/posts/${POST}/report`)).body).to.deep.equal(want);
+      await chain.settle([], [action(liker, K.LikesOwn, POST, 7)]);
+      await indexer.syncOnce();
+      const { body } = await getJson(`${readerProcess.url}/v1/posts/${POST}/report`);
+      expect(body.block.number).to.equal((await indexer.store.checkpoint())?.number.toString());
+      expect(body.lines.map((l: { amount: { wei: string } }) => BigInt(l.amount.wei))).to.deep.equal(
+        expectedLines(chain.settled, POST).map((l) => l.paid),
+      );
+      await readerProcess.stop();
+    } finally {
+      await indexer.close();
+    }
   });
 });
