@@ -61,6 +61,8 @@ export interface RelayerConfig {
   readonly chainTimeoutMs?: number;
   /** How long API keys are remembered (5 s by default). */
   readonly siteCacheMs?: number;
+  /** How long the rule set in force (and GET /v1/rules) is cached, ms (10 s by default). */
+  readonly ruleSetTtlMs?: number;
   /**
    * While the chain cannot be read, envelopes are accepted under the site's signer last read
    * from it, if read within this long (10 minutes by default); refused (503) after that.
@@ -141,7 +143,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     ledger: config.ledger,
     token: config.token,
     fundsTtlMs: 2_000,
-    ruleSetTtlMs: 10_000,
+    ruleSetTtlMs: config.ruleSetTtlMs ?? 10_000,
     deploymentBlock: config.deploymentBlock,
   });
   const metrics = createRelayerMetrics({

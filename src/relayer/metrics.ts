@@ -11,6 +11,7 @@ export interface RelayerMetrics {
   readonly chainErrors: Counter;
   readonly webhooks: Counter<"outcome">;
   readonly eventsFailed: Counter<"code">;
+  readonly eventsRepriced: Counter;
   readonly eventsHeld: Gauge;
   readonly reorgs: Counter<"depth">;
   readonly settlementBlocked: Gauge;
@@ -93,6 +94,11 @@ export function createRelayerMetrics(
       name: "twei_relayer_events_failed_total",
       help: "Accepted events that ended failed (the ledger refuses them), by failure code",
       labelNames: ["code"],
+      registers: [registry],
+    }),
+    eventsRepriced: new Counter({
+      name: "twei_relayer_events_repriced_total",
+      help: "Pending events priced anew because the ledger no longer takes the rule set they were accepted under",
       registers: [registry],
     }),
     eventsHeld: new Gauge({

@@ -51,6 +51,8 @@ export interface TweiClient {
   event(eventId: string): Promise<Record<string, unknown>>;
   batch(batchId: bigint | string): Promise<Record<string, unknown>>;
   user(address: Address): Promise<Record<string, unknown>>;
+  /** The rule set in force, the one announced (and when it takes effect), the one in grace. */
+  rules(): Promise<Record<string, unknown>>;
   submitPermit(permit: {
     owner: Address;
     value: bigint;
@@ -109,6 +111,7 @@ export function createTweiClient(options: TweiClientOptions): TweiClient {
     event: (eventId) => call("GET", `/v1/events/${options.siteId}/${encodeURIComponent(eventId)}`),
     batch: (batchId) => call("GET", `/v1/batches/${batchId}`),
     user: (address) => call("GET", `/v1/users/${address}`),
+    rules: () => call("GET", "/v1/rules"),
     submitPermit: (permit) =>
       call(
         "POST",

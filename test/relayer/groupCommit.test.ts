@@ -27,6 +27,7 @@ const envelope = (nonce: bigint, inputs: SiteEventInput[]): EnvelopeInput => {
     signature: "0x00",
     receivedAt: Date.now(),
     acceptedAtBlock: 1n,
+    ruleSetVersion: 1,
     events: events.map((event) => ({ event, eventHash: hashSiteEvent(event) })),
   };
 };

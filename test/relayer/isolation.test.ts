@@ -10,6 +10,7 @@ import { hashSiteEvent } from "../../src/evidence/encodeSiteEvent.js";
 import { siteEventSchema, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { chainPostIdKey } from "../../src/relayer/storage/sqliteDatabase.js";
 import { captureLog } from "./helpers/captureLog.js";
+import { publishEvent, readEvent } from "./helpers/siteEvents.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer, type TestSite } from "./helpers/testRelayer.js";
 import { handReady, testStores, pgQuery, type TestStore } from "./helpers/testStores.js";
@@ -19,22 +20,8 @@ import { STORES } from "../helpers/postgres.js";
 const twei = (value: string) => parseUnits(value, 18);
 const fresh = (): Address => privateKeyToAccount(generatePrivateKey()).address;
 
-const publish = (eventId: string, user: Address, postId: string): SiteEventInput => ({
-  eventId,
-  type: "post_published",
-  occurredAt: 1,
-  user,
-  postId,
-  wordCount: 100,
-});
-const read = (eventId: string, user: Address, postId: string): SiteEventInput => ({
-  eventId,
-  type: "post_read",
-  occurredAt: 2,
-  user,
-  postId,
-  secondsRead: 10_000,
-});
+const publish = publishEvent;
+const read = readEvent;
 
 /**
  * Writes an event the way a relayer without today's acceptance checks did: straight into the
@@ -55,6 +42,7 @@ async function queueUnchecked(testStore: TestStore, siteId: number, event: SiteE
         signature: "0x00",
         receivedAt: Date.now(),
         acceptedAtBlock: 1n,
+        ruleSetVersion: 1,
         events: [{ event: parsed, eventHash }],
       },
       () => ({

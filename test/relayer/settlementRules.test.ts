@@ -70,7 +70,7 @@ describe("settlement rules (pure): bisecting refused events, naming failures, fi
   });
 
   describe("classifyRevert and failure codes", function () {
-    it("tells caps, a pause, a missing role, a site and a settled id from the batch's own faults", function () {
+    it("tells caps, a pause, a missing role, a site, a settled id and a rule set out of force from the batch's own faults", function () {
       const kinds = [
         "TweiLedgerEmissionCapExceeded",
         "TweiLedgerSiteEmissionCapExceeded",
@@ -79,6 +79,7 @@ describe("settlement rules (pure): bisecting refused events, naming failures, fi
         "TweiLedgerSiteInactive",
         "TweiLedgerUnknownSite",
         "TweiLedgerBatchAlreadySettled",
+        "TweiLedgerRuleSetNotInForce",
         "TweiLedgerZeroAddress",
         "Panic",
       ].map((name) => classifyRevert(revert(name)).kind);
@@ -90,6 +91,7 @@ describe("settlement rules (pure): bisecting refused events, naming failures, fi
         "site",
         "site",
         "settled",
+        "rules",
         "poison",
         "poison",
       ]);
@@ -200,6 +202,8 @@ describe("relayer database schema versions", function () {
       expect([batch?.status, batch?.blockNumber, batch?.includedAt]).to.deep.equal(["settled", 7n, 1234]);
       // Its evidence root was built with version 1 leaves (no positions): it stays auditable as such.
       expect(batch?.evidenceVersion).to.equal(1);
+      // It names no rule-set version: it is sent (if ever again) under the one in force, as it was cut.
+      expect(batch?.ruleSetVersion).to.equal(null);
       await store.close();
       const db = new DatabaseSync(path);
       expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).to.deep.equal({

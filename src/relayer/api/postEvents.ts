@@ -159,6 +159,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
           signature: body.signature,
           receivedAt: Date.now(),
           acceptedAtBlock: state.block,
+          ruleSetVersion: ruleSet.version,
           ...(fundsBlock === undefined ? {} : { fundsBlock }),
           events: incoming,
         },

@@ -64,6 +64,8 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
       proof,
       txHash: batch?.txHash ?? batch?.attempts.at(-1)?.txHash ?? null,
       blockNumber: batch?.blockNumber?.toString() ?? null,
+      // The rule set its actions are priced under (the batch's, once cut; null: accepted before versions were kept).
+      ruleSetVersion: batch?.ruleSetVersion ?? event.ruleSetVersion,
       actions: event.actions.map((a) => ({ ...a, account: getAddress(a.account), postId: a.postId.toString() })),
     });
   };
@@ -98,6 +100,8 @@ export function getBatch(ctx: RelayerContext): RequestHandler {
     res.json({
       ...evidence,
       status: batch.status,
+      // The rule-set version its settlement names (null: cut before versions were kept).
+      ruleSetVersion: batch.ruleSetVersion,
       onChain: { settled: settledOnChain },
       txHash: batch.txHash ?? batch.attempts.at(-1)?.txHash ?? null,
       blockNumber: batch.blockNumber?.toString() ?? null,

@@ -9,6 +9,37 @@ export interface SiteOnChain {
   readonly burnCap: bigint;
 }
 
+/** A rule set as the ledger announced it (immutable once announced). */
+export interface RuleSetOnChain {
+  readonly version: number;
+  /** When it takes (or took) effect, unix seconds. */
+  readonly effectiveAt: bigint;
+  readonly amounts: RuleAmounts;
+  readonly maxUnits: readonly number[];
+}
+
+/** The rule-set versions the ledger's `settle` takes now, as of the latest block. */
+export interface VersionsInForce {
+  readonly current: number;
+  /** The version `current` replaced, while its grace runs (0: none). */
+  readonly previous: number;
+  /** When the grace of `previous` ends, unix seconds (0: none). */
+  readonly graceEndsAt: bigint;
+  /** The latest block's timestamp, which the ledger compares those times with. */
+  readonly chainTime: bigint;
+}
+
+/** What users and sites can see coming: the rule set in force, the one announced, and the one in grace. */
+export interface RuleSchedule {
+  readonly current: RuleSetOnChain;
+  /** Announced, not yet in force (null: none). */
+  readonly scheduled: RuleSetOnChain | null;
+  /** Replaced, still accepted for batches priced under it until `graceEndsAt` (null: none). */
+  readonly previous: { readonly version: number; readonly graceEndsAt: bigint } | null;
+  /** Seconds a replaced rule set stays accepted. */
+  readonly ruleSetGrace: number;
+}
+
 export interface ChainReader {
   /** The site's registry entry at `blockNumber` (the latest block by default). */
   site(siteId: number, blockNumber?: bigint): Promise<SiteOnChain>;
@@ -25,7 +56,14 @@ export interface ChainReader {
   balanceAndAllowance(account: Address): Promise<{ balance: bigint; allowance: bigint }>;
   /** What the ledger minted to the account (its Transfer logs from the zero address), cached for a minute. */
   earned(account: Address): Promise<bigint>;
+  /** The rule set in force (what acceptance prices under), cached for `ruleSetTtlMs`. */
   ruleSet(): Promise<{ version: number; amounts: RuleAmounts }>;
+  /** A rule set by version, cached (announced rule sets never change). */
+  ruleSetOf(version: number): Promise<RuleSetOnChain>;
+  /** The versions `settle` takes now (uncached: the settlement loop decides with it). */
+  versionsInForce(): Promise<VersionsInForce>;
+  /** The rule set in force, the one announced and the one in grace, cached for `ruleSetTtlMs`. */
+  ruleSchedule(): Promise<RuleSchedule>;
   isBatchSettled(batchId: bigint): Promise<boolean>;
   blockNumber(): Promise<bigint>;
 }
@@ -60,6 +98,29 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
       ...(blockNumber === undefined ? {} : { blockNumber }),
     });
   let relayerRole: Hex | undefined;
+  const ruleSets = new Map<number, RuleSetOnChain>();
+  let schedule: { value: RuleSchedule; at: number } | undefined;
+  const onChainRuleSet = (view: {
+    version: number;
+    effectiveAt: bigint;
+    amounts: readonly bigint[];
+    maxUnits: readonly number[];
+  }): RuleSetOnChain => ({
+    version: view.version,
+    effectiveAt: view.effectiveAt,
+    amounts: [...view.amounts],
+    maxUnits: [...view.maxUnits],
+  });
+  const readVersions = async (): Promise<VersionsInForce> => {
+    const block = await publicClient.getBlock({ blockTag: "latest" });
+    const [current, previous, graceEndsAt] = await publicClient.readContract({
+      address: ledger,
+      abi: tweiLedgerAbi,
+      functionName: "versionsInForce",
+      blockNumber: block.number,
+    });
+    return { current, previous, graceEndsAt, chainTime: block.timestamp };
+  };
   return {
     async site(siteId, blockNumber) {
       const site = await publicClient.readContract({
@@ -144,6 +205,38 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
       }
       ruleSet = { value: { version, amounts: [...amounts] }, at: Date.now() };
       return ruleSet.value;
+    },
+    async ruleSetOf(version) {
+      const known = ruleSets.get(version);
+      if (known) return known;
+      const view = await publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "ruleSetOf",
+        args: [version],
+      });
+      // Version 0 is what the ledger answers for a version never announced.
+      if (view.version !== version) throw new Error(`the ledger has no rule set ${version}`);
+      const ruleSet = onChainRuleSet(view);
+      ruleSets.set(version, ruleSet);
+      return ruleSet;
+    },
+    versionsInForce: readVersions,
+    async ruleSchedule() {
+      if (schedule && Date.now() - schedule.at < parameters.ruleSetTtlMs) return schedule.value;
+      const [[current, scheduled], versions, grace] = await Promise.all([
+        publicClient.readContract({ address: ledger, abi: tweiLedgerAbi, functionName: "ruleSchedule" }),
+        readVersions(),
+        publicClient.readContract({ address: ledger, abi: tweiLedgerAbi, functionName: "ruleSetGrace" }),
+      ]);
+      const value: RuleSchedule = {
+        current: onChainRuleSet(current),
+        scheduled: scheduled.version === 0 ? null : onChainRuleSet(scheduled),
+        previous: versions.previous === 0 ? null : { version: versions.previous, graceEndsAt: versions.graceEndsAt },
+        ruleSetGrace: Number(grace),
+      };
+      schedule = { value, at: Date.now() };
+      return value;
     },
     isBatchSettled: (batchId) =>
       publicClient.readContract({

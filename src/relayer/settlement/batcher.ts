@@ -2,6 +2,7 @@ import type { Account, Address, Chain, Hex, PublicClient, TransactionReceipt, Tr
 import { tweiLedgerAbi } from "../../chain/abi.js";
 import { decodeRevert, describeChainError, formatRevert } from "../../chain/decodeRevert.js";
 import { settlementAccessList } from "../../chain/settlementAccessList.js";
+import { amountFor } from "../../core/ruleSet.js";
 import { buildEvidenceTree, EVIDENCE_VERSION, type EvidenceLeaf } from "../../evidence/evidenceTree.js";
 import type { Logger } from "../../observability/logger.js";
 import type { ChainReader } from "../chain/chainReader.js";
@@ -13,11 +14,24 @@ import { classifyRevert, failureCodeOf, failureMessageOf, type RevertClass } fro
 import { isFinal, readChainHeads, type ChainHeads, type Finality } from "./finality.js";
 import { isolatePoison, type ProbeReturnType } from "./isolatePoison.js";
 import { failedNotice, reorgedNotices, settledNotices } from "./notices.js";
-import { cancelAttempt, currentRuleSetVersion, sendBatch, settleCalldata } from "./sendBatch.js";
+import { cancelAttempt, sendBatch, settleCalldata } from "./sendBatch.js";
 
 export { TX_GAS_CAP } from "./sendBatch.js";
 
 const PROBE_ROOT: Hex = `0x${"ff".repeat(32)}`;
+
+/**
+ * Events priced under a replaced rule set are cut while at least this much of its grace remains
+ * (seconds), so that their batch is mined in time; after that they are priced anew.
+ */
+export const RULE_SET_GRACE_MARGIN_S = 120n;
+
+/** The leading events that share the first one's rule-set version: one batch names one version. */
+export function leadingRun(events: readonly StoredEvent[]): StoredEvent[] {
+  const version = events[0]?.ruleSetVersion;
+  const end = events.findIndex((event) => event.ruleSetVersion !== version);
+  return end === -1 ? [...events] : events.slice(0, end);
+}
 
 export interface BatcherConfig {
   /** Settle a site once it has this many pending events… */
@@ -124,13 +138,10 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
 
   // ------------------------------------------------------------------ chain reads
 
-  const probe = async (siteId: number, events: readonly StoredEvent[]): Promise<ProbeReturnType> => {
+  const probe = async (siteId: number, version: number, events: readonly StoredEvent[]): Promise<ProbeReturnType> => {
     const packed = packBatch(events).packed;
     // Batch id 0 is never allocated: the probe only measures gas and what the ledger says.
-    const data = settleCalldata(
-      { batchId: 0n, siteId, evidenceRoot: PROBE_ROOT, actions: packed },
-      await currentRuleSetVersion(publicClient, ledger),
-    );
+    const data = settleCalldata({ batchId: 0n, siteId, evidenceRoot: PROBE_ROOT, actions: packed }, version);
     try {
       const gas = await publicClient.estimateGas({
         account: walletClient.account,
@@ -222,8 +233,10 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   const settle = async (batch: BatchRecord, receipt: TransactionReceipt) => {
     const events = await store.batchEvents(batch.batchId);
     const site = await store.site(batch.siteId);
+    // Priced as the batch was settled: under the version it names (the one in force, for older batches).
+    const version = batch.ruleSetVersion ?? (await reader.versionsInForce()).current;
     const notifications = site?.webhookUrl
-      ? settledNotices({ batch, events, receipt, amounts: (await reader.ruleSet()).amounts, ledger })
+      ? settledNotices({ batch, events, receipt, ruleSet: await reader.ruleSetOf(version), ledger })
       : [];
     await store.markSettled(batch.batchId, { settledAt: Date.now(), notifications });
     metrics.batches.inc({ outcome: "settled" });
@@ -414,8 +427,8 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
         };
 
   /** Fails the event the ledger refuses (and its dependents), found by bisecting the candidate batch. */
-  const failPoison = async (siteId: number, events: readonly StoredEvent[]): Promise<boolean> => {
-    const found = await isolatePoison(events, (prefix) => probe(siteId, prefix));
+  const failPoison = async (siteId: number, version: number, events: readonly StoredEvent[]): Promise<boolean> => {
+    const found = await isolatePoison(events, (prefix) => probe(siteId, version, prefix));
     if (!found) return false;
     const failure = { code: failureCodeOf(found.revert), message: failureMessageOf(found.revert) };
     const site = await store.site(siteId);
@@ -430,14 +443,43 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
     return true;
   };
 
-  /** Cuts the next batch of a site: a prefix of its pending events that fits the gas cap and the emission caps. */
+  /**
+   * The site's pending events, priced under a rule set `settle` takes: when the oldest one's
+   * version is no longer taken (or its grace ends within RULE_SET_GRACE_MARGIN_S), every pending
+   * event not priced under the version in force is priced anew under it (reservations included).
+   */
+  const pricedPending = async (siteId: number): Promise<StoredEvent[]> => {
+    const pending = await store.pendingEvents(siteId, config.maxBatchEvents);
+    const first = pending[0];
+    if (!first) return pending;
+    const versions = await reader.versionsInForce();
+    const version = first.ruleSetVersion;
+    const taken =
+      version === versions.current ||
+      (version === versions.previous && versions.graceEndsAt - versions.chainTime >= RULE_SET_GRACE_MARGIN_S);
+    if (taken) return pending;
+    const { amounts } = await reader.ruleSetOf(versions.current);
+    const repriced = await store.repriceEvents(siteId, versions.current, (action) =>
+      amountFor(amounts, action.kind, action.units),
+    );
+    metrics.eventsRepriced.inc(repriced);
+    log.warn(
+      { siteId, events: repriced, from: version, to: versions.current },
+      "pending events priced anew: the rule set they were accepted under is no longer taken by the ledger",
+    );
+    return store.pendingEvents(siteId, config.maxBatchEvents);
+  };
+
+  /** Cuts the next batch of a site: a prefix of its pending events, of one rule-set version, that fits the gas cap and the emission caps. */
   const cut = async (siteId: number): Promise<BatchRecord | undefined> => {
-    let events = fitPostRefs(await store.pendingEvents(siteId, config.maxBatchEvents));
+    let events = fitPostRefs(leadingRun(await pricedPending(siteId)));
+    const version = events[0]?.ruleSetVersion;
+    if (version === undefined || version === null) return undefined; // none pending (priced ones carry a version)
     while (events.length > 1 && roughGas(events) > config.gasCap)
       events = events.slice(0, Math.ceil(events.length / 2));
     for (let attempt = 0; attempt < 10_000 && !stopped; attempt++) {
       if (events.length === 0) return undefined;
-      const result = await probe(siteId, events);
+      const result = await probe(siteId, version, events);
       if (result.kind === "ok") {
         if (result.gas > config.gasCap) {
           const scaled = Math.floor(((events.length * Number(config.gasCap)) / Number(result.gas)) * 0.95);
@@ -457,6 +499,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
           evidenceRoot: root,
           evidenceVersion: EVIDENCE_VERSION,
           actions: packBatch(events).packed,
+          ruleSetVersion: version,
           createdAt: Date.now(),
         });
         probedGas.set(batch.batchId, result.gas);
@@ -488,10 +531,16 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
         case "unauthorized":
           setGate(gateFor(result.kind));
           return undefined;
+        case "rules":
+          // Its grace ended between the check and the dry run: the next pass prices them anew.
+          return undefined;
         case "settled":
         case "poison": {
-          if (!(await failPoison(siteId, events))) continue; // refused no more: probe again
-          events = fitPostRefs(await store.pendingEvents(siteId, config.maxBatchEvents)).slice(0, events.length);
+          if (!(await failPoison(siteId, version, events))) continue; // refused no more: probe again
+          events = fitPostRefs(leadingRun(await store.pendingEvents(siteId, config.maxBatchEvents))).slice(
+            0,
+            events.length,
+          );
           continue;
         }
       }

@@ -17,11 +17,16 @@ const SITE_ERRORS: ReadonlySet<string> = new Set(["TweiLedgerSiteInactive", "Twe
  * - `unauthorized`: the relayer's account lacks RELAYER_ROLE: settlement stops, /readyz says why;
  * - `site`: the site is deactivated or unknown on the ledger: its events wait as `held`;
  * - `settled`: the batch id settled already (a lost attempt, or another database's batch);
+ * - `rules`: the rule-set version the batch names is no longer taken (its grace ended): its
+ *   events are priced anew under the one in force, never failed;
  * - `poison`: something in the batch itself: find the events the ledger refuses and fail them;
  * - `transient`: no revert at all (the node, the network, gas): try again later.
  */
 export type RevertClass =
-  | { readonly kind: "cap" | "paused" | "unauthorized" | "site" | "settled" | "poison"; readonly revert: DecodedRevert }
+  | {
+      readonly kind: "cap" | "paused" | "unauthorized" | "site" | "settled" | "rules" | "poison";
+      readonly revert: DecodedRevert;
+    }
   | { readonly kind: "transient" };
 
 /**
@@ -38,6 +43,7 @@ export function classifyRevert(revert: DecodedRevert | undefined): RevertClass {
   if (name === "AccessControlUnauthorizedAccount") return { kind: "unauthorized", revert };
   if (SITE_ERRORS.has(name)) return { kind: "site", revert };
   if (name === "TweiLedgerBatchAlreadySettled") return { kind: "settled", revert };
+  if (name === "TweiLedgerRuleSetNotInForce") return { kind: "rules", revert };
   return { kind: "poison", revert };
 }
 

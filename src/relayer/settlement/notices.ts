@@ -1,7 +1,8 @@
 import { decodeEventLog, getAddress, type Address, type TransactionReceipt } from "viem";
 import { tweiLedgerAbi } from "../../chain/abi.js";
 import { KINDS } from "../../core/kinds.js";
-import { amountFor, type RuleAmounts } from "../../core/ruleSet.js";
+import { amountFor } from "../../core/ruleSet.js";
+import type { RuleSetOnChain } from "../chain/chainReader.js";
 import type { BatchRecord, EventFailure, EventNotice, StoredEvent } from "../storage/relayerStore.js";
 import { packBatch, type ActionOrigin } from "./buildBatch.js";
 
@@ -26,20 +27,22 @@ function shortfallsOf(receipt: TransactionReceipt, ledger: Address, batchId: big
 }
 
 /**
- * `event.settled` for each event of a final batch: its actions with their amounts, and whether
- * each burn was paid (a BurnShortfall says it was not).
+ * `event.settled` for each event of a final batch: its actions with their amounts under the
+ * rule set the batch settled under, and whether each burn was paid (a BurnShortfall says it was not).
  *
  * @example
- * const notices = settledNotices({ batch, events, receipt, amounts, ledger })
+ * const notices = settledNotices({ batch, events, receipt, ruleSet: await reader.ruleSetOf(2), ledger })
  */
 export function settledNotices(parameters: {
   batch: BatchRecord;
   events: readonly StoredEvent[];
   receipt: TransactionReceipt;
-  amounts: RuleAmounts;
+  /** The rule set the batch named. */
+  ruleSet: RuleSetOnChain;
   ledger: Address;
 }): EventNotice[] {
-  const { batch, events, receipt, amounts, ledger } = parameters;
+  const { batch, events, receipt, ruleSet, ledger } = parameters;
+  const { amounts } = ruleSet;
   const shortfalls = shortfallsOf(receipt, ledger, batch.batchId);
   const { origins } = packBatch(events);
   const perEvent = new Map<number, { origin: ActionOrigin; actionIndex: number }[]>();
@@ -58,6 +61,7 @@ export function settledNotices(parameters: {
       batchId: batch.batchId.toString(),
       txHash: receipt.transactionHash,
       blockNumber: receipt.blockNumber.toString(),
+      ruleSetVersion: ruleSet.version,
       actions: (perEvent.get(leafIndex) ?? []).map(({ origin: { action }, actionIndex }) => ({
         actionIndex,
         kind: action.kind,

@@ -46,7 +46,7 @@ export function settleCalldata(
   });
 }
 
-/** The rule-set version in force on-chain now. */
+/** The rule-set version in force on-chain now (what a batch cut before versions were recorded names). */
 export async function currentRuleSetVersion(publicClient: PublicClient, ledger: Address): Promise<number> {
   const [current] = await publicClient.readContract({
     address: ledger,
@@ -85,7 +85,7 @@ export async function sendBatch(parameters: SendBatchParameters): Promise<SendBa
   const confirmedNonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "latest" });
   const last = batch.attempts.at(-1);
   const replacing = last !== undefined && last.nonce >= confirmedNonce;
-  const data = settleCalldata(batch, await currentRuleSetVersion(publicClient, ledger));
+  const data = settleCalldata(batch, batch.ruleSetVersion ?? (await currentRuleSetVersion(publicClient, ledger)));
   const accessList = settlementAccessList({ token, ledger, actions: batch.actions });
   let gas: bigint;
   try {

@@ -66,6 +66,12 @@ export interface RelayerStore {
     failures: readonly EventFailureInput[],
     notice: (event: StoredEvent, failure: EventFailure) => string | null,
   ): Promise<{ event: StoredEvent; failure: EventFailure }[]>;
+  /**
+   * Prices a site's pending events anew under rule-set `version` (their version left force
+   * before they were cut): rewrites their reservations with `price` and their version, in one
+   * transaction, under the same account locks a spend check takes. Returns how many changed.
+   */
+  repriceEvents(siteId: number, version: number, price: (action: AccountAction) => bigint): Promise<number>;
   /** Allocates a batch id and assigns the events (by sequence number) to it, before anything is sent. */
   recordBatch(batch: NewBatch): Promise<BatchRecord>;
   /** Records a transaction about to be sent (nonce and fees), then its hash once sent. */
@@ -171,6 +177,8 @@ export interface EnvelopeInput {
    * at inclusion).
    */
   readonly fundsBlock?: bigint;
+  /** The rule-set version `price` valued the events' actions under (the one in force on-chain). */
+  readonly ruleSetVersion: number;
   readonly events: readonly IncomingEvent[];
 }
 
@@ -241,6 +249,8 @@ export interface StoredEvent {
   readonly batchId: bigint | null;
   readonly leafIndex: number | null;
   readonly receivedAt: number;
+  /** The rule-set version its reservations were priced under (null: accepted before versions were recorded). */
+  readonly ruleSetVersion: number | null;
   /** Set when `failed`. */
   readonly failure: EventFailure | null;
 }
@@ -272,6 +282,8 @@ export interface NewBatch {
   /** The leaf encoding the root was built with (src/evidence/evidenceTree.ts). */
   readonly evidenceVersion: EvidenceVersion;
   readonly actions: Hex;
+  /** The rule-set version its events were priced under, which `settle` names. */
+  readonly ruleSetVersion: number;
   readonly createdAt: number;
 }
 
@@ -297,6 +309,8 @@ export interface BatchRecord {
   /** The leaf encoding of its evidence tree: 1 for batches cut before leaves committed to their positions. */
   readonly evidenceVersion: EvidenceVersion;
   readonly actions: Hex;
+  /** The rule-set version `settle` names (null: cut before versions were recorded; the one in force is named). */
+  readonly ruleSetVersion: number | null;
   readonly eventCount: number;
   readonly createdAt: number;
   readonly attempts: readonly BatchAttempt[];

@@ -1,5 +1,4 @@
 import { hexToBytes, type Address } from "viem";
-import { FIRST_BURN_KIND } from "../../core/kinds.js";
 import { postIdFor } from "../../core/postId.js";
 import { markersOf } from "../../rules/rulesState.js";
 import { createGroupCommitter } from "../../storage/groupCommit.js";
@@ -12,7 +11,7 @@ import {
   type StoreRulesView,
 } from "./relayerStore.js";
 import { chainPostIdKey, type SqliteDatabase } from "./sqliteDatabase.js";
-import { num, packActions, packEffects, priorFate, str, type Reservation } from "./sqliteRows.js";
+import { num, packActions, packEffects, priorFate, reservationsOf, str } from "./sqliteRows.js";
 
 export type SqliteAcceptance = Pick<RelayerStore, "acceptEnvelope"> & {
   /** Writes (and answers) the envelopes still waiting for their group. */
@@ -160,24 +159,13 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
           effects.comment.author,
           effects.comment.postId,
         );
-      const reserve = new Map<string, { mints: bigint; burns: bigint }>();
-      for (const action of outcome.actions) {
-        const key = action.account.toLowerCase();
-        const amount = price(action);
-        const entry = reserve.get(key) ?? { mints: 0n, burns: 0n };
-        if (action.kind < FIRST_BURN_KIND) entry.mints += amount;
-        else entry.burns += amount;
-        reserve.set(key, entry);
-        const total = deltas.get(key) ?? { mints: 0n, burns: 0n };
-        if (action.kind < FIRST_BURN_KIND) total.mints += amount;
-        else total.burns += amount;
-        deltas.set(key, total);
+      const reservations = reservationsOf(outcome.actions, price);
+      for (const [account, minted, burned] of reservations) {
+        const total = deltas.get(account) ?? { mints: 0n, burns: 0n };
+        total.mints += BigInt(minted);
+        total.burns += BigInt(burned);
+        deltas.set(account, total);
       }
-      const reservations = [...reserve].map(([account, { mints, burns }]): Reservation => [
-        account,
-        mints.toString(),
-        burns.toString(),
-      ]);
       eventRows.push([
         siteId,
         eventId,
@@ -191,6 +179,7 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
         JSON.stringify(reservations),
         packEffects(effects),
         input.receivedAt,
+        input.ruleSetVersion,
       ]);
       accepted++;
       known.set(eventId, eventHash);
@@ -206,7 +195,7 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
     );
     insertRows(
       `events (site_id, event_id, event_hash, event_json, envelope_nonce, envelope_index,
-             envelope_digest, actions_json, registers_json, reserve_json, effects_json, received_at)`,
+             envelope_digest, actions_json, registers_json, reserve_json, effects_json, received_at, rule_set_version)`,
       eventRows,
     );
     if (accepted > 0 && !existing) {

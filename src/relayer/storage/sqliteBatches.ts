@@ -72,6 +72,8 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
       evidenceRoot: str(row, "evidence_root") as Hex,
       evidenceVersion: num(row, "evidence_version") as EvidenceVersion,
       actions: str(row, "actions") as Hex,
+      ruleSetVersion:
+        row.rule_set_version === null || row.rule_set_version === undefined ? null : num(row, "rule_set_version"),
       eventCount: num(row, "event_count"),
       createdAt: num(row, "created_at"),
       attempts,
@@ -130,14 +132,15 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
           "id",
         );
         q(
-          `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, event_count, created_at)
-           VALUES (?, ?, 'recorded', ?, ?, ?, ?, ?)`,
+          `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, rule_set_version,
+             event_count, created_at) VALUES (?, ?, 'recorded', ?, ?, ?, ?, ?, ?)`,
         ).run(
           next,
           batch.siteId,
           batch.evidenceRoot,
           batch.evidenceVersion,
           batch.actions,
+          batch.ruleSetVersion,
           batch.seqs.length,
           batch.createdAt,
         );

@@ -3,9 +3,9 @@ import type { AccountTotalsCache, Totals } from "./accountTotalsCache.js";
 import type { EventFailure, RelayerStore, StoredEvent } from "./relayerStore.js";
 import type { SqliteDatabase } from "./sqliteDatabase.js";
 import { eventOf } from "./sqliteQueries.js";
-import { str, unpackEffects, type Reservation, type Row } from "./sqliteRows.js";
+import { reservationsOf, str, unpackActions, unpackEffects, type Reservation, type Row } from "./sqliteRows.js";
 
-export type SqliteEventOutcomes = Pick<RelayerStore, "holdSite" | "releaseSite" | "failEvents">;
+export type SqliteEventOutcomes = Pick<RelayerStore, "holdSite" | "releaseSite" | "failEvents" | "repriceEvents">;
 
 /** The failure of an event on a post or comment whose own event failed. */
 export const DEPENDENCY_FAILED = "dependency_failed";
@@ -44,6 +44,36 @@ export function createSqliteEventOutcomes(
   };
 
   return {
+    async repriceEvents(siteId, version, price) {
+      const delta = new Map<string, Totals>();
+      const add = (reservations: readonly Reservation[], sign: 1n | -1n) => {
+        for (const [account, minted, burned] of reservations) {
+          const entry = delta.get(account) ?? { mints: 0n, burns: 0n };
+          entry.mints += sign * BigInt(minted);
+          entry.burns += sign * BigInt(burned);
+          delta.set(account, entry);
+        }
+      };
+      const changed = sqliteTransaction(db, () => {
+        const rows = q(
+          `SELECT seq, actions_json, reserve_json FROM events WHERE site_id = ? AND status = 'pending'
+           AND (rule_set_version IS NULL OR rule_set_version <> ?)`,
+        ).all(siteId, version);
+        for (const row of rows) {
+          const priced = reservationsOf(unpackActions(str(row, "actions_json")), price);
+          add(JSON.parse(str(row, "reserve_json")) as Reservation[], -1n);
+          add(priced, 1n);
+          q("UPDATE events SET reserve_json = ?, rule_set_version = ? WHERE seq = ?").run(
+            JSON.stringify(priced),
+            version,
+            Number(row.seq),
+          );
+        }
+        return rows.length;
+      });
+      for (const [account, { mints, burns }] of delta) accounts.addPending(account, mints, burns);
+      return changed;
+    },
     async holdSite(siteId) {
       const changed = q("UPDATE events SET status = 'held' WHERE site_id = ? AND status = 'pending'").run(siteId);
       return Number(changed.changes);

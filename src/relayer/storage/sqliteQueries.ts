@@ -40,6 +40,8 @@ export function eventOf(row: Row): StoredEvent {
     batchId: row.batch_id === null || row.batch_id === undefined ? null : BigInt(num(row, "batch_id")),
     leafIndex: row.leaf_index === null || row.leaf_index === undefined ? null : num(row, "leaf_index"),
     receivedAt: num(row, "received_at"),
+    ruleSetVersion:
+      row.rule_set_version === null || row.rule_set_version === undefined ? null : num(row, "rule_set_version"),
     failure:
       typeof row.failure_code === "string"
         ? { code: row.failure_code, message: (row.failure_message as string | null) ?? "" }

@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import type { ActionKind } from "../../core/kinds.js";
+import { FIRST_BURN_KIND, type ActionKind } from "../../core/kinds.js";
 import type { AccountAction } from "../../core/packedActions.js";
 import type { RuleEffects } from "../../rules/rulesState.js";
 import type { EventFate } from "./relayerStore.js";
@@ -49,6 +49,23 @@ export function packEffects(effects: RuleEffects): string {
 
 export function unpackEffects(json: string | null): StoredEffects | undefined {
   return json === null ? undefined : (JSON.parse(json) as StoredEffects);
+}
+
+/** What an event's actions reserve, per account (lowercase): minted and burned under `price`. */
+export function reservationsOf(
+  actions: readonly AccountAction[],
+  price: (action: AccountAction) => bigint,
+): Reservation[] {
+  const reserve = new Map<string, { mints: bigint; burns: bigint }>();
+  for (const action of actions) {
+    const key = action.account.toLowerCase();
+    const amount = price(action);
+    const entry = reserve.get(key) ?? { mints: 0n, burns: 0n };
+    if (action.kind < FIRST_BURN_KIND) entry.mints += amount;
+    else entry.burns += amount;
+    reserve.set(key, entry);
+  }
+  return [...reserve].map(([account, { mints, burns }]): Reservation => [account, mints.toString(), burns.toString()]);
 }
 
 /** Reservations count while an event is on its way: not once the chain holds it, or it failed. */

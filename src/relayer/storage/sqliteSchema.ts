@@ -3,7 +3,7 @@
  * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
  * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS events (
   batch_id INTEGER,
   leaf_index INTEGER,
   received_at INTEGER NOT NULL,
+  -- The rule-set version reserve_json was priced under (NULL: accepted before schema 4).
+  rule_set_version INTEGER,
   failure_code TEXT,
   failure_message TEXT,
   UNIQUE (site_id, event_id)
@@ -84,6 +86,8 @@ CREATE TABLE IF NOT EXISTS batches (
   -- The evidence tree's leaf encoding (src/evidence/evidenceTree.ts): 1 before leaves committed to their positions.
   evidence_version INTEGER NOT NULL DEFAULT 1,
   actions TEXT NOT NULL,
+  -- The rule-set version settle names (NULL: cut before schema 4; the one in force is named).
+  rule_set_version INTEGER,
   event_count INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   -- The inclusion: set when mined, cleared when a reorg removes it.
@@ -141,6 +145,14 @@ ALTER TABLE batches ADD COLUMN included_at INTEGER;
     to: 3,
     sql: `
 ALTER TABLE batches ADD COLUMN evidence_version INTEGER NOT NULL DEFAULT 1;
+`,
+  },
+  {
+    // Events and batches from before version 4 have no rule-set version: priced when cut, as before.
+    to: 4,
+    sql: `
+ALTER TABLE events ADD COLUMN rule_set_version INTEGER;
+ALTER TABLE batches ADD COLUMN rule_set_version INTEGER;
 `,
   },
 ];

@@ -1,6 +1,5 @@
 import type pg from "pg";
 import { hexToBytes, type Address } from "viem";
-import { FIRST_BURN_KIND } from "../../../core/kinds.js";
 import { postIdFor } from "../../../core/postId.js";
 import { keys, markersOf } from "../../../rules/rulesState.js";
 import { createPgGroupCommitter } from "../../../storage/pgGroupCommit.js";
@@ -12,7 +11,7 @@ import {
   type StoreRulesView,
 } from "../relayerStore.js";
 import { chainPostIdKey } from "../sqliteDatabase.js";
-import { packActions, packEffects, priorFate, type Reservation } from "../sqliteRows.js";
+import { packActions, packEffects, priorFate, reservationsOf } from "../sqliteRows.js";
 import { accountLockKey, siteLockKey } from "./pgSchema.js";
 
 /** Event types whose user may be charged a burn: their pending burns are read (and locked). */
@@ -46,8 +45,8 @@ p AS (INSERT INTO posts (site_id, post_id, author, word_count, chain_post_id)
       SELECT $1, * FROM unnest($4::text[], $5::text[], $6::int[], $7::text[])),
 co AS (INSERT INTO comments (site_id, comment_id, author, post_id) SELECT $1, * FROM unnest($8::text[], $9::text[], $10::text[])),
 e AS (INSERT INTO events (site_id, event_id, event_hash, event_json, envelope_index, actions_json, registers_json,
-        reserve_json, effects_json, envelope_nonce, envelope_digest, received_at)
-      SELECT $1, x.*, $19, $20, $21 FROM unnest($11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[],
+        reserve_json, effects_json, envelope_nonce, envelope_digest, received_at, rule_set_version)
+      SELECT $1, x.*, $19, $20, $21, $31 FROM unnest($11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[],
         $17::text[], $18::text[]) AS x
       RETURNING seq, event_id),
 r AS (INSERT INTO reservations (seq, account, mints, burns)
@@ -209,24 +208,9 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
         w.comments[2].push(effects.comment.postId);
         comments.set(effects.comment.commentId, { author: effects.comment.author, postId: effects.comment.postId });
       }
-      const reserve = new Map<string, { mints: bigint; burns: bigint }>();
-      for (const action of outcome.actions) {
-        const key = action.account.toLowerCase();
-        const amount = price(action);
-        const entry = reserve.get(key) ?? { mints: 0n, burns: 0n };
-        if (action.kind < FIRST_BURN_KIND) entry.mints += amount;
-        else {
-          entry.burns += amount;
-          burns.set(key, (burns.get(key) ?? 0n) + amount);
-        }
-        reserve.set(key, entry);
-      }
-      const reservations = [...reserve].map(([account, { mints, burns }]): Reservation => [
-        account,
-        mints.toString(),
-        burns.toString(),
-      ]);
+      const reservations = reservationsOf(outcome.actions, price);
       for (const [account, mints, burned] of reservations) {
+        if (burned !== "0") burns.set(account, (burns.get(account) ?? 0n) + BigInt(burned));
         if (mints === "0" && burned === "0") continue;
         w.reservations[0].push(eventId);
         w.reservations[1].push(account);
@@ -271,6 +255,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       Buffer.from(hashes),
       input.acceptedAtBlock.toString(),
       existing === undefined,
+      input.ruleSetVersion,
     ]);
     return fates;
   };

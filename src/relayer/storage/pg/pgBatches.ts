@@ -11,9 +11,9 @@ import type {
 } from "../relayerStore.js";
 import { DEPENDENCY_FAILED } from "../sqliteEventOutcomes.js";
 import { eventOf } from "../sqliteQueries.js";
-import { unpackEffects, type Row } from "../sqliteRows.js";
+import { reservationsOf, unpackActions, unpackEffects, type Row } from "../sqliteRows.js";
 import { pgTransaction } from "./pgDatabase.js";
-import { siteLockKey } from "./pgSchema.js";
+import { accountLockKey, siteLockKey } from "./pgSchema.js";
 
 /** A settlement write by an instance that no longer holds the submitter lease (fencing). */
 export class LeaseLostError extends Error {
@@ -34,6 +34,7 @@ export type PgBatches = Pick<
   | "holdSite"
   | "releaseSite"
   | "failEvents"
+  | "repriceEvents"
 >;
 
 const optional = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -80,6 +81,7 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
       evidenceRoot: row.evidence_root as Hex,
       evidenceVersion: Number(row.evidence_version) as EvidenceVersion,
       actions: row.actions as Hex,
+      ruleSetVersion: row.rule_set_version === null ? null : Number(row.rule_set_version),
       eventCount: Number(row.event_count),
       createdAt: Number(row.created_at),
       attempts,
@@ -125,8 +127,8 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
           await client.query<{ id: string }>("SELECT coalesce(max(batch_id) + 1, $1) AS id FROM batches", [first])
         ).rows[0]!.id;
         const inserted = await client.query(
-          `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, event_count, created_at, epoch)
-           VALUES ($1, $2, 'recorded', $3, $4, $5, $6, $7, $8) RETURNING *`,
+          `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, rule_set_version,
+             event_count, created_at, epoch) VALUES ($1, $2, 'recorded', $3, $4, $5, $9, $6, $7, $8) RETURNING *`,
           [
             next,
             batch.siteId,
@@ -136,6 +138,7 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
             batch.seqs.length,
             batch.createdAt,
             mine.toString(),
+            batch.ruleSetVersion,
           ],
         );
         const changed = await client.query(
@@ -263,6 +266,45 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
           "UPDATE events SET status = 'pending', batch_id = NULL, leaf_index = NULL WHERE batch_id = $1",
           [id],
         );
+      });
+    },
+    async repriceEvents(siteId, version, price) {
+      return fenced(async (client) => {
+        // The site's lock, then its accounts' (acceptance's order): a spend check counts the
+        // reservations as they were or as they are now, never half of each.
+        await client.query("SELECT pg_advisory_xact_lock($1)", [siteLockKey(siteId).toString()]);
+        const rows = (
+          await client.query<{ seq: string; actions_json: string }>(
+            `SELECT seq, actions_json FROM events WHERE site_id = $1 AND status = 'pending'
+             AND rule_set_version IS DISTINCT FROM $2 ORDER BY seq`,
+            [siteId, version],
+          )
+        ).rows;
+        if (rows.length === 0) return 0;
+        const priced = rows.map((row) => ({
+          seq: row.seq,
+          reservations: reservationsOf(unpackActions(row.actions_json), price),
+        }));
+        const locks = [...new Set(priced.flatMap((p) => p.reservations.map(([account]) => accountLockKey(account))))];
+        await client.query("SELECT twei_lock_all($1::bigint[])", [
+          locks.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String),
+        ]);
+        const seqs = priced.map((p) => p.seq);
+        await client.query("DELETE FROM reservations WHERE seq = ANY($1::bigint[])", [seqs]);
+        const kept = priced.flatMap(({ seq, reservations }) =>
+          reservations.filter(([, mints, burns]) => mints !== "0" || burns !== "0").map((r) => [seq, ...r] as const),
+        );
+        await client.query(
+          `INSERT INTO reservations (seq, account, mints, burns)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[])`,
+          [kept.map((r) => r[0]), kept.map((r) => r[1]), kept.map((r) => r[2]), kept.map((r) => r[3])],
+        );
+        await client.query(
+          `UPDATE events SET reserve_json = x.json, rule_set_version = $3
+           FROM unnest($1::bigint[], $2::text[]) AS x(seq, json) WHERE events.seq = x.seq`,
+          [seqs, priced.map((p) => JSON.stringify(p.reservations)), version],
+        );
+        return rows.length;
       });
     },
     async holdSite(siteId) {

@@ -141,6 +141,14 @@ BEGIN
 END $$;
 `,
   },
+  {
+    // The rule-set version each event was priced under and each batch names (NULL: from before).
+    version: 2,
+    sql: `
+ALTER TABLE events ADD COLUMN rule_set_version INTEGER;
+ALTER TABLE batches ADD COLUMN rule_set_version INTEGER;
+`,
+  },
 ];
 
 /** Advisory lock keys (one bigint space): migrations, the submitter lease, sites, accounts. */

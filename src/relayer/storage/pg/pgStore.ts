@@ -168,6 +168,7 @@ export function createPgStore(options: { url: string; instance?: string; poolSiz
     holdSite: after(batches.holdSite),
     releaseSite: after(batches.releaseSite),
     failEvents: after(batches.failEvents),
+    repriceEvents: after(batches.repriceEvents),
 
     // ---- webhooks (sent by the lease holder)
     async dueDeliveries(now, limit) {
