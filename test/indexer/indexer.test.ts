@@ -282,6 +282,26 @@ for (const kind of STORES)
       }
     });
 
+    it("answers 503 on /readyz, not 500, when its database does not answer", async function () {
+      const indexer = await newIndexer();
+      await indexer.syncOnce();
+      const server = createIndexerApp(indexer.store).listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      const readyz = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+      try {
+        expect((await fetch(readyz)).status).to.equal(200);
+        await indexer.store.close();
+        const response = await fetch(readyz);
+        expect(response.status).to.equal(503);
+        expect(((await response.json()) as { problems: string[] }).problems).to.deep.equal([
+          "the database does not answer",
+        ]);
+      } finally {
+        server.close();
+        await indexer.close();
+      }
+    });
+
     it("rolls back blocks a reorg replaced and re-indexes the new ones", async function () {
       const events: IndexerEvent[] = [];
       const indexer = await newIndexer(events);

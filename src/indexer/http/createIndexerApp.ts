@@ -104,11 +104,17 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get("/readyz", async (_req, res) => {
-    const checkpoint = await store.checkpoint();
+    // A database that does not answer makes the process unready (503), not broken (500).
+    const read = await store.checkpoint().then(
+      (checkpoint) => ({ checkpoint, failed: false }),
+      () => ({ checkpoint: null, failed: true }),
+    );
+    const { checkpoint } = read;
     const status = options.status?.();
     const lag = status?.head != null && checkpoint !== null ? status.head - checkpoint.number : null;
     const problems: string[] = [];
-    if (checkpoint === null) problems.push("nothing indexed yet");
+    if (read.failed) problems.push("the database does not answer");
+    else if (checkpoint === null) problems.push("nothing indexed yet");
     if (status?.lastError) problems.push(`last sync failed: ${status.lastError}`);
     if (lag !== null && lag > BigInt(options.maxLagBlocks ?? 10)) problems.push(`${lag} blocks behind the head`);
     const body = {
