@@ -149,9 +149,12 @@ export async function readLedgerHistory(
       nextAt: 0n,
     });
   };
-  // Block timestamps are read only while a change is announced or a replaced version is in grace.
-  const settleTime = async (blockNumber: bigint) => {
-    if (rules.next === 0 && rules.previous === 0) return undefined;
+  /**
+   * Brings the rule schedule to a settlement's block: adopts an announced version whose time has
+   * come, ends a grace that is over. Block timestamps are read only while either can happen.
+   */
+  const advanceRulesTo = async (blockNumber: bigint): Promise<void> => {
+    if (rules.next === 0 && rules.previous === 0) return;
     const at = await timestampOf(blockNumber);
     adoptDue(at);
     if (rules.previous !== 0) {
@@ -160,7 +163,6 @@ export async function readLedgerHistory(
       );
       if (at >= rules.replacedAt + registry.grace) rules.previous = 0; // the grace only ends: replacedAt moves on adoption
     }
-    return at;
   };
   for (const event of events) {
     switch (event.eventName) {
@@ -218,7 +220,7 @@ export async function readLedgerHistory(
       }
       case "BatchSettled": {
         const site = sites.get(event.args.siteId);
-        await settleTime(event.blockNumber);
+        await advanceRulesTo(event.blockNumber);
         batches.push({
           batchId: event.args.batchId,
           siteId: event.args.siteId,

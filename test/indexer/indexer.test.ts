@@ -236,6 +236,45 @@ for (const kind of STORES)
       await indexer.close();
     });
 
+    it("counts /v1/stats once per checkpoint, however often and however many at once it is asked", async function () {
+      const indexer = await newIndexer();
+      await indexer.syncOnce();
+      let counted = 0;
+      const store: typeof indexer.store = {
+        ...indexer.store,
+        snapshot: (work) =>
+          indexer.store.snapshot((reads) =>
+            work({
+              ...reads,
+              stats: () => {
+                counted++;
+                return reads.stats();
+              },
+            }),
+          ),
+      };
+      const server = createIndexerApp(store).listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      const stats = async () =>
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        (await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stats`)).json()) as any;
+      try {
+        const first = await Promise.all(Array.from({ length: 5 }, stats));
+        for (let i = 0; i < 3; i++) first.push(await stats());
+        expect(counted).to.equal(1);
+        expect(new Set(first.map((body) => JSON.stringify(body))).size).to.equal(1);
+        await chain.publicClient.request({ method: "hardhat_mine", params: ["0x3"] } as never);
+        await indexer.syncOnce();
+        const next = await stats();
+        expect(counted).to.equal(2);
+        expect(BigInt(next.checkpoint.number) > BigInt(first[0].checkpoint.number)).to.equal(true);
+        expect(next.batches).to.equal(first[0].batches);
+      } finally {
+        server.close();
+        await indexer.close();
+      }
+    });
+
     it("serves reports, users and instances over HTTP as JSON and problems for bad input", async function () {
       const indexer = await newIndexer();
       await indexer.syncOnce();

@@ -126,16 +126,30 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
     };
     res.status(problems.length === 0 ? 200 : 503).json(body);
   });
-  app.get("/v1/stats", async (_req, res) => {
-    const [checkpoint, stats, zero] = await store.snapshot((reads) =>
+  // The counts scan whole tables, and they change only with the checkpoint: computed once per
+  // checkpoint (concurrent requests share the one in flight), however often a public client asks.
+  let stats: { hash: string | null; body: Promise<unknown> } | undefined;
+  const statsBody = async () => {
+    const [checkpoint, counts, zero] = await store.snapshot((reads) =>
       Promise.all([reads.checkpoint(), reads.stats(), reads.balance(zeroAddress)]),
     );
-    res.json({
+    return {
       checkpoint: checkpoint === null ? null : { number: checkpoint.number.toString(), hash: checkpoint.hash },
-      ...stats,
+      ...counts,
       // Mints are transfers from the zero address and burns transfers to it: its balance is minus the supply.
       supply: amountJson(-zero),
-    });
+    };
+  };
+  app.get("/v1/stats", async (_req, res) => {
+    const hash = (await store.checkpoint())?.hash ?? null;
+    if (stats?.hash !== hash) {
+      const body = statsBody();
+      stats = { hash, body };
+      body.catch(() => {
+        if (stats?.body === body) stats = undefined;
+      });
+    }
+    res.json(await stats.body);
   });
   app.get("/v1/posts/report", async (req, res) => {
     const query = parseInput(bySiteQuery, req.query, "query");
