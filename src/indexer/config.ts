@@ -27,6 +27,8 @@ const envSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
+  /** A reader's /readyz fails once the writer has not reached the head for this long (ms). */
+  INDEXER_MAX_WRITER_SILENCE_MS: int(1_000, 60_000),
 });
 
 export interface IndexerConfig {
@@ -43,6 +45,8 @@ export interface IndexerConfig {
   databaseUrl?: string;
   /** Whether this process syncs (the one writer) or only serves reads. */
   sync: boolean;
+  /** A reader's limit on the writer's silence (ms) before /readyz fails. */
+  maxWriterSilenceMs: number;
 }
 
 /** The environment is wrong: the message names every bad variable (never the RPC URL's value). */
@@ -75,5 +79,6 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
     port: e.INDEXER_PORT,
     ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),
     sync: e.INDEXER_SYNC,
+    maxWriterSilenceMs: e.INDEXER_MAX_WRITER_SILENCE_MS,
   };
 }

@@ -216,8 +216,11 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
       }
     }
     if (checkpoint !== null) await store.pruneBlocks(checkpoint.number - BigInt(reorgDepth));
+    // The heartbeat readers watch: a writer that stopped syncing is told apart from a quiet chain.
+    const syncedAt = new Date();
+    await store.markSynced(syncedAt.getTime());
     status.checkpoint = checkpoint;
-    status.lastSyncAt = new Date();
+    status.lastSyncAt = syncedAt;
     status.lastError = null;
     return checkpoint;
   };

@@ -53,7 +53,7 @@ try {
     stop = () => indexer.close();
   } else {
     await store.init(deployment);
-    app = createIndexerApp(store, { logger: log });
+    app = createIndexerApp(store, { logger: log, maxWriterSilenceMs: config.maxWriterSilenceMs });
     stop = () => store.close();
   }
   const server = app.listen(config.port, "127.0.0.1", () => {

@@ -48,6 +48,8 @@ export function createIndexerMetrics(
     status?: (() => IndexerStatus) | undefined;
     /** Where a reorg deeper than the remembered blocks rolls back to (for the depth gauge). */
     deploymentBlock?: bigint;
+    /** A reader's view of the writer's heartbeat (ms; null: never); the writer's own status otherwise. */
+    writerSyncedAt?: () => Promise<number | null>;
   } = {},
 ): IndexerMetrics {
   const registry = new Registry();
@@ -60,6 +62,17 @@ export function createIndexerMetrics(
     collect() {
       const checkpoint = status?.().checkpoint;
       if (checkpoint != null) this.set(Number(checkpoint.number));
+    },
+  });
+  new Gauge({
+    name: "twei_indexer_writer_silence_seconds",
+    help: "Seconds since the writer last reached the chain's head (a reader reads it from the database; -1: never)",
+    registers: [registry],
+    async collect() {
+      const at = options.writerSyncedAt
+        ? await options.writerSyncedAt().catch(() => null)
+        : (status?.().lastSyncAt?.getTime() ?? null);
+      this.set(at === null ? -1 : (Date.now() - at) / 1000);
     },
   });
   const headBlock = new Gauge({

@@ -11,7 +11,8 @@ describe("indexer configuration", function () {
 
   it("takes a postgres:// DATABASE_URL and INDEXER_SYNC=false for a read-only process", function () {
     const config = loadIndexerConfig({ DATABASE_URL: "postgres://twei@db/twei", INDEXER_SYNC: "false" });
-    expect(config).to.deep.include({ databaseUrl: "postgres://twei@db/twei", sync: false });
+    expect(config).to.deep.include({ databaseUrl: "postgres://twei@db/twei", sync: false, maxWriterSilenceMs: 60_000 });
+    expect(loadIndexerConfig({ INDEXER_MAX_WRITER_SILENCE_MS: "5000" }).maxWriterSilenceMs).to.equal(5_000);
   });
 
   it("names a bad DATABASE_URL or INDEXER_SYNC without echoing the URL", function () {
@@ -28,5 +29,6 @@ describe("indexer configuration", function () {
     expect(url).to.include("DATABASE_URL");
     expect(url).to.not.include("secret");
     expect(bad({ INDEXER_SYNC: "no" })).to.include("INDEXER_SYNC");
+    expect(bad({ INDEXER_MAX_WRITER_SILENCE_MS: "10" })).to.include("INDEXER_MAX_WRITER_SILENCE_MS");
   });
 });

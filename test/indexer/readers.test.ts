@@ -17,6 +17,7 @@ import { LOCK_INDEXER_WRITER } from "../../src/indexer/store/pg/pgIndexerSchema.
 import { openPgIndexerStore } from "../../src/indexer/store/pg/openPgIndexerStore.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { action } from "../helpers/batches.js";
+import { waitFor } from "../relayer/helpers/testRelayer.js";
 import { pgQuery } from "../relayer/helpers/testStores.js";
 import { runIndexerProcessToExit, startIndexerProcess, type IndexerProcess } from "./helpers/indexerProcess.js";
 import { createChainScenario, expectedLines, SITE } from "./scenario.js";
@@ -42,6 +43,10 @@ describe("indexer readers: one writer and read-only processes", function () {
     processes.push(started);
     return started;
   };
+
+  /** Polls until `check` holds (20 s at most). */
+  const waitUntil = (what: string, check: () => Promise<boolean>) =>
+    waitFor(what, async () => ((await check()) ? true : undefined));
 
   /** Waits until the indexer at `url` has indexed the chain's current head (by hash). */
   const caughtUp = async (url: string) => {
@@ -130,8 +135,13 @@ describe("indexer readers: one writer and read-only processes", function () {
 
   it("on PostgreSQL, serves the writer's reports from two read-only processes, reflects a reorg's rollback, and refuses a second writer", async function () {
     const writer = await start();
-    const readers = [await start({ INDEXER_SYNC: "false" }), await start({ INDEXER_SYNC: "false" })];
+    const readerEnv = { INDEXER_SYNC: "false", INDEXER_MAX_WRITER_SILENCE_MS: "2000" };
+    const readers = [await start(readerEnv), await start(readerEnv)];
     await caughtUp(writer.url);
+    const readiness = async (url: string) => getJson(`${url}/readyz`);
+    await waitUntil("the readers see the writer's heartbeat", async () =>
+      (await Promise.all(readers.map((r) => readiness(r.url)))).every((answer) => answer.status === 200),
+    );
     const fromWriter = await served(writer.url);
     expectMatchesChain(fromWriter.post);
     expect(fromWriter.instances.items).to.have.length(1);
@@ -175,9 +185,23 @@ describe("indexer readers: one writer and read-only processes", function () {
       expect((await getJson(`${r.url}/v1/users/${chain.account(10)}`)).body.earned.wei).to.equal("0");
     }
 
-    // The writer dies: readers keep serving its last state; a new writer resumes from the checkpoint.
+    // The writer dies: readers keep serving its last state, and say they are stale once its
+    // heartbeat is older than their limit; a new writer resumes from the checkpoint.
     await writer.kill9();
     await chain.settle([], [action(liker, K.LikesOwn, POST, 5)]);
+    for (const r of readers) expect(await served(r.url)).to.deep.equal(afterReorg);
+    await waitUntil(
+      "a reader to say the writer is silent",
+      async () => (await readiness(readers[0]!.url)).status === 503,
+    );
+    const stale = await readiness(readers[0]!.url);
+    expect(stale.body.problems).to.have.length(1);
+    expect(stale.body.problems[0]).to.match(
+      /^the writer has not reached the head for \d+ s \(since .+\): reports may be stale$/,
+    );
+    const metrics = await (await fetch(`${readers[0]!.url}/metrics`)).text();
+    const silence = Number(/^twei_indexer_writer_silence_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(silence).to.be.greaterThan(2);
     for (const r of readers) expect(await served(r.url)).to.deep.equal(afterReorg);
     const next = await start();
     await caughtUp(next.url);
@@ -186,6 +210,9 @@ describe("indexer readers: one writer and read-only processes", function () {
     expectMatchesChain(resumed.post);
     expect(resumed.stats.batches).to.equal(afterReorg.stats.batches + 1);
     for (const r of readers) expect(await served(r.url)).to.deep.equal(resumed);
+    await waitUntil("the readers to be ready again", async () =>
+      (await Promise.all(readers.map((r) => readiness(r.url)))).every((answer) => answer.status === 200),
+    );
   });
 
   it("builds each report from one snapshot: a range the writer commits meanwhile is not half in it", async function () {

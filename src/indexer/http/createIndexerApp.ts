@@ -40,6 +40,12 @@ export interface CreateIndexerAppOptions {
   readonly status?: () => IndexerStatus;
   /** /readyz fails when the checkpoint is further than this behind the head. */
   readonly maxLagBlocks?: number;
+  /**
+   * A reader's (INDEXER_SYNC=false) limit, ms: /readyz fails once the writer has not reached the
+   * head for this long (its heartbeat, `IndexerStore.lastSyncedAt`, which a reader's
+   * `twei_indexer_writer_silence_seconds` also shows). Unset: not checked (the writer knows its own lag).
+   */
+  readonly maxWriterSilenceMs?: number;
   /** The indexer's metrics (`indexer.metrics`), served on GET /metrics; a registry of the app's own otherwise. */
   readonly metrics?: IndexerMetrics;
   readonly logger?: Logger;
@@ -62,7 +68,13 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
-  const metrics = options.metrics ?? createIndexerMetrics({ status: options.status });
+  const metrics =
+    options.metrics ??
+    createIndexerMetrics({
+      status: options.status,
+      ...(options.status ? {} : { writerSyncedAt: () => store.lastSyncedAt() }),
+    });
+  const { maxWriterSilenceMs } = options;
   app.use((req, res, next) => {
     // The route's pattern, not the path: one series per route whatever the ids asked.
     res.once("finish", () =>
@@ -117,11 +129,23 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
     else if (checkpoint === null) problems.push("nothing indexed yet");
     if (status?.lastError) problems.push(`last sync failed: ${status.lastError}`);
     if (lag !== null && lag > BigInt(options.maxLagBlocks ?? 10)) problems.push(`${lag} blocks behind the head`);
+    const writerSyncedAt =
+      maxWriterSilenceMs === undefined || read.failed ? null : await store.lastSyncedAt().catch(() => null);
+    if (maxWriterSilenceMs !== undefined && !read.failed) {
+      const silentMs = writerSyncedAt === null ? null : Date.now() - writerSyncedAt;
+      if (silentMs === null) problems.push("the writer has not synced yet");
+      else if (silentMs > maxWriterSilenceMs)
+        problems.push(
+          `the writer has not reached the head for ${Math.round(silentMs / 1000)} s (since ${new Date(writerSyncedAt as number).toISOString()}): reports may be stale`,
+        );
+    }
     const body = {
       status: problems.length === 0 ? "ready" : "not_ready",
       checkpoint: checkpoint === null ? null : { number: checkpoint.number.toString(), hash: checkpoint.hash },
       head: status?.head?.toString() ?? null,
       lag: lag?.toString() ?? null,
+      // A reader's view of the writer's heartbeat (null on the writer, or before its first sync).
+      writerSyncedAt: writerSyncedAt === null ? null : new Date(writerSyncedAt).toISOString(),
       problems,
     };
     res.status(problems.length === 0 ? 200 : 503).json(body);

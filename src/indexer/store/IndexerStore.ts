@@ -117,6 +117,10 @@ export interface IndexerStore {
   rollback(to: BlockRef | null): Promise<void>;
   /** Forgets block hashes below `below` (deeper than any reorg that is still possible). */
   pruneBlocks(below: bigint): Promise<void>;
+  /** The writer's heartbeat: it reached the chain's head at `at` (ms since the epoch), new blocks or not. */
+  markSynced(at: number): Promise<void>;
+  /** When the writer last reached the head (ms since the epoch; null: never), so readers can tell a silent writer. */
+  lastSyncedAt(): Promise<number | null>;
 
   ruleSet(version: number): Promise<RuleSetRow | null>;
   /** The rule set in force at the end of `blockNumber`. */
@@ -145,5 +149,5 @@ export interface IndexerStore {
 /** The reads of an {@link IndexerStore}, as {@link IndexerStore.snapshot} hands them out. */
 export type IndexerReads = Omit<
   IndexerStore,
-  "init" | "commitRange" | "rollback" | "pruneBlocks" | "snapshot" | "close"
+  "init" | "commitRange" | "rollback" | "pruneBlocks" | "markSynced" | "snapshot" | "close"
 >;

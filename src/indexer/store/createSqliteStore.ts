@@ -297,6 +297,13 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
     async pruneBlocks(below) {
       sql("DELETE FROM blocks WHERE number < ?").run(below);
     },
+    async markSynced(at) {
+      setMeta("synced_at", String(at));
+    },
+    async lastSyncedAt() {
+      const value = getMeta("synced_at");
+      return value === undefined ? null : Number(value);
+    },
     async ruleSet(version) {
       return ruleSet(version);
     },

@@ -145,6 +145,7 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
     pruneBlocks: writing(async (client, below) => {
       await client.query("DELETE FROM blocks WHERE number < $1", [below]);
     }),
+    markSynced: writing((client, at: number) => setMeta(client, "synced_at", String(at))),
     async snapshot(work) {
       const client = await pool.connect();
       try {

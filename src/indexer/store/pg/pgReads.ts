@@ -120,6 +120,10 @@ export function createPgReads(q: PgQuery): PgReads {
         )
       ).map(instanceOf);
     },
+    async lastSyncedAt() {
+      const value = await meta("synced_at");
+      return value === undefined ? null : Number(value);
+    },
     async stats(): Promise<StoreStats> {
       const row = await one(
         `SELECT (SELECT count(*) FROM batches) AS batches,
