@@ -27,6 +27,8 @@ export interface SendEventsReturnType {
   siteId: number;
   nonce: string;
   counts: { accepted: number; duplicate: number; conflict: number; rejected: number };
+  /** The rule-set version the accepted events are priced under (see `rules()`). */
+  ruleSetVersion: number;
   results: EventResult[];
 }
 

@@ -117,7 +117,7 @@ for (const store of STORES) {
           effectiveAt: (announcedAt + BigInt(DELAY)).toString(),
         });
         expect(announced.scheduled?.kinds[ActionKind.ReadToEarn]?.amount).to.equal(twei("2").toString());
-        await client.sendEvents([read("r2", readers[1])]);
+        expect((await client.sendEvents([read("r2", readers[1])])).ruleSetVersion).to.equal(1);
 
         await passTime(DELAY + 1);
         const switched = await rules();
@@ -125,7 +125,7 @@ for (const store of STORES) {
         expect(switched.scheduled).to.equal(null);
         expect(switched.previous).to.deep.include({ version: 1 });
         expect(BigInt(switched.previous?.graceEndsAt ?? 0)).to.equal(announcedAt + BigInt(DELAY + GRACE));
-        await client.sendEvents([read("r3", readers[2])]);
+        expect((await client.sendEvents([read("r3", readers[2])])).ruleSetVersion).to.equal(2);
         expect((await client.event("r2")).ruleSetVersion).to.equal(1);
         expect((await client.event("r3")).ruleSetVersion).to.equal(2);
 

@@ -200,7 +200,13 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     const counts = { accepted: 0, duplicate: 0, conflict: 0, rejected: 0 };
     for (const fate of fates) counts[fate.status]++;
     for (const [outcome, n] of Object.entries(counts)) if (n > 0) ctx.metrics.events.inc({ outcome }, n);
-    const answer = { siteId: site.siteId, nonce: body.nonce.toString(), counts, results: fates };
+    const answer = {
+      siteId: site.siteId,
+      nonce: body.nonce.toString(),
+      counts,
+      ruleSetVersion: ruleSet.version,
+      results: fates,
+    };
     if (counts.rejected === fates.length)
       throw new HttpProblem(422, "events_rejected", "Every event was rejected by the rules", {
         detail: "see each result's code",
