@@ -6,11 +6,9 @@ import { parseUnits, zeroAddress, type Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ActionKind } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
-import { hashSiteEvent } from "../../src/evidence/encodeSiteEvent.js";
-import { siteEventSchema, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { chainPostIdKey } from "../../src/relayer/storage/sqliteDatabase.js";
 import { captureLog } from "./helpers/captureLog.js";
-import { publishEvent, readEvent } from "./helpers/siteEvents.js";
+import { publishEvent, queueUnchecked, readEvent } from "./helpers/siteEvents.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer, type TestSite } from "./helpers/testRelayer.js";
 import { handReady, testStores, pgQuery, type TestStore } from "./helpers/testStores.js";
@@ -22,41 +20,6 @@ const fresh = (): Address => privateKeyToAccount(generatePrivateKey()).address;
 
 const publish = publishEvent;
 const read = readEvent;
-
-/**
- * Writes an event the way a relayer without today's acceptance checks did: straight into the
- * store, accepted with the actions the rules gave (here a read paid to the zero address).
- */
-async function queueUnchecked(testStore: TestStore, siteId: number, event: SiteEventInput, nonce: bigint) {
-  const store = testStore.open();
-  try {
-    const parsed = siteEventSchema.parse(event);
-    const postId = postIdFor(siteId, parsed.postId);
-    const eventHash = hashSiteEvent(parsed);
-    await store.acceptEnvelope(
-      {
-        siteId,
-        nonce,
-        eventsHash: eventHash,
-        digest: `0x${"ab".repeat(32)}`,
-        signature: "0x00",
-        receivedAt: Date.now(),
-        acceptedAtBlock: 1n,
-        ruleSetVersion: 1,
-        events: [{ event: parsed, eventHash }],
-      },
-      () => ({
-        accepted: true,
-        actions: [{ account: parsed.user, kind: ActionKind.ReadToEarn, units: 10_000, postId }],
-        effects: { markers: [`read:${parsed.postId}:${parsed.user}`], counters: [] },
-        notes: [],
-      }),
-      () => twei("1"),
-    );
-  } finally {
-    await store.close();
-  }
-}
 
 for (const store of STORES)
   describe(`relayer isolation on ${store}: one bad event, site or batch never stops anyone else's settlement`, function () {

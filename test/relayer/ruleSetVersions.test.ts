@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
-import { parseUnits, type Address } from "viem";
+import { parseUnits, zeroAddress, type Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
@@ -14,7 +14,7 @@ import { evaluateEvent } from "../../src/rules/evaluateEvent.js";
 import { DEFAULT_POLICY } from "../../src/rules/policy.js";
 import { STORES } from "../helpers/postgres.js";
 import { captureLog } from "./helpers/captureLog.js";
-import { publishEvent, readEvent } from "./helpers/siteEvents.js";
+import { publishEvent, queueUnchecked, readEvent } from "./helpers/siteEvents.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer } from "./helpers/testRelayer.js";
 import { handReady, testStores } from "./helpers/testStores.js";
@@ -213,6 +213,41 @@ for (const store of STORES) {
         ).to.equal(1);
         const metrics = await (await fetch(`${relayer.url}/metrics`)).text();
         expect(metrics).to.match(/twei_relayer_events_repriced_total 2/);
+      } finally {
+        await relayer.stop();
+      }
+    });
+
+    it("settles the events after a refused run of one version in their own batch, under their own version", async function () {
+      const testStore = await stores.fresh("refused");
+      const site = await addSite(chain, testStore.dataDir, 52, testStore.config);
+      const author = chain.user(13);
+      await chain.seed(52, [{ account: author.address, kind: ActionKind.CommentRewards, units: 6 }]);
+      await chain.approveLedger(author);
+      let relayer = await startTestRelayer(chain, testStore.dataDir, testStore.byHand({ ruleSetTtlMs: 0 }));
+      await handReady(relayer);
+      const reader = fresh();
+      try {
+        await clientFor(chain, relayer.url, site).sendEvents([publishEvent("pub", author.address, "p")]);
+        await relayer.batcher.tick();
+        const [before] = await inForce();
+        // An older relayer let a read paid to the zero address in, priced under the version in force.
+        await relayer.stop();
+        await queueUnchecked(testStore, 52, read("zero", zeroAddress), 7n, before);
+        await schedule(scaled(BigInt(before) + 1n));
+        await passTime(DELAY + 1);
+        relayer = await startTestRelayer(chain, testStore.dataDir, testStore.byHand({ ruleSetTtlMs: 0 }));
+        await handReady(relayer);
+        const client = clientFor(chain, relayer.url, site);
+        expect((await client.sendEvents([read("r", reader)])).ruleSetVersion).to.equal(before + 1);
+
+        await relayer.batcher.tick();
+
+        expect((await client.event("zero")).failure).to.deep.include({ code: "ledger_zero_address" });
+        const event = await client.event("r");
+        expect([event.status, event.ruleSetVersion]).to.deep.equal(["settled", before + 1]);
+        expect(await chain.balanceOf(reader)).to.equal(twei("1") * BigInt(before + 1));
+        expect((await settledVersions(52)).at(-1)).to.equal(before + 1);
       } finally {
         await relayer.stop();
       }

@@ -473,8 +473,9 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
   /** Cuts the next batch of a site: a prefix of its pending events, of one rule-set version, that fits the gas cap and the emission caps. */
   const cut = async (siteId: number): Promise<BatchRecord | undefined> => {
     let events = fitPostRefs(leadingRun(await pricedPending(siteId)));
-    const version = events[0]?.ruleSetVersion;
-    if (version === undefined || version === null) return undefined; // none pending (priced ones carry a version)
+    const first = events[0]?.ruleSetVersion;
+    if (first === undefined || first === null) return undefined; // none pending (priced ones carry a version)
+    let version = first;
     while (events.length > 1 && roughGas(events) > config.gasCap)
       events = events.slice(0, Math.ceil(events.length / 2));
     for (let attempt = 0; attempt < 10_000 && !stopped; attempt++) {
@@ -541,6 +542,11 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
             0,
             events.length,
           );
+          // The refused events may have been the whole run of this version: the next run is cut
+          // and named under its own (one whose grace ended is refused as `rules`, and priced anew).
+          const next = events[0]?.ruleSetVersion;
+          if (next === undefined || next === null) return undefined;
+          version = next;
           continue;
         }
       }

@@ -1,5 +1,9 @@
-import type { Address } from "viem";
-import type { SiteEventInput } from "../../../src/evidence/siteEvent.js";
+import { parseUnits, type Address } from "viem";
+import { ActionKind } from "../../../src/core/kinds.js";
+import { postIdFor } from "../../../src/core/postId.js";
+import { hashSiteEvent } from "../../../src/evidence/encodeSiteEvent.js";
+import { siteEventSchema, type SiteEventInput } from "../../../src/evidence/siteEvent.js";
+import type { TestStore } from "./testStores.js";
 
 /** A publication of `postId` by `user` (100 words). */
 export const publishEvent = (eventId: string, user: Address, postId: string): SiteEventInput => ({
@@ -20,3 +24,45 @@ export const readEvent = (eventId: string, user: Address, postId: string): SiteE
   postId,
   secondsRead: 10_000,
 });
+
+/**
+ * Writes a read the way a relayer without today's acceptance checks did: straight into the
+ * store (stop the relayer first on SQLite), accepted with the actions the rules gave, priced
+ * under rule-set `ruleSetVersion` (here a read paid to whoever it names, the zero address too).
+ */
+export async function queueUnchecked(
+  testStore: TestStore,
+  siteId: number,
+  event: SiteEventInput,
+  nonce: bigint,
+  ruleSetVersion = 1,
+) {
+  const store = testStore.open();
+  try {
+    const parsed = siteEventSchema.parse(event);
+    const postId = postIdFor(siteId, parsed.postId);
+    const eventHash = hashSiteEvent(parsed);
+    await store.acceptEnvelope(
+      {
+        siteId,
+        nonce,
+        eventsHash: eventHash,
+        digest: `0x${"ab".repeat(32)}`,
+        signature: "0x00",
+        receivedAt: Date.now(),
+        acceptedAtBlock: 1n,
+        ruleSetVersion,
+        events: [{ event: parsed, eventHash }],
+      },
+      () => ({
+        accepted: true,
+        actions: [{ account: parsed.user, kind: ActionKind.ReadToEarn, units: 10_000, postId }],
+        effects: { markers: [`read:${parsed.postId}:${parsed.user}`], counters: [] },
+        notes: [],
+      }),
+      () => parseUnits("1", 18),
+    );
+  } finally {
+    await store.close();
+  }
+}
