@@ -17,6 +17,7 @@ import type {
   StoreStats,
 } from "./IndexerStore.js";
 import { postIdOfKey, postKey, SCHEMA, SCHEMA_VERSION } from "./sqliteSchema.js";
+import { createAccountIdCache } from "./accountIdCache.js";
 import { createWriteCache } from "./writeCache.js";
 import { instanceFor } from "./instanceFor.js";
 import { batchOf, big, instanceOf, num, postOf, ruleSetOf, shortfallOf, str } from "./storeRows.js";
@@ -68,39 +69,25 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
 
   // Account ids by address, remembered across commits (forgotten if a commit fails, since
   // the ids it created are gone with it).
-  const knownIds = new Map<Address, number>();
+  const knownIds = createAccountIdCache();
   const accountIds = (accounts: Iterable<Address>) => {
-    const ids = new Map<Address, number>();
-    const created = new Set<number>();
-    const unknown: Address[] = [];
-    for (const account of accounts) {
-      const id = knownIds.get(account);
-      if (id === undefined) unknown.push(account);
-      else ids.set(account, id);
-    }
-    const remember = (address: Address, id: number) => {
-      ids.set(address, id);
-      if (knownIds.size < 1_000_000) knownIds.set(address, id);
-    };
+    const lookup = knownIds.lookup(accounts);
+    const { unknown } = lookup;
     for (let i = 0; i < unknown.length; i += 200) {
       const chunk = unknown.slice(i, i + 200);
-      const found = new Set<string>();
       for (const row of sql(
         `SELECT id, address FROM accounts WHERE address IN (${chunk.map(() => "?").join(",")})`,
-      ).all(...chunk)) {
-        found.add(str(row, "address"));
-        remember(str(row, "address") as Address, num(row, "id"));
-      }
-      const missing = chunk.filter((address) => !found.has(address));
+      ).all(...chunk))
+        lookup.found(str(row, "address") as Address, num(row, "id"));
+      const missing = chunk.filter((address) => !lookup.ids.has(address));
       if (missing.length === 0) continue;
       for (const row of sql(
         `INSERT INTO accounts (address) VALUES ${missing.map(() => "(?)").join(",")} RETURNING id, address`,
       ).all(...missing)) {
-        remember(str(row, "address") as Address, num(row, "id"));
-        created.add(num(row, "id"));
+        lookup.found(str(row, "address") as Address, num(row, "id"), true);
       }
     }
-    return { ids, created };
+    return { ids: lookup.ids, created: lookup.created };
   };
   const accountId = (account: Address): number | null => {
     const row = sql("SELECT id FROM accounts WHERE address = ?").get(account.toLowerCase());
@@ -108,7 +95,7 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
   };
 
   // A rolled-back transaction may have allocated account ids: forget the cached ones.
-  const transaction = <T>(work: () => T): T => sqliteTransaction(db, work, () => knownIds.clear());
+  const transaction = <T>(work: () => T): T => sqliteTransaction(db, work, knownIds.forget);
 
   const ruleSetAt = (blockNumber: bigint): RuleSetRow | null => {
     const row = sql(

@@ -1,15 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { ABI_HASH } from "../../../src/chain/deployTwei.js";
 import { writeDeployment } from "../../../src/chain/deployments.js";
 import { freePort } from "../../../src/devnet/startHardhatNode.js";
+import { runServiceToExit, startServiceProcess, type ServiceProcess } from "../../helpers/serviceProcess.js";
 import { CHAIN_ID, type TestChain } from "./testChain.js";
 
 /** The relayer as a real process (`src/relayer/main.ts` configured by its environment), to kill -9. */
-export interface RelayerProcess {
+export interface RelayerProcess extends ServiceProcess {
   readonly url: string;
-  readonly child: ChildProcess;
-  kill9(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** Writes deployments/test.json under `root` for the relayer process to read. */
@@ -54,17 +51,7 @@ export async function runRelayerProcessToExit(
   dataDir: string,
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/relayer/main.ts"], {
-    env: { ...relayerEnv(chain, root, dataDir, await freePort()), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  clearTimeout(timer);
-  return { code, output };
+  return runServiceToExit("src/relayer/main.ts", { ...relayerEnv(chain, root, dataDir, await freePort()), ...env });
 }
 
 export async function startRelayerProcess(
@@ -73,40 +60,11 @@ export async function startRelayerProcess(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<RelayerProcess> {
-  const port = await freePort();
-  // One process (node with tsx's loader), so SIGKILL hits the relayer itself.
-  const child = spawn(process.execPath, ["--import", "tsx", "src/relayer/main.ts"], {
-    env: { ...relayerEnv(chain, root, dataDir, port), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the relayer did not start:\n${output.slice(-2_000)}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (process.env.TEST_LOG_LEVEL) process.stderr.write(chunk);
-      const match = /"msg":"relayer ready","url":"([^"]+)"/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the relayer exited (${code}):\n${output.slice(-2_000)}`)));
-  });
-  return {
-    url,
-    child,
-    async kill9() {
-      child.kill("SIGKILL");
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
+  const { match, ...service } = await startServiceProcess(
+    "relayer",
+    "src/relayer/main.ts",
+    { ...relayerEnv(chain, root, dataDir, await freePort()), ...env },
+    /"msg":"relayer ready","url":"([^"]+)"/,
+  );
+  return { ...service, url: match[1] as string };
 }

@@ -1,12 +1,14 @@
 import pg from "pg";
 import type { Address } from "viem";
 import { applyPgMigrations } from "../../../storage/pgMigrations.js";
+import { pgTransaction } from "../../../storage/pgTransaction.js";
 import { ReadOnlyStoreError, StoreMismatchError } from "../../errors.js";
 import type { IndexerStore, StoreIdentity } from "../IndexerStore.js";
 import { pgCommitRange, setMeta } from "./pgCommitRange.js";
 import { LOCK_INDEXER_MIGRATE, PG_INDEXER_MIGRATIONS, PG_INDEXER_SCHEMA } from "./pgIndexerSchema.js";
 import { createPgReads, type PgQuery } from "./pgReads.js";
 import type { Row } from "../storeRows.js";
+import { createAccountIdCache } from "../accountIdCache.js";
 import { pgRollback } from "./pgRollback.js";
 import { acquirePgWriterSession, type PgWriterSession } from "./pgWriterSession.js";
 import type { PgAccountIds } from "./pgWriteCache.js";
@@ -72,22 +74,12 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
   const reads = createPgReads(queryOn(pool));
   // Account ids by address, remembered across commits (forgotten when one rolls back: the ids
   // it created are gone with it).
-  const knownIds = new Map<Address, number>();
+  const knownIds = createAccountIdCache();
   const accountIds =
     (client: pg.ClientBase): PgAccountIds =>
     async (accounts) => {
-      const ids = new Map<Address, number>();
-      const created = new Set<number>();
-      const unknown: Address[] = [];
-      for (const account of new Set(accounts)) {
-        const id = knownIds.get(account);
-        if (id === undefined) unknown.push(account);
-        else ids.set(account, id);
-      }
-      const remember = (address: Address, id: number) => {
-        ids.set(address, id);
-        if (knownIds.size < 1_000_000) knownIds.set(address, id);
-      };
+      const lookup = knownIds.lookup(accounts);
+      const { ids, created, unknown } = lookup;
       if (unknown.length === 0) return { ids, created };
       // New accounts come back from the insert; the ones it skipped exist already: read those.
       for (const row of (
@@ -97,8 +89,7 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
           [unknown],
         )
       ).rows) {
-        remember(row.address, Number(row.id));
-        created.add(Number(row.id));
+        lookup.found(row.address, Number(row.id), true);
       }
       const existing = unknown.filter((address) => !ids.has(address));
       if (existing.length > 0)
@@ -108,17 +99,14 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
             [existing],
           )
         ).rows)
-          remember(row.address, Number(row.id));
+          lookup.found(row.address, Number(row.id));
       return { ids, created };
     };
   const writing = <A extends unknown[]>(work: (client: pg.Client, ...args: A) => Promise<void>) => {
     return async (...args: A): Promise<void> => {
       if (session === undefined)
         throw new ReadOnlyStoreError("this indexer store is read-only (INDEXER_SYNC=false): it never writes");
-      await session.transaction(
-        (client) => work(client, ...args),
-        () => knownIds.clear(),
-      );
+      await session.transaction((client) => work(client, ...args), knownIds.forget);
     };
   };
 
@@ -146,29 +134,23 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
       await client.query("DELETE FROM blocks WHERE number < $1", [below]);
     }),
     markSynced: writing((client, at: number) => setMeta(client, "synced_at", String(at))),
-    async snapshot(work) {
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        // One connection answers one query at a time: queue the reads a report issues together.
-        let queue: Promise<unknown> = Promise.resolve();
-        const run = queryOn(client);
-        const result = await work(
-          createPgReads((text, values) => {
-            const next = queue.then(() => run(text, values));
-            queue = next.catch(() => undefined);
-            return next;
-          }),
-        );
-        await client.query("COMMIT");
-        return result;
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    snapshot: (work) =>
+      pgTransaction(
+        pool,
+        (client) => {
+          // One connection answers one query at a time: queue the reads a report issues together.
+          let queue: Promise<unknown> = Promise.resolve();
+          const run = queryOn(client);
+          return work(
+            createPgReads((text, values) => {
+              const next = queue.then(() => run(text, values));
+              queue = next.catch(() => undefined);
+              return next;
+            }),
+          );
+        },
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+      ),
     async close() {
       await session?.release();
       await pool.end().catch(() => undefined);

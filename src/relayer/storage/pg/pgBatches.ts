@@ -12,7 +12,7 @@ import type {
 import { DEPENDENCY_FAILED } from "../sqliteEventOutcomes.js";
 import { eventOf } from "../sqliteQueries.js";
 import { reservationsOf, unpackActions, unpackEffects, type Row } from "../sqliteRows.js";
-import { pgTransaction } from "./pgDatabase.js";
+import { pgTransaction } from "../../../storage/pgTransaction.js";
 import { accountLockKey, siteLockKey } from "./pgSchema.js";
 
 /** A settlement write by an instance that no longer holds the submitter lease (fencing). */

@@ -36,28 +36,3 @@ export async function migratePg(pool: pg.Pool): Promise<void> {
     client.release();
   }
 }
-
-/**
- * Runs `work` in one READ COMMITTED transaction on a pooled connection: committed when it
- * resolves, rolled back when it throws. Every rule that needs more than one statement's view
- * takes an advisory lock first (see pgSchema.ts), so READ COMMITTED is enough.
- *
- * @example
- * await pgTransaction(pool, (client) => client.query("UPDATE …"))
- */
-export async function pgTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    try {
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    }
-  } finally {
-    client.release();
-  }
-}
