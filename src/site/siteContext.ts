@@ -5,7 +5,7 @@ import { HttpProblem } from "../http/problem.js";
 import { createRateLimiter } from "../relayer/api/rateLimiter.js";
 import { secondsToRead } from "../rules/policy.js";
 import { createEventStatus } from "./eventStatus.js";
-import { createReadingMeter } from "./readingMeter.js";
+import { createReadingMeter } from "./core/readingMeter.js";
 import { createSessions } from "./sessions.js";
 import { DEV_CHAIN_ID, type Article, type SiteConfig } from "./siteConfig.js";
 import { createSiteStore } from "./siteStore.js";

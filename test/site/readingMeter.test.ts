@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { describe, it } from "mocha";
-import { createReadingMeter } from "../../src/site/readingMeter.js";
+import { createReadingMeter } from "../../src/site/core/readingMeter.js";
 import { createSiteContext } from "../../src/site/siteContext.js";
 import type { SiteConfig } from "../../src/site/siteConfig.js";
 

@@ -45,11 +45,51 @@ export interface Reading {
   readonly complete: boolean;
 }
 
-interface Session {
-  lastBeatAt: number;
-  lastActiveAt: number;
-  creditedMs: number;
+/**
+ * One reader's meter on one post: what the store keeps per (reader, post), so credited time
+ * survives a restart and is shared by the site's processes.
+ */
+export interface MeterState {
+  /** The site's clock (ms) at the last beat that counted. */
+  readonly lastBeatAt: number;
+  readonly lastActiveAt: number;
+  readonly creditedMs: number;
   readonly toReadMs: number;
+}
+
+/** What a meter state shows the reader. */
+export const readingOf = (s: MeterState): Reading => ({
+  seconds: Math.floor(s.creditedMs / 1000),
+  secondsToRead: s.toReadMs / 1000,
+  complete: s.creditedMs >= s.toReadMs,
+});
+
+/**
+ * Applies one heartbeat at `at` (the site's clock) to a meter: pure, so a store can run it
+ * inside the transaction that reads and writes the meter.
+ *
+ * @example
+ * const next = applyBeat(previous, { visible: true, focused: true, active: true }, Date.now(), 120, options)
+ */
+export function applyBeat(
+  previous: MeterState | undefined,
+  beat: Beat,
+  at: number,
+  secondsToRead: number,
+  options: Pick<ReadingMeterOptions, "heartbeatMs" | "idleAfterMs" | "clockRate">,
+): MeterState {
+  // The first beat starts the clock; it credits nothing.
+  if (!previous) return { lastBeatAt: at, lastActiveAt: at, creditedMs: 0, toReadMs: secondsToRead * 1000 };
+  const gap = at - previous.lastBeatAt;
+  if (gap < options.heartbeatMs / 2) return previous;
+  const lastActiveAt = beat.active ? at : previous.lastActiveAt;
+  const idle = at - lastActiveAt > options.idleAfterMs;
+  let creditedMs = previous.creditedMs;
+  if (beat.visible && beat.focused && !idle) {
+    const credit = Math.min(gap, options.heartbeatMs * 1.5) * (options.clockRate ?? 1);
+    creditedMs = Math.min(previous.toReadMs, previous.creditedMs + credit);
+  }
+  return { lastBeatAt: at, lastActiveAt, creditedMs, toReadMs: previous.toReadMs };
 }
 
 export interface ReadingMeter {
@@ -59,39 +99,19 @@ export interface ReadingMeter {
   peek(key: string): Reading | undefined;
 }
 
+/** The meter in memory (one process; the site kit keeps meters in its SiteStore instead). */
 export function createReadingMeter(options: ReadingMeterOptions): ReadingMeter {
   const now = options.now ?? Date.now;
-  const rate = options.clockRate ?? 1;
-  const sessions = new Map<string, Session>();
-  const reading = (s: Session): Reading => ({
-    seconds: Math.floor(s.creditedMs / 1000),
-    secondsToRead: s.toReadMs / 1000,
-    complete: s.creditedMs >= s.toReadMs,
-  });
+  const meters = new Map<string, MeterState>();
   return {
     beat(key, secondsToRead, beat) {
-      const at = now();
-      let session = sessions.get(key);
-      if (!session) {
-        // The first beat starts the clock; it credits nothing.
-        session = { lastBeatAt: at, lastActiveAt: at, creditedMs: 0, toReadMs: secondsToRead * 1000 };
-        sessions.set(key, session);
-        return reading(session);
-      }
-      const gap = at - session.lastBeatAt;
-      if (gap < options.heartbeatMs / 2) return reading(session);
-      session.lastBeatAt = at;
-      if (beat.active) session.lastActiveAt = at;
-      const idle = at - session.lastActiveAt > options.idleAfterMs;
-      if (beat.visible && beat.focused && !idle) {
-        const credit = Math.min(gap, options.heartbeatMs * 1.5) * rate;
-        session.creditedMs = Math.min(session.toReadMs, session.creditedMs + credit);
-      }
-      return reading(session);
+      const next = applyBeat(meters.get(key), beat, now(), secondsToRead, options);
+      meters.set(key, next);
+      return readingOf(next);
     },
     peek(key) {
-      const session = sessions.get(key);
-      return session && reading(session);
+      const state = meters.get(key);
+      return state && readingOf(state);
     },
   };
 }

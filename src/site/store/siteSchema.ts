@@ -1,0 +1,78 @@
+/**
+ * The site kit's tables, the same SQL on SQLite and PostgreSQL (portable types: TEXT, BIGINT,
+ * INTEGER). Times are milliseconds since the epoch; addresses checksummed hex text.
+ * Each step is applied once, in order (recorded in `schema_migrations`).
+ */
+export const SITE_MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE site_nonces (
+  nonce TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  message TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX site_nonces_expiry ON site_nonces (expires_at);
+CREATE TABLE site_sessions (
+  id_hash TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX site_sessions_address ON site_sessions (address, created_at);
+CREATE INDEX site_sessions_expiry ON site_sessions (expires_at);
+CREATE TABLE site_meters (
+  reader TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  last_beat_at BIGINT NOT NULL,
+  last_active_at BIGINT NOT NULL,
+  credited_ms BIGINT NOT NULL,
+  to_read_ms BIGINT NOT NULL,
+  PRIMARY KEY (reader, slug)
+);
+CREATE INDEX site_meters_idle ON site_meters (last_beat_at);
+CREATE TABLE site_events (
+  event_id TEXT PRIMARY KEY,
+  user_address TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  detail TEXT,
+  state TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  sent_at BIGINT,
+  code TEXT,
+  message TEXT
+);
+CREATE INDEX site_events_user ON site_events (user_address, kind, slug, sent_at);
+CREATE TABLE site_comments (
+  comment_id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL,
+  author TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  likes INTEGER NOT NULL DEFAULT 0,
+  dislikes INTEGER NOT NULL DEFAULT 0,
+  event_id TEXT
+);
+CREATE INDEX site_comments_slug ON site_comments (slug, created_at);
+CREATE INDEX site_comments_held ON site_comments (status, created_at);
+CREATE TABLE site_reactions (
+  comment_id TEXT NOT NULL,
+  user_address TEXT NOT NULL,
+  reaction TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (comment_id, user_address)
+);
+`,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SITE_SCHEMA_VERSION = Math.max(...SITE_MIGRATIONS.map((m) => m.version));
+
+/** The database holds a newer schema than this site kit knows: run a newer one. */
+export class SiteSchemaTooNewError extends Error {
+  override name = "SiteSchemaTooNewError";
+}

@@ -1,0 +1,271 @@
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "mocha";
+import type { Address } from "viem";
+import { applyBeat, readingOf, type MeterState } from "../../src/site/core/readingMeter.js";
+import { openSiteStore } from "../../src/site/store/openSiteStore.js";
+import type { SiteStore, StoreBounds } from "../../src/site/store/siteStore.js";
+import { STORES, testDatabase } from "../helpers/postgres.js";
+
+const alice = "0x00000000000000000000000000000000000A11CE" as Address;
+const bob = "0x0000000000000000000000000000000000000B0B" as Address;
+const T = 1_800_000_000_000;
+const present = { visible: true, focused: true, active: true };
+const meterOptions = { heartbeatMs: 5_000, idleAfterMs: 60_000 };
+
+// One contract, both engines: every test runs against SQLite and PostgreSQL, and "two site
+// processes" are two stores opened on the same database.
+for (const kind of STORES) {
+  describe(`the site kit's store on ${kind}`, function () {
+    this.timeout(120_000);
+    let dir: string;
+    let db: Awaited<ReturnType<typeof testDatabase>>;
+    let n = 0;
+    const opened: SiteStore[] = [];
+
+    before(async function () {
+      dir = await mkdtemp(join(tmpdir(), "twei-site-store-"));
+      db = await testDatabase(kind, "site");
+    });
+    after(async function () {
+      for (const store of opened) await store.close().catch(() => undefined);
+      await db?.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    /** A fresh database (a new file, or a new PostgreSQL database), opened `count` times. */
+    async function fresh(
+      count = 1,
+      bounds?: StoreBounds,
+    ): Promise<{ stores: SiteStore[]; reopen(): Promise<SiteStore> }> {
+      n += 1;
+      const target =
+        kind === "sqlite"
+          ? { path: join(dir, `site-${n}.sqlite`) }
+          : { databaseUrl: await db!.server.createDatabase(`site_${n}`) };
+      const open = async () => {
+        const store = await openSiteStore({ ...target, ...(bounds ? { bounds } : {}) });
+        opened.push(store);
+        return store;
+      };
+      const stores: SiteStore[] = [];
+      for (let i = 0; i < count; i++) stores.push(await open());
+      return { stores, reopen: open };
+    }
+
+    it("takes a nonce once, even when two processes race for it, and never after it expired", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      await a.issueNonce({ nonce: "n1", address: alice, message: "m1", expiresAt: T + 60_000 });
+      const takes = await Promise.all([...Array(6)].map((_, i) => (i % 2 ? a : b).takeNonce("n1", T)));
+      expect(takes.filter(Boolean)).to.have.length(1);
+      expect(takes.find(Boolean)).to.deep.equal({ nonce: "n1", address: alice, message: "m1", expiresAt: T + 60_000 });
+      await a.issueNonce({ nonce: "n2", address: alice, message: "m2", expiresAt: T - 1 });
+      expect(await b.takeNonce("n2", T)).to.equal(undefined);
+      expect(await b.takeNonce("unknown", T)).to.equal(undefined);
+    });
+
+    it("keeps at most maxNonces (the oldest go) and sessions per address (the oldest go)", async function () {
+      const { stores } = await fresh(1, { maxNonces: 3, maxSessionsPerAddress: 2, meterIdleMs: 1_000 });
+      const store = stores[0]!;
+      for (let i = 1; i <= 5; i++)
+        await store.issueNonce({ nonce: `n${i}`, address: alice, message: `m${i}`, expiresAt: T + i });
+      expect(await store.takeNonce("n1", T)).to.equal(undefined);
+      expect(await store.takeNonce("n2", T)).to.equal(undefined);
+      for (const i of [3, 4, 5]) expect((await store.takeNonce(`n${i}`, T))?.message).to.equal(`m${i}`);
+
+      for (let i = 1; i <= 3; i++)
+        await store.createSession({ idHash: `s${i}`, address: alice, createdAt: T + i, expiresAt: T + 10_000 });
+      await store.createSession({ idHash: "bob", address: bob, createdAt: T, expiresAt: T + 10_000 });
+      expect(await store.session("s1", T)).to.equal(undefined);
+      expect((await store.session("s2", T))?.address).to.equal(alice);
+      expect((await store.session("s3", T))?.address).to.equal(alice);
+      expect((await store.session("bob", T))?.address).to.equal(bob);
+    });
+
+    it("ends sessions, refuses expired ones, and purges what expired or idled", async function () {
+      const { stores } = await fresh(1, { maxNonces: 100, maxSessionsPerAddress: 5, meterIdleMs: 1_000 });
+      const store = stores[0]!;
+      await store.createSession({ idHash: "live", address: alice, createdAt: T, expiresAt: T + 1_000 });
+      await store.createSession({ idHash: "old", address: bob, createdAt: T, expiresAt: T - 1 });
+      await store.createSession({ idHash: "ended", address: bob, createdAt: T, expiresAt: T + 1_000 });
+      await store.endSession("ended");
+      expect((await store.session("live", T))?.address).to.equal(alice);
+      expect(await store.session("old", T)).to.equal(undefined);
+      expect(await store.session("ended", T)).to.equal(undefined);
+      await store.issueNonce({ nonce: "stale", address: alice, message: "m", expiresAt: T - 1 });
+      await store.beat(alice, "idle", (p) => applyBeat(p, present, T - 5_000, 60, meterOptions));
+      await store.beat(alice, "fresh", (p) => applyBeat(p, present, T, 60, meterOptions));
+      expect(await store.purgeExpired(T)).to.equal(3); // the nonce, the old session, the idle meter
+      expect(await store.meter(alice, "idle")).to.equal(undefined);
+      expect(await store.meter(alice, "fresh")).to.not.equal(undefined);
+    });
+
+    it("applies heartbeats one at a time: each apply sees what the previous one wrote, across processes", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      await a.beat(alice, "post", (p) => applyBeat(p, present, T, 600, meterOptions));
+      // Eight beats at once from two processes, each crediting one more second: none is lost.
+      const credit = (p: MeterState | undefined): MeterState => ({ ...p!, creditedMs: p!.creditedMs + 1_000 });
+      await Promise.all([...Array(8)].map((_, i) => (i % 2 ? a : b).beat(alice, "post", credit)));
+      expect(readingOf((await b.meter(alice, "post"))!).seconds).to.equal(8);
+      expect(await a.meter(bob, "post")).to.equal(undefined);
+    });
+
+    it("claims an event id once across processes; a rejected or stale claim may be taken again, an accepted one never", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      const claim = {
+        eventId: "vote:p:alice",
+        user: alice,
+        kind: "vote" as const,
+        slug: "p",
+        detail: "plus",
+        claimedAt: T,
+      };
+      const wins = await Promise.all([...Array(6)].map((_, i) => (i % 2 ? a : b).claimEvent(claim, T - 30_000)));
+      expect(wins.filter(Boolean)).to.have.length(1);
+      expect(await a.sentEvent(claim.eventId)).to.equal(undefined); // in flight: no answer yet
+
+      await a.recordAnswer(claim.eventId, {
+        answer: "rejected",
+        sentAt: T + 1,
+        code: "daily_budget_spent",
+        message: "no",
+      });
+      expect(await b.sentEvent(claim.eventId)).to.deep.equal({
+        eventId: claim.eventId,
+        sentAt: T + 1,
+        answer: "rejected",
+        detail: "plus",
+        code: "daily_budget_spent",
+        message: "no",
+      });
+      expect(await b.claimEvent({ ...claim, claimedAt: T + 2 }, T - 30_000)).to.equal(true);
+      expect(await a.claimEvent({ ...claim, claimedAt: T + 3 }, T - 30_000)).to.equal(false); // held, not stale
+      expect(await a.claimEvent({ ...claim, claimedAt: T + 40_000 }, T + 10)).to.equal(true); // stale: taken over
+      await a.recordAnswer(claim.eventId, { answer: "accepted", sentAt: T + 40_001 });
+      expect(await b.claimEvent({ ...claim, claimedAt: T + 99_000 }, T + 99_000)).to.equal(false);
+      expect((await b.sentEvent(claim.eventId))?.answer).to.equal("accepted");
+
+      const other = { ...claim, eventId: "vote:q:alice", slug: "q" };
+      expect(await a.claimEvent(other, 0)).to.equal(true);
+      await a.releaseClaim(other.eventId); // the relayer was unreachable: nothing was sent
+      expect(await b.claimEvent(other, 0)).to.equal(true);
+    });
+
+    it("lists a user's answered events and counts accepted pluses within a day", async function () {
+      const { stores } = await fresh(1);
+      const store = stores[0]!;
+      const send = async (
+        eventId: string,
+        slug: string,
+        detail: string,
+        answer: "accepted" | "rejected",
+        at: number,
+      ) => {
+        expect(await store.claimEvent({ eventId, user: alice, kind: "vote", slug, detail, claimedAt: at }, 0)).to.equal(
+          true,
+        );
+        await store.recordAnswer(eventId, { answer, sentAt: at });
+      };
+      await send("v1", "p1", "plus", "accepted", T);
+      await send("v2", "p2", "plus", "accepted", T + 10);
+      await send("v3", "p3", "minus", "accepted", T + 20);
+      await send("v4", "p4", "plus", "rejected", T + 30);
+      await send("v5", "p5", "plus", "accepted", T + 86_400_000);
+      expect(await store.acceptedPluses(alice, T, T + 86_400_000)).to.equal(2);
+      expect(await store.acceptedPluses(bob, T, T + 86_400_000)).to.equal(0);
+      expect(
+        await store.claimEvent({ eventId: "r1", user: alice, kind: "report", slug: "p1", claimedAt: T }, 0),
+      ).to.equal(true);
+      await store.recordAnswer("r1", { answer: "accepted", sentAt: T + 2 });
+      expect(
+        await store.claimEvent({ eventId: "r0", user: alice, kind: "report", slug: "p1", claimedAt: T }, 0),
+      ).to.equal(true);
+      await store.recordAnswer("r0", { answer: "accepted", sentAt: T + 1 });
+      expect((await store.sentEvents(alice, "report", "p1")).map((e) => e.eventId)).to.deep.equal(["r0", "r1"]);
+      expect(await store.sentEvents(bob, "report", "p1")).to.deep.equal([]);
+    });
+
+    it("keeps comments: seeds once, hidden and held ones shown to their author only, one reaction per user", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      const seed = {
+        commentId: "c1",
+        slug: "p",
+        author: bob,
+        text: "first",
+        createdAt: 1,
+        status: "visible" as const,
+        likes: 2,
+      };
+      expect(await a.insertComment(seed)).to.equal(true);
+      expect(await b.insertComment(seed)).to.equal(false);
+      await a.insertComment({ commentId: "c2", slug: "p", author: alice, text: "held", createdAt: T, status: "held" });
+      await a.insertComment({
+        commentId: "c3",
+        slug: "p",
+        author: alice,
+        text: "gone",
+        createdAt: T + 1,
+        status: "visible",
+      });
+      await a.insertComment({
+        commentId: "c4",
+        slug: "other",
+        author: alice,
+        text: "elsewhere",
+        createdAt: T,
+        status: "visible",
+      });
+      expect(await b.setCommentStatus("c3", "hidden")).to.equal(true);
+      expect(await b.setCommentStatus("nope", "hidden")).to.equal(false);
+      expect((await b.comments("p")).map((c) => c.commentId)).to.deep.equal(["c1"]);
+      expect((await b.comments("p", { viewer: bob })).map((c) => c.commentId)).to.deep.equal(["c1"]);
+      expect((await b.comments("p", { viewer: alice })).map((c) => [c.commentId, c.status])).to.deep.equal([
+        ["c1", "visible"],
+        ["c2", "held"],
+        ["c3", "hidden"],
+      ]);
+      expect((await a.heldComments(T + 1, 10)).map((c) => c.commentId)).to.deep.equal(["c2"]);
+      expect(await a.heldComments(T, 10)).to.deep.equal([]);
+
+      const reactions = await Promise.all([...Array(6)].map((_, i) => (i % 2 ? a : b).react("c1", alice, "like", T)));
+      expect(reactions.filter(Boolean)).to.have.length(1);
+      expect(await a.react("c1", alice, "dislike", T)).to.equal(false);
+      expect(await a.react("c1", bob, "dislike", T)).to.equal(true);
+      await a.setCommentEvent("c1", "comment:c1");
+      expect(await b.comment("c1")).to.deep.equal({ ...seed, likes: 3, dislikes: 1, eventId: "comment:c1" });
+    });
+
+    it("keeps everything across a restart (the store closed and opened again)", async function () {
+      const { stores, reopen } = await fresh(1);
+      const first = stores[0]!;
+      await first.issueNonce({ nonce: "n", address: alice, message: "m", expiresAt: T + 1_000 });
+      await first.createSession({ idHash: "s", address: alice, createdAt: T, expiresAt: T + 1_000 });
+      await first.beat(alice, "p", (p) => applyBeat(p, present, T, 60, meterOptions));
+      await first.beat(alice, "p", (p) => applyBeat(p, present, T + 5_000, 60, meterOptions));
+      await first.claimEvent({ eventId: "e", user: alice, kind: "read", slug: "p", claimedAt: T }, 0);
+      await first.recordAnswer("e", { answer: "accepted", sentAt: T });
+      await first.insertComment({
+        commentId: "c",
+        slug: "p",
+        author: alice,
+        text: "kept",
+        createdAt: T,
+        status: "visible",
+      });
+      await first.close();
+      const second = await reopen();
+      expect((await second.takeNonce("n", T))?.message).to.equal("m");
+      expect((await second.session("s", T))?.address).to.equal(alice);
+      expect(readingOf((await second.meter(alice, "p"))!).seconds).to.equal(5);
+      expect((await second.sentEvent("e"))?.answer).to.equal("accepted");
+      expect((await second.comments("p")).map((c) => c.text)).to.deep.equal(["kept"]);
+      await second.ping();
+    });
+  });
+}
