@@ -26,7 +26,8 @@ export default defineConfig({
   },
   networks: {
     default: { type: "edr-simulated", chainType: "l1" },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // A local rehearsal node: TWEI_RPC_URL (the URL every Twei program reads) or Hardhat's default port.
+    localhost: { type: "http", chainType: "l1", url: process.env.TWEI_RPC_URL || "http://127.0.0.1:8545" },
     // A real EVM network: the URL and key come from the environment or Hardhat's keystore.
     live: {
       type: "http",

@@ -10,6 +10,10 @@
 //                 costs; switch with `npm run set-rules` to deployments/rules/default.json later)
 //   TWEI_ADMIN_DELAY, TWEI_CHANGE_DELAY, TWEI_RULE_SET_GRACE  seconds (delays: 0 locally, 2 days and
 //                 1 day on a live network; grace: an hour)
+//   TWEI_NETWORK  the deployment's name: the file is deployments/$TWEI_NETWORK.json, the name the
+//                 relayer, indexer and auditor are started with (default: the Hardhat network's name;
+//                 name a real network's deployment, e.g. base-sepolia, and commit its file)
+//   TWEI_RPC_URL  the node (network localhost: default http://127.0.0.1:8545; network live: required)
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { getAddress, type PublicClient } from "viem";
@@ -23,6 +27,7 @@ const rules = parseRuleSetFile(await readFile(rulesPath, "utf8"), rulesPath);
 
 const connection = await network.create();
 const { viem, networkName } = connection;
+const deploymentName = process.env.TWEI_NETWORK || networkName;
 const publicClient = await viem.getPublicClient();
 const [deployer] = await viem.getWalletClients();
 if (!deployer) throw new Error(`network "${networkName}" has no account to deploy from`);
@@ -42,7 +47,7 @@ const deployed = await deployTwei({
   ruleAmounts: rules.amounts,
 });
 const path = await writeDeployment({
-  network: networkName,
+  network: deploymentName,
   chainId: await publicClient.getChainId(),
   token: getAddress(deployed.token),
   ledger: getAddress(deployed.ledger),
@@ -53,5 +58,5 @@ const path = await writeDeployment({
 });
 console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
 console.log(`rule set "${rules.name}" from ${rulesPath}`);
-console.log(`wrote ${path}`);
+console.log(`wrote ${path}: start the relayer, indexer and auditor with TWEI_NETWORK=${deploymentName}`);
 await connection.close();

@@ -1,5 +1,5 @@
 // Runs one of Twei's programs: `node scripts/service.mjs <name> [args…]` (the npm scripts
-// relayer, indexer, audit, register-site, report and start use it).
+// relayer, indexer, audit, register-site, report, start, send-example-event and send-permit use it).
 // Compiled JavaScript from dist/ with plain Node when NODE_ENV=production or when tsx is not
 // installed (a production tree: `npm ci --omit=dev` after `npm run build`); otherwise the
 // TypeScript sources through tsx, for development. Needs Node >= 22.5 (node:sqlite).
@@ -15,6 +15,8 @@ const PROGRAMS = {
   report: "indexer/cli/report",
   audit: "auditor/main",
   start: "ops/start",
+  "send-example-event": "ops/sendExampleEvent",
+  "send-permit": "ops/sendPermit",
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");

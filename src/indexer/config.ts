@@ -17,6 +17,8 @@ const envSchema = z.object({
   INDEXER_POLL_INTERVAL_MS: int(50, 1_000),
   INDEXER_INITIAL_RANGE: int(1, 2_000),
   INDEXER_PORT: int(0, 8546),
+  /** The address to listen on: loopback by default; 0.0.0.0 inside a container (compose.yaml). */
+  INDEXER_HOST: z.string().min(1).default("127.0.0.1"),
   /** PostgreSQL (postgres://…): one writer and any number of readers share it; unset: SQLite at INDEXER_DB_PATH. */
   DATABASE_URL: z
     .string()
@@ -41,6 +43,7 @@ export interface IndexerConfig {
   pollIntervalMs: number;
   initialRange: number;
   port: number;
+  host: string;
   /** PostgreSQL instead of SQLite (dbPath is then unused). */
   databaseUrl?: string;
   /** Whether this process syncs (the one writer) or only serves reads. */
@@ -77,6 +80,7 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
     pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS,
     initialRange: e.INDEXER_INITIAL_RANGE,
     port: e.INDEXER_PORT,
+    host: e.INDEXER_HOST,
     ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),
     sync: e.INDEXER_SYNC,
     maxWriterSilenceMs: e.INDEXER_MAX_WRITER_SILENCE_MS,

@@ -56,12 +56,12 @@ try {
     app = createIndexerApp(store, { logger: log, maxWriterSilenceMs: config.maxWriterSilenceMs });
     stop = () => store.close();
   }
-  const server = app.listen(config.port, "127.0.0.1", () => {
+  const server = app.listen(config.port, config.host, () => {
     log.info(
-      { network: config.network, port: config.port, db, sync: config.sync },
+      { network: config.network, host: config.host, port: config.port, db, sync: config.sync },
       config.sync
-        ? "indexer API listening on 127.0.0.1"
-        : "indexer API (read-only, not syncing) listening on 127.0.0.1",
+        ? `indexer API listening on ${config.host}`
+        : `indexer API (read-only, not syncing) listening on ${config.host}`,
     );
   });
   const shutdown = async (signal: string) => {

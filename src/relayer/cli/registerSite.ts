@@ -18,12 +18,14 @@ import { relayerDatabasePath, relayerDataDirSchema, relayerEnvSchema } from "../
 import { createPgStore } from "../storage/pg/pgStore.js";
 import { registerSite } from "../registerSite.js";
 import { createSqliteStore } from "../storage/sqliteStore.js";
+import { scrubUrls } from "../../observability/logger.js";
 
 /**
  * `npm run register-site -- --site-id 1 --signer 0x… [--cap 10000] [--burn-cap 10000] [--webhook https://…] [--json]`
  * Registers the site on-chain (with TWEI_ADMIN_PRIVATE_KEY, a policy admin) and creates its
  * API key in the relayer's database (RELAYER_DATA_DIR, the relayer's own setting). The key is
- * printed once, with the database it went into.
+ * printed once, with the database it went into. The chain is TWEI_RPC_URL (default
+ * http://127.0.0.1:8545) and the deployment deployments/$TWEI_NETWORK.json (default localhost).
  */
 const usage =
   "usage: npm run register-site -- --site-id <n> --signer <address> [--cap <Twei minted per epoch>] [--burn-cap <Twei burned per epoch; the cap by default>] [--webhook <url>] [--json]";
@@ -84,6 +86,17 @@ try {
     transport,
     account: privateKeyToAccount(env.data.TWEI_ADMIN_PRIVATE_KEY as `0x${string}`),
   });
+  // The chain first: nothing is created in the relayer's database for a chain that does not answer.
+  // Only the RPC's host is named: a provider's URL path may hold its key.
+  const rpcHost = new URL(env.data.TWEI_RPC_URL).host;
+  const chainId = await publicClient.getChainId().catch((error: unknown) => {
+    const reason = error instanceof Error ? scrubUrls(error.message.split("\n")[0] ?? "") : String(error);
+    throw new Error(`the chain's RPC at ${rpcHost} (TWEI_RPC_URL) does not answer: ${reason}`);
+  });
+  if (chainId !== deployment.chainId)
+    throw new Error(
+      `the RPC at ${rpcHost} (TWEI_RPC_URL) serves chain ${chainId}, deployments/${env.data.TWEI_NETWORK}.json is for chain ${deployment.chainId}: point TWEI_RPC_URL at the deployment's network, or pick the right TWEI_NETWORK`,
+    );
   const databaseUrl = env.data.DATABASE_URL;
   const database = databaseUrl
     ? "the PostgreSQL database DATABASE_URL names"
