@@ -65,20 +65,25 @@ export interface ProblemHandlerOptions {
 }
 
 /**
- * The one error middleware: maps HttpProblem, body-parser errors and anything else to
- * `application/problem+json`. Never sends a stack trace.
+ * The one error middleware: maps HttpProblem, the client errors Express and its body parsers
+ * raise (see {@link clientProblemOf}) and anything else to `application/problem+json`. Only
+ * what is not the client's doing reaches `onUnexpected` and becomes a 500. Never sends a stack
+ * trace or an internal message.
  */
 export function problemHandler(options: ProblemHandlerOptions = {}): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     let problem: HttpProblem;
     if (error instanceof HttpProblem) problem = error;
-    else if (isBodyParserError(error)) problem = fromBodyParser(error);
     else {
-      options.onUnexpected?.(error);
-      problem = new HttpProblem(500, "internal_error", "Internal error", {
-        detail: "the server could not complete the request; nothing was changed by this error",
-      });
+      const client = clientProblemOf(error);
+      if (client) problem = client;
+      else {
+        options.onUnexpected?.(error);
+        problem = new HttpProblem(500, "internal_error", "Internal error", {
+          detail: "the server could not complete the request; nothing was changed by this error",
+        });
+      }
     }
     const { status, code, title, options: extra } = problem;
     if (extra.retryAfter !== undefined) res.setHeader("Retry-After", String(Math.ceil(extra.retryAfter)));
@@ -98,37 +103,66 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorReques
   };
 }
 
-interface BodyParserError {
-  type: string;
-  status: number;
-  limit?: number;
+/**
+ * The errors Express 5 and its body parsers (body-parser, raw-body, http-errors) raise for a
+ * request the client got wrong carry a 4xx `status` (http-errors' convention, `expose: true`):
+ * a path parameter that is not valid percent-encoding (the router's `decodeURIComponent`), a
+ * body that does not decompress as its `Content-Encoding` says (zlib and brotli errors), a body
+ * too large, not JSON, in an unsupported encoding or charset, or cut short.
+ */
+interface ClientError {
+  readonly status: number;
+  readonly type?: unknown;
+  readonly limit?: unknown;
+  readonly code?: unknown;
+  readonly errno?: unknown;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    typeof (error as BodyParserError).type === "string" &&
-    typeof (error as BodyParserError).status === "number"
-  );
+function isClientError(error: unknown): error is ClientError {
+  if (typeof error !== "object" || error === null) return false;
+  const status = (error as { status?: unknown }).status;
+  return typeof status === "number" && Number.isInteger(status) && status >= 400 && status < 500;
 }
 
-function fromBodyParser(error: BodyParserError): HttpProblem {
+/**
+ * The problem a client error maps to, with a stable code (src/http/README.md), or undefined when
+ * the error is not the client's doing. The client's input is never echoed in the detail.
+ *
+ * @example
+ * clientProblemOf(new URIError("URI malformed")) // undefined: no status, a bug
+ */
+export function clientProblemOf(error: unknown): HttpProblem | undefined {
+  if (!isClientError(error)) return undefined;
+  if (error instanceof URIError)
+    return new HttpProblem(400, "malformed_path", "The request path is not valid percent-encoding", {
+      detail: "a path segment holds a '%' that does not start a valid UTF-8 percent-escape (RFC 3986 §2.1)",
+    });
   switch (error.type) {
     case "entity.too.large":
       return new HttpProblem(413, "payload_too_large", "The request body is too large", {
-        detail: `the body exceeds the limit of ${error.limit ?? "?"} bytes`,
+        detail: `the body exceeds the limit of ${typeof error.limit === "number" ? error.limit : "?"} bytes`,
       });
     case "entity.parse.failed":
       return new HttpProblem(400, "malformed_json", "The request body is not valid JSON");
     case "encoding.unsupported":
     case "charset.unsupported":
-      return new HttpProblem(415, "unsupported_encoding", "The request body's encoding is not supported");
-    default:
-      return new HttpProblem(
-        error.status >= 400 && error.status < 500 ? error.status : 400,
-        "bad_request",
-        "Bad request",
-      );
+      return new HttpProblem(415, "unsupported_encoding", "The request body's encoding is not supported", {
+        detail: "bodies are accepted as identity, gzip, deflate or br, in UTF-8",
+      });
+    case "request.aborted":
+    case "request.size.invalid":
+      return new HttpProblem(400, "incomplete_body", "The request body ended before its announced length");
   }
+  // zlib's and brotli's stream errors (Z_DATA_ERROR, Z_BUF_ERROR, ERR__ERROR_FORMAT_…), which
+  // body-parser passes on with status 400 and no type.
+  if (typeof error.errno === "number" && typeof error.code === "string" && /^(Z_|ERR_)/.test(error.code))
+    return new HttpProblem(
+      400,
+      "malformed_body_encoding",
+      "The request body does not decode as its Content-Encoding says",
+      {
+        detail: "the body is not a valid stream of its Content-Encoding (gzip, deflate or br)",
+      },
+    );
+  return new HttpProblem(error.status, "bad_request", "Bad request");
 }

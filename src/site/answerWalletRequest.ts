@@ -1,6 +1,7 @@
-import { getAddress, type Hex, type LocalAccount, type TypedDataDefinition } from "viem";
+import { BaseError, getAddress, type Hex, type LocalAccount } from "viem";
 import { z } from "zod";
-import { parseInput } from "../http/problem.js";
+import { HttpProblem, parseInput } from "../http/problem.js";
+import { parseTypedDataV4 } from "./parseTypedDataV4.js";
 
 /** The EIP-1193 methods a Twei widget asks of a wallet. */
 export const WALLET_METHODS = [
@@ -13,16 +14,11 @@ export const WALLET_METHODS = [
 export type WalletMethod = (typeof WALLET_METHODS)[number];
 
 const rawMessage = z.string().regex(/^0x[0-9a-fA-F]*$/, "a hex message");
-const typedData = z.object({
-  domain: z.record(z.string(), z.unknown()),
-  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
-  primaryType: z.string(),
-  message: z.record(z.string(), z.unknown()),
-});
 
 /**
  * Answers a wallet request as a wallet holding `account` would: the demo wallet's signer (on the
- * demo server) and the browser test's injected wallet. Bad parameters are 400 `invalid_request`.
+ * demo server) and the browser test's injected wallet. Bad parameters are 400 `invalid_request`;
+ * typed data it cannot sign is 400 `invalid_typed_data` (see {@link parseTypedDataV4}).
  *
  * @example
  * await answerWalletRequest(hardhatAccount(12), 31337, "personal_sign", [hex, address])
@@ -42,26 +38,17 @@ export async function answerWalletRequest(
     case "personal_sign":
       return account.signMessage({ message: { raw: parseInput(rawMessage, params[0], "message") as Hex } });
     case "eth_signTypedData_v4": {
-      let json: unknown = params[1];
+      const definition = parseTypedDataV4(params[1], chainId);
       try {
-        if (typeof json === "string") json = JSON.parse(json);
-      } catch {
-        json = undefined;
+        return await account.signTypedData(definition);
+      } catch (error) {
+        // What parseTypedDataV4 let through and viem still refuses is the typed data's fault too.
+        if (error instanceof BaseError)
+          throw new HttpProblem(400, "invalid_typed_data", "The typed data cannot be signed", {
+            detail: error.shortMessage,
+          });
+        throw error;
       }
-      const data = parseInput(typedData, json, "typed data");
-      const types = Object.fromEntries(Object.entries(data.types).filter(([name]) => name !== "EIP712Domain"));
-      const uints = new Set(
-        (types[data.primaryType] ?? []).filter((f) => f.type.startsWith("uint")).map((f) => f.name),
-      );
-      const message = Object.fromEntries(
-        Object.entries(data.message).map(([k, v]) => [k, uints.has(k) ? BigInt(String(v)) : v]),
-      );
-      return account.signTypedData({
-        domain: { ...data.domain, chainId: Number(data.domain.chainId) },
-        types,
-        primaryType: data.primaryType,
-        message,
-      } as unknown as TypedDataDefinition);
     }
   }
 }

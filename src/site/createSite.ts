@@ -19,12 +19,21 @@ export interface Site {
   stop(): Promise<void>;
 }
 
+export interface CreateSiteAppOptions {
+  /**
+   * Receives the errors the shared problem middleware answers 500 (bugs, dependency failures:
+   * never a client's mistake, which is a 4xx); `console.error` by default.
+   */
+  readonly onUnexpected?: (error: unknown) => void;
+}
+
 /**
  * The demo news site: its pages, the widget's bundle, and the widget's API (`/twei/api/…`).
  * It holds the site's signer key and relayer API key (in `config.twei`, on the server) and
- * sends every event through the SDK for a signed-in address only.
+ * sends every event through the SDK for a signed-in address only. Every error is answered by
+ * the shared problem+json middleware (src/http/problem.ts), like the relayer's and the indexer's.
  */
-export function createSiteApp(config: SiteConfig, widget: string) {
+export function createSiteApp(config: SiteConfig, widget: string, options: CreateSiteAppOptions = {}) {
   const ctx = createSiteContext(config);
   const app = express();
   app.disable("x-powered-by");
@@ -76,7 +85,9 @@ export function createSiteApp(config: SiteConfig, widget: string) {
   if (config.demoWallet) demoWalletRoutes(api, ctx);
   app.use("/twei/api", api);
   app.use(notFound);
-  app.use(problemHandler({ onUnexpected: (error) => console.error(`site: ${String(error)}`) }));
+  app.use(
+    problemHandler({ onUnexpected: options.onUnexpected ?? ((error) => console.error(`site: ${String(error)}`)) }),
+  );
   return app;
 }
 

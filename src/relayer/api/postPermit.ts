@@ -17,6 +17,7 @@ import { HttpProblem, parseInput } from "../../http/problem.js";
 import { scrubUrls } from "../../observability/logger.js";
 import type { SendLock } from "../chain/sendLock.js";
 import { ledgerPermitInEffect } from "../../chain/ledgerPermit.js";
+import { permitSignatureFault } from "./permitSignatureFault.js";
 import type { RelayerContext } from "./relayerContext.js";
 
 export const postPermitBody = z.strictObject({
@@ -93,7 +94,9 @@ export function createPermitSubmitter(options: {
 /**
  * `POST /v1/permits`: submits a user's signed permit for the ledger (gasless onboarding). A
  * permit the token refuses whose effect is already in place (submitted by someone else: its
- * nonce used, the allowance at least its value) is answered 200 `in_effect`, not an error.
+ * nonce used, the allowance at least its value) is answered 200 `in_effect`, not an error. A
+ * signature that can never be valid ({@link permitSignatureFault}) is 422 `invalid_permit` before
+ * anything is asked of the chain; only a chain that cannot be reached is 503 `chain_unavailable`.
  * Authenticated before the body is read (`requireSite`).
  */
 export function postPermit(ctx: RelayerContext): RequestHandler {
@@ -108,6 +111,11 @@ export function postPermit(ctx: RelayerContext): RequestHandler {
     if (permit.value >= 2n ** 256n)
       throw new HttpProblem(400, "invalid_request", "The request is not valid", {
         fields: [{ path: "value", message: "above uint256" }],
+      });
+    const fault = permitSignatureFault(permit.signature);
+    if (fault !== undefined)
+      throw new HttpProblem(422, "invalid_permit", "The token rejects the permit", {
+        detail: `the signature can never be valid: ${fault}`,
       });
     try {
       const { txHash, blockNumber } = await ctx.permits.submit(permit);

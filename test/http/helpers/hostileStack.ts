@@ -1,0 +1,128 @@
+import type { Server } from "node:http";
+import { join } from "node:path";
+import type { Express } from "express";
+import { ActionKind } from "../../../src/core/kinds.js";
+import { DEFAULT_RULE_AMOUNTS } from "../../../src/core/ruleSet.js";
+import { hardhatAccount } from "../../../src/devnet/startHardhatNode.js";
+import { createIndexer, type Indexer } from "../../../src/indexer/createIndexer.js";
+import { createIndexerApp } from "../../../src/indexer/http/createIndexerApp.js";
+import { createLogger } from "../../../src/observability/logger.js";
+import type { Relayer } from "../../../src/relayer/createRelayer.js";
+import { DEFAULT_POLICY } from "../../../src/rules/policy.js";
+import { createSiteApp } from "../../../src/site/createSite.js";
+import type { SiteConfig } from "../../../src/site/siteConfig.js";
+import { captureLog } from "../../relayer/helpers/captureLog.js";
+import { startTestChain, type TestChain } from "../../relayer/helpers/testChain.js";
+import { addSite, clientFor, startTestRelayer, tempDirs, type TestSite } from "../../relayer/helpers/testRelayer.js";
+
+export const SITE_ID = 7;
+export const ARTICLE_SLUG = "hostile-input";
+
+/** Listens on a free loopback port; resolves to the base URL and a stop function. */
+export async function listen(app: Express): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, "127.0.0.1", (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("no TCP address");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The three HTTP apps of Twei, each built in this process against real stores and a real
+ * Hardhat node: the relayer (SQLite, its logs captured), the indexer (SQLite, following the
+ * chain) and the demo site (its demo wallet on). Rate limits are lifted so that hostile
+ * requests reach the handlers instead of stopping at 429.
+ *
+ * @example
+ * const stack = await startHostileStack(); … await stack.stop();
+ */
+export async function startHostileStack() {
+  const dirs = tempDirs();
+  const chain: TestChain = await startTestChain();
+  const stops: (() => Promise<void>)[] = [() => chain.stop(), () => dirs.removeAll()];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => {});
+  };
+  try {
+    const dir = await dirs.make("hostile");
+    const site: TestSite = await addSite(chain, dir, SITE_ID);
+    const relayerLog = captureLog();
+    const relayer: Relayer & { url: string } = await startTestRelayer(chain, dir, {
+      logger: relayerLog.log,
+      publicRatePerSecond: 1_000_000,
+      publicRateBurst: 1_000_000,
+      verifyWorkers: 0,
+    });
+    stops.push(() => relayer.stop());
+    const indexerLog = captureLog();
+    const indexer: Indexer = createIndexer({
+      rpcUrl: chain.node.url,
+      deployment: { chainId: 31337, ...chain.deployed },
+      dbPath: join(dir, "indexer.sqlite"),
+      confirmations: 0,
+      pollIntervalMs: 100,
+      logger: createLogger({ name: "indexer", level: "silent" }),
+    });
+    indexer.start();
+    stops.push(() => indexer.close());
+    const indexerHttp = await listen(
+      createIndexerApp(indexer.store, { status: indexer.status, logger: indexerLog.log }),
+    );
+    stops.push(() => indexerHttp.stop());
+
+    const client = clientFor(chain, relayer.url, site);
+    const author = hardhatAccount(19).address;
+    const article = {
+      slug: ARTICLE_SLUG,
+      sitePostId: ARTICLE_SLUG,
+      title: "Hostile input",
+      author,
+      date: "2026-12-07",
+      text: "A post that hostile requests are aimed at. ".repeat(40),
+    };
+    const config: SiteConfig = {
+      siteName: "Hostile Desk",
+      articles: [article],
+      twei: client,
+      siteId: SITE_ID,
+      chainId: 31337,
+      token: chain.deployed.token,
+      ledger: chain.deployed.ledger,
+      publicClient: chain.publicClient,
+      relayerUrl: relayer.url,
+      indexerUrl: indexerHttp.url,
+      policy: DEFAULT_POLICY,
+      reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
+      demoWallet: [{ name: "Ines", account: hardhatAccount(12) }],
+      limits: { perIpPerSecond: 1_000_000, perUserPerSecond: 1_000_000 },
+    };
+    const siteErrors: unknown[] = [];
+    const siteHttp = await listen(createSiteApp(config, "/* widget */", { onUnexpected: (e) => siteErrors.push(e) }));
+    stops.push(() => siteHttp.stop());
+    return {
+      chain,
+      site,
+      client,
+      relayer,
+      relayerLog,
+      indexer,
+      indexerLog,
+      siteErrors,
+      urls: { relayer: relayer.url, indexer: indexerHttp.url, site: siteHttp.url },
+      article,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export type HostileStack = Awaited<ReturnType<typeof startHostileStack>>;
