@@ -470,7 +470,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
     return store.pendingEvents(siteId, config.maxBatchEvents);
   };
 
-  /** Cuts the next batch of a site: a prefix of its pending events, of one rule-set version, that fits the gas cap and the emission caps. */
+  /** Cuts the next batch of a site: a prefix of its pending events, of one rule-set version, that fits the gas cap and the caps on mints and burns. */
   const cut = async (siteId: number): Promise<BatchRecord | undefined> => {
     let events = fitPostRefs(leadingRun(await pricedPending(siteId)));
     const first = events[0]?.ruleSetVersion;
@@ -521,7 +521,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
           waitingForEpoch.set(siteId, epoch + 1n);
           log.warn(
             { siteId, epoch: epoch.toString(), reason: formatRevert(result.revert) },
-            "emission cap reached; the site's events wait for the next epoch",
+            "a cap on mints or burns reached; the site's events wait for the next epoch",
           );
           return undefined;
         }

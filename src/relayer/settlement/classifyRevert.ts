@@ -1,10 +1,16 @@
 import type { DecodedRevert } from "../../chain/decodeRevert.js";
 import { formatRevert } from "../../chain/decodeRevert.js";
 
-/** The ledger's errors that a batch over an epoch's caps reverts with: split it, or wait for the next epoch. */
+/**
+ * The ledger's errors that a batch over a cap reverts with, on mints and on burns, overall and
+ * the site's: split it, or wait for room. Never the events' fault: the ledger checks the caps
+ * after everything else, so a batch that reaches them holds nothing it refuses.
+ */
 export const CAP_ERRORS: ReadonlySet<string> = new Set([
   "TweiLedgerEmissionCapExceeded",
   "TweiLedgerSiteEmissionCapExceeded",
+  "TweiLedgerBurnCapExceeded",
+  "TweiLedgerSiteBurnCapExceeded",
 ]);
 
 /** The ledger refuses the site itself (deactivated, or not registered): its events wait, held. */
@@ -12,7 +18,8 @@ const SITE_ERRORS: ReadonlySet<string> = new Set(["TweiLedgerSiteInactive", "Twe
 
 /**
  * Why a settlement (or its dry run) reverted, as the settlement loop acts on it:
- * - `cap`: over an emission cap: split the batch, or wait for the next epoch;
+ * - `cap`: over a cap on mints or on burns (the ledger's or the site's): split the batch, or
+ *   wait for the next epoch; never a failure;
  * - `paused`: the ledger is paused: nobody settles until it is unpaused;
  * - `unauthorized`: the relayer's account lacks RELAYER_ROLE: settlement stops, /readyz says why;
  * - `site`: the site is deactivated or unknown on the ledger: its events wait as `held`;

@@ -16,8 +16,8 @@ export interface IsolatePoisonReturnType<T> {
  * Finds the first item of a batch that makes its dry run revert for the batch's own content
  * (a `poison` revert), by bisecting on prefixes: each prefix is dry-run on its own, and the
  * shortest one that reverts ends with the culprit (the items before it settle). A prefix over
- * an emission cap counts as good: the ledger checks the caps after everything else. Takes about
- * log2(n) dry runs. Throws what `probe` throws (a transient fault), and when no prefix reverts
+ * a cap (on mints or burns) counts as good: the ledger checks the caps after everything else.
+ * Takes about log2(n) dry runs. Throws what `probe` throws (a transient fault), and when no prefix reverts
  * (the batch is no longer refused).
  *
  * @example
