@@ -1,3 +1,4 @@
+import { nextBatchId } from "./nextBatchId.js";
 import type { EvidenceVersion } from "../../evidence/evidenceTree.js";
 import type { Hex } from "viem";
 import { sqliteTransaction } from "../../storage/sqliteTransaction.js";
@@ -40,16 +41,15 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
   const { db, q } = database;
   const { addPending, earnedOf, setEarned } = accounts;
 
-  // Batch ids are <namespace> * 2^32 + n, with a random namespace per database, so two
-  // relayer databases on one ledger do not take each other's ids (the batcher also checks a
-  // settled id's content). Below 2^52, so ids stay exact as JS numbers.
+  // Batch ids start at <namespace> * 2^32, a random namespace per database, so two relayer
+  // databases on one ledger do not take each other's ids (the batcher also checks a settled
+  // id's content), and grow by a random step (./nextBatchId.ts), so no one can guess the next.
   db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('batch_namespace', ?)").run(
     String(1 + Math.floor(Math.random() * (2 ** 20 - 1))),
   );
   const namespace = Number(
     (db.prepare("SELECT value FROM meta WHERE key = 'batch_namespace'").get() as Row | undefined)?.value,
   );
-  const firstBatchId = namespace * 2 ** 32 + 1;
   const transaction = <T>(work: () => T): T => sqliteTransaction(db, work);
 
   const batchOf = (row: Row): BatchRecord => {
@@ -127,10 +127,8 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
   return {
     async recordBatch(batch: NewBatch) {
       return transaction(() => {
-        const next = num(
-          q("SELECT coalesce(max(batch_id) + 1, ?) AS id FROM batches").get(firstBatchId) ?? { id: firstBatchId },
-          "id",
-        );
+        const last = q("SELECT max(batch_id) AS id FROM batches").get() as Row | undefined;
+        const next = nextBatchId(last?.id === null || last?.id === undefined ? null : num(last, "id"), namespace);
         q(
           `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, rule_set_version,
              event_count, created_at) VALUES (?, ?, 'recorded', ?, ?, ?, ?, ?, ?)`,

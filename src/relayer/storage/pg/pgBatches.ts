@@ -1,3 +1,4 @@
+import { nextBatchId } from "../nextBatchId.js";
 import type { EvidenceVersion } from "../../../evidence/evidenceTree.js";
 import type pg from "pg";
 import type { Hex } from "viem";
@@ -122,10 +123,8 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
           (await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'batch_namespace' FOR UPDATE"))
             .rows[0]?.value,
         );
-        const first = namespace * 2 ** 32 + 1;
-        const next = (
-          await client.query<{ id: string }>("SELECT coalesce(max(batch_id) + 1, $1) AS id FROM batches", [first])
-        ).rows[0]!.id;
+        const last = (await client.query<{ id: string | null }>("SELECT max(batch_id) AS id FROM batches")).rows[0]?.id;
+        const next = nextBatchId(last === null || last === undefined ? null : Number(last), namespace);
         const inserted = await client.query(
           `INSERT INTO batches (batch_id, site_id, status, evidence_root, evidence_version, actions, rule_set_version,
              event_count, created_at, epoch) VALUES ($1, $2, 'recorded', $3, $4, $5, $9, $6, $7, $8) RETURNING *`,

@@ -28,7 +28,7 @@ export async function migratePg(pool: pg.Pool): Promise<void> {
         );
       },
     });
-    // Batch ids are <namespace> * 2^32 + n, a random namespace per database (as in SQLite).
+    // Batch ids start at <namespace> * 2^32, a random namespace per database (../nextBatchId.ts).
     await client.query("INSERT INTO meta (key, value) VALUES ('batch_namespace', $1) ON CONFLICT DO NOTHING", [
       String(1 + Math.floor(Math.random() * (2 ** 20 - 1))),
     ]);
