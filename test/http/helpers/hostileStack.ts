@@ -17,6 +17,8 @@ import { addSite, clientFor, startTestRelayer, tempDirs, type TestSite } from ".
 
 export const SITE_ID = 7;
 export const ARTICLE_SLUG = "hostile-input";
+/** The Hardhat account the demo wallet holds (its key must never appear in an answer). */
+export const DEMO_ACCOUNT_INDEX = 12;
 
 /** Listens on a free loopback port; resolves to the base URL and a stop function. */
 export async function listen(app: Express): Promise<{ url: string; stop(): Promise<void> }> {
@@ -72,9 +74,8 @@ export async function startHostileStack() {
     });
     indexer.start();
     stops.push(() => indexer.close());
-    const indexerHttp = await listen(
-      createIndexerApp(indexer.store, { status: indexer.status, logger: indexerLog.log }),
-    );
+    const indexerApp = createIndexerApp(indexer.store, { status: indexer.status, logger: indexerLog.log });
+    const indexerHttp = await listen(indexerApp);
     stops.push(() => indexerHttp.stop());
 
     const client = clientFor(chain, relayer.url, site);
@@ -100,11 +101,12 @@ export async function startHostileStack() {
       indexerUrl: indexerHttp.url,
       policy: DEFAULT_POLICY,
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
-      demoWallet: [{ name: "Ines", account: hardhatAccount(12) }],
+      demoWallet: [{ name: "Ines", account: hardhatAccount(DEMO_ACCOUNT_INDEX) }],
       limits: { perIpPerSecond: 1_000_000, perUserPerSecond: 1_000_000 },
     };
     const siteErrors: unknown[] = [];
-    const siteHttp = await listen(createSiteApp(config, "/* widget */", { onUnexpected: (e) => siteErrors.push(e) }));
+    const siteApp = createSiteApp(config, "/* widget */", { onUnexpected: (e) => siteErrors.push(e) });
+    const siteHttp = await listen(siteApp);
     stops.push(() => siteHttp.stop());
     return {
       chain,
@@ -116,6 +118,9 @@ export async function startHostileStack() {
       indexerLog,
       siteErrors,
       urls: { relayer: relayer.url, indexer: indexerHttp.url, site: siteHttp.url },
+      apps: { relayer: relayer.app, indexer: indexerApp, site: siteApp },
+      relayerDbPath: join(dir, "relayer.sqlite"),
+      demoAccount: hardhatAccount(DEMO_ACCOUNT_INDEX),
       article,
       stop,
     };

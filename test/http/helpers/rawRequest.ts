@@ -32,7 +32,13 @@ export function rawRequest(baseUrl: string, init: RawRequest): Promise<RawRespon
         port: base.port,
         method: init.method ?? "GET",
         path: init.path,
-        headers: { connection: "close", ...init.headers },
+        // A body always carries its length: Node's client sends a GET's body unframed otherwise,
+        // which the server can only read as a malformed next request.
+        headers: {
+          connection: "close",
+          ...(init.body === undefined ? {} : { "content-length": String(Buffer.byteLength(init.body)) }),
+          ...init.headers,
+        },
         timeout: 30_000,
       },
       (res) => {
