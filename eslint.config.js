@@ -2,7 +2,20 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "data/", "coverage/", "dist/", "src/chain/abi.ts"] },
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "types/",
+      "data/",
+      "coverage/",
+      "dist/",
+      "reports/",
+      ".stryker-tmp/",
+      "src/chain/abi.ts",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
