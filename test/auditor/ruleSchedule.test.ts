@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
 import { directoryEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
+import { parseEventLogs } from "viem";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { encodePackedActions, groupByAccount } from "../../src/core/packedActions.js";
@@ -97,5 +98,65 @@ describe("auditor: rule sets dated by when they take effect, with the ledger's g
       refused = String(error);
     }
     expect(refused).to.include("TweiLedgerRuleSetNotInForce");
+  });
+});
+
+describe("auditor: a batch settled at exactly its rule set's effectiveAt is under that rule set", function () {
+  this.timeout(120_000);
+  const dirs = tempDirs();
+  let chain: TestChain;
+  let emptyEvidence: string;
+
+  before(async function () {
+    chain = await startTestChain({ changeDelay: DELAY, ruleSetGrace: GRACE });
+    emptyEvidence = await dirs.make("rule-boundary");
+    await addSite(chain, emptyEvidence, 1);
+  });
+
+  after(async function () {
+    await chain?.stop();
+    await dirs.removeAll();
+  });
+
+  it("adopts the announced version in the block whose timestamp equals its effectiveAt, as the ledger does", async function () {
+    const hash = await chain.admin.writeContract({
+      address: chain.deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "scheduleRuleSet",
+      args: [DEFAULT_RULE_AMOUNTS.map((amount) => amount * 3n), DEFAULT_UNIT_BOUNDS],
+    } as never);
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    const [scheduled] = parseEventLogs({ abi: tweiLedgerAbi, eventName: "RuleSetScheduled", logs: receipt.logs });
+    if (!scheduled) throw new Error("no RuleSetScheduled log");
+    const { version, effectiveAt } = scheduled.args;
+    expect(version).to.equal(2);
+
+    // The batch names version 2 and lands in the block stamped effectiveAt: the ledger takes it.
+    await chain.rpc("evm_setNextBlockTimestamp", [Number(effectiveAt)]);
+    const seeder = chain.walletOf(hardhatAccount(2)); // holds RELAYER_ROLE (see startTestChain)
+    const postId = postIdFor(1, "boundary");
+    const packed = encodePackedActions({
+      posts: [{ postId, author: chain.user(5).address }],
+      groups: groupByAccount([{ account: chain.user(2).address, kind: ActionKind.CommentRewards, units: 1, postId }]),
+    });
+    const settled = await chain.publicClient.waitForTransactionReceipt({
+      hash: await seeder.writeContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "settle",
+        args: [7n, 1, 2, `0x${"33".repeat(32)}`, packed],
+        gas: 1_000_000n,
+      } as never),
+    });
+    expect(settled.status).to.equal("success");
+    expect((await chain.publicClient.getBlock({ blockNumber: settled.blockNumber })).timestamp).to.equal(effectiveAt);
+
+    const result = await runAudit({
+      publicClient: chain.publicClient,
+      deployment: { ...chain.deployed, chainId: CHAIN_ID },
+      evidence: directoryEvidenceSource(emptyEvidence),
+    });
+    // Only its evidence is missing; its rule set is the one in force at that instant.
+    expect(result.discrepancies.map((d) => d.code)).to.deep.equal(["unbacked_batch"]);
   });
 });

@@ -92,4 +92,29 @@ describe("relayer store: group commit", function () {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it("counts the spends of envelopes accepted earlier (written, not yet settled) in the next one's check", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "twei-reservations-"));
+    const store = createSqliteStore({ path: join(dir, "relayer.sqlite") });
+    try {
+      const publish = { eventId: "publish", type: "post_published", occurredAt: 1, user: AUTHOR, postId: "p" } as const;
+      await store.acceptEnvelope(envelope(1n, [{ ...publish, wordCount: 300 }]), evaluate, price);
+      const buy = (id: string): SiteEventInput => ({
+        eventId: id,
+        type: "report_purchased",
+        occurredAt: 2,
+        user: BUYER,
+        postId: "p",
+      });
+      // One after the other, each in its own transaction: the first's reservation is committed
+      // when the second is checked, and the chain's balance does not show it yet.
+      const [first] = await store.acceptEnvelope(envelope(2n, [buy("buy-1")]), evaluate, price);
+      const [second] = await store.acceptEnvelope(envelope(3n, [buy("buy-2")]), evaluate, price);
+      expect([first?.status, second?.status]).to.deep.equal(["accepted", "rejected"]);
+      expect(second).to.include({ code: "insufficient_funds" });
+      expect((await store.accountTotals(BUYER)).pendingBurns).to.equal(parseUnits("1", 18));
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

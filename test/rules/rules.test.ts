@@ -3,7 +3,7 @@ import { describe, it } from "mocha";
 import { parseUnits, zeroAddress, type Address } from "viem";
 import { ActionKind } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
-import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
+import { amountFor, DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { siteEventSchema, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { evaluateEvent, type RuleAccepted, type RuleOutcome } from "../../src/rules/evaluateEvent.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../../src/rules/memoryRulesState.js";
@@ -85,6 +85,11 @@ describe("rules", function () {
       w.publish(1_000);
       expect(w.kinds(read(w, 150))).to.deep.equal([[ActionKind.ReadToEarn, reader, 5_000]]);
     });
+    it("rounds a fraction that is not a whole number of basis points down", function () {
+      const w = world();
+      w.publish(1_000); // 300 s to read: 100 s is 3,333.33… bps
+      expect(w.kinds(read(w, 100))).to.deep.equal([[ActionKind.ReadToEarn, reader, 3_333]]);
+    });
     it("caps the pay at the full amount", function () {
       const w = world();
       w.publish(1_000);
@@ -136,6 +141,19 @@ describe("rules", function () {
       expect(w.kinds(w.run({ type: "post_minus", user: reader, postId: "post-1" }))).to.deep.equal([
         [ActionKind.SpentForMinuses, reader, 1],
       ]);
+    });
+    it("a minus costing exactly what the voter can spend is accepted; then nothing is left for another", function () {
+      const price = amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.SpentForMinuses, 1);
+      const w = world({ [reader]: price });
+      w.publish();
+      w.run({ type: "post_published", user: author, postId: "post-2", wordCount: 5 });
+      expect(w.code(w.run({ type: "post_minus", user: reader, postId: "post-1" }))).to.equal("accepted");
+      expect(w.code(w.run({ type: "post_minus", user: reader, postId: "post-2" }))).to.equal("insufficient_funds");
+    });
+    it("a minus costing one wei more than the voter can spend is rejected", function () {
+      const w = world({ [reader]: amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.SpentForMinuses, 1) - 1n });
+      w.publish();
+      expect(w.code(w.run({ type: "post_minus", user: reader, postId: "post-1" }))).to.equal("insufficient_funds");
     });
     it("the author cannot vote on their own post", function () {
       const w = world();
@@ -352,6 +370,20 @@ describe("rules", function () {
       expect(w.code(w.run({ type: "comment_liked", user: reader, postId: "post-2", commentId: "c1" }))).to.equal(
         "comment_of_other_post",
       );
+    });
+    it("a dislike is accepted when the disliker can pay Dislikes Own though the commenter cannot pay the penalty (the ledger records a shortfall)", function () {
+      const tribute = amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.CommentTributes, 1);
+      const w = world({ [commenter]: tribute });
+      w.publish();
+      w.accepted(w.run({ type: "comment_created", user: commenter, postId: "post-1", commentId: "c2", length: 30 }));
+      expect(w.state.spendable(commenter)).to.equal(0n);
+      expect(
+        w.kinds(w.run({ type: "comment_disliked", user: reader, postId: "post-1", commentId: "c2" })),
+      ).to.deep.equal([
+        [ActionKind.DislikesOwn, reader, 1],
+        [ActionKind.DislikesCommenter, commenter, 1],
+        [ActionKind.DislikesAuthor, author, 1],
+      ]);
     });
     it("a dislike the disliker cannot afford is rejected (the commenter's penalty is not checked)", function () {
       const w = setup();
