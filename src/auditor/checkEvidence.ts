@@ -29,7 +29,7 @@ export interface CheckEvidenceParameters {
   readonly add: Add;
 }
 
-/** How many schema problems of one file are named (the rest are counted). */
+/** How many schema problems of one file are listed (the rest are counted). */
 const MAX_SCHEMA_PROBLEMS = 10;
 const MAX_NAMED_ACCOUNTS = 10;
 
@@ -54,19 +54,35 @@ const valueAt = (root: unknown, path: readonly PropertyKey[]): string => {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };
 
+/** What checkEvidence could check of a batch. */
+export interface EvidenceChecked {
+  /** How many events the evidence holds; undefined when there is no well-formed evidence. */
+  readonly events: number | undefined;
+  /**
+   * Whether the batch's events went through the rules replay (and so into its site's rules
+   * state): when not, the site's later batches are replayed without them.
+   */
+  readonly replayed: boolean;
+}
+
 /**
  * Checks a settled batch's published evidence: that there is some (else the batch is
- * `unbacked_batch`, naming what it minted and what it burned from whom), that it is
- * well-formed (each schema problem an `evidence_malformed` naming the file and JSON path), that
- * its header is the chain's, that the site signed it and its leaves are in the batch's order
- * (checkSignatures), and that the rules give the chain's actions from its events (replayRules).
- * Never throws on the evidence: anything it cannot check is a discrepancy of this batch.
- * Returns how many events the evidence holds, or undefined when there is no well-formed evidence.
+ * `unbacked_batch`, naming what it minted and what it burned from whom, or `evidence_unavailable`
+ * while the source fails), that it is well-formed (one `evidence_malformed` for the file,
+ * listing each schema problem by JSON path), that its header is the chain's, that the site
+ * signed it and its leaves are in the batch's order (checkSignatures), and that the rules give
+ * the chain's actions from its events (replayRules, whose rows go to `replayAdd`). Never throws
+ * on the evidence: anything it cannot check is a discrepancy of this batch.
  *
  * @example
- * const events = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, policy, progress, add })
+ * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, policy, progress, add })
  */
-export async function checkEvidence(parameters: CheckEvidenceParameters): Promise<number | undefined> {
+export async function checkEvidence(
+  parameters: CheckEvidenceParameters & {
+    /** Where the rules replay's rows go (`add` when absent). */
+    readonly replayAdd?: Add;
+  },
+): Promise<EvidenceChecked> {
   const { batch, lookup, priced, progress, add } = parameters;
   const id = batch.batchId.toString();
   if (!lookup.found) {
@@ -80,38 +96,36 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
         "published evidence",
         "(none)",
       );
-    } else if (lookup.kind === "unavailable")
-      add("evidence_unavailable", lookup.from, `the evidence could not be fetched: ${lookup.reason}`);
-    else add("evidence_malformed", `${lookup.from} $`, lookup.reason);
+    } else if (lookup.kind === "malformed") add("evidence_malformed", `${lookup.from} $`, lookup.reason);
+    else add("evidence_unavailable", lookup.from, `the evidence could not be had: ${lookup.reason}`);
     progress(`batch ${id}: no evidence (${lookup.reason})`);
-    return undefined;
+    return { events: undefined, replayed: false };
   }
   const parsed = batchEvidenceSchema.safeParse(lookup.evidence);
   if (!parsed.success) {
+    // One row for the file, however many fields are bad: the paths say where.
     const issues = parsed.error.issues;
-    for (const issue of issues.slice(0, MAX_SCHEMA_PROBLEMS))
-      add(
-        "evidence_malformed",
-        `${lookup.from} ${jsonPathOf(issue.path)}`,
-        issue.message,
-        "",
-        valueAt(lookup.evidence, issue.path),
-      );
-    if (issues.length > MAX_SCHEMA_PROBLEMS)
-      add(
-        "evidence_malformed",
-        lookup.from,
-        `and ${issues.length - MAX_SCHEMA_PROBLEMS} more schema problems in the file`,
-      );
+    const named = issues.slice(0, MAX_SCHEMA_PROBLEMS);
+    const more = issues.length > MAX_SCHEMA_PROBLEMS ? `; and ${issues.length - MAX_SCHEMA_PROBLEMS} more` : "";
+    add(
+      "evidence_malformed",
+      `${lookup.from} ${named.map((issue) => jsonPathOf(issue.path)).join(", ")}`,
+      `${issues.length} schema problem${issues.length === 1 ? "" : "s"}: ${named
+        .map((issue) => `${jsonPathOf(issue.path)}: ${issue.message}`)
+        .join("; ")}${more}`,
+      "",
+      named.map((issue) => valueAt(lookup.evidence, issue.path)).join(", "),
+    );
     progress(`batch ${id}: malformed evidence in ${lookup.from}`);
-    return undefined;
+    return { events: undefined, replayed: false };
   }
   const evidence = parsed.data;
+  let replayed = false;
   try {
     checkHeader(evidence, batch, parameters.deployment, add);
     const order = await checkSignatures(batch, evidence, parameters.signerHistory, add);
     // Re-run the rules on the events, in the batch's order, and compare with the chain's actions.
-    if (order && priced?.amounts && priced.amounts.length === KIND_COUNT)
+    if (order && priced?.amounts && priced.amounts.length === KIND_COUNT) {
       replayRules({
         batch,
         evidence,
@@ -120,8 +134,10 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
         state: parameters.stateOf(batch.siteId),
         policy: parameters.policy,
         amounts: priced.amounts,
-        add,
+        add: parameters.replayAdd ?? add,
       });
+      replayed = true; // (a replay that threw half-way left the site's state incomplete)
+    }
   } catch (error) {
     // The schema bounds what the checks compute from; this only keeps one batch from ending the audit.
     add(
@@ -133,7 +149,7 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
   progress(
     `batch ${id}: ${evidence.events.length} events, ${priced?.onChain.actions.length ?? 0} actions, minted ${twei(batch.minted)}, burned ${twei(batch.burned)}`,
   );
-  return evidence.events.length;
+  return { events: evidence.events.length, replayed };
 }
 
 function checkHeader(evidence: BatchEvidence, batch: SettledBatchLog, deployment: EvidenceDomain, add: Add): void {

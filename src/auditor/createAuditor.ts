@@ -3,7 +3,7 @@ import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRu
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { checkEvidence } from "./checkEvidence.js";
 import { checkSupplyAndBalances } from "./checkSupplyAndBalances.js";
-import type { Add, Discrepancy } from "./discrepancy.js";
+import type { Add, Discrepancy, DiscrepancyCode } from "./discrepancy.js";
 import type { EvidenceLookup, EvidenceSource } from "./evidenceSource.js";
 import { priceBatch } from "./priceBatch.js";
 import { createLedgerRegistry, readLedgerHistory, type SettledBatchLog } from "./readLedgerHistory.js";
@@ -26,12 +26,24 @@ export interface AuditSummary {
   readonly ruleSetVersions: readonly number[];
 }
 
+/** A batch whose evidence could not be had when it was audited (the watchtower retries it). */
+export interface UncheckedBatch {
+  readonly batchId: bigint;
+  readonly siteId: number;
+  readonly blockNumber: bigint;
+  readonly kind: "missing" | "absent" | "unavailable" | "malformed";
+  /** For a file still absent within the grace: the unix time (seconds) from which it is unbacked. */
+  readonly unbackedAt?: number;
+}
+
 /** What one step of the audit found: the blocks it covered, the batches it checked and every discrepancy. */
 export interface AuditStep {
   readonly fromBlock: bigint;
   readonly toBlock: bigint;
   readonly batches: readonly SettledBatchLog[];
   readonly discrepancies: readonly Discrepancy[];
+  /** The step's batches whose evidence could not be had. */
+  readonly unchecked: readonly UncheckedBatch[];
 }
 
 export interface CreateAuditorParameters {
@@ -43,6 +55,14 @@ export interface CreateAuditorParameters {
   readonly onProgress?: (line: string) => void;
   /** Each discrepancy as soon as it is found. */
   readonly onDiscrepancy?: (discrepancy: Discrepancy) => void;
+  /**
+   * How long an archive may lack a batch's file (seconds after the batch settled, by the block's
+   * timestamp) before the batch is `unbacked_batch`; until then it is `evidence_unavailable`.
+   * 0 (the default): an absent file is unbacked at once.
+   */
+  readonly unbackedAfterSeconds?: number;
+  /** The clock (ms since the epoch) the grace is measured with; Date.now by default. */
+  readonly now?: () => number;
 }
 
 export interface Auditor {
@@ -73,6 +93,17 @@ export class AuditorSpentError extends Error {
 const UNLIMITED = 2n ** 200n;
 /** How many batches' evidence is fetched ahead of the one being checked. */
 const PREFETCH = 8;
+/** The rows of the rules replay: what an earlier batch's missing events can cause. */
+const REPLAY_CODES: ReadonlySet<DiscrepancyCode> = new Set<DiscrepancyCode>([
+  "rule_rejected_event",
+  "unexplained_action",
+  "event_dropped",
+  "missing_action",
+  "post_registration_mismatch",
+  "action_order_mismatch",
+]);
+/** How many of a dependent batch's replay differences its row lists. */
+const MAX_LISTED = 10;
 
 /**
  * A stateful auditor of a Twei deployment, from the chain and the published evidence alone:
@@ -84,6 +115,13 @@ const PREFETCH = 8;
  * balance is what the actions and ordinary transfers explain. Each step goes on over new
  * blocks (the watchtower follows the chain with it; runAudit is one step to the head). Bad
  * evidence never stops it: it is a discrepancy of its batch.
+ *
+ * A site's rules state is the replay of all its earlier batches' events, so a batch whose events
+ * could not be replayed (no evidence, or evidence that does not verify) leaves a gap: what a
+ * later batch of that site's replay then finds differs (a post its missing events published is
+ * unknown, an action is unexplained) is not that batch's fault but unverifiable, and is one
+ * `depends_on_unchecked_batch` row naming the earlier batches, never the replay's own codes.
+ * Everything else of the later batch (header, signatures, hashes, root, amounts) is checked in full.
  *
  * @example
  * const auditor = createAuditor({ publicClient, deployment, evidence }); const step = await auditor.advance(head)
@@ -121,6 +159,10 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
     accountsChecked: 0,
   };
   let auditedBlock = deployment.deploymentBlock - 1n;
+  // Per site, the batches whose events the replay lacks (in order): see `depends_on_unchecked_batch`.
+  const gaps = new Map<number, string[]>();
+  const grace = parameters.unbackedAfterSeconds ?? 0;
+  const now = parameters.now ?? Date.now;
 
   let spent: unknown;
   async function advance(toBlock: bigint): Promise<AuditStep> {
@@ -135,7 +177,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
 
   async function step(toBlock: bigint): Promise<AuditStep> {
     const fromBlock = auditedBlock + 1n;
-    if (toBlock < fromBlock) return { fromBlock, toBlock, batches: [], discrepancies: [] };
+    if (toBlock < fromBlock) return { fromBlock, toBlock, batches: [], discrepancies: [], unchecked: [] };
     progress(`reading the ledger's and token's logs from block ${fromBlock} to ${toBlock}`);
     const history = await readLedgerHistory(publicClient, {
       ledger: deployment.ledger,
@@ -178,8 +220,10 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
       return lookup;
     };
 
+    const unchecked: UncheckedBatch[] = [];
     for (const [batchIndex, batch] of history.batches.entries()) {
-      const add = addFor(batch.batchId.toString());
+      const id = batch.batchId.toString();
+      const add = addFor(id);
       totals.batches++;
       const priced = priceBatch({
         batch,
@@ -194,9 +238,43 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         totals.minted += priced.minted;
         totals.burned += priced.burned;
       }
-      const eventCount = await checkEvidence({
+      let lookup = await lookupOf(batchIndex);
+      let unbackedAt: number | undefined;
+      if (!lookup.found && lookup.kind === "absent") {
+        // An archive may lag: the file is unbacked only once the grace after settlement is over
+        // (with no grace, at once: a block's timestamp may run ahead of this clock).
+        const graceEnds =
+          grace === 0
+            ? undefined
+            : Number((await publicClient.getBlock({ blockNumber: batch.blockNumber })).timestamp) + grace;
+        const overdue = graceEnds === undefined || now() / 1000 >= graceEnds;
+        if (!overdue) unbackedAt = graceEnds;
+        lookup = overdue
+          ? {
+              ...lookup,
+              kind: "missing",
+              reason: `${lookup.reason}${grace > 0 ? ` (${grace} s after it settled)` : ""}`,
+            }
+          : {
+              ...lookup,
+              kind: "unavailable",
+              reason: `${lookup.reason} yet (unbacked if still absent ${grace} s after it settled)`,
+            };
+      }
+      if (!lookup.found)
+        unchecked.push({
+          batchId: batch.batchId,
+          siteId: batch.siteId,
+          blockNumber: batch.blockNumber,
+          kind: unbackedAt === undefined ? lookup.kind : "absent",
+          ...(unbackedAt === undefined ? {} : { unbackedAt }),
+        });
+      // After a gap in the site's replay, its differences are this batch's only if none remain.
+      const dependsOn = [...(gaps.get(batch.siteId) ?? [])];
+      const replayRows: Array<Parameters<Add>> = [];
+      const checked = await checkEvidence({
         batch,
-        lookup: await lookupOf(batchIndex),
+        lookup,
         priced,
         deployment,
         signerHistory: history.signers.get(batch.siteId) ?? [],
@@ -204,10 +282,13 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         policy,
         progress,
         add,
+        replayAdd: (...row) => (dependsOn.length > 0 && REPLAY_CODES.has(row[0]) ? replayRows.push(row) : add(...row)),
       });
-      if (eventCount !== undefined) {
+      if (replayRows.length > 0) addDependent(discrepancies, parameters, id, dependsOn, replayRows);
+      if (!checked.replayed) gaps.set(batch.siteId, [...dependsOn, id]);
+      if (checked.events !== undefined) {
         totals.withEvidence++;
-        totals.events += eventCount;
+        totals.events += checked.events;
       }
       // Only now: the rules saw the earnings of the batches before this one.
       if (priced)
@@ -230,7 +311,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
     totals.totalSupply = totalSupply;
     totals.accountsChecked = balances.size;
     auditedBlock = toBlock;
-    return { fromBlock, toBlock, batches: history.batches, discrepancies };
+    return { fromBlock, toBlock, batches: history.batches, discrepancies, unchecked };
   }
 
   return {
@@ -255,4 +336,28 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
       ruleSetVersions: [...registry.ruleSets.keys()].sort((a, b) => a - b),
     }),
   };
+}
+
+/** The one row of a batch whose replay differs after a gap in its site's replay: what differs, listed. */
+function addDependent(
+  discrepancies: Discrepancy[],
+  parameters: CreateAuditorParameters,
+  batchId: string,
+  dependsOn: readonly string[],
+  rows: ReadonlyArray<Parameters<Add>>,
+): void {
+  const listed = rows.slice(0, MAX_LISTED).map(([code, where, what]) => `${code} at ${where}: ${what}`);
+  const more = rows.length > MAX_LISTED ? `; and ${rows.length - MAX_LISTED} more` : "";
+  const earlier = dependsOn.length === 1 ? `batch ${dependsOn[0]}` : `batches ${dependsOn.join(", ")}`;
+  const discrepancy: Discrepancy = {
+    code: "depends_on_unchecked_batch",
+    batchId,
+    where: "rules replay",
+    what: `unverifiable until the evidence of the site's earlier ${earlier} is checked: the replay without its events finds ${rows.length} difference${rows.length === 1 ? "" : "s"} (${listed.join("; ")}${more})`,
+    expected: `the evidence of ${earlier}`,
+    found: "(unchecked)",
+    dependsOn,
+  };
+  discrepancies.push(discrepancy);
+  parameters.onDiscrepancy?.(discrepancy);
 }

@@ -7,7 +7,8 @@ import { formatUnits } from "viem";
 export const DISCREPANCY_DESCRIPTIONS = {
   unbacked_batch:
     "a settled batch with no published evidence: what it minted and what it burned from whom is named (a stolen relayer key, or a lost archive)",
-  evidence_unavailable: "the evidence source failed for the batch (the relayer did not answer, or answered an error)",
+  evidence_unavailable:
+    "the batch's evidence could not be had yet: the source failed (the relayer did not answer, or answered an error), or the archive has no file for it yet (within --unbacked-after of its settlement); the watchtower retries it",
   evidence_malformed:
     "the batch's evidence file is not valid JSON or breaks the schema (each problem named by file and JSON path)",
   evidence_header_mismatch: "the evidence names another batch, site, root, actions or deployment than the chain's",
@@ -22,6 +23,8 @@ export const DISCREPANCY_DESCRIPTIONS = {
   rule_set_version_mismatch:
     "the batch names a rule set the ledger did not accept at its block (neither in force nor in its grace period), or never published",
   rule_rejected_event: "the rules reject an event the batch settled",
+  depends_on_unchecked_batch:
+    "the rules could not be checked for this batch: an earlier batch of its site has no checked evidence (named in dependsOn), and what the replay without it finds is listed instead of reported as this batch's fault",
   unexplained_action: "the chain settled an action no event of the evidence calls for",
   event_dropped: "an event the site signed is absent from the evidence while the chain settled unexplained actions",
   missing_action: "the rules call for an action the chain did not settle",
@@ -38,6 +41,28 @@ export const DISCREPANCY_DESCRIPTIONS = {
 
 export type DiscrepancyCode = keyof typeof DISCREPANCY_DESCRIPTIONS;
 
+/**
+ * The codes safe to pause the ledger on (`--pause-on`): each says the chain settled something
+ * the site's signed evidence does not back, and none arises from an honest batch whose evidence
+ * is late or whose site has an earlier batch not yet checked (that is `evidence_unavailable` and
+ * `depends_on_unchecked_batch`). `unexplained_action` and `event_dropped` assume the auditor runs
+ * with the relayer's policy (`--policy`). README.md, src/auditor/README.md and the watchtower's
+ * tests use exactly this list.
+ */
+export const PAUSE_SAFE_CODES = [
+  "unbacked_batch",
+  "signature_invalid",
+  "root_mismatch",
+  "unexplained_action",
+  "event_dropped",
+] as const satisfies readonly DiscrepancyCode[];
+
+/** Codes an honest deployment produces while evidence is late: `--pause-on` refuses them. */
+export const NEVER_PAUSE_CODES = [
+  "evidence_unavailable",
+  "depends_on_unchecked_batch",
+] as const satisfies readonly DiscrepancyCode[];
+
 export const DISCREPANCY_CODES = Object.keys(DISCREPANCY_DESCRIPTIONS) as DiscrepancyCode[];
 
 export const isDiscrepancyCode = (code: string): code is DiscrepancyCode =>
@@ -53,6 +78,8 @@ export interface Discrepancy {
   readonly what: string;
   readonly expected: string;
   readonly found: string;
+  /** For `depends_on_unchecked_batch`: the earlier batches (ids) whose missing evidence keeps this one from being checked. */
+  readonly dependsOn?: readonly string[];
 }
 
 /** Records a discrepancy of the batch (or chain-wide check) at hand, in the order found. */

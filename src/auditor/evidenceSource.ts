@@ -3,15 +3,18 @@ import { join } from "node:path";
 import { scrubUrls } from "../observability/logger.js";
 
 /**
- * A batch's published evidence as found (still unchecked JSON), or why there is none: none
- * published (`missing`: the batch is unbacked), the source failing (`unavailable`), or a file
- * that is not JSON (`malformed`).
+ * A batch's published evidence as found (still unchecked JSON), or why there is none: the
+ * source says none was published (`missing`: the relayer records a batch's evidence before it
+ * sends the batch, so its 404 means the batch is unbacked), the archive has no file for it yet
+ * (`absent`: an archive is a copy that may lag; the auditor calls the batch unbacked only once
+ * the file is still absent `unbackedAfterSeconds` after the batch settled), the source failing
+ * (`unavailable`), or a file that is not JSON (`malformed`).
  */
 export type EvidenceLookup =
   | { readonly found: true; readonly evidence: unknown; readonly from: string }
   | {
       readonly found: false;
-      readonly kind: "missing" | "unavailable" | "malformed";
+      readonly kind: "missing" | "absent" | "unavailable" | "malformed";
       readonly reason: string;
       readonly from: string;
     };
@@ -70,7 +73,7 @@ export function directoryEvidenceSource(dir: string): EvidenceSource {
       text = await readFile(path, "utf8");
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === "ENOENT") return { found: false, kind: "missing", from: path, reason: `no file ${path}` };
+      if (code === "ENOENT") return { found: false, kind: "absent", from: path, reason: `no file ${path}` };
       return { found: false, kind: "unavailable", from: path, reason: `${path} cannot be read (${code ?? "error"})` };
     }
     try {

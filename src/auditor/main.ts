@@ -16,7 +16,7 @@ import {
   type EvidenceSource,
 } from "./evidenceSource.js";
 import { auditJson, formatAudit } from "./formatAudit.js";
-import { isDiscrepancyCode } from "./discrepancy.js";
+import { isDiscrepancyCode, NEVER_PAUSE_CODES, PAUSE_SAFE_CODES } from "./discrepancy.js";
 import { runAudit } from "./runAudit.js";
 import { CheckpointError } from "./watch/checkpoint.js";
 import { runWatchtower, WatchtowerCannotStartError } from "./watch/runWatchtower.js";
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run audit -- [options]
   --save-evidence <dir>     also write the evidence used to <dir>/<batchId>.json
   --to-block <n>            audit up to block n (default: the head)
   --policy <file.json>      the rules' thresholds the relayer applied (default: src/rules/policy.ts's DEFAULT_POLICY)
+  --unbacked-after <s>      with --evidence-dir: a batch whose file is absent is evidence_unavailable for
+                            s seconds after it settled, unbacked_batch after (default 300; 0: at once)
   --deployments-root <dir>  where deployments/ is (default: the working directory)
   --json                    the result as JSON on stdout
   --quiet                   no progress lines
@@ -39,7 +41,7 @@ the watchtower (runs until SIGINT/SIGTERM, one JSON line a discrepancy, step or 
   --checkpoint <file>       remember the last audited block and what was reported: a restart reports nothing twice
   --webhook <url>           POST each discrepancy there as JSON
   --pause-on <codes>        pause the ledger on these discrepancy codes (comma-separated), with the
-                            pauser's key in $TWEI_PAUSER_KEY
+                            pauser's key in $TWEI_PAUSER_KEY; safe: ${PAUSE_SAFE_CODES.join(",")}
   --metrics-port <port>     Prometheus metrics on 127.0.0.1:<port>/metrics
 exit codes: 0 clean, 1 discrepancies found, 2 bad usage, 3 could not audit`;
 
@@ -72,6 +74,8 @@ async function readPolicy(path: string | undefined): Promise<RulePolicy> {
 }
 
 const PAUSER_KEY = /^0x[0-9a-fA-F]{64}$/;
+/** How long an archive may lack a batch's file before the batch is unbacked (both modes alike). */
+const DEFAULT_UNBACKED_AFTER_SECONDS = 300;
 
 /** The --follow options, checked; undefined without --follow (and then none of them may be given). */
 function watchOptions(values: Record<string, string | boolean | undefined>) {
@@ -93,6 +97,11 @@ function watchOptions(values: Record<string, string | boolean | undefined>) {
   const pauseOn = typeof values["pause-on"] === "string" ? values["pause-on"].split(",").map((c) => c.trim()) : [];
   const unknown = pauseOn.find((code) => !isDiscrepancyCode(code));
   if (unknown !== undefined) throw new UsageError(`--pause-on: ${unknown} is not a discrepancy code`);
+  const honest = pauseOn.find((code) => (NEVER_PAUSE_CODES as readonly string[]).includes(code));
+  if (honest !== undefined)
+    throw new UsageError(
+      `--pause-on: ${honest} is raised for honest batches whose evidence is late; the codes safe to pause on are ${PAUSE_SAFE_CODES.join(",")}`,
+    );
   const webhook = values.webhook;
   if (webhook !== undefined && (typeof webhook !== "string" || !/^https?:\/\/[^\s]+$/.test(webhook)))
     throw new UsageError("--webhook needs an http(s) URL");
@@ -132,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
       webhook: { type: "string" },
       "pause-on": { type: "string" },
       "metrics-port": { type: "string" },
+      "unbacked-after": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -147,6 +157,10 @@ async function main(argv: string[]): Promise<number> {
   if (values["to-block"] !== undefined && !/^\d+$/.test(values["to-block"]))
     throw new UsageError("--to-block needs a block number");
   const watch = watchOptions(values);
+  const unbackedAfter = values["unbacked-after"] ?? String(DEFAULT_UNBACKED_AFTER_SECONDS);
+  if (!/^\d+$/.test(unbackedAfter) || Number(unbackedAfter) > 31_536_000)
+    throw new UsageError("--unbacked-after needs a whole number of seconds (at most a year)");
+  const unbackedAfterSeconds = Number(unbackedAfter);
   const policy = await readPolicy(values.policy);
   const rpcUrl = values.rpc ?? process.env.TWEI_RPC_URL ?? "http://127.0.0.1:8545";
   if (!/^https?:\/\//.test(rpcUrl)) throw new UsageError("the RPC URL must be http(s)");
@@ -182,6 +196,7 @@ async function main(argv: string[]): Promise<number> {
         deployment,
         evidence,
         policy,
+        unbackedAfterSeconds,
         rpcUrl,
         ...watch,
         print: (line) => console.log(line),
@@ -198,6 +213,7 @@ async function main(argv: string[]): Promise<number> {
     deployment,
     evidence,
     policy,
+    unbackedAfterSeconds,
     ...(values["to-block"] === undefined ? {} : { toBlock: BigInt(values["to-block"]) }),
     ...(progress ? { onProgress: progress } : {}),
   });

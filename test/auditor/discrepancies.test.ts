@@ -133,12 +133,28 @@ describe("auditor: each discrepancy, from a crafted chain or evidence file", fun
     await rm(join(dir, "2.json"));
     await mkdir(join(dir, "2.json"));
     const result = await chain.audit(dir);
-    // (What a later batch, whose rules state depends on this one, reports is the watchtower's business.)
-    expect(result.discrepancies.filter((d) => d.batchId !== "2" && d.batchId !== "3")).to.deep.equal([]);
-    expect(result.discrepancies.filter((d) => d.batchId === "2").map((d) => d.code)).to.deep.equal([
-      "evidence_unavailable",
+    // Batch 3's replay does not need batch 2's events (post-1 was published in batch 1): nothing else.
+    expect(result.discrepancies.map((d) => [d.code, d.batchId, d.dependsOn])).to.deep.equal([
+      ["evidence_unavailable", "2", undefined],
     ]);
-    expect(codes(result.discrepancies)).to.not.include("unbacked_batch");
+    expect(result.summary.batchesWithEvidence).to.equal(2);
+  });
+
+  it("unbacked_batch alone: the batches after one with no evidence are depends_on_unchecked_batch, never the replay's codes", async function () {
+    const dir = join(chain.evidenceDir, "..", `unbacked-${process.pid}`);
+    await cp(chain.evidenceDir, dir, { recursive: true });
+    // Batch 1 publishes post-1: without it every later event on the post is of an unknown post.
+    await rm(join(dir, "1.json"));
+    const result = await chain.audit(dir);
+    expect(result.discrepancies.map((d) => [d.code, d.batchId, d.dependsOn])).to.deep.equal([
+      ["unbacked_batch", "1", undefined],
+      ["depends_on_unchecked_batch", "2", ["1"]],
+      ["depends_on_unchecked_batch", "3", ["1"]],
+    ]);
+    const [, second] = result.discrepancies;
+    // What the replay without batch 1 finds is listed in the row, not reported as batch 2's.
+    expect(second?.what).to.include("batch 1").and.include("rule_rejected_event").and.include("unknown_post");
+    expect(second?.expected).to.equal("the evidence of batch 1");
     expect(result.summary.batchesWithEvidence).to.equal(2);
   });
 

@@ -1,10 +1,8 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createInterface } from "node:readline";
 import { after, before, describe, it } from "mocha";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
@@ -13,31 +11,7 @@ import { writeTestDeployment } from "../relayer/helpers/relayerProcess.js";
 import { privateKeyOf, startTestChain, type TestChain } from "../relayer/helpers/testChain.js";
 import { addSite, tempDirs, waitFor } from "../relayer/helpers/testRelayer.js";
 import { startWebhookSink } from "../relayer/helpers/webhookSink.js";
-
-type Line = Record<string, unknown> & { type: string };
-
-/** `npm run audit -- --follow …` as a real process, its stdout read as JSON lines. */
-function startWatchtower(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child: ChildProcess = spawn(join(process.cwd(), "node_modules/.bin/tsx"), ["src/auditor/main.ts", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  const lines: Line[] = [];
-  let stderr = "";
-  createInterface({ input: child.stdout! }).on("line", (line) => lines.push(JSON.parse(line) as Line));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    lines,
-    exited,
-    stderr: () => stderr,
-    of: (type: string) => lines.filter((line) => line.type === type),
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-  };
-}
+import { startWatchtower } from "./helpers/watchtowerProcess.js";
 
 /** A real HTTP proxy in front of the node that answers 503 to the next `failCalls` eth_call requests. */
 async function startFailingProxy(target: string) {
@@ -81,7 +55,11 @@ describe("watchtower: npm run audit -- --follow", function () {
     await mkdir(evidenceDir);
     await writeTestDeployment(chain, root);
     await addSite(chain, join(root, "data"), 1);
-    common = ["--deployments-root", root, "--network", "test", "--rpc", chain.node.url, "--evidence-dir", evidenceDir];
+    // The batches these tests settle straight on the ledger never get a file: unbacked at once.
+    common = [
+      ...["--deployments-root", root, "--network", "test", "--rpc", chain.node.url],
+      ...["--evidence-dir", evidenceDir, "--unbacked-after", "0"],
+    ];
   });
 
   after(async function () {
@@ -103,6 +81,14 @@ describe("watchtower: npm run audit -- --follow", function () {
     });
     expect(await usage.exited).to.equal(2);
     expect(usage.stderr()).to.include("no_such_code is not a discrepancy code");
+    // What an honest batch with late evidence raises can never pause the ledger.
+    for (const code of ["evidence_unavailable", "depends_on_unchecked_batch"]) {
+      const honest = startWatchtower([...common, "--follow", "--pause-on", `unbacked_batch,${code}`], {
+        TWEI_PAUSER_KEY: privateKeyOf(0),
+      });
+      expect(await honest.exited).to.equal(2);
+      expect(honest.stderr()).to.include(`${code} is raised for honest batches whose evidence is late`);
+    }
   });
 
   it("pauses the ledger after a forged batch, reports it once as a JSON line, a metric and a webhook, and a restart does not report it again", async function () {
@@ -179,7 +165,10 @@ describe("watchtower: npm run audit -- --follow", function () {
     } as never);
     await chain.publicClient.waitForTransactionReceipt({ hash: unpause });
     const proxy = await startFailingProxy(chain.node.url);
-    const args = ["--deployments-root", root, "--network", "test", "--rpc", proxy.url, "--evidence-dir", evidenceDir];
+    const args = [
+      ...["--deployments-root", root, "--network", "test", "--rpc", proxy.url],
+      ...["--evidence-dir", evidenceDir, "--unbacked-after", "0"],
+    ];
     const archive = join(root, "archive");
     const watch = startWatchtower([...args, "--follow", "--poll-ms", "100", "--save-evidence", archive]);
     try {

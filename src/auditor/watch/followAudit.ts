@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PublicClient } from "viem";
 import { scrubUrls } from "../../observability/logger.js";
-import type { Auditor } from "../createAuditor.js";
+import type { Auditor, UncheckedBatch } from "../createAuditor.js";
 import type { Discrepancy } from "../discrepancy.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 
@@ -18,7 +18,19 @@ export type WatchEvent =
     }
   | { type: "audited"; fromBlock: string; toBlock: string; batches: number; newDiscrepancies: number }
   | ({ type: "discrepancy"; blockNumber: string; detectedAt: string } & Discrepancy)
-  | { type: "chain_unreadable"; reason: string; retryInMs: number };
+  | { type: "chain_unreadable"; reason: string; retryInMs: number }
+  /** The replay starts over from the deployment (quietly, as after a restart): `reason` says why. */
+  | { type: "reaudit"; reason: string }
+  /** A discrepancy reported before that a re-audit no longer finds (its evidence arrived, say). */
+  | { type: "cleared"; code: string; batchId: string; key: string; clearedAt: string };
+
+/** A discrepancy reported before that a re-audit no longer finds. */
+export interface ClearedDiscrepancy {
+  readonly code: string;
+  readonly batchId: string;
+  /** Its discrepancyKey (as in the checkpoint). */
+  readonly key: string;
+}
 
 export interface FollowAuditParameters {
   readonly publicClient: PublicClient;
@@ -34,8 +46,21 @@ export interface FollowAuditParameters {
    * `seenAt` is the performance.now() at which the poll read the head that brought it.
    */
   readonly onDiscrepancy?: (discrepancy: Discrepancy, blockNumber: bigint, seenAt: number) => Promise<void>;
-  readonly onStep?: (state: { auditedBlock: bigint; head: bigint }) => void;
+  /** Called once for each discrepancy a re-audit no longer finds, awaited (webhook). */
+  readonly onCleared?: (cleared: ClearedDiscrepancy) => Promise<void>;
+  readonly onStep?: (state: { auditedBlock: bigint; head: bigint; uncheckedBatches: number }) => void;
+  /**
+   * Looks again for a batch's evidence (true: it is there now). Batches audited without evidence
+   * are retried with backoff; when one's evidence arrives (or an absent file's grace ends) the
+   * replay starts over, and what it no longer finds is cleared.
+   */
+  readonly retryEvidence?: (batchId: bigint) => Promise<boolean>;
+  /** The clock (ms since the epoch); Date.now by default. */
+  readonly now?: () => number;
 }
+
+/** The longest wait between two looks for a batch's evidence. */
+export const MAX_EVIDENCE_RETRY_MS = 60_000;
 
 export interface Follower {
   /** Resolves when the loop has stopped. */
@@ -57,14 +82,25 @@ export const discrepancyKey = (d: Discrepancy) =>
  * the whole history, and only what is new is reported. A chain error throws the auditor away
  * (a half-applied step would count twice) and the next poll starts over, still quietly.
  *
+ * Batches audited without their evidence are looked for again (`retryEvidence`), after one poll
+ * and then twice as long each time up to MAX_EVIDENCE_RETRY_MS. When one's evidence is found, or
+ * an absent file's grace ends (it is then `unbacked_batch`), the replay starts over the same way:
+ * once it has caught up with the blocks audited before, every batch discrepancy reported before
+ * that it no longer finds (`evidence_unavailable`, `depends_on_unchecked_batch`, …) is `cleared`.
+ *
  * @example
  * const follower = followAudit({ publicClient, createAuditor: () => createAuditor(p), confirmations: 0, pollMs: 1000, emit: (e) => console.log(JSON.stringify(e)) })
  */
 export async function followAudit(parameters: FollowAuditParameters): Promise<Follower> {
   const { publicClient, confirmations, pollMs, emit } = parameters;
+  const now = parameters.now ?? Date.now;
   const checkpoint = parameters.checkpointPath ? await readCheckpoint(parameters.checkpointPath) : undefined;
   const reported = new Set(checkpoint?.reported ?? []);
   let auditor = parameters.createAuditor();
+  // The rows reported so far come from blocks up to `watermark`; the keys the current auditor found.
+  let watermark = checkpoint?.auditedBlock ?? auditor.auditedBlock;
+  let found = new Set<string>();
+  const pending = new Map<bigint, { batch: UncheckedBatch; attempts: number; nextAt: number }>();
   let stopped = false;
   let wake: (() => void) | undefined;
   emit({
@@ -76,12 +112,54 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
     resumedReported: reported.size,
   });
 
+  /** Throws the replay away: the next poll audits from the deployment again, quietly. */
+  function startOver() {
+    if (auditor.auditedBlock > watermark) watermark = auditor.auditedBlock;
+    auditor = parameters.createAuditor();
+    found = new Set();
+    pending.clear();
+  }
+
+  /** Looks again for the evidence of the batches due; starts over when one's is found or its grace ended. */
+  async function retryPending() {
+    if (!parameters.retryEvidence) return;
+    const at = now();
+    for (const entry of pending.values()) {
+      const { batch } = entry;
+      if (batch.unbackedAt !== undefined && at >= batch.unbackedAt * 1000) {
+        emit({ type: "reaudit", reason: `the file of batch ${batch.batchId} is still absent after its grace` });
+        return startOver();
+      }
+      if (entry.nextAt > at) continue;
+      const there = await parameters.retryEvidence(batch.batchId).catch(() => false);
+      if (there) {
+        emit({ type: "reaudit", reason: `the evidence of batch ${batch.batchId} was found` });
+        return startOver();
+      }
+      entry.attempts++;
+      entry.nextAt = at + Math.min(pollMs * 2 ** entry.attempts, MAX_EVIDENCE_RETRY_MS);
+    }
+  }
+
+  /** Once the replay has caught up, clears each batch row reported before that it no longer finds. */
+  async function clearVanished() {
+    if (auditor.auditedBlock < watermark) return;
+    for (const key of [...reported]) {
+      const [code = "", batchId = "-"] = key.split(":");
+      if (batchId === "-" || found.has(key)) continue; // chain-wide rows depend on how steps fall
+      reported.delete(key);
+      emit({ type: "cleared", code, batchId, key, clearedAt: new Date().toISOString() });
+      await parameters.onCleared?.({ code, batchId, key });
+    }
+  }
+
   async function poll() {
+    await retryPending();
     const head = await publicClient.getBlockNumber({ cacheTime: 0 });
     const seenAt = performance.now();
     const target = head - BigInt(confirmations);
     if (target <= auditor.auditedBlock) {
-      parameters.onStep?.({ auditedBlock: auditor.auditedBlock, head });
+      parameters.onStep?.({ auditedBlock: auditor.auditedBlock, head, uncheckedBatches: pending.size });
       return;
     }
     const step = await auditor.advance(target);
@@ -89,6 +167,7 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
     let fresh = 0;
     for (const discrepancy of step.discrepancies) {
       const key = discrepancyKey(discrepancy);
+      found.add(key);
       if (reported.has(key)) continue;
       reported.add(key);
       fresh++;
@@ -101,6 +180,9 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
       });
       await parameters.onDiscrepancy?.(discrepancy, blockNumber, seenAt);
     }
+    const at = now();
+    for (const batch of step.unchecked) pending.set(batch.batchId, { batch, attempts: 0, nextAt: at + pollMs });
+    await clearVanished();
     emit({
       type: "audited",
       fromBlock: step.fromBlock.toString(),
@@ -110,7 +192,7 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
     });
     if (parameters.checkpointPath)
       await writeCheckpoint(parameters.checkpointPath, { auditedBlock: step.toBlock, reported: [...reported] });
-    parameters.onStep?.({ auditedBlock: step.toBlock, head });
+    parameters.onStep?.({ auditedBlock: step.toBlock, head, uncheckedBatches: pending.size });
   }
 
   const done = (async () => {
@@ -118,7 +200,7 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
       try {
         await poll();
       } catch (error) {
-        auditor = parameters.createAuditor();
+        startOver();
         emit({
           type: "chain_unreadable",
           // The first line only, URLs scrubbed: viem's later lines name the RPC URL.

@@ -29,7 +29,10 @@ type Line = WatchEvent | { type: string; [key: string]: unknown };
 /**
  * The watchtower behind `npm run audit -- --follow`: follows the chain with the auditor, prints
  * each event as a JSON line, counts discrepancies in Prometheus, posts each one to a webhook
- * and pauses the ledger on the codes it is told to. Runs until SIGINT/SIGTERM.
+ * and pauses the ledger on the codes it is told to (PAUSE_SAFE_CODES are the ones an honest
+ * batch never raises). Batches whose evidence is missing are looked for again with backoff,
+ * and what their arrival resolves is cleared (a `cleared` line, `twei.discrepancy_cleared`
+ * webhook, `twei_watchtower_cleared_total`). Runs until SIGINT/SIGTERM.
  *
  * @example
  * await runWatchtower({ publicClient, deployment, evidence, rpcUrl, confirmations: 0, pollMs: 1000, pauseOn: ["unbacked_batch"], pauserKey, print: console.log })
@@ -58,18 +61,30 @@ export async function runWatchtower(parameters: RunWatchtowerParameters): Promis
     ...(parameters.checkpointPath ? { checkpointPath: parameters.checkpointPath } : {}),
     emit: (event) => {
       if (event.type === "chain_unreadable") metrics.chainErrors.inc();
+      if (event.type === "reaudit") metrics.reaudits.inc();
       emit(event);
     },
-    onStep: ({ auditedBlock, head }) => {
+    onStep: ({ auditedBlock, head, uncheckedBatches }) => {
       metrics.auditedBlock.set(Number(auditedBlock));
       metrics.headLag.set(Number(head - auditedBlock));
+      metrics.uncheckedBatches.set(uncheckedBatches);
+    },
+    retryEvidence: async (batchId) => (await parameters.evidence(batchId)).found,
+    async onCleared(cleared) {
+      metrics.cleared.inc({ code: cleared.code });
+      if (parameters.webhookUrl)
+        await postWebhook(parameters.webhookUrl, { type: "twei.discrepancy_cleared", ...cleared }, emit);
     },
     async onDiscrepancy(discrepancy, blockNumber, seenAt) {
       metrics.discrepancies.inc({ code: discrepancy.code });
       // The pause first: a slow webhook must not hold it up.
       if (walletClient && pauseOn.has(discrepancy.code)) await pause(discrepancy, blockNumber, seenAt);
       if (parameters.webhookUrl)
-        await postWebhook(parameters.webhookUrl, { ...discrepancy, blockNumber: blockNumber.toString() }, emit);
+        await postWebhook(
+          parameters.webhookUrl,
+          { type: "twei.discrepancy", ...discrepancy, blockNumber: blockNumber.toString() },
+          emit,
+        );
     },
   });
 
@@ -106,13 +121,13 @@ export async function runWatchtower(parameters: RunWatchtowerParameters): Promis
 const firstLine = (error: unknown) =>
   scrubUrls(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
 
-/** Posts one discrepancy to the webhook; a failure is a line of output, never a stop. */
+/** Posts one discrepancy (or its clearing) to the webhook; a failure is a line of output, never a stop. */
 async function postWebhook(url: string, body: object, emit: (line: Line) => void) {
   try {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ type: "twei.discrepancy", ...body }),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(5_000),
     });
     if (!response.ok) emit({ type: "webhook_failed", status: response.status });

@@ -30,7 +30,23 @@ export function createWatchMetrics() {
     help: "Polls that could not read the chain",
     registers: [registry],
   });
-  return { registry, discrepancies, auditedBlock, headLag, paused, chainErrors };
+  const cleared = new Counter({
+    name: "twei_watchtower_cleared_total",
+    help: "Discrepancies reported before that a re-audit no longer found (their evidence arrived), by code",
+    labelNames: ["code"] as const,
+    registers: [registry],
+  });
+  const uncheckedBatches = new Gauge({
+    name: "twei_watchtower_unchecked_batches",
+    help: "Settled batches whose evidence the watchtower could not have yet (it keeps looking)",
+    registers: [registry],
+  });
+  const reaudits = new Counter({
+    name: "twei_watchtower_reaudits_total",
+    help: "Times the replay started over because a batch's evidence arrived or an absent file's grace ended",
+    registers: [registry],
+  });
+  return { registry, discrepancies, auditedBlock, headLag, paused, chainErrors, cleared, uncheckedBatches, reaudits };
 }
 
 export type WatchMetrics = ReturnType<typeof createWatchMetrics>;
