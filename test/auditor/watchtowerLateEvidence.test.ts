@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import { parseUnits } from "viem";
@@ -31,7 +33,7 @@ const AMOUNTS = DEFAULT_RULE_AMOUNTS.map((amount, kind) =>
 /** The archive's grace here: long enough for the late file on a busy machine, short enough to wait out for a forged batch. */
 const GRACE_S = 60;
 
-describe("watchtower: late evidence never pauses the ledger, a forged batch still does", function () {
+describe("watchtower: late evidence (relayer down, archive file late) never pauses the ledger, a forged batch still does", function () {
   this.timeout(300_000);
   const dirs = tempDirs();
   let chain: TestChain;
@@ -87,6 +89,66 @@ describe("watchtower: late evidence never pauses the ledger, a forged batch stil
       unbackedAfterSeconds: GRACE_S,
     });
   const keysOf = (rows: readonly Discrepancy[]) => rows.map((d) => discrepancyKey(d)).sort();
+
+  it("the relayer down a moment: its batch is evidence_unavailable, the next one depends on it, both are cleared when it answers again", async function () {
+    const proxy = await startEvidenceProxy(relayer.url);
+    const watch = startWatchtower(
+      [
+        ...["--deployments-root", root, "--network", "test", "--rpc", chain.node.url, "--relayer", proxy.url],
+        ...["--follow", "--poll-ms", "100", "--save-evidence", archive],
+        ...["--pause-on", PAUSE_SAFE_CODES.join(",")],
+      ],
+      { TWEI_PAUSER_KEY: privateKeyOf(0) },
+    );
+    try {
+      await waitFor("the watchtower to start", async () => (watch.of("audited").length > 0 ? true : undefined));
+      const author = chain.user(3).address;
+      const readers = [chain.user(4).address, chain.user(5).address];
+      // The relayer stops answering the watchtower (503) while batch A publishes a post.
+      proxy.down = true;
+      await client.sendEvents([publishEvent("http-pub", author, "q")]);
+      await settled("http-pub");
+      const a = await batchOf("http-pub");
+      const unavailable = await waitFor("A's evidence_unavailable", async () =>
+        watch.of("discrepancy").find((d) => d.batchId === a),
+      );
+      expect(unavailable.code).to.equal("evidence_unavailable");
+      expect(unavailable.what).to.include("the relayer answered 503");
+      // It answers again, except for A (still failing), when batch B reads the post.
+      proxy.down = false;
+      proxy.failing.add(a);
+      await client.sendEvents(readers.map((reader, i) => readEvent(`http-read-${i}`, reader, "q")));
+      await settled("http-read-0");
+      const b = await batchOf("http-read-0");
+      const dependent = await waitFor("B's row", async () => watch.of("discrepancy").find((d) => d.batchId === b));
+      expect(watch.of("discrepancy").map((d) => [d.code, d.batchId])).to.deep.equal([
+        ["evidence_unavailable", a],
+        ["depends_on_unchecked_batch", b],
+      ]);
+      expect(dependent.dependsOn).to.deep.equal([a]);
+      expect(await paused()).to.equal(false);
+      // A's evidence is served again: a retry finds it, the replay starts over and clears both rows.
+      proxy.failing.clear();
+      const cleared = await waitFor(
+        "both rows cleared",
+        async () => (watch.of("cleared").length >= 2 ? watch.of("cleared") : undefined),
+        90_000,
+      );
+      expect(cleared.map((c) => [c.code, c.batchId]).sort()).to.deep.equal(
+        [
+          ["depends_on_unchecked_batch", b],
+          ["evidence_unavailable", a],
+        ].sort(),
+      );
+      expect(watch.of("reaudit").map((r) => r.reason)).to.deep.equal([`the evidence of batch ${a} was found`]);
+      expect(proxy.refused).to.be.greaterThan(1); // it was asked again, with backoff
+      expect(watch.of("paused")).to.deep.equal([]);
+      expect(await paused()).to.equal(false);
+    } finally {
+      expect(await watch.stop()).to.equal(0);
+      await proxy.close();
+    }
+  });
 
   it("an archive file that comes late: its batch is evidence_unavailable, the next one depends on it, both are cleared when it arrives; a forged batch then pauses", async function () {
     const sink = await startWebhookSink();
@@ -216,6 +278,31 @@ describe("watchtower: late evidence never pauses the ledger, a forged batch stil
     }
   });
 });
+
+/** A real HTTP proxy in front of the relayer that answers 503 for every batch (`down`) or for some. */
+async function startEvidenceProxy(target: string) {
+  const state = { down: false, failing: new Set<string>(), refused: 0 };
+  const server: Server = createServer((req, res) => {
+    const batchId = /^\/v1\/batches\/(\d+)$/.exec(req.url ?? "")?.[1];
+    if (batchId !== undefined && (state.down || state.failing.has(batchId))) {
+      state.refused++;
+      res.writeHead(503).end();
+      return;
+    }
+    fetch(`${target}${req.url ?? "/"}`).then(
+      async (answer) => {
+        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      },
+      () => res.writeHead(502).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
 
 /** The one-shot audit CLI: its exit code and stdout. */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string }> {
