@@ -4,6 +4,7 @@ import type { DecodedAction, PostRegistration } from "../core/packedActions.js";
 import { batchEvidenceSchema, jsonPathOf, type BatchEvidence, type SignerChange } from "../evidence/batchEvidence.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
+import type { SettledEvents } from "./checkReplays.js";
 import { checkSignatures } from "./checkSignatures.js";
 import { twei, type Add } from "./discrepancy.js";
 import type { EvidenceLookup } from "./evidenceSource.js";
@@ -24,6 +25,8 @@ export interface CheckEvidenceParameters {
   readonly signerHistory: readonly SignerChange[];
   /** A site's rules state, carried over from its earlier batches. */
   readonly stateOf: (siteId: number) => MemoryRulesState;
+  /** The event ids and envelope nonces of the batches before this one (a repeat is `event_replayed`). */
+  readonly settled: SettledEvents;
   readonly policy: RulePolicy;
   readonly progress: (line: string) => void;
   readonly add: Add;
@@ -70,12 +73,13 @@ export interface EvidenceChecked {
  * `unbacked_batch`, naming what it minted and what it burned from whom, or `evidence_unavailable`
  * while the source fails), that it is well-formed (one `evidence_malformed` for the file,
  * listing each schema problem by JSON path), that its header is the chain's, that the site
- * signed it and its leaves are in the batch's order (checkSignatures), and that the rules give
- * the chain's actions from its events (replayRules, whose rows go to `replayAdd`). Never throws
- * on the evidence: anything it cannot check is a discrepancy of this batch.
+ * signed it and its leaves are in the batch's order (checkSignatures), that none of its events
+ * settled before (checkReplays), and that the rules give the chain's actions from its events
+ * (replayRules, whose rows go to `replayAdd`). Never throws on the evidence: anything it cannot
+ * check is a discrepancy of this batch.
  *
  * @example
- * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, policy, progress, add })
+ * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, settled, policy, progress, add })
  */
 export async function checkEvidence(
   parameters: CheckEvidenceParameters & {
@@ -124,6 +128,7 @@ export async function checkEvidence(
   try {
     checkHeader(evidence, batch, parameters.deployment, add);
     const order = await checkSignatures(batch, evidence, parameters.signerHistory, add);
+    parameters.settled.check(batch, evidence, add);
     // Re-run the rules on the events, in the batch's order, and compare with the chain's actions.
     if (order && priced?.amounts && priced.amounts.length === KIND_COUNT) {
       replayRules({

@@ -2,6 +2,7 @@ import type { Address, PublicClient } from "viem";
 import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRulesState.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { checkEvidence } from "./checkEvidence.js";
+import { createSettledEvents } from "./checkReplays.js";
 import { checkSupplyAndBalances } from "./checkSupplyAndBalances.js";
 import type { Add, Discrepancy, DiscrepancyCode } from "./discrepancy.js";
 import type { EvidenceLookup, EvidenceSource } from "./evidenceSource.js";
@@ -108,7 +109,8 @@ const MAX_LISTED = 10;
 /**
  * A stateful auditor of a Twei deployment, from the chain and the published evidence alone:
  * for every settled batch it recomputes the merkle root, checks every envelope's signature
- * against the site's signer as the registry held it, checks the leaves' order, re-runs the
+ * against the site's signer as the registry held it, checks the leaves' order, that no event
+ * settled before (its id, and its envelope's nonce, are the site's once in the history), re-runs the
  * rules on the events to recompute the actions, prices them with the rule set in force at that
  * block, and compares all of it with what the chain recorded (packed actions, minted, burned,
  * shortfalls); then that the token's supply equals all mints minus all burns and that every
@@ -146,6 +148,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
     if (!state) states.set(siteId, (state = createMemoryRulesState({ earned, defaultFunds: UNLIMITED })));
     return state;
   };
+  const settled = createSettledEvents();
   const tokenTotals = { mints: 0n, burns: 0n };
   const totals = {
     batches: 0,
@@ -279,6 +282,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         deployment,
         signerHistory: history.signers.get(batch.siteId) ?? [],
         stateOf,
+        settled,
         policy,
         progress,
         add,

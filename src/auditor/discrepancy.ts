@@ -20,6 +20,8 @@ export const DISCREPANCY_DESCRIPTIONS = {
   event_hash_mismatch: "an event, or an envelope's events hash, does not hash to what the evidence says",
   root_mismatch: "the events' merkle root is not the root settled on-chain",
   evidence_invalid: "the evidence contradicts itself (a digest, a leaf index, a missing envelope, an acceptance block)",
+  event_replayed:
+    "an event settled again: its id was settled in an earlier batch (or twice in one), or its envelope's nonce signed other events before",
   rule_set_version_mismatch:
     "the batch names a rule set the ledger did not accept at its block (neither in force nor in its grace period), or never published",
   rule_rejected_event: "the rules reject an event the batch settled",

@@ -101,7 +101,11 @@ export interface RelayerStore {
    * `notices` (for a batch that had settled). Undoes the earnings a settled batch recorded.
    */
   revertInclusion(batchId: bigint, reason: string, notices: readonly EventNotice[]): Promise<void>;
-  /** Gives a recorded batch up (its transaction reverted, or it cannot settle as cut): its events are pending again. */
+  /**
+   * Gives a recorded batch up (its transaction reverted, or it cannot settle as cut): its events
+   * are pending again. A batch no longer recorded (included or settled) is left as it is, and
+   * so are its events: an event settles once.
+   */
   abandonBatch(batchId: bigint, reason: string): Promise<void>;
 
   // ---- webhooks

@@ -239,13 +239,14 @@ export function createSqliteBatches(database: SqliteDatabase, accounts: AccountT
     },
     async abandonBatch(batchId, reason) {
       transaction(() => {
-        q("UPDATE batches SET status = 'abandoned', note = ? WHERE batch_id = ? AND status = 'recorded'").run(
-          reason,
-          Number(batchId),
-        );
-        q("UPDATE events SET status = 'pending', batch_id = NULL, leaf_index = NULL WHERE batch_id = ?").run(
-          Number(batchId),
-        );
+        const abandoned = q(
+          "UPDATE batches SET status = 'abandoned', note = ? WHERE batch_id = ? AND status = 'recorded'",
+        ).run(reason, Number(batchId));
+        // Only a batch still recorded gives its events back: an included or settled one's are the chain's.
+        if (Number(abandoned.changes) !== 1) return;
+        q(
+          "UPDATE events SET status = 'pending', batch_id = NULL, leaf_index = NULL WHERE batch_id = ? AND status = 'batched'",
+        ).run(Number(batchId));
       });
     },
   };

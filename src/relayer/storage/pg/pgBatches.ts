@@ -257,12 +257,14 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
     async abandonBatch(batchId, reason) {
       await fenced(async (client) => {
         const id = batchId.toString();
-        await client.query(
+        const abandoned = await client.query(
           "UPDATE batches SET status = 'abandoned', note = $2 WHERE batch_id = $1 AND status = 'recorded'",
           [id, reason],
         );
+        // Only a batch still recorded gives its events back: an included or settled one's are the chain's.
+        if (abandoned.rowCount !== 1) return;
         await client.query(
-          "UPDATE events SET status = 'pending', batch_id = NULL, leaf_index = NULL WHERE batch_id = $1",
+          "UPDATE events SET status = 'pending', batch_id = NULL, leaf_index = NULL WHERE batch_id = $1 AND status = 'batched'",
           [id],
         );
       });
