@@ -30,6 +30,8 @@ export interface CheckEvidenceParameters {
   readonly policy: RulePolicy;
   readonly progress: (line: string) => void;
   readonly add: Add;
+  /** Where the rules replay's rows go (`add` when absent): createAuditor holds them back after a gap. */
+  readonly replayAdd?: Add;
 }
 
 /** How many schema problems of one file are listed (the rest are counted). */
@@ -81,12 +83,7 @@ export interface EvidenceChecked {
  * @example
  * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, settled, policy, progress, add })
  */
-export async function checkEvidence(
-  parameters: CheckEvidenceParameters & {
-    /** Where the rules replay's rows go (`add` when absent). */
-    readonly replayAdd?: Add;
-  },
-): Promise<EvidenceChecked> {
+export async function checkEvidence(parameters: CheckEvidenceParameters): Promise<EvidenceChecked> {
   const { batch, lookup, priced, progress, add } = parameters;
   const id = batch.batchId.toString();
   if (!lookup.found) {

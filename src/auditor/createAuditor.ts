@@ -32,7 +32,7 @@ export interface UncheckedBatch {
   readonly batchId: bigint;
   readonly siteId: number;
   readonly blockNumber: bigint;
-  readonly kind: "missing" | "absent" | "unavailable" | "malformed";
+  readonly kind: Extract<EvidenceLookup, { found: false }>["kind"];
   /** For a file still absent within the grace: the unix time (seconds) from which it is unbacked. */
   readonly unbackedAt?: number;
 }
