@@ -1,4 +1,5 @@
 import type { Address, PublicClient } from "viem";
+import { createLogRange, type LogRange } from "../chain/createLogRange.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRulesState.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { checkEvidence } from "./checkEvidence.js";
@@ -54,6 +55,11 @@ export interface CreateAuditorParameters {
   /** The rules' thresholds the relayer applied (the default policy unless told otherwise). */
   readonly policy?: RulePolicy;
   readonly onProgress?: (line: string) => void;
+  /**
+   * The eth_getLogs span, adapted to what the RPC accepts (src/chain/createLogRange.ts); give the
+   * same one to the auditors that replace each other (the watchtower's) so they keep what was learnt.
+   */
+  readonly logRange?: LogRange;
   /** Each discrepancy as soon as it is found. */
   readonly onDiscrepancy?: (discrepancy: Discrepancy) => void;
   /**
@@ -133,6 +139,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
   const policy = parameters.policy ?? DEFAULT_POLICY;
   const progress = parameters.onProgress ?? (() => {});
   const registry = createLedgerRegistry();
+  const logRange = parameters.logRange ?? createLogRange();
   const balances = new Map<string, bigint>();
   let touched = new Set<string>();
   const credit = (account: Address, delta: bigint) => {
@@ -188,6 +195,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
       fromBlock,
       toBlock,
       registry,
+      range: logRange,
     });
     progress(
       `${history.batches.length} settled batches, ${history.ruleSets.size} rule set(s), ${history.transfers.length} transfers`,

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { z } from "zod";
+import { createLogRange } from "../chain/createLogRange.js";
 import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
 import { scrubUrls } from "../observability/logger.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
@@ -32,6 +33,8 @@ const USAGE = `usage: npm run audit -- [options]
   --unbacked-after <s>      with --evidence-dir: a batch whose file is absent is evidence_unavailable for
                             s seconds after it settled, unbacked_batch after (default 300; 0: at once)
   --deployments-root <dir>  where deployments/ is (default: the working directory)
+  --max-log-range <blocks>  never ask eth_getLogs for more blocks at once (default 100000); below it the
+                            span adapts: it shrinks when the RPC refuses a query as too big, grows on success
   --json                    the result as JSON on stdout
   --quiet                   no progress lines
 the watchtower (runs until SIGINT/SIGTERM, one JSON line a discrepancy, step or pause on stdout):
@@ -132,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
       "to-block": { type: "string" },
       policy: { type: "string" },
       "deployments-root": { type: "string" },
+      "max-log-range": { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       follow: { type: "boolean", default: false },
@@ -156,6 +160,10 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError("--relayer needs an http(s) URL");
   if (values["to-block"] !== undefined && !/^\d+$/.test(values["to-block"]))
     throw new UsageError("--to-block needs a block number");
+  const maxLogRange = values["max-log-range"];
+  if (maxLogRange !== undefined && (!/^\d+$/.test(maxLogRange) || BigInt(maxLogRange) < 1n))
+    throw new UsageError("--max-log-range needs a number of blocks (at least 1)");
+  const logRange = maxLogRange === undefined ? createLogRange() : createLogRange({ max: BigInt(maxLogRange) });
   const watch = watchOptions(values);
   const unbackedAfter = values["unbacked-after"] ?? String(DEFAULT_UNBACKED_AFTER_SECONDS);
   if (!/^\d+$/.test(unbackedAfter) || Number(unbackedAfter) > 31_536_000)
@@ -197,6 +205,7 @@ async function main(argv: string[]): Promise<number> {
         evidence,
         policy,
         unbackedAfterSeconds,
+        logRange,
         rpcUrl,
         ...watch,
         print: (line) => console.log(line),
@@ -214,6 +223,7 @@ async function main(argv: string[]): Promise<number> {
     evidence,
     policy,
     unbackedAfterSeconds,
+    logRange,
     ...(values["to-block"] === undefined ? {} : { toBlock: BigInt(values["to-block"]) }),
     ...(progress ? { onProgress: progress } : {}),
   });
@@ -224,7 +234,9 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  // viem's errors have a numeric code: only node:util's parseArgs codes are strings.
+  const code = (error as { code?: unknown }).code;
+  const usage = error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
   const message = scrubUrls(error instanceof Error ? error.message : String(error));
   console.error(`audit: ${message}`);
   if (usage) console.error(USAGE);

@@ -1,5 +1,7 @@
-import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { formatLog, parseEventLogs, type Address, type Hex, type Log, type PublicClient } from "viem";
 import { tweiAbi, tweiLedgerAbi } from "../chain/abi.js";
+import type { LogRange } from "../chain/createLogRange.js";
+import { readLogsAdaptively } from "../chain/readLogsAdaptively.js";
 import type { SignerChange } from "../evidence/batchEvidence.js";
 
 /** A settled batch as the chain recorded it, with the registry and rule set of its moment. */
@@ -79,14 +81,22 @@ export const createLedgerRegistry = (): LedgerRegistry => ({
   grace: undefined,
 });
 
-/** Logs in block ranges of at most `range` blocks (RPC providers cap eth_getLogs ranges). */
-async function logsOf(client: PublicClient, address: Address, fromBlock: bigint, toBlock: bigint, range: bigint) {
-  const out = [];
-  for (let from = fromBlock; from <= toBlock; from += range) {
-    const to = from + range - 1n < toBlock ? from + range - 1n : toBlock;
-    out.push(...(await client.getLogs({ address, fromBlock: from, toBlock: to })));
-  }
-  return out;
+/** The ledger's and the token's logs, in block ranges the RPC accepts (src/chain/readLogsAdaptively.ts). */
+async function logsOf(
+  client: PublicClient,
+  parameters: { ledger: Address; token: Address; fromBlock: bigint; toBlock: bigint; range?: LogRange },
+) {
+  const ledgerLogs: Log[] = [];
+  const tokenLogs: Log[] = [];
+  const ledger = parameters.ledger.toLowerCase();
+  for await (const { logs } of readLogsAdaptively(client, {
+    address: [parameters.ledger, parameters.token],
+    fromBlock: parameters.fromBlock,
+    toBlock: parameters.toBlock,
+    ...(parameters.range ? { range: parameters.range } : {}),
+  }))
+    for (const log of logs) (log.address.toLowerCase() === ledger ? ledgerLogs : tokenLogs).push(formatLog(log));
+  return { ledgerLogs, tokenLogs };
 }
 
 const position = (log: { blockNumber: bigint | null; logIndex: number | null }) =>
@@ -108,17 +118,14 @@ export async function readLedgerHistory(
     token: Address;
     fromBlock: bigint;
     toBlock: bigint;
-    range?: bigint;
+    /** The eth_getLogs span, adapted to what the RPC accepts; keep one across reads (a new one by default). */
+    range?: LogRange;
     /** The registry replayed up to `fromBlock` (updated in place); a new one when absent. */
     registry?: LedgerRegistry;
   },
 ): Promise<LedgerHistory> {
-  const { ledger, token, fromBlock, toBlock } = parameters;
-  const range = parameters.range ?? 5_000n;
-  const [ledgerLogs, tokenLogs] = await Promise.all([
-    logsOf(client, ledger, fromBlock, toBlock, range),
-    logsOf(client, token, fromBlock, toBlock, range),
-  ]);
+  const { ledger, fromBlock, toBlock } = parameters;
+  const { ledgerLogs, tokenLogs } = await logsOf(client, parameters);
   const events = parseEventLogs({ abi: tweiLedgerAbi, logs: ledgerLogs }).sort((a, b) =>
     position(a) < position(b) ? -1 : 1,
   );

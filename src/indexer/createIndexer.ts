@@ -1,4 +1,5 @@
 import { createPublicClient, http, type Address, type Client } from "viem";
+import { createLogRange } from "../chain/createLogRange.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { decodeRange } from "./decode/decodeRange.js";
 import { INDEXED_TOPICS } from "./decode/topics.js";
@@ -37,7 +38,10 @@ export interface CreateIndexerParameters {
   /** How deep a reorg can be undone block by block; deeper ones re-index from the deployment. */
   reorgDepth?: number;
   pollIntervalMs?: number;
-  /** The first block range of eth_getLogs; halves when the RPC refuses, doubles on success. */
+  /**
+   * The first block range of eth_getLogs; shrinks when the RPC refuses a query as too big (block
+   * span, result count, response size), grows on success (src/chain/createLogRange.ts).
+   */
   initialRange?: number;
   maxRange?: number;
   retry?: Partial<RetryOptions>;
@@ -92,9 +96,10 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
   const confirmations = BigInt(parameters.confirmations ?? 0);
   const reorgDepth = parameters.reorgDepth ?? 128;
   const pollIntervalMs = parameters.pollIntervalMs ?? 1_000;
-  const maxRange = BigInt(parameters.maxRange ?? 100_000);
-  let range = BigInt(parameters.initialRange ?? 2_000);
-  let ceiling = maxRange;
+  const range = createLogRange({
+    initial: BigInt(parameters.initialRange ?? 2_000),
+    max: BigInt(parameters.maxRange ?? 100_000),
+  });
   const retry: RetryOptions = { retries: 6, baseDelayMs: 100, maxDelayMs: 5_000, ...parameters.retry };
   const status: IndexerStatus = { checkpoint: null, head: null, running: false, lastError: null, lastSyncAt: null };
   const metrics = createIndexerMetrics({ status: () => status, deploymentBlock: deployment.deploymentBlock });
@@ -157,7 +162,7 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
     for (;;) {
       const from = checkpoint === null ? deployment.deploymentBlock : checkpoint.number + 1n;
       if (from > target) break;
-      const to = from + range - 1n < target ? from + range - 1n : target;
+      const to = range.end(from, target);
       try {
         const tip = await reader.block(to);
         if (tip === null) throw new ChainMovedError(`block ${to} is gone`);
@@ -191,16 +196,15 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
           for (const batch of b.batches) actions += batch.actionCount;
         }
         emit({ type: "range", fromBlock: from, toBlock: to, batches, actions, transfers, logs: logs.length });
-        if (to - from + 1n === range && range < ceiling) range = range * 2n > ceiling ? ceiling : range * 2n;
+        range.answered(to - from + 1n);
         moved = 0;
       } catch (error) {
-        if (error instanceof RangeTooLargeError && to - from + 1n > 1n) {
-          // Never grow back to a size the RPC refused: halve, and lower the ceiling below it.
-          const refused = to - from + 1n;
-          if (refused - 1n < ceiling) ceiling = refused - 1n;
-          range = refused / 2n;
-          emit({ type: "range-resized", size: range, reason: error.message });
-          log.info({ range: Number(range) }, "block range too large for the RPC, halved");
+        if (error instanceof RangeTooLargeError && range.refused(to - from + 1n, error.refusal)) {
+          emit({ type: "range-resized", size: range.size, reason: error.message });
+          log.info(
+            { range: Number(range.size), reason: error.refusal.reason },
+            "log query too large for the RPC, range shrunk",
+          );
           continue;
         }
         if (error instanceof ChainMovedError && moved++ < retry.retries) {

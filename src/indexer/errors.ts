@@ -1,3 +1,4 @@
+import type { LogQueryRefusal } from "../chain/logQueryRefusal.js";
 import { scrubUrls } from "../observability/logger.js";
 
 /**
@@ -23,6 +24,14 @@ export class RpcUnavailableError extends IndexerError {
 export class RangeTooLargeError extends IndexerError {
   override name = "RangeTooLargeError";
   override readonly retryable = true;
+  constructor(
+    message: string,
+    /** Why, as src/chain/logQueryRefusal.ts read the RPC's answer. */
+    readonly refusal: LogQueryRefusal,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
 }
 
 /** The chain changed under a range while it was read; reading it again will pass. */

@@ -1,5 +1,6 @@
 import { createWalletClient, http, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { createLogRange } from "../../chain/createLogRange.js";
 import { createAuditor, type CreateAuditorParameters } from "../createAuditor.js";
 import { scrubUrls } from "../../observability/logger.js";
 import type { Discrepancy, DiscrepancyCode } from "../discrepancy.js";
@@ -53,9 +54,11 @@ export async function runWatchtower(parameters: RunWatchtowerParameters): Promis
   const server = parameters.metricsPort === undefined ? undefined : await serveMetrics(metrics, parameters.metricsPort);
   const pauseOn = new Set<string>(parameters.pauseOn);
 
+  // One adaptive log range for every auditor the follower starts: the RPC's limits are learnt once.
+  const logRange = parameters.logRange ?? createLogRange();
   const follower = await followAudit({
     publicClient: publicClient as PublicClient,
-    createAuditor: () => createAuditor(parameters),
+    createAuditor: () => createAuditor({ ...parameters, logRange }),
     confirmations: parameters.confirmations,
     pollMs: parameters.pollMs,
     ...(parameters.checkpointPath ? { checkpointPath: parameters.checkpointPath } : {}),

@@ -1,5 +1,7 @@
-import type { Address, PublicClient } from "viem";
+import { formatLog, parseEventLogs, type Address, type PublicClient } from "viem";
 import { tweiLedgerAbi } from "../../chain/abi.js";
+import { createLogRange, type LogRange } from "../../chain/createLogRange.js";
+import { readLogsAdaptively } from "../../chain/readLogsAdaptively.js";
 import { ActionKind, KIND_COUNT } from "../../core/kinds.js";
 import { decodePackedActions } from "../../core/packedActions.js";
 import { amountFor } from "../../core/ruleSet.js";
@@ -15,8 +17,8 @@ export interface RecomputePostReportParameters {
   readonly blockNumber: bigint;
   /** One account's lines; everyone's when absent. */
   readonly account?: Address;
-  /** Blocks per eth_getLogs request. */
-  readonly chunk?: bigint;
+  /** The eth_getLogs span, adapted to what the RPC accepts (a new one, from 10,000 blocks, by default). */
+  readonly range?: LogRange;
 }
 
 /**
@@ -30,21 +32,19 @@ export interface RecomputePostReportParameters {
  */
 export async function recomputePostReport(parameters: RecomputePostReportParameters): Promise<PostReport> {
   const { client, deployment, postId, blockNumber, account } = parameters;
-  const chunk = parameters.chunk ?? 10_000n;
   const rules = new Map<number, readonly bigint[]>();
   let latestRules: readonly bigint[] | null = null;
   const unpaid = new Set<string>();
   const lines = emptyLines();
   const accounts = new Set<string>();
   let post: { siteId: number; author: Address } | null = null;
-  for (let from = deployment.deploymentBlock; from <= blockNumber; from += chunk) {
-    const to = from + chunk - 1n < blockNumber ? from + chunk - 1n : blockNumber;
-    const logs = await client.getContractEvents({
-      address: deployment.ledger,
-      abi: tweiLedgerAbi,
-      fromBlock: from,
-      toBlock: to,
-    });
+  for await (const chunk of readLogsAdaptively(client, {
+    address: deployment.ledger,
+    fromBlock: deployment.deploymentBlock,
+    toBlock: blockNumber,
+    range: parameters.range ?? createLogRange({ initial: 10_000n }),
+  })) {
+    const logs = parseEventLogs({ abi: tweiLedgerAbi, logs: chunk.logs.map((log) => formatLog(log)) });
     for (const log of logs) {
       if (log.eventName === "RuleSetScheduled") {
         latestRules = log.args.amounts ?? [];

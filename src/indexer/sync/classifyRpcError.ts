@@ -1,9 +1,6 @@
 import { BaseError, HttpRequestError, RpcRequestError, TimeoutError } from "viem";
+import { logQueryRefusal } from "../../chain/logQueryRefusal.js";
 import { IndexerError, RangeTooLargeError, RpcRejectedError, RpcUnavailableError } from "../errors.js";
-
-/** How RPC providers word "your log query is too big" (block span, result count, response size). */
-const RANGE_LIMIT =
-  /range|too (many|large|big)|more than \d+ (results|logs)|limit exceeded|exceed|response size|query timeout|max(imum)? (block|results)/i;
 
 /**
  * Sorts an RPC failure into the indexer's errors: RangeTooLargeError (try a smaller block
@@ -20,10 +17,10 @@ export function classifyRpcError(error: unknown, method: string): IndexerError {
   const rpc = chain.find((e): e is RpcRequestError => e instanceof RpcRequestError);
   const http = chain.find((e): e is HttpRequestError => e instanceof HttpRequestError);
   const timedOut = chain.some((e) => e instanceof TimeoutError);
-  if (method === "eth_getLogs" && (timedOut || (rpc && RANGE_LIMIT.test(rpc.details ?? rpc.shortMessage))))
-    return new RangeTooLargeError(`${method}: the range is too large (${short})`, options);
-  if (method === "eth_getLogs" && http && http.status === 413)
-    return new RangeTooLargeError(`${method}: the response is too large`, options);
+  // Block span, result count, response size (the provider's or viem's own 10 MB), time out.
+  const refusal = method === "eth_getLogs" ? logQueryRefusal(error) : undefined;
+  if (refusal)
+    return new RangeTooLargeError(`${method}: the range is too large (${refusal.reason}: ${short})`, refusal, options);
   if (timedOut) return new RpcUnavailableError(`${method} timed out`, options);
   if (http) {
     const status = http.status;

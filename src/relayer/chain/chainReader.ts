@@ -1,5 +1,15 @@
-import { zeroAddress, type Address, type Hex, type PublicClient } from "viem";
+import {
+  encodeEventTopics,
+  formatLog,
+  parseEventLogs,
+  zeroAddress,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { tweiAbi, tweiLedgerAbi } from "../../chain/abi.js";
+import { createLogRange } from "../../chain/createLogRange.js";
+import { readLogsAdaptively } from "../../chain/readLogsAdaptively.js";
 import type { RuleAmounts } from "../../core/ruleSet.js";
 
 export interface SiteOnChain {
@@ -89,6 +99,7 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
   const funds = new Map<string, { value: bigint; at: number; block: bigint | undefined }>();
   let ruleSet: { value: { version: number; amounts: RuleAmounts }; at: number } | undefined;
   const earned = new Map<string, { value: bigint; at: number }>();
+  const logRange = createLogRange({ initial: 10_000n });
   const burnable = (account: Address, blockNumber?: bigint) =>
     publicClient.readContract({
       address: token,
@@ -176,14 +187,21 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
       const key = account.toLowerCase();
       const hit = earned.get(key);
       if (hit && Date.now() - hit.at < 60_000) return hit.value;
-      const logs = await publicClient.getContractEvents({
+      // Every mint to the account since the deployment, in ranges the RPC accepts.
+      let value = 0n;
+      for await (const chunk of readLogsAdaptively(publicClient, {
         address: token,
-        abi: tweiAbi,
-        eventName: "Transfer",
-        args: { from: zeroAddress, to: account },
+        topics: encodeEventTopics({ abi: tweiAbi, eventName: "Transfer", args: { from: zeroAddress, to: account } }),
         fromBlock: parameters.deploymentBlock,
-      });
-      const value = logs.reduce((sum, log) => sum + (log.args.value ?? 0n), 0n);
+        toBlock: await publicClient.getBlockNumber({ cacheTime: 0 }),
+        range: logRange,
+      }))
+        for (const log of parseEventLogs({
+          abi: tweiAbi,
+          eventName: "Transfer",
+          logs: chunk.logs.map((l) => formatLog(l)),
+        }))
+          value += log.args.value;
       if (earned.size > 50_000) earned.clear();
       earned.set(key, { value, at: Date.now() });
       return value;

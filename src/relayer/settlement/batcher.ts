@@ -1,5 +1,8 @@
+import { encodeEventTopics, formatLog, parseEventLogs } from "viem";
 import type { Account, Address, Chain, Hex, PublicClient, TransactionReceipt, Transport, WalletClient } from "viem";
 import { tweiLedgerAbi } from "../../chain/abi.js";
+import { createLogRange } from "../../chain/createLogRange.js";
+import { readLogsAdaptively } from "../../chain/readLogsAdaptively.js";
 import { decodeRevert, describeChainError, formatRevert } from "../../chain/decodeRevert.js";
 import { settlementAccessList } from "../../chain/settlementAccessList.js";
 import { amountFor } from "../../core/ruleSet.js";
@@ -186,16 +189,21 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
     return false;
   };
 
+  const logRange = createLogRange({ initial: 10_000n });
   /** The transaction that settled a batch id on-chain, when the batch's own attempts do not say (lost while down). */
   const settledOnChain = async (batch: BatchRecord): Promise<TransactionReceipt | "other" | undefined> => {
-    const logs = await publicClient.getContractEvents({
+    let settled;
+    for await (const chunk of readLogsAdaptively(publicClient, {
       address: ledger,
-      abi: tweiLedgerAbi,
-      eventName: "BatchSettled",
-      args: { batchId: batch.batchId },
+      topics: encodeEventTopics({ abi: tweiLedgerAbi, eventName: "BatchSettled", args: { batchId: batch.batchId } }),
       fromBlock: config.deploymentBlock,
-    });
-    const settled = logs[0];
+      toBlock: await publicClient.getBlockNumber({ cacheTime: 0 }),
+      range: logRange,
+    })) {
+      const logs = chunk.logs.map((log) => formatLog(log));
+      settled = parseEventLogs({ abi: tweiLedgerAbi, eventName: "BatchSettled", logs })[0];
+      if (settled) break;
+    }
     if (!settled) return undefined;
     const { siteId, evidenceRoot: root, actions } = settled.args;
     // Another relayer database's batch with the same id: not ours.
