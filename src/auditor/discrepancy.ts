@@ -15,7 +15,8 @@ export const DISCREPANCY_DESCRIPTIONS = {
   evidence_reordered:
     "the evidence's leaves are not in the order the batch settled them (the positions moved are named)",
   unknown_site: "the batch's site was not in the registry when it settled",
-  signature_invalid: "an envelope is not signed by the site's signer (or the signature is malformed)",
+  signature_invalid:
+    "an envelope is not signed by the site's signer (or the signature is not canonical: v 27 or 28, or 0 or 1, and low s)",
   signed_by_replaced_key: "an envelope is signed by a key the registry had replaced before the envelope was accepted",
   event_hash_mismatch: "an event, or an envelope's events hash, does not hash to what the evidence says",
   root_mismatch: "the events' merkle root is not the root settled on-chain",

@@ -1,9 +1,10 @@
 import { isAddressEqual, type Address, type Hex } from "viem";
 import { z } from "zod";
 import { hashEvents, hashSiteEvent } from "./encodeSiteEvent.js";
-import { ENVELOPE_DOMAIN_NAME, ENVELOPE_DOMAIN_VERSION, hashEnvelope, recoverDigestSigner } from "./envelope.js";
+import { ENVELOPE_DOMAIN_NAME, ENVELOPE_DOMAIN_VERSION, hashEnvelope } from "./envelope.js";
 import { checkEvidenceOrder, type EvidenceOrder } from "./evidenceOrder.js";
 import { buildEvidenceTree, EVIDENCE_VERSIONS, type EvidenceVersion } from "./evidenceTree.js";
+import { createSignerVerifier } from "./signerVerifier.js";
 import { siteEventSchema } from "./siteEvent.js";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not 32 bytes of hex") as unknown as z.ZodType<Hex>;
@@ -23,6 +24,9 @@ const uint32 = z.number().int().min(0).max(0xffffffff);
 const signature65 = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "not a 65-byte signature") as unknown as z.ZodType<Hex>;
 /** More leaves than a batch can hold in one transaction, and far fewer than would exhaust the auditor's memory. */
 const MAX_BATCH_LEAVES = 100_000;
+
+// The relayer's signature check, with the public keys of the signers it has seen cached.
+const verifier = createSignerVerifier();
 
 /**
  * A batch's published evidence, as `GET /v1/batches/:batchId` serves it: every event in
@@ -208,13 +212,13 @@ export async function checkBatchEvidence(parameters: VerifyBatchEvidenceParamete
       });
     // The key that had to sign it: the one in force when it was accepted, else at settlement.
     const expected = (acceptedAt !== undefined && signerAt(history, acceptedAt)) || siteSigner;
-    let signer: Address;
-    try {
-      signer = await recoverDigestSigner(digest, envelope.signature);
-    } catch {
-      problems.push({ code: "signature_invalid", where, message: "the signature is malformed" });
+    // The relayer's own check (one verifier, shared): what it accepted at the door holds here.
+    const recovered = await verifier.recoverSigner(digest, envelope.signature, expected);
+    if (!recovered.ok) {
+      problems.push({ code: "signature_invalid", where, message: recovered.problem });
       continue;
     }
+    const { signer } = recovered;
     if (isAddressEqual(signer, expected)) continue;
     const replacedAt = acceptedAt === undefined ? undefined : replacedBefore(history, signer, acceptedAt);
     if (replacedAt !== undefined)

@@ -1,4 +1,7 @@
-import { hashTypedData, recoverAddress, type Address, type Hex, type LocalAccount, type TypedDataDomain } from "viem";
+import { hashTypedData, type Address, type Hex, type LocalAccount, type TypedDataDomain } from "viem";
+import { createSignerVerifier } from "./signerVerifier.js";
+
+const verifier = createSignerVerifier();
 
 /**
  * The envelope a site signs over each request's events (EIP-712): which site, a nonce the
@@ -66,7 +69,8 @@ export async function signEnvelope(
 
 /**
  * The address that signed an envelope (whatever it is: compare it with the site's registered
- * signer). Throws on a malformed signature.
+ * signer), by the relayer's and the auditor's own check (signerVerifier.ts). Throws on a
+ * signature that is not canonical (`v` 27 or 28, or 0 or 1; low s).
  *
  * @example
  * const ok = (await recoverEnvelopeSigner(domain, envelope, signature)) === site.signer
@@ -76,10 +80,7 @@ export async function recoverEnvelopeSigner(
   envelope: Envelope,
   signature: Hex,
 ): Promise<Address> {
-  return recoverAddress({ hash: hashEnvelope(domain, envelope), signature });
-}
-
-/** As {@link recoverEnvelopeSigner}, from the envelope's digest (saves hashing it twice). */
-export async function recoverDigestSigner(digest: Hex, signature: Hex): Promise<Address> {
-  return recoverAddress({ hash: digest, signature });
+  const recovered = await verifier.recoverSigner(hashEnvelope(domain, envelope), signature);
+  if (!recovered.ok) throw new Error(recovered.problem);
+  return recovered.signer;
 }

@@ -97,7 +97,10 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     const incoming = events.map((event, i) => ({ event, eventHash: body.eventHashes[i] as Hex }));
     const { eventsHash, digest, signer } = body;
     const envelope = { siteId: body.siteId, nonce: body.nonce, eventsHash };
-    if (!signer) throw new HttpProblem(403, "invalid_signature", "The envelope's signature is not valid");
+    if (!signer)
+      throw new HttpProblem(403, "invalid_signature", "The envelope's signature is not valid", {
+        detail: body.signatureProblem ?? "the signature recovers no signer",
+      });
     if (!isAddressEqual(signer, state.signer))
       throw new HttpProblem(403, "invalid_signature", "The envelope is not signed by the site's signer", {
         detail: `the signature recovers to ${signer}, not to site ${site.siteId}'s signer (check the events, nonce, chain id and ledger address signed)`,

@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import { hashEvents, hashSiteEvent } from "../../evidence/encodeSiteEvent.js";
-import { hashEnvelope, recoverDigestSigner } from "../../evidence/envelope.js";
+import { hashEnvelope } from "../../evidence/envelope.js";
 import { createSignerVerifier } from "../../evidence/signerVerifier.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
 import { fieldsOf, type ProblemField } from "../../http/problem.js";
@@ -12,13 +12,16 @@ export type VerifiedEnvelope =
       readonly ok: true;
       readonly siteId: number;
       readonly nonce: string;
+      /** The signature in its canonical form (`v` 27 or 28): what the store keeps and the evidence publishes. */
       readonly signature: Hex;
       readonly events: SiteEvent[];
       readonly eventHashes: Hex[];
       readonly eventsHash: Hex;
       readonly digest: Hex;
-      /** The expected signer when the signature is theirs, else whoever it recovers to (null: malformed). */
+      /** The expected signer when the signature is theirs, else whoever it recovers to (null: not a canonical signature). */
       readonly signer: Address | null;
+      /** Why the signature is refused when `signer` is null (not canonical, or it recovers no key). */
+      readonly signatureProblem?: string;
     }
   | { readonly ok: false; readonly problem: "malformed_json" }
   | { readonly ok: false; readonly problem: "invalid_request"; readonly fields: ProblemField[] };
@@ -48,24 +51,26 @@ export async function verifyEnvelope(
   const eventHashes = events.map(hashSiteEvent);
   const eventsHash = hashEvents(eventHashes);
   const digest = hashEnvelope(domain, { siteId, nonce, eventsHash });
-  let signer: Address | null;
-  if (expectedSigner && (await verifier.isSignedBy(digest, signature as Hex, expectedSigner))) signer = expectedSigner;
-  else
-    try {
-      // Not the expected signer's: recover whose it is, for the error message.
-      signer = await recoverDigestSigner(digest, signature as Hex);
-    } catch {
-      signer = null;
-    }
+  // The one check the auditor also runs on the evidence (src/evidence/signerVerifier.ts): only a
+  // canonical signature is accepted, and it is stored canonical, so what passes here passes there.
+  let signer: Address | null = null;
+  let canonical = signature as Hex;
+  let signatureProblem: string | undefined;
+  const recovered = await verifier.recoverSigner(digest, signature as Hex, expectedSigner);
+  if (recovered.ok) {
+    signer = recovered.signer;
+    canonical = recovered.signature;
+  } else signatureProblem = recovered.problem;
   return {
     ok: true,
     siteId,
     nonce: nonce.toString(),
-    signature: signature as Hex,
+    signature: canonical,
     events,
     eventHashes,
     eventsHash,
     digest,
     signer,
+    ...(signatureProblem === undefined ? {} : { signatureProblem }),
   };
 }
