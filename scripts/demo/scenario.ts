@@ -38,11 +38,12 @@ export const WELCOME_POST = { sitePostId: "welcome-to-the-minerals-desk", wordCo
 export const PEOPLE = {
   editor: { name: "Edda (site editor)", index: 3 },
   author: { name: "Amara (author)", index: 4 },
-  r1: { name: "Bo", index: 5 },
-  r2: { name: "Chidi", index: 6 },
-  r3: { name: "Dana", index: 7 },
-  r4: { name: "Emil", index: 8 },
-  r5: { name: "Farah (new reader)", index: 9 },
+  // The seed page's five commenters (shared/seed-page.md).
+  r1: { name: "Africa", index: 5 },
+  r2: { name: "Bermudez", index: 6 },
+  r3: { name: "ZmeeLove", index: 7 },
+  r4: { name: "Habibi", index: 8 },
+  r5: { name: "Muchacho (new reader)", index: 9 },
   r6: { name: "Goran (skimmer)", index: 10 },
 } as const;
 
@@ -72,42 +73,43 @@ export const VOTES: ReadonlyArray<{ person: Person; vote: "plus" | "minus" }> = 
   { person: "r5", vote: "plus" },
 ];
 
+/** The seed page's five comments, their gists in the commenters' own words. */
 export const COMMENTS: ReadonlyArray<{ person: Person; commentId: string; text: string }> = [
   {
     person: "r1",
-    commentId: "c-bo",
-    text: "The midstream point is right: refining capacity is the chokepoint, not ore.",
+    commentId: "c-africa",
+    text: "Honestly, the money on the table is too little to matter next to what one country already spends on refining.",
   },
   {
     person: "r2",
-    commentId: "c-chidi",
-    text: "Recycling will matter, but only after 2035 when today's packs retire in volume.",
+    commentId: "c-bermudez",
+    text: "Securing these materials for clean energy has to be the priority, whatever it costs in the short run.",
   },
   {
     person: "r3",
-    commentId: "c-dana",
-    text: "Stockpiles just move the price shock forward; offtake contracts are the real hedge.",
+    commentId: "c-zmeelove",
+    text: "Diversifying is the right call, but it is slow: a decade of permits before one new refinery runs.",
   },
   {
     person: "r4",
-    commentId: "c-emil",
-    text: "Indonesia's nickel export ban is the case study everyone should read first.",
+    commentId: "c-habibi",
+    text: "Export controls and new alliances may backfire: they invite the very retaliation they mean to deter.",
   },
   {
     person: "r5",
-    commentId: "c-farah",
-    text: "Great overview. Does sodium-ion change the lithium picture at all?",
+    commentId: "c-muchacho",
+    text: "The investment is insurance: it protects us against the next supply shock, and that is worth paying for.",
   },
 ];
 
 export const REACTIONS: ReadonlyArray<{ person: Person; commentId: string; reaction: "like" | "dislike" }> = [
-  { person: "r2", commentId: "c-bo", reaction: "like" },
-  { person: "r3", commentId: "c-bo", reaction: "like" },
-  { person: "r1", commentId: "c-chidi", reaction: "like" },
-  { person: "r4", commentId: "c-dana", reaction: "dislike" },
-  { person: "r5", commentId: "c-emil", reaction: "like" },
-  { person: "author", commentId: "c-farah", reaction: "like" },
-  { person: "r1", commentId: "c-farah", reaction: "dislike" },
+  { person: "r2", commentId: "c-africa", reaction: "like" },
+  { person: "r3", commentId: "c-africa", reaction: "like" },
+  { person: "r1", commentId: "c-bermudez", reaction: "like" },
+  { person: "r4", commentId: "c-zmeelove", reaction: "dislike" },
+  { person: "r5", commentId: "c-habibi", reaction: "like" },
+  { person: "author", commentId: "c-muchacho", reaction: "like" },
+  { person: "r1", commentId: "c-muchacho", reaction: "dislike" },
 ];
 
 /** Who buys a PnL report of the article. */

@@ -12,6 +12,8 @@ const STYLE = `
   .byline { color: #5b6570; font: 14px system-ui, sans-serif; margin-bottom: 20px; }
   ul.articles { list-style: none; padding: 0; } ul.articles li { margin: 14px 0; }
   nav.more { margin-top: 28px; font: 14px system-ui, sans-serif; }
+  section.about { background: #eef3f9; border-radius: 10px; padding: 4px 18px; margin: 12px 0 20px; font: 15px/1.5 system-ui, sans-serif; }
+  section.about h2 { font-size: 18px; }
   twei-widget { margin-top: 32px; }
 `;
 
@@ -31,7 +33,11 @@ export function indexPage(siteName: string, articles: readonly Article[], author
         `<li><a href="/articles/${escape(a.slug)}">${escape(a.title)}</a> <span class="byline">${escape(a.date)} · ${escape(authorOf(a))}</span></li>`,
     )
     .join("");
-  return layout(siteName, "Front page", `<h1>Latest</h1><ul class="articles">${items}</ul>`);
+  const about = `<section class="about" aria-label="About Twei on ${escape(siteName)}"><h2>Read, comment, earn Twei</h2>
+<p>Every article here carries Twei, a reward token on a public blockchain. Sign in with your wallet under an article
+and you earn Twei for reading it to the end, and when readers plus your posts or like your comments. Minuses,
+dislikes, comments and reports cost a little Twei. Every payment is recorded on a public ledger that anyone can check.</p></section>`;
+  return layout(siteName, "Front page", `<h1>Latest</h1>${about}<ul class="articles">${items}</ul>`);
 }
 
 /**

@@ -35,6 +35,7 @@ export function createSiteContext(config: SiteConfig) {
   const perUser = createRateLimiter({ ratePerSecond: config.limits?.perUserPerSecond ?? 5, burst: 20 });
   const users = new Map<string, { at: number; value: Promise<Json | null> }>();
   const health = new Map<string, { at: number; value: Promise<boolean> }>();
+  let rulesCache: { at: number; value: Promise<Json | null> } | undefined;
 
   async function indexer(path: string): Promise<Json | null> {
     try {
@@ -72,13 +73,13 @@ export function createSiteContext(config: SiteConfig) {
     },
     /**
      * The relayer's view of an account (balance, allowance, level); null when unreachable.
-     * Cached: a fresh answer is asked for after 3 s, and until it comes the last one is served
+     * Cached: a fresh answer is asked for after 1 s (balances and levels move as batches settle), and until it comes the last one is served
      * (`fresh` waits for a new one).
      */
     async user(address: Address, fresh = false): Promise<Json | null> {
       const key = address.toLowerCase();
       const cached = users.get(key);
-      if (cached && !fresh && Date.now() - cached.at < 3_000) return cached.value;
+      if (cached && !fresh && Date.now() - cached.at < 1_000) return cached.value;
       const value = config.twei.user(address).then(
         (answer) => answer,
         () => null,
@@ -89,6 +90,16 @@ export function createSiteContext(config: SiteConfig) {
         void value.then((v) => v && users.set(key, { at: Date.now(), value: Promise.resolve(v) }));
         return previous;
       }
+      return value;
+    },
+    /** The relayer's `GET /v1/rules` (cached 10 s), or null when it cannot be read. */
+    rules(): Promise<Json | null> {
+      if (rulesCache && Date.now() - rulesCache.at < 10_000) return rulesCache.value;
+      const value = config.twei.rules().then(
+        (answer) => answer as Json,
+        () => null,
+      );
+      rulesCache = { at: Date.now(), value };
       return value;
     },
     /** Whether a service answers its /healthz (cached 2 s). */

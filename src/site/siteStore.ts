@@ -31,12 +31,14 @@ export interface SiteComment {
  * site keeps these in its database; the relayer and the chain hold everything about Twei.
  */
 export function createSiteStore(seed: readonly SeedComment[] = []) {
+  // The comments the site starts with were written before it started: a minute apart, the last a minute ago.
+  const startedAt = Date.now();
   const comments: SiteComment[] = seed.map((c, i) => ({
     commentId: c.commentId,
     slug: c.slug,
     author: c.author,
     text: c.text,
-    createdAt: i,
+    createdAt: startedAt - (seed.length - i) * 60_000,
     likes: c.likes ?? 0,
     dislikes: c.dislikes ?? 0,
   }));

@@ -23,7 +23,22 @@ export function formatDuration(seconds: number): string {
   return m > 0 ? `${m} min${s ? ` ${s} s` : ""}` : `${s} s`;
 }
 
-/** The rules' and relayer's codes in plain words (the code itself is shown beside them). */
+/**
+ * How long ago an ISO time was, for people: "just now", "5 min ago", "3 h ago", or the date.
+ *
+ * @example
+ * timeAgo(new Date(Date.now() - 120_000).toISOString()) // "2 min ago"
+ */
+export function timeAgo(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (!Number.isFinite(seconds)) return "";
+  if (seconds < 60) return "just now";
+  if (seconds < 3_600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3_600)} h ago`;
+  return new Date(iso).toISOString().slice(0, 10);
+}
+
+/** The rules' and relayer's codes in plain words. */
 const PLAIN: Record<string, string> = {
   read_too_short: "You did not read long enough to earn for this post.",
   already_read: "You were paid for reading this post already.",
@@ -42,6 +57,8 @@ const PLAIN: Record<string, string> = {
   not_signed_in: "Sign in with your wallet first.",
   dependency_failed: "An earlier event this one depends on failed.",
   invalid_permit: "The wallet's permit was not accepted by the token.",
+  comment_too_short: "A comment needs a few more words.",
+  site_unreachable: "The site cannot be reached; check your connection.",
 };
 
 /** A rejection or failure in plain words. */

@@ -9,15 +9,11 @@ export function renderRead(state: PostState) {
   const status = read?.status;
   const earned =
     status?.state === "settled" && read?.earned
-      ? html`<span data-testid="earned">${formatTwei(read.earned.wei)} Twei</span>
-          <span class="muted"
-            >· <a href="/twei/api/tx/${status.txHash}" target="_blank">transaction</a> ·
-            <a href="${state.links.relayer}/v1/batches/${status.batchId}" target="_blank">evidence</a></span
-          >`
+      ? html`<span data-testid="earned">${formatTwei(read.earned.wei)} Twei</span>`
       : html`<span data-testid="earned">None</span>`;
   const seconds = read?.seconds ?? 0;
   return html`<section class="box" part="read">
-    <h3>Read-to-Earn opportunity</h3>
+    <h2>Read-to-Earn opportunity</h2>
     <dl>
       <dt>Time to Read</dt>
       <dd>${formatDuration(state.post.secondsToRead)}</dd>
@@ -36,7 +32,7 @@ export function renderRead(state: PostState) {
                   : `Read ${formatDuration(seconds)} of ${formatDuration(state.post.secondsToRead)} (measured by the site while this tab is in front).`
               }
             </div>
-            ${statusLine(status, "Your read")}
+            ${statusLine(status, "Your read", state.links)}
             ${
               status?.state === "settled" && !read?.earned
                 ? html`<div class="muted">Settled; the indexer is catching up…</div>`

@@ -12,6 +12,9 @@ import { demoProvider, grantAllowance, injectedProvider, signIn, type Eip1193Pro
 
 const DEMO_KEY = "twei-demo-account";
 
+/** Where a message belongs: next to the box whose button caused it ("page" is loading the widget). */
+export type Section = "page" | "account" | "votes" | "pnl" | "comments";
+
 /**
  * `<twei-widget post="<slug>" api="/twei/api">`: Twei's boxes under an article. Talks only to
  * the site's backend (which holds the site's keys); the reader's wallet signs in (SIWE) and
@@ -23,16 +26,21 @@ export class TweiWidget extends LitElement {
     post: { type: String },
     api: { type: String },
     state: { state: true },
-    error: { state: true },
+    errors: { state: true },
     busy: { state: true },
     demoAccounts: { state: true },
+    confirmingBuy: { state: true },
+    granting: { state: true },
   };
   declare post: string;
   declare api: string;
   declare state: PostState | null;
-  declare error: string | null;
+  declare errors: Partial<Record<Section, string>>;
   declare busy: boolean;
   declare demoAccounts: Array<{ address: string; name: string }> | null;
+  declare confirmingBuy: boolean;
+  /** The allowance being granted: "wallet" while the wallet asks, "submitting" while the site submits, "done" once granted. */
+  declare granting: "wallet" | "submitting" | "done" | null;
   private config: SiteConfig | null = null;
   private timers: number[] = [];
   private active = true;
@@ -42,9 +50,11 @@ export class TweiWidget extends LitElement {
     super();
     this.api = "/twei/api";
     this.state = null;
-    this.error = null;
+    this.errors = {};
     this.busy = false;
     this.demoAccounts = null;
+    this.confirmingBuy = false;
+    this.granting = null;
   }
 
   override connectedCallback(): void {
@@ -68,7 +78,7 @@ export class TweiWidget extends LitElement {
     if (loaded.status === "fulfilled") {
       this.config = loaded.value;
       this.demoAccounts = loaded.value.demoWallet;
-    } else this.error = loaded.reason instanceof Error ? loaded.reason.message : String(loaded.reason);
+    } else this.setError("page", loaded.reason instanceof Error ? loaded.reason.message : String(loaded.reason));
     await this.updateComplete;
     this.dispatchEvent(new CustomEvent("twei-ready", { bubbles: true, composed: true }));
     this.timers.push(window.setInterval(() => void this.refresh(), 1_500));
@@ -80,9 +90,9 @@ export class TweiWidget extends LitElement {
     if (document.visibilityState !== "visible" && this.state) return;
     try {
       this.state = await call<PostState>(this.api, `/posts/${this.post}`);
-      if (this.error === "The site cannot be reached.") this.error = null;
+      if (this.errors.page) this.setError("page", null);
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this.setError("page", error instanceof Error ? error.message : String(error));
     }
   }
 
@@ -116,19 +126,28 @@ export class TweiWidget extends LitElement {
     return demo ? demoProvider(this.api, demo) : injectedProvider();
   }
 
-  /** Runs one user action, showing its error in plain words. */
-  private async act(work: () => Promise<unknown>): Promise<void> {
+  private setError(section: Section, message: string | null): void {
+    const errors = { ...this.errors };
+    if (message === null) delete errors[section];
+    else errors[section] = message;
+    this.errors = errors;
+  }
+
+  /** Runs one user action, showing its error in plain words in the box whose button caused it. */
+  private async act(section: Section, work: () => Promise<unknown>): Promise<void> {
     this.busy = true;
-    this.error = null;
+    this.setError(section, null);
     try {
       await work();
     } catch (error) {
-      this.error =
+      this.setError(
+        section,
         error instanceof ApiError
-          ? `${plainWords(error.code, error.message)} (${error.code})`
+          ? plainWords(error.code, error.message)
           : error instanceof Error
             ? error.message
-            : String(error);
+            : String(error),
+      );
     } finally {
       this.busy = false;
       await this.refresh();
@@ -136,17 +155,36 @@ export class TweiWidget extends LitElement {
   }
 
   private signInWith(provider: Eip1193Provider | undefined) {
-    return this.act(async () => {
+    return this.act("account", async () => {
       if (!provider || !this.config) throw new Error("No wallet is available.");
       await signIn(this.api, provider, this.config.chainId);
       this.heartbeatStopped = false;
     });
   }
 
-  private post_(path: string, body: unknown = {}) {
-    return this.act(async () => {
+  /**
+   * Sends one action. A rejection is said by the action's own status line where it has one
+   * (votes, reactions, purchases); `sayRejection` for those that leave none (a refused comment).
+   */
+  private post_(section: Section, path: string, body: unknown = {}, sayRejection = false) {
+    return this.act(section, async () => {
       const answer = await call<{ answer?: string; code?: string; message?: string }>(this.api, path, body);
-      if (answer.answer === "rejected") this.error = `${plainWords(answer.code, answer.message)} (${answer.code})`;
+      if (answer.answer === "rejected" && sayRejection) this.setError(section, plainWords(answer.code, answer.message));
+    });
+  }
+
+  private grant(user: string) {
+    return this.act("account", async () => {
+      const provider = this.provider();
+      if (!provider) throw new Error("No wallet is available.");
+      this.granting = "wallet";
+      try {
+        await grantAllowance(this.api, provider, user, "10", () => (this.granting = "submitting"));
+        this.granting = "done";
+      } catch (error) {
+        this.granting = null;
+        throw error;
+      }
     });
   }
 
@@ -154,28 +192,31 @@ export class TweiWidget extends LitElement {
     const s = this.state;
     if (!s)
       return html`<div class="box">
-        ${this.error ? html`<span class="down">${this.error}</span>` : "Loading Twei…"}
+        ${this.errors.page ? html`<span class="down" role="alert">${this.errors.page}</span>` : "Loading Twei…"}
       </div>`;
     const down = [
       s.services.relayer !== "ok" ? "Twei's relayer" : null,
       s.services.indexer !== "ok" ? "Twei's indexer" : null,
     ].filter(Boolean);
     const p = `/posts/${this.post}`;
+    const errorOf = (section: Section) => this.errors[section] ?? null;
     return html`
       ${
         down.length
-          ? html`<div class="banner" data-testid="unreachable">
-              ${down.join(" and ")} cannot be reached right now: earnings and reports show again once it answers. Your
-              reading is still measured.
+          ? html`<div class="banner" role="status" data-testid="unreachable">
+              ${down.join(" and ")} cannot be reached right now: balances, earnings and reports may be out of date, and
+              new actions wait until it answers. ${s.user ? "Your reading is still measured." : nothing}
             </div>`
           : nothing
       }
-      ${this.error ? html`<div class="banner" data-testid="error">${this.error}</div>` : nothing}
+      ${this.errors.page ? html`<div class="banner" role="alert" data-testid="error">${this.errors.page}</div>` : nothing}
       ${renderAccount({
         state: s,
         hasInjected: injectedProvider() !== undefined,
         demoAccounts: this.demoAccounts,
         busy: this.busy,
+        granting: this.granting,
+        error: errorOf("account"),
         signInInjected: () => {
           sessionStorage.removeItem(DEMO_KEY);
           void this.signInWith(injectedProvider());
@@ -184,20 +225,29 @@ export class TweiWidget extends LitElement {
           sessionStorage.setItem(DEMO_KEY, address);
           void this.signInWith(demoProvider(this.api, address));
         },
-        signOut: () => void this.act(() => call(this.api, "/signout", {})),
-        grant: () =>
-          void this.act(async () => {
-            const provider = this.provider();
-            if (!provider || !s.user) throw new Error("No wallet is available.");
-            await grantAllowance(this.api, provider, s.user.address, "10");
-          }),
+        signOut: () => void this.act("account", () => call(this.api, "/signout", {})),
+        grant: () => {
+          if (s.user) void this.grant(s.user.address);
+        },
       })}
-      ${renderRead(s)} ${renderVotes(s, (vote) => void this.post_(`${p}/vote`, { vote }), this.busy)}
-      ${renderPnl(s, () => void this.post_(`${p}/report`), this.busy)}
+      ${renderRead(s)}
+      ${renderVotes(s, (vote) => void this.post_("votes", `${p}/vote`, { vote }), this.busy, errorOf("votes"))}
+      ${renderPnl(s, {
+        busy: this.busy,
+        confirming: this.confirmingBuy,
+        error: errorOf("pnl"),
+        ask: () => (this.confirmingBuy = true),
+        cancel: () => (this.confirmingBuy = false),
+        buy: () => {
+          this.confirmingBuy = false;
+          void this.post_("pnl", `${p}/report`);
+        },
+      })}
       ${renderComments(s, {
         busy: this.busy,
-        react: (id, reaction) => void this.post_(`${p}/comments/${id}/reaction`, { reaction }),
-        submit: (text) => void this.post_(`${p}/comments`, { text }),
+        error: errorOf("comments"),
+        react: (id, reaction) => void this.post_("comments", `${p}/comments/${id}/reaction`, { reaction }),
+        submit: (text) => void this.post_("comments", `${p}/comments`, { text }, true),
       })}
     `;
   }

@@ -34,6 +34,8 @@ export interface PostComment {
   name: string;
   level: number | null;
   text: string;
+  /** ISO 8601. */
+  createdAt: string;
   likes: number;
   dislikes: number;
   status: ActionStatus;
@@ -41,9 +43,21 @@ export interface PostComment {
   myReaction: { reaction: string; status: ActionStatus } | null;
 }
 export interface PostState {
-  post: { slug: string; title: string; date: string; words: number; secondsToRead: number; author: string };
+  post: {
+    slug: string;
+    title: string;
+    date: string;
+    words: number;
+    secondsToRead: number;
+    author: string;
+    /** Settled on the post; null when the indexer cannot say. */
+    pluses: number | null;
+    minuses: number | null;
+  };
   rules: { commentToEarnMinLevel: number; maxPlusesPerUserPerDay: number; minCommentLength: number; version: number };
   reportPrice: Amount;
+  /** What the reader's actions cost now (the rule set in force); null when the relayer cannot say. */
+  prices: { comment: Amount | null; minus: Amount | null; dislike: Amount | null } | null;
   services: { relayer: "ok" | "unreachable"; indexer: "ok" | "unreachable" };
   user: {
     address: string;

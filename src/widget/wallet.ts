@@ -42,8 +42,17 @@ export async function signIn(api: string, provider: Eip1193Provider, chainId: nu
   return address;
 }
 
-/** Grants the ledger an allowance: an EIP-2612 permit signed in the wallet, submitted by the site through the relayer. */
-export async function grantAllowance(api: string, provider: Eip1193Provider, address: string, twei: string) {
+/**
+ * Grants the ledger an allowance: an EIP-2612 permit signed in the wallet, submitted by the site
+ * through the relayer. `onSigned` runs once the wallet has signed, while the site submits it.
+ */
+export async function grantAllowance(
+  api: string,
+  provider: Eip1193Provider,
+  address: string,
+  twei: string,
+  onSigned: () => void = () => {},
+) {
   const { typedData } = await call<{ typedData: { message: { value: string; deadline: string } } }>(
     api,
     "/permit/typed-data",
@@ -53,5 +62,6 @@ export async function grantAllowance(api: string, provider: Eip1193Provider, add
     method: "eth_signTypedData_v4",
     params: [address, JSON.stringify(typedData)],
   });
+  onSigned();
   await call(api, "/permit", { value: typedData.message.value, deadline: typedData.message.deadline, signature });
 }

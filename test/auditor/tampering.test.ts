@@ -113,7 +113,7 @@ describe("auditor: catches and names tampered evidence", function () {
 
   it("a forged site signature: signed by a key that is not the site's registered signer", async function () {
     const forger = privateKeyToAccount(generatePrivateKey());
-    const { result, batchId } = await auditTampered("forged", "comment-c-bo", async (file) => {
+    const { result, batchId } = await auditTampered("forged", "comment-c-africa", async (file) => {
       const envelope = file.envelopes[0];
       if (envelope) envelope.signature = await forger.sign({ hash: envelope.digest });
     });

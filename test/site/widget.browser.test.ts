@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
@@ -19,6 +20,16 @@ import type { Site } from "../../src/site/createSite.js";
 
 /** Where the screenshots of each state go (look at them: they are the widget as a reader sees it). */
 export const OUTPUT = join(process.cwd(), "test-output", "site-widget");
+
+/** A dark theme a site sets with the documented custom properties only (README). */
+export const DARK_THEME = `twei-widget {
+  --twei-bg: #0d1117; --twei-fg: #e6edf3; --twei-muted: #9aa5b1; --twei-accent: #58a6ff;
+  --twei-on-accent: #0d1117; --twei-border: #30363d; --twei-ok: #3fb950; --twei-warn: #d29922;
+  --twei-danger: #f85149; --twei-gate: #d2a8ff;
+}
+body, main { background: #010409 !important; color: #e6edf3 !important; }`;
+
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 /** A twei amount in wei as the widget writes it. */
 const twei = (wei: string) => formatUnits(BigInt(wei), 18);
@@ -42,6 +53,27 @@ describe("the widget on the demo news site, in headless Chromium", function () {
   const reader = hardhatAccount(FRESH_READERS[0].index).address;
   const article = (slug: string) => `${site.url}/articles/${slug}`;
   const text = (testId: string) => page.locator(`[data-testid=${testId}]`).first();
+  /** axe-core over the whole page, the widget's shadow DOM included: its critical and serious violations. */
+  const accessibility = async (target: Page = page, context = "document") => {
+    await target.addScriptTag({ content: await readFile(AXE, "utf8") });
+    // The function runs in the page (its window.axe), written as a string: this file has no DOM types.
+    const found = (await target.evaluate(
+      `axe.run(${context}).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })))`,
+    )) as Array<{ id: string; impact: string; targets: unknown[] }>;
+    const violations = found
+      .filter((v) => v.impact === "critical" || v.impact === "serious")
+      .map((v) => `${v.impact} ${v.id}: ${JSON.stringify(v.targets).slice(0, 300)}`);
+    expect(violations, violations.join("\n")).to.deep.equal([]);
+  };
+  /** Both widths a reader brings: a desktop window and a 390 px phone; a screenshot of each. */
+  const onBothWidths = async (name: string) => {
+    await screenshot(name);
+    await accessibility();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(`${name}-mobile`);
+    await accessibility();
+    await page.setViewportSize({ width: 1280, height: 800 });
+  };
 
   before(async function () {
     await rm(OUTPUT, { recursive: true, force: true });
@@ -71,14 +103,21 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     await page.getByText("Not signed in.").waitFor();
     expect(await text("earned").textContent()).to.equal("None");
     await page.getByText("Available from LVL 13").waitFor();
-    await screenshot("not-signed-in");
+    expect(await text("comment-count").textContent()).to.equal("5 Comments");
+    for (const name of ["Africa", "Bermudez", "ZmeeLove", "Habibi", "Muchacho"])
+      await page.locator(".comment b", { hasText: name }).first().waitFor();
+    expect(await page.getByRole("heading", { name: "Comment-to-Earn" }).count()).to.equal(1);
+    expect(await text("plus-count").textContent()).to.match(/^ \d+$/);
+    await onBothWidths("not-signed-in");
 
     await page.locator("[data-testid=demo-account]").selectOption(reader);
     await page.locator("[data-testid=demo-sign-in]").click();
     await text("signed-in").filter({ hasText: FRESH_READERS[0].name }).waitFor();
-    await screenshot("signed-in");
+    expect(await text("allowance-line").textContent()).to.contain("You have not let Twei spend any of your Twei yet");
+    await onBothWidths("signed-in");
 
     await page.locator("[data-testid=grant]").click();
+    await text("granted").filter({ hasText: "Allowed" }).waitFor();
     await text("allowance").filter({ hasText: /^10$/ }).waitFor();
     await screenshot("allowance-granted");
 
@@ -103,6 +142,11 @@ describe("the widget on the demo news site, in headless Chromium", function () {
 
   it("comments below LVL 13 (the gate) and likes a comment", async function () {
     const count = Number((await text("comment-count").textContent())?.split(" ")[0]);
+    // A throwaway is not taken (and not charged): the box says how long a comment must be and what it costs.
+    await page.locator("[data-testid=comment-text]").fill("ok");
+    expect(await text("comment-length").textContent()).to.equal("2 of at least 20 characters");
+    expect(await page.locator("[data-testid=comment-submit]").isDisabled()).to.equal(true);
+    expect(await text("comment-cost").textContent()).to.match(/^posting costs [\d.]+ Twei$/);
     await page.locator("[data-testid=comment-text]").fill("A first comment from a new reader: the midstream matters.");
     await page.locator("[data-testid=comment-submit]").click();
     await text("comment-count")
@@ -112,7 +156,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     expect(await text("gate").textContent()).to.equal("Available from LVL 13");
     await screenshot("commented-below-level-13");
 
-    await page.locator("[data-comment=c-bo] [data-testid=like]").click();
+    await page.locator("[data-comment=c-africa] [data-testid=like]").click();
     await page.getByText("Your like: settled").waitFor({ timeout: 150_000 });
     await screenshot("liked");
   });
@@ -136,22 +180,44 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     await page.goto(article(ARTICLE.sitePostId));
     expect(await text("total-earned").textContent()).to.equal("...");
     await page.locator("[data-testid=buy]").click();
+    // A confirmation names the price before anything is spent.
+    expect(await text("buy-confirm").textContent()).to.contain("Buy this post's report for 1 Twei?");
+    await screenshot("buy-confirmation");
+    await page.locator("[data-testid=buy-yes]").click();
     await text("instance-id").waitFor({ timeout: 150_000 });
-    const id = (await text("instance-id").textContent()) ?? "";
+    const id = ((await text("instance-id").textContent()) ?? "").replace(/^#/, "");
     const instance = await indexer(`/v1/report-instances/${id}`);
     expect(await text("instance-hash").textContent()).to.equal(instance.contentHash);
     expect(await text("instance-block").textContent()).to.equal((instance.block as { number: string }).number);
     const lines = (instance.content as { lines: Array<{ kind: number; amount: string }> }).lines;
-    for (const kind of KINDS.filter((k) => k.section !== "earned")) {
+    for (const kind of KINDS) {
       const line = lines.find((l) => l.kind === kind.kind);
       expect(await page.locator(`[data-kind="${kind.kind}"] td.n`).textContent(), kind.label).to.equal(
         twei(line!.amount),
       );
     }
-    expect(await text("total-earned").textContent()).to.equal(
-      twei((instance.content as { totalEarned: string }).totalEarned),
+    const content = instance.content as Record<
+      "readToEarn" | "profitSubtotal" | "lossSubtotal" | "totalEarned",
+      string
+    >;
+    expect(await text("total-earned").textContent()).to.equal(twei(content.totalEarned));
+    // The figures on screen add up: Read-to-Earn + Profit Subtotal − Loss Subtotal = Total.
+    const shown = async (locator: string) =>
+      BigInt(Math.round(Number(await page.locator(locator).textContent()) * 1e6));
+    const r2e = await shown('[data-kind="0"] td.n');
+    const profit = await shown("[data-testid=profit-subtotal]");
+    const loss = await shown("[data-testid=loss-subtotal]");
+    expect(r2e + profit - loss).to.equal(await shown("[data-testid=total-earned]"));
+    expect(await page.locator("twei-widget").evaluate((w) => w.shadowRoot?.textContent ?? "")).not.to.match(
+      /npm run|--instance/,
     );
-    await screenshot("report-bought");
+    await onBothWidths("report-bought");
+
+    // A dark theme through the documented custom properties reaches every part of the widget.
+    const dark = await page.addStyleTag({ content: DARK_THEME });
+    await page.locator("twei-widget").screenshot({ path: join(OUTPUT, "dark-theme.png") });
+    await accessibility(page, 'document.querySelector("twei-widget")');
+    await dark.evaluate((style) => style.remove());
   });
 
   it("says in plain words why a purchase is rejected (a reader with no Twei)", async function () {
@@ -160,8 +226,15 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     await page.locator("[data-testid=demo-account]").selectOption(hardhatAccount(FRESH_READERS[1].index).address);
     await page.locator("[data-testid=demo-sign-in]").click();
     await text("signed-in").filter({ hasText: FRESH_READERS[1].name }).waitFor();
-    await page.locator("[data-testid=buy]").click();
-    await text("error").filter({ hasText: "You do not have enough Twei" }).waitFor();
+    // Buy is disabled with the reason, next to the button.
+    await text("buy-reason").filter({ hasText: "A report costs 1 Twei; you hold 0 Twei." }).waitFor();
+    expect(await page.locator("[data-testid=buy]").isDisabled()).to.equal(true);
+    // A minus it cannot pay: the reason shows in the votes box, beside the button pressed.
+    await page.locator("[data-testid=minus]").click();
+    await page
+      .locator("twei-widget section[part=votes] [data-state=rejected]")
+      .filter({ hasText: "Your vote: not accepted. You do not have enough Twei" })
+      .waitFor();
     await screenshot("rejected-in-plain-words");
     expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
   });
@@ -211,7 +284,16 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     try {
       await page.goto(`${offline.url}/articles/${ARTICLE.sitePostId}`);
       await text("unreachable").filter({ hasText: "Twei's relayer and Twei's indexer cannot be reached" }).waitFor();
+      // Signed out, nothing is measured: the banner does not claim it is.
+      expect(await text("unreachable").textContent()).not.to.contain("Your reading is still measured");
       await screenshot("relayer-and-indexer-unreachable");
+      // Signed in (the wallet and the chain still answer), the banner stays, after a reload too.
+      await page.locator("[data-testid=demo-account]").selectOption(hardhatAccount(FRESH_READERS[1].index).address);
+      await page.locator("[data-testid=demo-sign-in]").click();
+      await text("signed-in").waitFor();
+      await page.reload();
+      await text("unreachable").filter({ hasText: "Your reading is still measured" }).waitFor();
+      await screenshot("relayer-unreachable-signed-in");
     } finally {
       await offline.stop();
     }

@@ -47,6 +47,13 @@ export function postActionRoutes(router: Router, ctx: SiteContext): void {
     ctx.limit(req, user);
     const article = ctx.article(req.params.slug as string);
     const { text } = parseInput(commentBody, req.body, "body");
+    // A comment costs the Comment Tribute: nobody pays it for a throwaway ("ok"). The bar is the
+    // length that can earn Comment Rewards, so every comment the site takes could earn.
+    const min = ctx.config.policy.minCommentLength;
+    if ([...text.trim()].length < min)
+      throw new HttpProblem(422, "comment_too_short", `A comment needs at least ${min} characters`, {
+        detail: `this one has ${[...text.trim()].length}`,
+      });
     const commentId = `c-${ctx.store.nextId()}-${user.slice(2, 8)}`;
     const eventId = eventIds.comment(commentId);
     const sent = await sendSiteEvent(twei, ctx.store, {

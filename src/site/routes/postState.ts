@@ -1,5 +1,6 @@
 import type { Router } from "express";
 import type { Address } from "viem";
+import { ActionKind } from "../../core/kinds.js";
 import { amountJson } from "../../indexer/reports/reportJson.js";
 import { utcDayOf } from "../../rules/policy.js";
 import type { Json, SiteContext } from "../siteContext.js";
@@ -69,6 +70,37 @@ async function readerState(ctx: SiteContext, article: Article, user: Address) {
   };
 }
 
+/** Pluses and minuses settled on the post (the indexer's report: a minus counts paid or not). */
+async function voteCounts(ctx: SiteContext, article: Article): Promise<{ pluses: number; minuses: number } | null> {
+  const report = await ctx.indexer(
+    `/v1/posts/report?site=${ctx.config.siteId}&sitePostId=${encodeURIComponent(article.sitePostId)}`,
+  );
+  const lines = report?.lines as { kind: number; count: number; shortfall: { count: number } }[] | undefined;
+  if (!lines) return null;
+  const line = (kind: ActionKind) => lines.find((l) => l.kind === kind);
+  const minus = line(ActionKind.SpentForMinuses);
+  return {
+    pluses: line(ActionKind.EarnedForPluses)?.count ?? 0,
+    minuses: (minus?.count ?? 0) + (minus?.shortfall.count ?? 0),
+  };
+}
+
+/** What a reader's actions cost under the rule set in force (the relayer's `GET /v1/rules`), or null. */
+async function pricesOf(ctx: SiteContext) {
+  const rules = await ctx.rules();
+  const kinds = (rules?.current as { kinds?: { kind: number; amount: string }[] } | undefined)?.kinds;
+  if (!kinds) return null;
+  const price = (kind: ActionKind) => {
+    const amount = kinds.find((k) => k.kind === kind)?.amount;
+    return amount === undefined ? null : amountJson(BigInt(amount));
+  };
+  return {
+    comment: price(ActionKind.CommentTributes),
+    minus: price(ActionKind.SpentForMinuses),
+    dislike: price(ActionKind.DislikesOwn),
+  };
+}
+
 /** `GET /posts/:slug`: everything the widget shows for the post, for the signed-in reader if any. */
 export function postStateRoutes(router: Router, ctx: SiteContext): void {
   router.get("/posts/:slug", async (req, res) => {
@@ -76,7 +108,8 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
     const user = ctx.sessions.user(req);
     ctx.limit(req, user);
     const me = user ? await ctx.user(user) : null;
-    const relayerUp = user ? me !== null : await ctx.reachable(ctx.config.relayerUrl);
+    // Asked of the relayer itself: a signed-in reader's cached account must not hide an outage.
+    const relayerUp = await ctx.reachable(ctx.config.relayerUrl);
     const comments = await Promise.all(
       ctx.store.comments(article.slug).map(async (c) => {
         const info = await ctx.user(c.author);
@@ -88,6 +121,7 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
           name: ctx.nameOf(c.author),
           level: (info?.level as number | undefined) ?? null,
           text: c.text,
+          createdAt: new Date(c.createdAt).toISOString(),
           likes: c.likes,
           dislikes: c.dislikes,
           status,
@@ -97,7 +131,8 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
       }),
     );
     const own = user ? await readerState(ctx, article, user) : null;
-    const indexerUp = own ? own.indexer : await ctx.reachable(ctx.config.indexerUrl);
+    const indexerUp = (own ? own.indexer : true) && (await ctx.reachable(ctx.config.indexerUrl));
+    const [votes, prices] = await Promise.all([voteCounts(ctx, article), pricesOf(ctx)]);
     res.json({
       post: {
         slug: article.slug,
@@ -106,6 +141,8 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
         words: wordCount(article),
         secondsToRead: ctx.secondsToRead(article),
         author: ctx.nameOf(article.author),
+        pluses: votes?.pluses ?? null,
+        minuses: votes?.minuses ?? null,
       },
       rules: {
         commentToEarnMinLevel: ctx.config.policy.commentToEarnMinLevel,
@@ -114,6 +151,7 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
         version: ctx.config.policy.version,
       },
       reportPrice: amountJson(ctx.config.reportPriceWei),
+      prices,
       services: { relayer: relayerUp ? "ok" : "unreachable", indexer: indexerUp ? "ok" : "unreachable" },
       user: user
         ? {
