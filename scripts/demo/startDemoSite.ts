@@ -62,7 +62,7 @@ export async function startDemoSite(stack: DemoStack, options: DemoSiteOptions =
   const count = (commentId: string, reaction: "like" | "dislike") =>
     REACTIONS.filter((r) => r.commentId === commentId && r.reaction === reaction).length;
 
-  const config: SiteConfig = {
+  const config: Parameters<typeof startSite>[0] = {
     siteName: "The Minerals Desk",
     articles,
     comments: COMMENTS.map((c) => ({

@@ -1,5 +1,5 @@
 import express from "express";
-import type { Server } from "node:http";
+import { createServer } from "node:http";
 import type { Hex } from "viem";
 import { z } from "zod";
 import { HttpProblem, notFound, parseInput, problemHandler } from "../http/problem.js";
@@ -91,18 +91,28 @@ export function createSiteApp(config: SiteConfig, widget: string, options: Creat
   return app;
 }
 
-/** Builds the widget, then serves the site on 127.0.0.1 (a free port unless `config.port`). */
-export async function startSite(config: SiteConfig): Promise<Site> {
-  const app = createSiteApp(config, await buildWidget());
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port ?? 0, config.host ?? "127.0.0.1", (error?: Error) =>
-      error ? reject(error) : resolve(s),
-    );
+/**
+ * Builds the widget, then serves the site on 127.0.0.1 (a free port unless `config.port`). Its
+ * canonical origin is `config.origin`, or `http://127.0.0.1:<port>` once the port is known.
+ */
+export async function startSite(config: Omit<SiteConfig, "origin"> & { readonly origin?: string }): Promise<Site> {
+  const widget = await buildWidget();
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port ?? 0, config.host ?? "127.0.0.1", () => resolve());
   });
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("the site has no TCP address");
+  const url = `http://127.0.0.1:${address.port}`;
+  try {
+    server.on("request", createSiteApp({ ...config, origin: config.origin ?? url }, widget));
+  } catch (error) {
+    server.close();
+    throw error;
+  }
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -11,7 +11,9 @@ const SESSION_TTL_MS = 24 * 60 * 60_000;
  * Sign-In with Ethereum sessions, in memory: a nonce is issued for one address and used once;
  * a session is an HttpOnly cookie naming an address whose owner signed the site's message.
  */
-export function createSessions(now: () => number = Date.now) {
+export function createSessions(options: { readonly secure: boolean }, now: () => number = Date.now) {
+  // Off loopback the cookie is Secure: a session never travels over plain http.
+  const flags = `HttpOnly; SameSite=Strict; Path=/${options.secure ? "; Secure" : ""}`;
   const nonces = new Map<string, { address: Address; message: string; expires: number }>();
   const sessions = new Map<string, { address: Address; expires: number }>();
   const cookieOf = (req: Request): string | undefined =>
@@ -34,15 +36,12 @@ export function createSessions(now: () => number = Date.now) {
     start(res: Response, address: Address) {
       const id = randomBytes(24).toString("base64url");
       sessions.set(id, { address, expires: now() + SESSION_TTL_MS });
-      res.setHeader(
-        "Set-Cookie",
-        `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
-      );
+      res.setHeader("Set-Cookie", `${COOKIE}=${id}; ${flags}; Max-Age=${SESSION_TTL_MS / 1000}`);
     },
     end(req: Request, res: Response) {
       const id = cookieOf(req);
       if (id) sessions.delete(id);
-      res.setHeader("Set-Cookie", `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+      res.setHeader("Set-Cookie", `${COOKIE}=; ${flags}; Max-Age=0`);
     },
     /** The signed-in address, or undefined. */
     user(req: Request): Address | undefined {

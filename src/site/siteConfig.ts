@@ -31,6 +31,12 @@ export interface DemoWalletAccount {
 
 export interface SiteConfig {
   readonly siteName: string;
+  /**
+   * The site's canonical origin (`https://news.example`): Sign-In with Ethereum messages are
+   * issued and verified for its domain only, never the request's Host. https off a local chain;
+   * the session cookie is `Secure` unless it is loopback.
+   */
+  readonly origin: string;
   readonly articles: readonly Article[];
   readonly comments?: readonly SeedComment[];
   /** Display names of known addresses (lowercase keys); others show as a short address. */

@@ -4,6 +4,7 @@ import { postIdFor } from "../core/postId.js";
 import { HttpProblem } from "../http/problem.js";
 import { createRateLimiter } from "../relayer/api/rateLimiter.js";
 import { secondsToRead } from "../rules/policy.js";
+import { canonicalOriginOf } from "./core/canonicalOrigin.js";
 import { createEventStatus } from "./eventStatus.js";
 import { createReadingMeter } from "./core/readingMeter.js";
 import { createSessions } from "./sessions.js";
@@ -25,6 +26,7 @@ export function createSiteContext(config: SiteConfig) {
     throw new Error(
       `the demo wallet runs only on a local development chain (${DEV_CHAIN_ID}), never on a live network`,
     );
+  const canonical = canonicalOriginOf(config.origin, config.chainId);
   const heartbeatMs = config.reading?.heartbeatMs ?? 5_000;
   const meter = createReadingMeter({
     heartbeatMs,
@@ -51,7 +53,8 @@ export function createSiteContext(config: SiteConfig) {
     config,
     heartbeatMs,
     store: createSiteStore(config.comments),
-    sessions: createSessions(),
+    canonical,
+    sessions: createSessions({ secure: !canonical.loopback }),
     meter,
     statusOf: createEventStatus(config.twei),
     /** The article, or a 404 `article_not_found` problem. */

@@ -13,7 +13,7 @@ const verifyBody = z.strictObject({
 });
 
 /**
- * Sign-In with Ethereum (EIP-4361): the site writes the message (its domain, a one-time nonce,
+ * Sign-In with Ethereum (EIP-4361): the site writes the message (its canonical domain, a one-time nonce,
  * the chain), the wallet signs it (EIP-1193 `personal_sign`), the site verifies the signature
  * with viem and starts a session for that address. Events are only ever reported for it.
  */
@@ -21,12 +21,14 @@ export function signInRoutes(router: Router, ctx: SiteContext): void {
   router.post("/siwe/message", (req, res) => {
     ctx.limit(req);
     const body = parseInput(messageBody, req.body, "body");
-    const origin = `${req.protocol}://${req.get("host") ?? "127.0.0.1"}`;
+    // The configured origin, never the request's Host: a phishing proxy forwarding its own Host
+    // would otherwise get a message its victims' wallets show as its own domain.
+    const { origin, host } = ctx.canonical;
     const nonce = generateSiweNonce();
     const message = createSiweMessage({
       address: getAddress(body.address),
       chainId: ctx.config.chainId,
-      domain: new URL(origin).host,
+      domain: host,
       uri: origin,
       nonce,
       version: "1",
@@ -58,7 +60,7 @@ export function signInRoutes(router: Router, ctx: SiteContext): void {
         signature: body.signature as `0x${string}`,
         address: issued.address,
         nonce: parsed.nonce,
-        domain: parsed.domain,
+        domain: ctx.canonical.host,
       })
       .catch(() => false);
     if (!valid) throw new HttpProblem(401, "siwe_invalid_signature", "The signature does not match the address");

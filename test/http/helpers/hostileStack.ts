@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Express } from "express";
 import { ActionKind } from "../../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../../src/core/ruleSet.js";
-import { hardhatAccount } from "../../../src/devnet/startHardhatNode.js";
+import { freePort, hardhatAccount } from "../../../src/devnet/startHardhatNode.js";
 import { createIndexer, type Indexer } from "../../../src/indexer/createIndexer.js";
 import { createIndexerApp } from "../../../src/indexer/http/createIndexerApp.js";
 import { createLogger } from "../../../src/observability/logger.js";
@@ -20,10 +20,10 @@ export const ARTICLE_SLUG = "hostile-input";
 /** The Hardhat account the demo wallet holds (its key must never appear in an answer). */
 export const DEMO_ACCOUNT_INDEX = 12;
 
-/** Listens on a free loopback port; resolves to the base URL and a stop function. */
-export async function listen(app: Express): Promise<{ url: string; stop(): Promise<void> }> {
+/** Listens on a loopback port (a free one unless given); resolves to the base URL and a stop function. */
+export async function listen(app: Express, port = 0): Promise<{ url: string; stop(): Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, "127.0.0.1", (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = app.listen(port, "127.0.0.1", (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("no TCP address");
@@ -88,7 +88,7 @@ export async function startHostileStack() {
       date: "2026-12-07",
       text: "A post that hostile requests are aimed at. ".repeat(40),
     };
-    const config: SiteConfig = {
+    const config: Omit<SiteConfig, "origin"> = {
       siteName: "Hostile Desk",
       articles: [article],
       twei: client,
@@ -105,8 +105,12 @@ export async function startHostileStack() {
       limits: { perIpPerSecond: 1_000_000, perUserPerSecond: 1_000_000 },
     };
     const siteErrors: unknown[] = [];
-    const siteApp = createSiteApp(config, "/* widget */", { onUnexpected: (e) => siteErrors.push(e) });
-    const siteHttp = await listen(siteApp);
+    // The site's canonical origin is its own loopback address.
+    const sitePort = await freePort();
+    const siteApp = createSiteApp({ ...config, origin: `http://127.0.0.1:${sitePort}` }, "/* widget */", {
+      onUnexpected: (e) => siteErrors.push(e),
+    });
+    const siteHttp = await listen(siteApp, sitePort);
     stops.push(() => siteHttp.stop());
     return {
       chain,
