@@ -107,6 +107,8 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
     const article = ctx.article(req.params.slug as string);
     const user = ctx.sessions.user(req);
     ctx.limit(req, user);
+    // Asked at once, beside the reader's own state: neither waits for the other.
+    const extras = Promise.all([voteCounts(ctx, article), pricesOf(ctx)]);
     const me = user ? await ctx.user(user) : null;
     // Asked of the relayer itself: a signed-in reader's cached account must not hide an outage.
     const relayerUp = await ctx.reachable(ctx.config.relayerUrl);
@@ -132,7 +134,7 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
     );
     const own = user ? await readerState(ctx, article, user) : null;
     const indexerUp = (own ? own.indexer : true) && (await ctx.reachable(ctx.config.indexerUrl));
-    const [votes, prices] = await Promise.all([voteCounts(ctx, article), pricesOf(ctx)]);
+    const [votes, prices] = await extras;
     res.json({
       post: {
         slug: article.slug,
