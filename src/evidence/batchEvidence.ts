@@ -258,11 +258,14 @@ export async function checkBatchEvidence(parameters: VerifyBatchEvidenceParamete
       eventId: item.event.eventId,
     };
   });
+  // Built once: the order check compares the same root with the chain's.
+  const root = leaves.length === 0 ? undefined : buildEvidenceTree(leaves, version).root;
   const order = checkEvidenceOrder({
     leaves,
     envelopeNonces: evidence.envelopes.map((envelope) => envelope.nonce),
     version,
     ...(parameters.onChainRoot ? { onChainRoot: parameters.onChainRoot } : {}),
+    ...(root ? { root } : {}),
   });
   if (order.reordered)
     problems.push({
@@ -270,10 +273,9 @@ export async function checkBatchEvidence(parameters: VerifyBatchEvidenceParamete
       where: `leaves ${order.reordered.positions.slice(0, 8).join(", ")}${order.reordered.positions.length > 8 ? ", …" : ""}`,
       message: order.reordered.what,
     });
-  if (leaves.length === 0)
+  if (root === undefined)
     problems.push({ code: "evidence_invalid", where: "batch", message: "the batch has no events" });
   else {
-    const root = buildEvidenceTree(leaves, version).root;
     if (root !== evidence.evidenceRoot.toLowerCase())
       problems.push({
         code: "root_mismatch",
