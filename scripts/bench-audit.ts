@@ -29,7 +29,12 @@ import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { writeDeployment } from "../src/chain/deployments.js";
 import { readLogsAdaptively } from "../src/chain/readLogsAdaptively.js";
 import { waitForSuccess } from "../src/chain/waitForSuccess.js";
-import { encodePackedActions, type AccountAction, type PostRegistration } from "../src/core/packedActions.js";
+import {
+  encodePackedActions,
+  MAX_POST_REFS,
+  type AccountAction,
+  type PostRegistration,
+} from "../src/core/packedActions.js";
 import { DEFAULT_RULE_AMOUNTS } from "../src/core/ruleSet.js";
 import type { BatchEvidence } from "../src/evidence/batchEvidence.js";
 import { hashEvents, hashSiteEvent } from "../src/evidence/encodeSiteEvent.js";
@@ -119,9 +124,13 @@ if (args.phase !== undefined) {
 
 const total = Number(args.actions);
 if (!Number.isInteger(total) || total < 1 || total > 10_000_000) throw new Error("--actions needs a whole number");
-// Readers read posts once each: P posts and ceil(N / P) readers, reader after reader.
+// Readers read posts once each: P posts and ceil(N / P) readers. A batch may refer to
+// MAX_POST_REFS posts: the posts go in groups of at most that many, each read by every reader,
+// reader after reader, and no batch spans two groups.
 const posts = total >= 1_000_000 ? 1_000 : Math.max(1, Math.round(Math.sqrt(total)));
 const readers = Math.ceil(total / posts);
+const group = Math.min(posts, MAX_POST_REFS - 6);
+const groupEvents = group * readers;
 const followed = Math.min(FOLLOWED, Math.floor(total / 2));
 const runStart = performance.now();
 const dir = await mkdtemp(join(tmpdir(), "twei-bench-audit-"));
@@ -182,15 +191,19 @@ try {
   let nextEvent = 0;
   let nextBatchId = 1n;
   let nonce = 1n;
-  const eventAt = (i: number): SiteEvent =>
-    siteEventSchema.parse({
+  const eventAt = (i: number): SiteEvent => {
+    const g = Math.floor(i / groupEvents);
+    const inGroup = i % groupEvents;
+    const size = Math.min(group, posts - g * group);
+    return siteEventSchema.parse({
       type: "post_read",
       eventId: `r${i}`,
-      user: addressOf("reader", Math.floor(i / posts)),
-      postId: `p${i % posts}`,
+      user: addressOf("reader", Math.floor(inGroup / size)),
+      postId: `p${g * group + (inGroup % size)}`,
       occurredAt: occurredAt++,
       secondsRead: 3_600,
     });
+  };
 
   /** Settles `events` as the relayer would: the rules' actions, packed, envelopes signed, evidence written. */
   const settle = async (events: readonly SiteEvent[]) => {
@@ -264,28 +277,33 @@ try {
     return { receipt, actions: actions.length };
   };
 
-  // The posts first (one batch), then the reads in batches sized from the gas the last one used.
-  const published = await settle(
-    Array.from({ length: posts }, (_, p) =>
-      siteEventSchema.parse({
-        type: "post_published",
-        eventId: `p${p}`,
-        user: addressOf("author", p),
-        postId: `p${p}`,
-        occurredAt: occurredAt++,
-        wordCount: WORDS,
-      }),
-    ),
-  );
-  let settledActions = published.actions;
+  // The posts first, then the reads in batches sized from the gas the last one used.
+  let settledActions = 0;
+  let batches = 0;
+  for (let first = 0; first < posts; first += group) {
+    const published = await settle(
+      Array.from({ length: Math.min(group, posts - first) }, (_, k) =>
+        siteEventSchema.parse({
+          type: "post_published",
+          eventId: `p${first + k}`,
+          user: addressOf("author", first + k),
+          postId: `p${first + k}`,
+          occurredAt: occurredAt++,
+          wordCount: WORDS,
+        }),
+      ),
+    );
+    settledActions += published.actions;
+    batches++;
+  }
   let batchSize = 1_000;
-  let batches = 1;
   const settleStart = performance.now();
   let lastLog = 0;
   /** Settles reads up to event `until`; `onBatch` after each batch. */
   const settleReads = async (until: number, onBatch?: (block: bigint, actions: number) => void) => {
     while (nextEvent < until) {
-      const size = Math.min(batchSize, until - nextEvent);
+      const groupEnd = (Math.floor(nextEvent / groupEvents) + 1) * groupEvents;
+      const size = Math.min(batchSize, until - nextEvent, groupEnd - nextEvent);
       const events = Array.from({ length: size }, (_, k) => eventAt(nextEvent + k));
       const { receipt, actions } = await settle(events);
       nextEvent += size;
