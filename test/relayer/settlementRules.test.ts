@@ -7,6 +7,7 @@ import { toHex, zeroAddress, type Address, type Hex } from "viem";
 import type { DecodedRevert } from "../../src/chain/decodeRevert.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { postIdFor } from "../../src/core/postId.js";
+import { DEFAULT_UNIT_BOUNDS } from "../../src/core/ruleSet.js";
 import { signerAt } from "../../src/evidence/batchEvidence.js";
 import { classifyRevert, failureCodeOf } from "../../src/relayer/settlement/classifyRevert.js";
 import { isFinal } from "../../src/relayer/settlement/finality.js";
@@ -132,6 +133,7 @@ describe("settlement rules (pure): bisecting refused events, naming failures, fi
   describe("ledgerRefusal", function () {
     const postId = 7n;
     const authorOf = () => alice;
+    const maxUnits = DEFAULT_UNIT_BOUNDS;
     const act = (account: Address, kind: ActionKind, units = 1) => ({ account, kind, units, postId });
 
     it("accepts what the rules give", function () {
@@ -139,19 +141,26 @@ describe("settlement rules (pure): bisecting refused events, naming failures, fi
         ledgerRefusal({
           actions: [act(bob, ActionKind.ReadToEarn, 10_000), act(alice, ActionKind.EarnedForPluses)],
           authorOf,
+          maxUnits,
         }),
       ).to.equal(undefined);
     });
 
     it("refuses what the ledger would: zero addresses, units out of bounds, author rules broken", function () {
       const cases: [Parameters<typeof ledgerRefusal>[0], string][] = [
-        [{ actions: [act(zeroAddress, ActionKind.LikesOwn)], authorOf }, "action 0 names the zero address"],
-        [{ actions: [act(bob, ActionKind.ReadToEarn, 10_001)], authorOf }, "has 10001 units, outside 1..10000"],
-        [{ actions: [act(bob, ActionKind.PnLReports, 2)], authorOf }, "has 2 units, outside 1..1"],
-        [{ actions: [act(bob, ActionKind.LikesAuthor)], authorOf }, "pays someone else than the post's author"],
-        [{ actions: [act(alice, ActionKind.SpentForMinuses)], authorOf }, "is the post's author's own"],
+        [{ actions: [act(zeroAddress, ActionKind.LikesOwn)], authorOf, maxUnits }, "action 0 names the zero address"],
         [
-          { actions: [act(bob, ActionKind.LikesOwn)], authorOf: () => undefined },
+          { actions: [act(bob, ActionKind.ReadToEarn, 10_001)], authorOf, maxUnits },
+          "has 10001 units, outside 1..10000",
+        ],
+        [{ actions: [act(bob, ActionKind.PnLReports, 2)], authorOf, maxUnits }, "has 2 units, outside 1..1"],
+        [
+          { actions: [act(bob, ActionKind.LikesAuthor)], authorOf, maxUnits },
+          "pays someone else than the post's author",
+        ],
+        [{ actions: [act(alice, ActionKind.SpentForMinuses)], authorOf, maxUnits }, "is the post's author's own"],
+        [
+          { actions: [act(bob, ActionKind.LikesOwn)], authorOf: () => undefined, maxUnits },
           "names a post that is not registered",
         ],
         [
@@ -159,11 +168,30 @@ describe("settlement rules (pure): bisecting refused events, naming failures, fi
             actions: [act(zeroAddress, ActionKind.PostPublishTribute)],
             registers: { postId, author: zeroAddress },
             authorOf,
+            maxUnits,
           },
           "the post's author is the zero address",
         ],
       ];
       for (const [input, expected] of cases) expect(ledgerRefusal(input)).to.include(expected);
+    });
+
+    it("takes the unit bounds of the rule set in force, not the launch ones: a lower bound, a disabled kind", function () {
+      const halfReads = [5_000, ...DEFAULT_UNIT_BOUNDS.slice(1, ActionKind.PnLReports), 0];
+      expect(
+        ledgerRefusal({ actions: [act(bob, ActionKind.ReadToEarn, 5_000)], authorOf, maxUnits: halfReads }),
+      ).to.equal(undefined);
+      expect(
+        ledgerRefusal({ actions: [act(bob, ActionKind.ReadToEarn, 5_001)], authorOf, maxUnits: halfReads }),
+      ).to.include("has 5001 units, outside 1..5000 (the rule set in force's bound)");
+      expect(ledgerRefusal({ actions: [act(bob, ActionKind.PnLReports)], authorOf, maxUnits: halfReads })).to.include(
+        "(PnL Reports) is a kind the rule set in force disables",
+      );
+      // Wider bounds than at launch are the ledger's to take too.
+      const wide = DEFAULT_UNIT_BOUNDS.map((bound, kind) => (kind === ActionKind.ReadToEarn ? bound : 4));
+      expect(ledgerRefusal({ actions: [act(bob, ActionKind.PnLReports, 3)], authorOf, maxUnits: wide })).to.equal(
+        undefined,
+      );
     });
   });
 

@@ -185,6 +185,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
           const refusal = ledgerRefusal({
             actions: outcome.actions,
             registers: outcome.registers,
+            maxUnits: ruleSet.maxUnits,
             authorOf: () => view.post(event.postId)?.author,
           });
           return refusal

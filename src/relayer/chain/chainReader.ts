@@ -28,6 +28,9 @@ export interface RuleSetOnChain {
   readonly maxUnits: readonly number[];
 }
 
+/** The rule set in force: its version, amount per kind and unit bound per kind (0: the kind is disabled). */
+export type RuleSetInForce = Pick<RuleSetOnChain, "version" | "amounts" | "maxUnits">;
+
 /** The rule-set versions the ledger's `settle` takes now, as of the latest block. */
 export interface VersionsInForce {
   readonly current: number;
@@ -66,8 +69,11 @@ export interface ChainReader {
   balanceAndAllowance(account: Address): Promise<{ balance: bigint; allowance: bigint }>;
   /** What the ledger minted to the account (its Transfer logs from the zero address), cached for a minute. */
   earned(account: Address): Promise<bigint>;
-  /** The rule set in force (what acceptance prices under), cached for `ruleSetTtlMs`. */
-  ruleSet(): Promise<{ version: number; amounts: RuleAmounts }>;
+  /**
+   * The rule set in force (what acceptance prices under, and whose unit bounds it checks),
+   * cached for `ruleSetTtlMs`.
+   */
+  ruleSet(): Promise<RuleSetInForce>;
   /** A rule set by version, cached (announced rule sets never change). */
   ruleSetOf(version: number): Promise<RuleSetOnChain>;
   /** The versions `settle` takes now (uncached: the settlement loop decides with it). */
@@ -97,7 +103,7 @@ export interface CreateChainReaderParameters {
 export function createChainReader(parameters: CreateChainReaderParameters): ChainReader {
   const { publicClient, ledger, token } = parameters;
   const funds = new Map<string, { value: bigint; at: number; block: bigint | undefined }>();
-  let ruleSet: { value: { version: number; amounts: RuleAmounts }; at: number } | undefined;
+  let ruleSet: { value: RuleSetInForce; at: number } | undefined;
   const earned = new Map<string, { value: bigint; at: number }>();
   const logRange = createLogRange({ initial: 10_000n });
   const burnable = (account: Address, blockNumber?: bigint) =>
@@ -122,6 +128,21 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
     amounts: [...view.amounts],
     maxUnits: [...view.maxUnits],
   });
+  const ruleSetOf = async (version: number): Promise<RuleSetOnChain> => {
+    const known = ruleSets.get(version);
+    if (known) return known;
+    const view = await publicClient.readContract({
+      address: ledger,
+      abi: tweiLedgerAbi,
+      functionName: "ruleSetOf",
+      args: [version],
+    });
+    // Version 0 is what the ledger answers for a version never announced.
+    if (view.version !== version) throw new Error(`the ledger has no rule set ${version}`);
+    const ruleSet = onChainRuleSet(view);
+    ruleSets.set(version, ruleSet);
+    return ruleSet;
+  };
   const readVersions = async (): Promise<VersionsInForce> => {
     const block = await publicClient.getBlock({ blockTag: "latest" });
     const [current, previous, graceEndsAt] = await publicClient.readContract({
@@ -208,37 +229,25 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
     },
     async ruleSet() {
       if (ruleSet && Date.now() - ruleSet.at < parameters.ruleSetTtlMs) return ruleSet.value;
-      let version: number;
-      let amounts: readonly bigint[];
+      let value: RuleSetInForce;
       try {
-        [version, amounts] = await publicClient.readContract({
+        const [version] = await publicClient.readContract({
           address: ledger,
           abi: tweiLedgerAbi,
           functionName: "ruleSet",
         });
+        // Its amounts and unit bounds, as announced (immutable: read once per version).
+        const { amounts, maxUnits } = await ruleSetOf(version);
+        value = { version, amounts, maxUnits };
       } catch (error) {
         // A stale rule set beats none while the chain is down; settlement re-checks on-chain.
         if (ruleSet) return ruleSet.value;
         throw error;
       }
-      ruleSet = { value: { version, amounts: [...amounts] }, at: Date.now() };
+      ruleSet = { value, at: Date.now() };
       return ruleSet.value;
     },
-    async ruleSetOf(version) {
-      const known = ruleSets.get(version);
-      if (known) return known;
-      const view = await publicClient.readContract({
-        address: ledger,
-        abi: tweiLedgerAbi,
-        functionName: "ruleSetOf",
-        args: [version],
-      });
-      // Version 0 is what the ledger answers for a version never announced.
-      if (view.version !== version) throw new Error(`the ledger has no rule set ${version}`);
-      const ruleSet = onChainRuleSet(view);
-      ruleSets.set(version, ruleSet);
-      return ruleSet;
-    },
+    ruleSetOf,
     versionsInForce: readVersions,
     async ruleSchedule() {
       if (schedule && Date.now() - schedule.at < parameters.ruleSetTtlMs) return schedule.value;
