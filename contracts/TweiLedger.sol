@@ -22,8 +22,11 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
     bytes32 public constant POLICY_ADMIN_ROLE = keccak256("POLICY_ADMIN_ROLE");
     /// @notice May settle batches.
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
-    /// @notice May pause and unpause settlement.
+    /// @notice May pause settlement (a hot key, e.g. the watchtower's).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice May resume settlement (held apart from the pauser: a stolen pauser key cannot
+    /// lift a pause).
+    bytes32 public constant UNPAUSER_ROLE = keccak256("UNPAUSER_ROLE");
 
     /// @notice The number of action kinds.
     uint256 public constant KIND_COUNT = 13;
@@ -111,7 +114,8 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
         ITwei token_,
         Config memory config
     ) AccessControlDefaultAdminRules(config.adminDelay, config.admin) {
-        if (config.policyAdmin == address(0) || config.pauser == address(0)) revert TweiLedgerZeroAddress();
+        if (config.policyAdmin == address(0) || config.pauser == address(0) || config.unpauser == address(0))
+            revert TweiLedgerZeroAddress();
         if (config.epochLength == 0) revert TweiLedgerInvalidEpochLength();
         address tokenLedger = token_.ledger();
         if (tokenLedger != address(this)) revert TweiLedgerTokenMismatch(address(token_), tokenLedger);
@@ -121,6 +125,7 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
         _ruleSetGrace = config.ruleSetGrace;
         _grantRole(POLICY_ADMIN_ROLE, config.policyAdmin);
         _grantRole(PAUSER_ROLE, config.pauser);
+        _grantRole(UNPAUSER_ROLE, config.unpauser);
         if (config.relayer != address(0)) _grantRole(RELAYER_ROLE, config.relayer);
         uint48 now_ = uint48(block.timestamp);
         address words = _writeRuleSet(1, now_, config.amounts, config.maxUnits);
@@ -231,17 +236,24 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
         return base + offset;
     }
 
-    /// @dev Counts the batch's mints and burns against the overall and the site's caps.
+    /// @dev Counts the batch's mints and burns against the overall and the site's caps. A
+    /// quantity the batch does not move is not checked: after a cap was lowered below what the
+    /// window already holds (mints stopped, say), a burn-only or registration-only batch still
+    /// settles.
     function _countAgainstCaps(uint32 siteId, SiteRecord storage site_, uint256 minted, uint256 burned) private {
         uint64 epoch = currentEpoch();
         // The part of this epoch still to run, in seconds: the previous epoch's weight.
         uint256 remaining = _epochLength - (block.timestamp % _epochLength);
         Caps memory caps = _capsNow(_caps, _nextCaps);
         Caps memory siteCaps_ = _capsNow(site_.caps, site_.nextCaps);
-        (bool fits, uint256 requested) = _count(_minted, epoch, remaining, minted, caps.mint);
-        if (!fits) revert TweiLedgerEmissionCapExceeded(epoch, caps.mint, requested);
-        (fits, requested) = _count(site_.minted, epoch, remaining, minted, siteCaps_.mint);
-        if (!fits) revert TweiLedgerSiteEmissionCapExceeded(siteId, epoch, siteCaps_.mint, requested);
+        bool fits;
+        uint256 requested;
+        if (minted != 0) {
+            (fits, requested) = _count(_minted, epoch, remaining, minted, caps.mint);
+            if (!fits) revert TweiLedgerEmissionCapExceeded(epoch, caps.mint, requested);
+            (fits, requested) = _count(site_.minted, epoch, remaining, minted, siteCaps_.mint);
+            if (!fits) revert TweiLedgerSiteEmissionCapExceeded(siteId, epoch, siteCaps_.mint, requested);
+        }
         if (burned == 0) return;
         (fits, requested) = _count(_burned, epoch, remaining, burned, caps.burn);
         if (!fits) revert TweiLedgerBurnCapExceeded(epoch, caps.burn, requested);
@@ -454,12 +466,20 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
     }
 
     /// @inheritdoc ITweiLedger
+    function releasePost(uint64 postId) external onlyRole(POLICY_ADMIN_ROLE) {
+        Post memory held = _posts[postId];
+        if (held.author == address(0)) revert TweiLedgerPostNotRegistered(postId);
+        delete _posts[postId];
+        emit PostReleased(postId, held.siteId, held.author);
+    }
+
+    /// @inheritdoc ITweiLedger
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
     /// @inheritdoc ITweiLedger
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    function unpause() external onlyRole(UNPAUSER_ROLE) {
         _unpause();
     }
 

@@ -23,6 +23,7 @@ import { encodePackedActions, groupByAccount, type AccountAction } from "../src/
 import { DEFAULT_UNIT_BOUNDS } from "../src/core/ruleSet.js";
 import { labelledAddress } from "../src/devnet/labelledAddress.js";
 import { prng } from "../src/devnet/prng.js";
+import { nextBatchId } from "../src/relayer/storage/nextBatchId.js";
 import { traceBreakdown, traceModeOf } from "./bench/traceBreakdown.js";
 
 const TX_GAS_CAP = 16_777_216n; // EIP-7825
@@ -61,7 +62,10 @@ await deployerWallet.writeContract({
 });
 const naive = await viem.deployContract("NaiveRewardToken", [deployerWallet.account.address]);
 
-let nextBatch = 1n;
+// Batch ids as the relayer takes them (src/relayer/storage/nextBatchId.ts): random steps, so each
+// batch marks a fresh word of the ledger's settled-ids bitmap, as on a live chain.
+let lastBatch: number | null = null;
+const takeBatchId = () => BigInt((lastBatch = nextBatchId(lastBatch, 1)));
 let lastSettleHash: `0x${string}` = "0x";
 async function settle(posts: { postId: bigint; author: Address }[], actions: AccountAction[]) {
   const packed = encodePackedActions({ posts, groups: groupByAccount(actions) });
@@ -69,7 +73,7 @@ async function settle(posts: { postId: bigint; author: Address }[], actions: Acc
     address: ledger,
     abi: tweiLedgerAbi,
     functionName: "settle",
-    args: [nextBatch++, SITE, RULE_SET_VERSION, keccak256(packed), packed],
+    args: [takeBatchId(), SITE, RULE_SET_VERSION, keccak256(packed), packed],
     gas: TX_GAS_CAP,
     accessList: settlementAccessList({ token: deployed.token, ledger, actions: packed }),
   });
@@ -86,7 +90,7 @@ async function estimateSettle(actions: AccountAction[]): Promise<bigint> {
     address: ledger,
     abi: tweiLedgerAbi,
     functionName: "settle",
-    args: [nextBatch + 1_000_000n, SITE, RULE_SET_VERSION, keccak256(packed), packed],
+    args: [BigInt(nextBatchId(lastBatch, 1)), SITE, RULE_SET_VERSION, keccak256(packed), packed],
     gas: 100_000_000n,
     accessList: settlementAccessList({ token: deployed.token, ledger, actions: packed }),
   });

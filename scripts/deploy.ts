@@ -4,6 +4,8 @@
 // environment, never the repo). Optional environment (src/chain/deployRoles.ts):
 //   TWEI_ADMIN, TWEI_POLICY_ADMIN, TWEI_PAUSER  the default admin, policy admin and pauser
 //                 (each the deployer by default; warned about when one key holds two on a live network)
+//   TWEI_UNPAUSER  who may resume settlement after a pause (default: TWEI_ADMIN; warned about when
+//                 it is the pauser's key on a live network)
 //   TWEI_RELAYER  the address that receives the relayer role (default: none; grant it later)
 //   TWEI_RULES    the rule set file written at deployment (default deployments/rules/launch.json:
 //                 publishing free, reads pay, so a new site's first users earn before anything

@@ -41,7 +41,9 @@ interface ITweiLedger {
     /// @notice What the ledger is deployed with.
     /// @param admin The default admin (grants and revokes the other roles; moves in two steps).
     /// @param policyAdmin Gets the policy admin role (rule sets, caps, site registry).
-    /// @param pauser Gets the pauser role.
+    /// @param pauser Gets the pauser role (a hot key, e.g. the watchtower's: it can only stop).
+    /// @param unpauser Gets the unpauser role (an admin-held key: a stolen pauser key cannot lift
+    /// a pause it did not set, nor one set during an incident).
     /// @param relayer Gets the relayer role (the zero address: none yet).
     /// @param adminDelay The delay of a default admin transfer, in seconds.
     /// @param changeDelay The least time between announcing a rule-set or cap change and its
@@ -57,6 +59,7 @@ interface ITweiLedger {
         address admin;
         address policyAdmin;
         address pauser;
+        address unpauser;
         address relayer;
         uint48 adminDelay;
         uint48 changeDelay;
@@ -171,6 +174,8 @@ interface ITweiLedger {
     error TweiLedgerInvalidEpochLength();
     /// @notice The token was not deployed for this ledger.
     error TweiLedgerTokenMismatch(address token, address tokenLedger);
+    /// @notice The post id is not registered, so there is nothing to release.
+    error TweiLedgerPostNotRegistered(uint64 postId);
 
     // ---------------------------------------------------------------- events
 
@@ -192,6 +197,10 @@ interface ITweiLedger {
     event SiteCapsScheduled(uint32 indexed siteId, uint64 effectiveAt, uint128 mintCap, uint128 burnCap);
     /// @notice A post was registered with its site and author, in batch `batchId`.
     event PostRegistered(uint64 indexed postId, uint32 indexed siteId, address indexed author, uint64 batchId);
+    /// @notice The policy admin released a post id's registration (one a stolen relayer key
+    /// squatted, with an author of its choosing): the id is unregistered again, so its real post
+    /// registers it in a later batch. Batches settled before stay as they were.
+    event PostReleased(uint64 indexed postId, uint32 indexed siteId, address indexed author);
     /// @notice A burn could not be paid (balance or allowance too low) and was skipped.
     /// @param actionIndex The action's position among the batch's actions, from 0.
     event BurnShortfall(
@@ -267,10 +276,18 @@ interface ITweiLedger {
     /// @notice Announces a site's caps per epoch (policy admin), in force from now + {changeDelay}.
     function scheduleSiteCaps(uint32 siteId, uint128 mintCap, uint128 burnCap) external;
 
+    /// @notice Releases a registered post id, at once (policy admin): the remedy for an id a
+    /// stolen relayer key registered ahead of its real post (post ids are derived from the site's
+    /// own ids, so they can be foreseen). The id is unregistered again: a batch may register it,
+    /// and one that refers to it before then reverts {TweiLedgerUnknownPost}. Revoke the stolen
+    /// key first, or it can register the id again.
+    /// @param postId A registered post id.
+    function releasePost(uint64 postId) external;
+
     /// @notice Stops settlement (pauser).
     function pause() external;
 
-    /// @notice Resumes settlement (pauser).
+    /// @notice Resumes settlement (unpauser, a role apart from the pauser's).
     function unpause() external;
 
     // ---------------------------------------------------------------- views

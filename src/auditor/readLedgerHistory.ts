@@ -49,7 +49,7 @@ export interface LedgerHistory {
   readonly ruleSets: ReadonlyMap<number, readonly bigint[]>;
   /** Each site's signers over time (SiteRegistered, SiteSignerUpdated), oldest first. */
   readonly signers: ReadonlyMap<number, readonly SignerChange[]>;
-  /** PostRegistered events: post id → site, author and batch. */
+  /** PostRegistered events (less those PostReleased since): post id → site, author and batch. */
   readonly posts: ReadonlyMap<bigint, { siteId: number; author: Address; batchId: bigint }>;
   readonly transfers: readonly TransferLog[];
 }
@@ -211,6 +211,10 @@ export async function readLedgerHistory(
           author: event.args.author,
           batchId: event.args.batchId,
         });
+        break;
+      case "PostReleased":
+        // The policy admin's remedy for a squatted post id: it may be registered again.
+        posts.delete(event.args.postId);
         break;
       case "BurnShortfall": {
         const list = shortfalls.get(event.args.batchId) ?? [];

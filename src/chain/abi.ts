@@ -652,6 +652,11 @@ export const tweiLedgerAbi = [
           },
           {
             "internalType": "address",
+            "name": "unpauser",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
             "name": "relayer",
             "type": "address"
           },
@@ -893,6 +898,17 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "TweiLedgerPostAlreadyRegistered",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "postId",
+        "type": "uint64"
+      }
+    ],
+    "name": "TweiLedgerPostNotRegistered",
     "type": "error"
   },
   {
@@ -1397,6 +1413,31 @@ export const tweiLedgerAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "uint64",
+        "name": "postId",
+        "type": "uint64"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "author",
+        "type": "address"
+      }
+    ],
+    "name": "PostReleased",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "bytes32",
         "name": "role",
         "type": "bytes32"
@@ -1698,6 +1739,19 @@ export const tweiLedgerAbi = [
   {
     "inputs": [],
     "name": "RELAYER_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "UNPAUSER_ROLE",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -2134,6 +2188,19 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "registerSite",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "postId",
+        "type": "uint64"
+      }
+    ],
+    "name": "releasePost",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -11,6 +11,8 @@ export interface DeployRoles {
   readonly admin: Address;
   readonly policyAdmin: Address;
   readonly pauser: Address;
+  /** Resumes settlement after a pause: the admin's key by default, never the (hot) pauser's. */
+  readonly unpauser: Address;
   readonly relayer?: Address;
   readonly adminDelay: number;
   readonly changeDelay: number;
@@ -42,6 +44,7 @@ const envSchema = z.object({
   TWEI_ADMIN: address("TWEI_ADMIN"),
   TWEI_POLICY_ADMIN: address("TWEI_POLICY_ADMIN"),
   TWEI_PAUSER: address("TWEI_PAUSER"),
+  TWEI_UNPAUSER: address("TWEI_UNPAUSER"),
   TWEI_RELAYER: address("TWEI_RELAYER"),
   TWEI_ADMIN_DELAY: seconds,
   TWEI_CHANGE_DELAY: seconds,
@@ -50,10 +53,11 @@ const envSchema = z.object({
 
 /**
  * The ledger's roles and delays for a deployment, from the environment: `TWEI_ADMIN`,
- * `TWEI_POLICY_ADMIN`, `TWEI_PAUSER` (each the deployer when unset), `TWEI_RELAYER` (none when
- * unset), `TWEI_ADMIN_DELAY`, `TWEI_CHANGE_DELAY` and `TWEI_RULE_SET_GRACE` in seconds (delays: 0 on
- * a local chain, two days and one day on a live one). Warns when one key holds two of admin,
- * policy admin and pauser on a live network. Throws a RangeError naming each bad variable.
+ * `TWEI_POLICY_ADMIN`, `TWEI_PAUSER` (each the deployer when unset), `TWEI_UNPAUSER` (the admin
+ * when unset), `TWEI_RELAYER` (none when unset), `TWEI_ADMIN_DELAY`, `TWEI_CHANGE_DELAY` and
+ * `TWEI_RULE_SET_GRACE` in seconds (delays: 0 on a local chain, two days and one day on a live
+ * one). Warns when one key holds two of admin, policy admin and pauser, or the pauser's key may
+ * also unpause, on a live network. Throws a RangeError naming each bad variable.
  *
  * @example
  * const roles = deployRolesFromEnv(process.env, { deployer, chainId: 1 })
@@ -70,6 +74,7 @@ export function deployRolesFromEnv(
   const admin = e.TWEI_ADMIN ?? getAddress(context.deployer);
   const policyAdmin = e.TWEI_POLICY_ADMIN ?? getAddress(context.deployer);
   const pauser = e.TWEI_PAUSER ?? getAddress(context.deployer);
+  const unpauser = e.TWEI_UNPAUSER ?? admin;
   const warnings: string[] = [];
   if (live) {
     const holders = new Map<Address, string[]>();
@@ -84,11 +89,16 @@ export function deployRolesFromEnv(
         warnings.push(
           `${holder} holds the ${roles.join(", ")} roles on a live network: one stolen key is then all of them (set TWEI_ADMIN, TWEI_POLICY_ADMIN and TWEI_PAUSER to separate keys)`,
         );
+    if (unpauser === pauser)
+      warnings.push(
+        `${pauser} holds the pauser and unpauser roles on a live network: a stolen pauser key could then lift a pause (set TWEI_UNPAUSER to an admin-held key)`,
+      );
   }
   return {
     admin,
     policyAdmin,
     pauser,
+    unpauser,
     ...(e.TWEI_RELAYER ? { relayer: e.TWEI_RELAYER } : {}),
     adminDelay: e.TWEI_ADMIN_DELAY ?? (live ? LIVE_ADMIN_DELAY : 0),
     changeDelay: e.TWEI_CHANGE_DELAY ?? (live ? LIVE_CHANGE_DELAY : 0),

@@ -34,6 +34,8 @@ export interface DeployTweiParameters {
   policyAdmin?: Address;
   /** Gets the pauser role; the deployer by default. */
   pauser?: Address;
+  /** Gets the unpauser role (resumes settlement; keep it off the hot pauser key); the admin by default. */
+  unpauser?: Address;
   /** Gets the relayer role; none by default. */
   relayer?: Address;
   /** The first rule set (version 1, in force from deployment). */
@@ -102,10 +104,12 @@ export async function deployTwei(parameters: DeployTweiParameters): Promise<Depl
   const token = tokenReceipt.contractAddress;
   if (!token) throw new Error("the token deployment created no contract");
   const deployerOr = (address: Address | undefined) => address ?? deployer;
+  const admin = deployerOr(parameters.admin);
   const config = {
-    admin: deployerOr(parameters.admin),
+    admin,
     policyAdmin: deployerOr(parameters.policyAdmin),
     pauser: deployerOr(parameters.pauser),
+    unpauser: parameters.unpauser ?? admin,
     relayer: parameters.relayer ?? zeroAddress,
     adminDelay: parameters.adminDelay ?? 0,
     changeDelay: parameters.changeDelay ?? 0,

@@ -13,6 +13,7 @@ describe("deployRolesFromEnv", function () {
       admin: deployer,
       policyAdmin: deployer,
       pauser: deployer,
+      unpauser: deployer,
       adminDelay: 0,
       changeDelay: 0,
     });
@@ -26,8 +27,10 @@ describe("deployRolesFromEnv", function () {
       changeDelay: LIVE_CHANGE_DELAY,
       policyAdmin: deployer,
     });
-    expect(roles.warnings).to.have.length(1);
+    expect(roles.warnings).to.have.length(2);
     expect(roles.warnings[0]).to.contain(`${admin} holds the admin, pauser roles on a live network`);
+    // The unpauser is the admin by default, here also the pauser.
+    expect(roles.warnings[1]).to.contain(`${admin} holds the pauser and unpauser roles on a live network`);
   });
 
   it("takes separate keys and explicit delays without warning", function () {
@@ -43,6 +46,21 @@ describe("deployRolesFromEnv", function () {
     );
     expect(roles).to.deep.include({ admin, policyAdmin: policy, pauser, changeDelay: 600, adminDelay: 0 });
     expect(roles.warnings).to.deep.equal([]);
+  });
+
+  it("gives unpause to the admin by default, and warns when the pauser's key may also unpause", function () {
+    const apart = deployRolesFromEnv(
+      { TWEI_ADMIN: admin, TWEI_PAUSER: pauser, TWEI_POLICY_ADMIN: policy },
+      { deployer, chainId: 1 },
+    );
+    expect(apart).to.deep.include({ pauser, unpauser: admin });
+    expect(apart.warnings).to.deep.equal([]);
+    const same = deployRolesFromEnv(
+      { TWEI_ADMIN: admin, TWEI_PAUSER: pauser, TWEI_POLICY_ADMIN: policy, TWEI_UNPAUSER: pauser },
+      { deployer, chainId: 1 },
+    );
+    expect(same.warnings).to.have.length(1);
+    expect(same.warnings[0]).to.contain(`${pauser} holds the pauser and unpauser roles on a live network`);
   });
 
   it("names a bad address or delay", function () {

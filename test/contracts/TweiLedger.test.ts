@@ -117,6 +117,7 @@ describe("TweiLedger", function () {
             admin: admin.account.address,
             policyAdmin: admin.account.address,
             pauser: admin.account.address,
+            unpauser: admin.account.address,
             relayer: zeroAddress,
             adminDelay: 0,
             changeDelay: 0,
@@ -617,7 +618,7 @@ describe("TweiLedger", function () {
   });
 
   describe("pause", function () {
-    it("stops and resumes settlement for the pauser only", async function () {
+    it("stops settlement for the pauser and resumes it for the unpauser", async function () {
       const f = await networkHelpers.loadFixture(publishedFixture);
       const packed = packBatch([], [action(f.reader, ActionKind.ReadToEarn, POST, 10_000)]);
       await f.ledger.write.pause();
@@ -629,6 +630,118 @@ describe("TweiLedger", function () {
       await f.ledger.write.unpause();
       await f.ledgerAsRelayer.write.settle([500n, SITE, 1, rootOf("p"), packed]);
       expect(await f.ledger.read.isBatchSettled([500n])).to.equal(true);
+    });
+
+    // Audit finding 8: a compromised hot pauser key (the watchtower's) could lift a pause during
+    // an incident. Unpause is a role of its own, the admin's by default.
+    it("does not let the pauser lift a pause: unpause is the unpauser's, a role apart", async function () {
+      const wallets = await viem.getWalletClients();
+      const watchtower = wallets[6]!;
+      const deployment = await deployForTest(viem, { pauser: watchtower.account.address });
+      const asWatchtower = await viem.getContractAt("TweiLedger", deployment.ledger.address, {
+        client: { wallet: watchtower },
+      });
+      await asWatchtower.write.pause();
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        asWatchtower.write.unpause(),
+        deployment.ledger,
+        "AccessControlUnauthorizedAccount",
+        [getAddress(watchtower.account.address), await deployment.ledger.read.UNPAUSER_ROLE()],
+      );
+      expect(await deployment.ledger.read.paused()).to.equal(true);
+      // The admin (the unpauser by default) lifts it, and cannot pause: that is the pauser's.
+      await deployment.ledger.write.unpause();
+      expect(await deployment.ledger.read.paused()).to.equal(false);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        deployment.ledger.write.pause(),
+        deployment.ledger,
+        "AccessControlUnauthorizedAccount",
+        [getAddress(deployment.admin.account.address), await deployment.ledger.read.PAUSER_ROLE()],
+      );
+    });
+  });
+
+  // Audit finding 4: the mint windows were checked even for a batch that mints nothing, so after
+  // a cap decrease (mints stopped, burns kept) burn-only and registration-only batches reverted
+  // TweiLedgerEmissionCapExceeded for up to two epochs.
+  describe("a batch that mints nothing", function () {
+    it("settles after the mint caps were lowered below what the window holds", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      expect((await f.ledger.read.epochUsage()).minted > 0n).to.equal(true);
+      await f.ledger.write.scheduleEmissionCaps([0n, twei("1000")]); // no change delay here: at once
+      await f.ledger.write.scheduleSiteCaps([SITE, 0n, twei("1000")]);
+      await viem.assertions.revertWithCustomError(
+        f.settle([], [action(f.reader, ActionKind.CommentRewards, POST)]),
+        f.ledger,
+        "TweiLedgerEmissionCapExceeded",
+      );
+      // Registration only.
+      await f.settle([{ postId: 77n, author: f.otherAuthor }], []);
+      expect((await f.ledger.read.post([77n])).author).to.equal(f.otherAuthor);
+      // Burn only: a publication's tribute and a minus.
+      const before = await f.token.read.balanceOf([f.reader]);
+      await f.settle(
+        [{ postId: 78n, author: f.author }],
+        [action(f.author, ActionKind.PostPublishTribute, 78n), action(f.reader, ActionKind.SpentForMinuses, POST)],
+      );
+      expect(await f.token.read.balanceOf([f.reader])).to.equal(
+        before - DEFAULT_RULE_AMOUNTS[ActionKind.SpentForMinuses]!,
+      );
+      expect((await f.ledger.read.epochUsage()).burned > 0n).to.equal(true);
+    });
+  });
+
+  // Audit finding 5: a stolen relayer key can register any post id (they are derived from the
+  // site's post ids, so foreseeable) for an author of its choosing, ahead of the real post. The
+  // policy admin can release the id, so the real post registers it.
+  describe("releasePost", function () {
+    it("lets the policy admin release a squatted post id, which its real post then registers", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      // The squatter registers post 90 with itself as author, on the other site.
+      await f.settle([{ postId: 90n, author: f.outsider }], [], OTHER_SITE);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([{ postId: 90n, author: f.otherAuthor }], []),
+        f.ledger,
+        "TweiLedgerPostAlreadyRegistered",
+        [90n],
+      );
+      await viem.assertions.emitWithArgs(f.ledger.write.releasePost([90n]), f.ledger, "PostReleased", [
+        90n,
+        OTHER_SITE,
+        getAddress(f.outsider),
+      ]);
+      expect(await f.ledger.read.post([90n])).to.deep.equal({ author: zeroAddress, siteId: 0 });
+      // Released: a batch that refers to it reverts until it is registered again.
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.settle([], [action(f.outsider, ActionKind.EarnedForPluses, 90n)], OTHER_SITE),
+        f.ledger,
+        "TweiLedgerUnknownPost",
+        [90n],
+      );
+      // The real post registers it and its author earns by it.
+      await f.settle([{ postId: 90n, author: f.otherAuthor }], []);
+      expect(await f.ledger.read.post([90n])).to.deep.equal({ author: getAddress(f.otherAuthor), siteId: SITE });
+      const before = await f.token.read.balanceOf([f.otherAuthor]);
+      await f.settle([], [action(f.otherAuthor, ActionKind.EarnedForPluses, 90n)]);
+      expect(await f.token.read.balanceOf([f.otherAuthor])).to.equal(
+        before + DEFAULT_RULE_AMOUNTS[ActionKind.EarnedForPluses]!,
+      );
+    });
+
+    it("refuses an unregistered post id and anyone but the policy admin", async function () {
+      const f = await networkHelpers.loadFixture(publishedFixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledger.write.releasePost([91n]),
+        f.ledger,
+        "TweiLedgerPostNotRegistered",
+        [91n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.releasePost([POST]),
+        f.ledger,
+        "AccessControlUnauthorizedAccount",
+        [getAddress(f.relayer.account.address), await f.ledger.read.POLICY_ADMIN_ROLE()],
+      );
     });
   });
 
@@ -646,6 +759,7 @@ describe("TweiLedger", function () {
       const relayerRole = await f.ledger.read.RELAYER_ROLE();
       const policyRole = await f.ledger.read.POLICY_ADMIN_ROLE();
       const pauserRole = await f.ledger.read.PAUSER_ROLE();
+      const unpauserRole = await f.ledger.read.UNPAUSER_ROLE();
       await expectMissing(asOutsider.write.settle([600n, SITE, 1, rootOf("r"), packed]), relayerRole);
       await expectMissing(
         asOutsider.write.scheduleRuleSet([[...DEFAULT_RULE_AMOUNTS] as never, WIDE_BOUNDS as never]),
@@ -657,7 +771,8 @@ describe("TweiLedger", function () {
       await expectMissing(asOutsider.write.setSiteActive([SITE, false]), policyRole);
       await expectMissing(asOutsider.write.scheduleSiteCaps([SITE, 1n, 1n]), policyRole);
       await expectMissing(asOutsider.write.pause(), pauserRole);
-      await expectMissing(asOutsider.write.unpause(), pauserRole);
+      await expectMissing(asOutsider.write.unpause(), unpauserRole);
+      await expectMissing(asOutsider.write.releasePost([POST]), policyRole);
       // The relayer itself cannot change the rules it settles by.
       await viem.assertions.revertWithCustomErrorWithArgs(
         f.ledgerAsRelayer.write.scheduleRuleSet([[...DEFAULT_RULE_AMOUNTS] as never, WIDE_BOUNDS as never]),

@@ -12,11 +12,14 @@ export type TestDeployOptions = Pick<
   | "changeDelay"
   | "ruleSetGrace"
   | "adminDelay"
+  | "pauser"
+  | "unpauser"
 >;
 
 /**
  * Deploys token and ledger on a Hardhat network with the production deploy code. Wallet 0
- * deploys and administers, wallet 1 is the relayer, wallet 2 the pauser's holder is admin.
+ * deploys and administers (and pauses and unpauses, unless `pauser`/`unpauser` name other
+ * accounts), wallet 1 is the relayer.
  */
 export async function deployForTest(viem: HardhatViemHelpers, options: TestDeployOptions = {}) {
   const publicClient = await viem.getPublicClient();

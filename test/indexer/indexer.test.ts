@@ -426,4 +426,24 @@ for (const kind of STORES)
       }
       expect(indexer.status().running).to.equal(false);
     });
+
+    // Issue 24, finding 5: a post id a stolen relayer key squatted is released by the policy
+    // admin and registered again by its real post; the indexer takes the newer registration
+    // instead of halting on the posts table's key.
+    it("keeps indexing when a released post id is registered again, under its new author", async function () {
+      const squatted = postIdFor(SITE, "squatted");
+      const indexer = await newIndexer();
+      try {
+        await chain.settle([{ postId: squatted, author: poor }], []);
+        await indexer.syncOnce();
+        expect((await buildPostReport(indexer.store, { postId: squatted })).author).to.equal(poor.toLowerCase());
+        await chain.releasePost(squatted);
+        await chain.settle([{ postId: squatted, author }], []);
+        await indexer.syncOnce();
+        expect((await buildPostReport(indexer.store, { postId: squatted })).author).to.equal(author.toLowerCase());
+        expect(indexer.status()).to.deep.include({ lastError: null });
+      } finally {
+        await indexer.close();
+      }
+    });
   });

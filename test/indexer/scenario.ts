@@ -96,6 +96,17 @@ export async function createChainScenario(node: HardhatNode) {
       rules = amounts;
       version += 1;
     },
+    /** Releases a registered post id (the policy admin's remedy for a squatted one). */
+    async releasePost(postId: bigint) {
+      await wait(
+        await admin.writeContract({
+          address: deployed.ledger,
+          abi: tweiLedgerAbi,
+          functionName: "releasePost",
+          args: [postId],
+        }),
+      );
+    },
     /**
      * Settles a batch; `unpaid` lists the indexes (in `actions`) of burns the test expects to
      * be shortfalls. Returns the receipt and the batch id.

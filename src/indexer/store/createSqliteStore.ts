@@ -132,7 +132,11 @@ export function createSqliteStore(parameters: CreateSqliteStoreParameters): Inde
           VALUES (?,?,?,?,?,?,?)`,
       );
       const insertPost = sql(
-        "INSERT INTO posts (post_id, site_id, author, batch_id, block_number) VALUES (?, ?, ?, ?, ?)",
+        // A post id the policy admin released (TweiLedger.releasePost) is registered again: the
+        // newer registration replaces the older.
+        `INSERT INTO posts (post_id, site_id, author, batch_id, block_number) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (post_id) DO UPDATE SET site_id = excluded.site_id, author = excluded.author,
+            batch_id = excluded.batch_id, block_number = excluded.block_number`,
       );
       const insertTransfers = (rows: (string | number | bigint)[][]) => {
         for (let i = 0; i < rows.length; i += 100) {

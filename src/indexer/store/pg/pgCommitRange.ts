@@ -75,11 +75,15 @@ export async function pgCommitRange(
           block.ruleSets.map((r) => r.logIndex),
         ],
       );
-    const posts = block.batches.flatMap((b) => b.posts);
+    // A post id the policy admin released (TweiLedger.releasePost) is registered again: the newer
+    // registration replaces the older (the last of one block's, as one statement updates a row once).
+    const posts = [...new Map(block.batches.flatMap((b) => b.posts).map((p) => [p.postId, p])).values()];
     if (posts.length > 0)
       await client.query(
         `INSERT INTO posts (post_id, site_id, author, batch_id, block_number)
-          SELECT * FROM unnest($1::numeric[], $2::bigint[], $3::text[], $4::numeric[], $5::bigint[])`,
+          SELECT * FROM unnest($1::numeric[], $2::bigint[], $3::text[], $4::numeric[], $5::bigint[])
+          ON CONFLICT (post_id) DO UPDATE SET site_id = excluded.site_id, author = excluded.author,
+            batch_id = excluded.batch_id, block_number = excluded.block_number`,
         [
           posts.map((p) => p.postId),
           posts.map((p) => p.siteId),
