@@ -5,8 +5,9 @@ import type { AccountAction, PostRegistration } from "../core/packedActions.js";
 import { postIdFor } from "../core/postId.js";
 import { amountFor, type RuleAmounts } from "../core/ruleSet.js";
 import type { SiteEvent } from "../evidence/siteEvent.js";
-import { secondsToRead, utcDayOf, type RulePolicy } from "./policy.js";
-import { keys, type RuleEffects, type RulesState } from "./rulesState.js";
+import { capEarnings } from "./capEarnings.js";
+import { farmRulesOf, secondsToRead, utcDayOf, type RulePolicy } from "./policy.js";
+import { keys, type RuleEffects, type RulesState, type RuleTally } from "./rulesState.js";
 
 /** Why an event was rejected: stable codes, documented in the API. */
 export type RejectionCode =
@@ -23,6 +24,9 @@ export type RejectionCode =
   | "already_voted"
   | "already_reacted"
   | "daily_budget_spent"
+  | "daily_like_budget_spent"
+  | "new_account_ramp"
+  | "daily_earning_cap"
   | "read_too_short"
   | "insufficient_funds"
   | "funds_unknown"
@@ -38,7 +42,11 @@ export interface RuleAccepted {
   /** The post the event registers on-chain (post_published). */
   readonly registers?: PostRegistration;
   readonly effects: RuleEffects;
-  /** Why an optional action was left out (e.g. a comment that earns no reward). */
+  /**
+   * Why an optional action was left out or trimmed (e.g. a comment that earns no reward). Notes
+   * of the farming rules (version 3) start with their rule's code: `vote_not_earning:`,
+   * `new_account_ramp:` or `daily_earning_cap:`.
+   */
   readonly notes: readonly string[];
 }
 
@@ -108,6 +116,38 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
     return undefined;
   };
 
+  const isAuthorOfPost = () => state.post(event.postId)?.author === user;
+  // The farming rules (policy version 3; none before, so older evidence replays as it was).
+  const farm = farmRulesOf(policy);
+  const day = utcDayOf(event.occurredAt);
+  /** Fits the mints under the accounts' daily earning limits; the notes say what was cut. */
+  const capped = (actions: readonly AccountAction[], notes: string[]) => {
+    if (!farm) return { actions: [...actions], tallies: [] };
+    const fit = capEarnings({ actions, rules: farm, day, amounts, state });
+    notes.push(...fit.notes);
+    return { actions: fit.actions, tallies: fit.tallies };
+  };
+  /**
+   * A vote's mints are paid only when its voter was paid for reading the post and is at the
+   * policy's level; otherwise they are left out (its burns stay), with a note.
+   */
+  const voteEarnings = (actions: readonly AccountAction[], notes: string[]): AccountAction[] => {
+    if (!farm) return [...actions];
+    const hasMints = actions.some((a) => a.kind < FIRST_BURN_KIND);
+    if (!hasMints) return [...actions];
+    let why: string | undefined;
+    // The post's author wrote it: they count as its reader.
+    if (!isAuthorOfPost() && !state.has(keys.read(event.postId, user)))
+      why = `${user} was not paid for reading post ${event.postId}`;
+    else {
+      const level = levelFor(state.earned(user));
+      if (level < farm.voteToEarnMinLevel) why = `level ${level} is below ${farm.voteToEarnMinLevel}`;
+    }
+    if (why === undefined) return [...actions];
+    notes.push(`vote_not_earning: the vote pays nobody: ${why}`);
+    return actions.filter((a) => a.kind >= FIRST_BURN_KIND);
+  };
+
   if (event.type === "post_published") {
     if (state.post(event.postId)) return reject("post_exists", `post ${event.postId} was published already`);
     const actions = [act(user, ActionKind.PostPublishTribute)];
@@ -138,7 +178,18 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
           "read_too_short",
           `${event.secondsRead} s of ${toRead} s to read is ${units} bps, below the minimum of ${policy.minReadBps} bps`,
         );
-      return accepted([act(user, ActionKind.ReadToEarn, units)], { markers: [marker], counters: [] });
+      const notes: string[] = [];
+      const paid = capped([act(user, ActionKind.ReadToEarn, units)], notes);
+      if (paid.actions.length === 0) {
+        const limit = farm && capEarningsRule(notes);
+        return reject(limit ?? "daily_earning_cap", notes.join("; "));
+      }
+      return {
+        accepted: true,
+        actions: paid.actions,
+        effects: { markers: [marker], counters: [], ...(farm ? { tallies: paid.tallies } : {}) },
+        notes,
+      };
     }
     case "post_plus":
     case "post_minus": {
@@ -155,17 +206,27 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
           );
         counters.push(budget);
       }
-      const actions =
+      const notes: string[] = [];
+      const voted =
         event.type === "post_plus"
           ? [act(post.author, ActionKind.EarnedForPluses)]
           : [act(user, ActionKind.SpentForMinuses)];
-      return affordable(user, actions) ?? accepted(actions, { markers: [marker], counters });
+      const { actions, tallies } = capped(voteEarnings(voted, notes), notes);
+      return (
+        affordable(user, actions) ?? {
+          accepted: true,
+          actions,
+          effects: { markers: [marker], counters, ...(farm ? { tallies } : {}) },
+          notes,
+        }
+      );
     }
     case "comment_created": {
       if (state.comment(event.commentId)) return reject("comment_exists", `comment ${event.commentId} exists already`);
       const actions = [act(user, ActionKind.CommentTributes)];
       const notes: string[] = [];
       const counters: string[] = [];
+      const tallies: RuleTally[] = [];
       const userCounter = keys.commentRewardsOfUser(event.postId, user);
       const postCounter = keys.commentRewardsOfPost(event.postId);
       const level = levelFor(state.earned(user));
@@ -178,8 +239,12 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
       else if (state.count(postCounter) >= policy.maxCommentRewardsPerPost)
         notes.push(`no Comment Rewards: ${policy.maxCommentRewardsPerPost} per post reached`);
       else {
-        actions.unshift(act(user, ActionKind.CommentRewards));
-        counters.push(userCounter, postCounter);
+        const reward = capped([act(user, ActionKind.CommentRewards)], notes);
+        if (reward.actions.length > 0) {
+          actions.unshift(...reward.actions);
+          counters.push(userCounter, postCounter);
+          tallies.push(...reward.tallies);
+        }
       }
       const poor = affordable(user, actions);
       if (poor) return poor;
@@ -189,6 +254,7 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
         effects: {
           markers: [],
           counters,
+          ...(farm ? { tallies } : {}),
           comment: { commentId: event.commentId, author: user, postId: event.postId },
         },
         notes,
@@ -205,18 +271,34 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
       if (state.has(marker))
         return reject("already_reacted", `${user} liked or disliked comment ${event.commentId} already`);
       const liked = event.type === "comment_liked";
-      const actions = liked
+      const counters: string[] = [];
+      if (farm && liked) {
+        const budget = keys.likesOfUserOnDay(user, day);
+        if (state.count(budget) >= farm.maxLikesPerUserPerDay)
+          return reject(
+            "daily_like_budget_spent",
+            `${user} liked ${farm.maxLikesPerUserPerDay} comments on this UTC day already, the daily budget`,
+          );
+        counters.push(budget);
+      }
+      const reacted = liked
         ? [act(user, ActionKind.LikesOwn), act(comment.author, ActionKind.LikesCommenter)]
         : [act(user, ActionKind.DislikesOwn), act(comment.author, ActionKind.DislikesCommenter)];
       const notes: string[] = [];
       // The post's author earns from reactions on their post, but not from their own.
       if (isAuthor) notes.push("no Likes/Dislikes Author: the reaction is the post author's own");
-      else actions.push(act(post.author, liked ? ActionKind.LikesAuthor : ActionKind.DislikesAuthor));
+      else reacted.push(act(post.author, liked ? ActionKind.LikesAuthor : ActionKind.DislikesAuthor));
+      const { actions, tallies } = capped(voteEarnings(reacted, notes), notes);
       // Only the reacting user's own spend is checked: Dislikes Commenter is a penalty,
       // which the ledger records as a shortfall if it cannot be paid.
       const poor = affordable(user, actions);
       if (poor) return poor;
-      return { accepted: true, actions, effects: { markers: [marker], counters: [] }, notes };
+      return {
+        accepted: true,
+        actions,
+        effects: { markers: [marker], counters, ...(farm ? { tallies } : {}) },
+        notes,
+      };
     }
     case "report_purchased": {
       const actions = [act(user, ActionKind.PnLReports)];
@@ -227,4 +309,9 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
 
 function accepted(actions: AccountAction[], effects: RuleEffects): RuleAccepted {
   return { accepted: true, actions, effects, notes: [] };
+}
+
+/** The rule named by the note of a Read-to-Earn left out entirely. */
+function capEarningsRule(notes: readonly string[]): "new_account_ramp" | "daily_earning_cap" {
+  return notes.some((note) => note.startsWith("new_account_ramp:")) ? "new_account_ramp" : "daily_earning_cap";
 }

@@ -30,6 +30,7 @@ export function createMemoryRulesState(parameters: CreateMemoryRulesStateParamet
   const comments = new Map<string, KnownComment>();
   const markers = new Set<string>();
   const counters = new Map<string, number>();
+  const tallies = new Map<string, bigint>();
   const reserved = new Map<Address, bigint>();
   const key = (account: Address) => account.toLowerCase() as Address;
   return {
@@ -37,6 +38,7 @@ export function createMemoryRulesState(parameters: CreateMemoryRulesStateParamet
     comment: (commentId) => comments.get(commentId),
     has: (marker) => markers.has(marker),
     count: (counter) => counters.get(counter) ?? 0,
+    tally: (key) => tallies.get(key) ?? 0n,
     earned: (account) => parameters.earned?.get(key(account)) ?? 0n,
     spendable(account) {
       const funds = parameters.funds?.get(key(account)) ?? parameters.defaultFunds;
@@ -46,6 +48,7 @@ export function createMemoryRulesState(parameters: CreateMemoryRulesStateParamet
       const { effects } = outcome;
       for (const marker of effects.markers) markers.add(marker);
       for (const counter of effects.counters) counters.set(counter, (counters.get(counter) ?? 0) + 1);
+      for (const { key, amount } of effects.tallies ?? []) tallies.set(key, (tallies.get(key) ?? 0n) + amount);
       if (effects.post)
         posts.set(effects.post.postId, { author: effects.post.author, wordCount: effects.post.wordCount });
       if (effects.comment)

@@ -1,4 +1,5 @@
 import type { Address } from "viem";
+import { utcDayOf } from "./policy.js";
 
 /** A post the rules know of: published through the relayer, by `author`. */
 export interface KnownPost {
@@ -24,6 +25,8 @@ export interface RulesState {
   /** Whether a once-per marker (see `RuleEffects.markers`) was set. */
   has(marker: string): boolean;
   count(counter: string): number;
+  /** A running sum of wei (see `RuleEffects.tallies`): 0 when never added to. */
+  tally(key: string): bigint;
   /** What the account has earned (minted to it) on-chain: its level comes from it. */
   earned(account: Address): bigint;
   /**
@@ -37,8 +40,16 @@ export interface RulesState {
 export interface RuleEffects {
   readonly markers: readonly string[];
   readonly counters: readonly string[];
+  /** Wei added to running sums (what an account earned on a UTC day). Since rules version 3. */
+  readonly tallies?: readonly RuleTally[];
   readonly post?: { readonly postId: string } & KnownPost;
   readonly comment?: { readonly commentId: string } & KnownComment;
+}
+
+/** Wei added to the running sum `key`. */
+export interface RuleTally {
+  readonly key: string;
+  readonly amount: bigint;
 }
 
 /**
@@ -51,12 +62,36 @@ export function markersOf(event: { type: string; user: Address; postId: string; 
   switch (event.type) {
     case "post_read":
       return [keys.read(event.postId, event.user)];
+    // A vote also asks whether its voter was paid for reading the post (rules version 3).
     case "post_plus":
     case "post_minus":
-      return [keys.vote(event.postId, event.user)];
+      return [keys.vote(event.postId, event.user), keys.read(event.postId, event.user)];
     case "comment_liked":
     case "comment_disliked":
-      return event.commentId === undefined ? [] : [keys.reaction(event.commentId, event.user)];
+      return event.commentId === undefined
+        ? []
+        : [keys.reaction(event.commentId, event.user), keys.read(event.postId, event.user)];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The counters an event's evaluation may look up (the daily budgets and the comment reward
+ * counts): lets a store fetch them all at once.
+ *
+ * @example
+ * const counters = events.flatMap(countersOf)
+ */
+export function countersOf(event: { type: string; user: Address; postId: string; occurredAt: number }): string[] {
+  const day = utcDayOf(event.occurredAt);
+  switch (event.type) {
+    case "post_plus":
+      return [keys.plusesOfUserOnDay(event.user, day)];
+    case "comment_liked":
+      return [keys.likesOfUserOnDay(event.user, day)];
+    case "comment_created":
+      return [keys.commentRewardsOfUser(event.postId, event.user), keys.commentRewardsOfPost(event.postId)];
     default:
       return [];
   }
@@ -71,4 +106,8 @@ export const keys = {
   commentRewardsOfPost: (postId: string) => `crew:${postId}`,
   /** Pluses `user` gave on UTC day `day` (see `utcDayOf`). */
   plusesOfUserOnDay: (user: Address, day: number) => `plus:${day}:${user}`,
+  /** Comment likes `user` gave on UTC day `day` (rules version 3). */
+  likesOfUserOnDay: (user: Address, day: number) => `like:${day}:${user}`,
+  /** The tally of wei minted to `account` on UTC day `day` (rules version 3). */
+  earnedOnDay: (account: Address, day: number) => `earn:${day}:${account.toLowerCase()}`,
 };

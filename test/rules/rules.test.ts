@@ -7,7 +7,7 @@ import { amountFor, DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { siteEventSchema, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { evaluateEvent, type RuleAccepted, type RuleOutcome } from "../../src/rules/evaluateEvent.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../../src/rules/memoryRulesState.js";
-import { DEFAULT_POLICY, secondsToRead } from "../../src/rules/policy.js";
+import { POLICY_V2, secondsToRead } from "../../src/rules/policy.js";
 
 const SITE = 3;
 const author = "0x00000000000000000000000000000000000000a1" as Address;
@@ -35,7 +35,7 @@ function world(funds: Record<string, bigint> = {}) {
     const outcome = evaluateEvent({
       siteId: SITE,
       event,
-      policy: DEFAULT_POLICY,
+      policy: POLICY_V2,
       amounts: DEFAULT_RULE_AMOUNTS,
       state,
     });
@@ -52,7 +52,9 @@ function world(funds: Record<string, bigint> = {}) {
   return { state, run, accepted, kinds, code, publish };
 }
 
-describe("rules", function () {
+// The rules of version 2, which every later version keeps: a version-2 policy still gives exactly
+// these outcomes (test/rules/farmRules.test.ts covers what version 3 adds).
+describe("rules (policy version 2)", function () {
   describe("post published", function () {
     it("charges the Post Publish Tribute and registers the post and its author", function () {
       const w = world();
@@ -77,8 +79,8 @@ describe("rules", function () {
       w.run({ type: "post_read", user, postId: "post-1", secondsRead });
 
     it("takes the time to read from the word count (200 words a minute)", function () {
-      expect(secondsToRead(DEFAULT_POLICY, 1_000)).to.equal(300);
-      expect(secondsToRead(DEFAULT_POLICY, 1)).to.equal(1);
+      expect(secondsToRead(POLICY_V2, 1_000)).to.equal(300);
+      expect(secondsToRead(POLICY_V2, 1)).to.equal(1);
     });
     it("pays in proportion to the time read", function () {
       const w = world();
@@ -168,7 +170,7 @@ describe("rules", function () {
     });
     it("pluses have a daily budget per user across posts (policy v2); minuses do not count, the next UTC day starts afresh", function () {
       const w = world();
-      const budget = DEFAULT_POLICY.maxPlusesPerUserPerDay;
+      const budget = POLICY_V2.maxPlusesPerUserPerDay;
       const posts = Array.from({ length: budget + 2 }, (_, i) => `post-${i + 1}`);
       for (const postId of posts) w.run({ type: "post_published", user: author, postId, wordCount: 100 });
       const day = 1_700_000_000 - (1_700_000_000 % 86_400);
@@ -226,7 +228,7 @@ describe("rules", function () {
       const w = world();
       w.publish();
       const veterans = Array.from(
-        { length: DEFAULT_POLICY.maxCommentRewardsPerPost + 1 },
+        { length: POLICY_V2.maxCommentRewardsPerPost + 1 },
         (_, i) => `0x${(0xf000 + i).toString(16).padStart(40, "0")}` as Address,
       );
       const state = createMemoryRulesState({
@@ -244,7 +246,7 @@ describe("rules", function () {
           postId: "post-1",
           wordCount: 10,
         }),
-        policy: DEFAULT_POLICY,
+        policy: POLICY_V2,
         amounts: DEFAULT_RULE_AMOUNTS,
         state,
       });
@@ -262,7 +264,7 @@ describe("rules", function () {
             commentId: `c${i}`,
             length: 30,
           }),
-          policy: DEFAULT_POLICY,
+          policy: POLICY_V2,
           amounts: DEFAULT_RULE_AMOUNTS,
           state,
         });
@@ -270,7 +272,7 @@ describe("rules", function () {
         state.apply(outcome, DEFAULT_RULE_AMOUNTS);
         return outcome.actions.some((a) => a.kind === ActionKind.CommentRewards);
       });
-      expect(rewarded.filter(Boolean)).to.have.length(DEFAULT_POLICY.maxCommentRewardsPerPost);
+      expect(rewarded.filter(Boolean)).to.have.length(POLICY_V2.maxCommentRewardsPerPost);
       expect(rewarded.at(-1)).to.equal(false);
     });
     it("is rejected when the commenter cannot pay the tribute, counting pending spends", function () {
@@ -293,7 +295,7 @@ describe("rules", function () {
       const outcome = evaluateEvent({
         siteId: SITE,
         event,
-        policy: DEFAULT_POLICY,
+        policy: POLICY_V2,
         amounts: DEFAULT_RULE_AMOUNTS,
         state: { ...state, post: w.state.post },
       });

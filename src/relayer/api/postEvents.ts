@@ -174,6 +174,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
             comment: view.comment,
             has: view.has,
             count: view.count,
+            tally: view.tally,
             earned: (account) => earnedOnChain.get(account.toLowerCase()) ?? view.earned(account),
             spendable(account) {
               const available = funds.get(account.toLowerCase());

@@ -192,6 +192,8 @@ export interface StoreRulesView {
   comment(commentId: string): KnownComment | undefined;
   has(marker: string): boolean;
   count(counter: string): number;
+  /** A running sum of wei (what an account earned on a UTC day: rules version 3). */
+  tally(key: string): bigint;
   earned(account: Address): bigint;
   pendingBurns(account: Address): bigint;
   /** Whether another post of this relayer (any site) has the on-chain post id already. */

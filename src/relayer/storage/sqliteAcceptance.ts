@@ -91,6 +91,10 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
         const row = q("SELECT n FROM counters WHERE site_id = ? AND counter = ?").get(siteId, counter);
         return row ? num(row, "n") : 0;
       },
+      tally(key) {
+        const row = q("SELECT amount FROM tallies WHERE site_id = ? AND tally = ?").get(siteId, key);
+        return row ? BigInt(str(row, "amount")) : 0n;
+      },
       earned: (account) => earnedOf(account.toLowerCase()),
       postIdTaken(chainPostId, postSiteId, postId) {
         const row = q("SELECT site_id, post_id FROM posts WHERE chain_post_id = ?").get(chainPostIdKey(chainPostId));
@@ -142,6 +146,11 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
         q(
           "INSERT INTO counters (site_id, counter, n) VALUES (?, ?, 1) ON CONFLICT (site_id, counter) DO UPDATE SET n = n + 1",
         ).run(siteId, counter);
+      // Amounts overflow SQLite's integers: summed here, inside the transaction that reads them.
+      for (const { key, amount } of effects.tallies ?? [])
+        q(
+          "INSERT INTO tallies (site_id, tally, amount) VALUES (?, ?, ?) ON CONFLICT (site_id, tally) DO UPDATE SET amount = excluded.amount",
+        ).run(siteId, key, (view.tally(key) + amount).toString());
       if (effects.post) {
         q("INSERT INTO posts (site_id, post_id, author, word_count, chain_post_id) VALUES (?, ?, ?, ?, ?)").run(
           siteId,

@@ -34,6 +34,15 @@ export function createSqliteEventOutcomes(
     for (const marker of effects.markers) q("DELETE FROM markers WHERE site_id = ? AND marker = ?").run(siteId, marker);
     for (const counter of effects.counters)
       q("UPDATE counters SET n = max(0, n - 1) WHERE site_id = ? AND counter = ?").run(siteId, counter);
+    for (const [key, amount] of effects.tallies ?? []) {
+      const row = q("SELECT amount FROM tallies WHERE site_id = ? AND tally = ?").get(siteId, key);
+      const left = (row ? BigInt(str(row, "amount")) : 0n) - BigInt(amount);
+      q("UPDATE tallies SET amount = ? WHERE site_id = ? AND tally = ?").run(
+        (left > 0n ? left : 0n).toString(),
+        siteId,
+        key,
+      );
+    }
     if (effects.post !== undefined) q("DELETE FROM posts WHERE site_id = ? AND post_id = ?").run(siteId, effects.post);
     if (effects.comment !== undefined)
       q("DELETE FROM comments WHERE site_id = ? AND comment_id = ?").run(siteId, effects.comment);

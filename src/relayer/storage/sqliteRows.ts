@@ -31,6 +31,8 @@ export function unpackActions(json: string): AccountAction[] {
 export interface StoredEffects {
   readonly markers: readonly string[];
   readonly counters: readonly string[];
+  /** Wei added to running sums, as [key, decimal wei] (absent before rules version 3). */
+  readonly tallies?: readonly (readonly [string, string])[];
   /** The site post id it published. */
   readonly post?: string;
   /** The comment id it created. */
@@ -41,6 +43,9 @@ export function packEffects(effects: RuleEffects): string {
   const stored: StoredEffects = {
     markers: effects.markers,
     counters: effects.counters,
+    ...(effects.tallies && effects.tallies.length > 0
+      ? { tallies: effects.tallies.map(({ key, amount }) => [key, amount.toString()] as const) }
+      : {}),
     ...(effects.post ? { post: effects.post.postId } : {}),
     ...(effects.comment ? { comment: effects.comment.commentId } : {}),
   };

@@ -3,7 +3,7 @@
  * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
  * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS comments (
 CREATE TABLE IF NOT EXISTS markers (site_id INTEGER NOT NULL, marker TEXT NOT NULL, PRIMARY KEY (site_id, marker)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
   site_id INTEGER NOT NULL, counter TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (site_id, counter)
+) WITHOUT ROWID;
+-- Running sums of wei (decimal): what an account earned on a UTC day (rules version 3).
+CREATE TABLE IF NOT EXISTS tallies (
+  site_id INTEGER NOT NULL, tally TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (site_id, tally)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (
   account TEXT PRIMARY KEY,
@@ -153,6 +157,15 @@ ALTER TABLE batches ADD COLUMN evidence_version INTEGER NOT NULL DEFAULT 1;
     sql: `
 ALTER TABLE events ADD COLUMN rule_set_version INTEGER;
 ALTER TABLE batches ADD COLUMN rule_set_version INTEGER;
+`,
+  },
+  {
+    // The rules' running sums of wei (rules version 3's daily earning limits): none before.
+    to: 5,
+    sql: `
+CREATE TABLE IF NOT EXISTS tallies (
+  site_id INTEGER NOT NULL, tally TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (site_id, tally)
+) WITHOUT ROWID;
 `,
   },
 ];

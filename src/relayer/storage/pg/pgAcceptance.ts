@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { hexToBytes, type Address } from "viem";
 import { postIdFor } from "../../../core/postId.js";
-import { keys, markersOf } from "../../../rules/rulesState.js";
+import { utcDayOf } from "../../../rules/policy.js";
+import { countersOf, markersOf } from "../../../rules/rulesState.js";
 import { createPgGroupCommitter } from "../../../storage/pgGroupCommit.js";
 import {
   NonceReusedError,
@@ -21,7 +22,12 @@ const FREE_TYPES = new Set(["post_read", "post_plus"]);
 // markers are probed one index lookup each (LATERAL ... LIMIT 1 keeps the planner from flattening
 // it into a join): on a table that grew faster than autovacuum analyses it, `= ANY(array)` and a
 // plain join were planned as a scan of the whole site, 12 ms per envelope at 23k events.
+// The accounts an envelope's events may pay (their users, the posts' and comments' authors): the
+// rules ask for their levels and what they earned on the events' days.
 const READ_SQL = `
+WITH earners AS (SELECT unnest($8::text[]) AS account
+  UNION SELECT author FROM posts WHERE site_id = $1 AND post_id = ANY($5::text[])
+  UNION SELECT author FROM comments WHERE site_id = $1 AND comment_id = ANY($6::text[]))
 SELECT 'env' AS k, events_hash AS a, NULL AS b FROM envelopes WHERE site_id = $1 AND nonce = $2
 UNION ALL SELECT 'ev', e.event_id, e.event_hash FROM unnest($3::text[]) AS q(id)
   CROSS JOIN LATERAL (SELECT event_id, event_hash FROM events WHERE site_id = $1 AND event_id = q.id LIMIT 1) e
@@ -30,7 +36,9 @@ UNION ALL SELECT 'mk', m.marker, NULL FROM unnest($4::text[]) AS q(id)
 UNION ALL SELECT 'po', post_id, author || ':' || word_count FROM posts WHERE site_id = $1 AND post_id = ANY($5::text[])
 UNION ALL SELECT 'co', comment_id, author || ':' || post_id FROM comments WHERE site_id = $1 AND comment_id = ANY($6::text[])
 UNION ALL SELECT 'ct', counter, n::text FROM counters WHERE site_id = $1 AND counter = ANY($7::text[])
-UNION ALL SELECT 'ea', account, earned::text FROM accounts WHERE account = ANY($8::text[])
+UNION ALL SELECT 'ea', account, earned::text FROM accounts WHERE account IN (SELECT account FROM earners)
+UNION ALL SELECT 'tl', tally, amount::text FROM tallies WHERE site_id = $1
+  AND tally IN (SELECT 'earn:' || d || ':' || account FROM earners CROSS JOIN unnest($12::int[]) AS d)
 UNION ALL SELECT 'pb', account, sum(burns)::text FROM reservations
   WHERE account = ANY($9::text[]) AND (released_block IS NULL OR released_block > $10::bigint) GROUP BY account
 UNION ALL SELECT 'pt', chain_post_id, site_id || ':' || post_id FROM posts WHERE chain_post_id = ANY($11::text[])`;
@@ -39,6 +47,8 @@ UNION ALL SELECT 'pt', chain_post_id, site_id || ':' || post_id FROM posts WHERE
 const WRITE_SQL = `
 WITH
 m AS (INSERT INTO markers (site_id, marker) SELECT $1, unnest($2::text[])),
+t AS (INSERT INTO tallies (site_id, tally, amount) SELECT $1, k, sum(v) FROM unnest($32::text[], $33::numeric[]) AS x(k, v)
+      GROUP BY k ON CONFLICT (site_id, tally) DO UPDATE SET amount = tallies.amount + excluded.amount),
 c AS (INSERT INTO counters (site_id, counter, n) SELECT $1, k, count(*) FROM unnest($3::text[]) AS k GROUP BY k
       ON CONFLICT (site_id, counter) DO UPDATE SET n = counters.n + excluded.n),
 p AS (INSERT INTO posts (site_id, post_id, author, word_count, chain_post_id)
@@ -83,12 +93,8 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
     const events = input.events.map(({ event }) => event);
     const postIds = [...new Set(events.map((e) => e.postId))];
     const commentIds = [...new Set(events.flatMap((e) => ("commentId" in e ? [e.commentId] : [])))];
-    const commenters = events.filter((e) => e.type === "comment_created");
-    const counters = [
-      ...new Set(
-        commenters.flatMap((e) => [keys.commentRewardsOfUser(e.postId, e.user), keys.commentRewardsOfPost(e.postId)]),
-      ),
-    ];
+    // Every counter the rules may read (the daily budgets, the comment reward counts).
+    const counters = [...new Set(events.flatMap((e) => countersOf(e)))];
     const published = events.filter((e) => e.type === "post_published").map((e) => e.postId);
     const chainIds = [...new Set(published.map((postId) => chainPostIdKey(postIdFor(siteId, postId))))];
     const read = await client.query<{ k: string; a: string; b: string | null }>(READ_SQL, [
@@ -99,10 +105,11 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       postIds,
       commentIds,
       counters,
-      [...new Set(commenters.map((e) => e.user.toLowerCase()))],
+      [...new Set(events.map((e) => e.user.toLowerCase()))],
       spenders,
       (input.fundsBlock ?? 0n).toString(),
       chainIds,
+      [...new Set(events.map((e) => utcDayOf(e.occurredAt)))],
     ]);
     let existing: string | undefined;
     const known = new Map<string, string>();
@@ -110,6 +117,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
     const posts = new Map<string, { author: Address; wordCount: number }>();
     const comments = new Map<string, { author: Address; postId: string }>();
     const counts = new Map<string, number>();
+    const tallies = new Map<string, bigint>();
     const earned = new Map<string, bigint>();
     const burns = new Map<string, bigint>();
     const chainOwners = new Map<string, string>();
@@ -128,6 +136,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
         const [author, postId] = split(b);
         comments.set(a, { author: author as Address, postId });
       } else if (k === "ct") counts.set(a, Number(b));
+      else if (k === "tl") tallies.set(a, BigInt(b ?? "0"));
       else if (k === "ea") earned.set(a, BigInt(b ?? "0"));
       else if (k === "pb") burns.set(a, BigInt(b ?? "0"));
       else if (k === "pt") chainOwners.set(a, b ?? "");
@@ -141,6 +150,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       comment: (commentId) => comments.get(commentId),
       has: (marker) => markers.has(marker),
       count: (counter) => counts.get(counter) ?? 0,
+      tally: (key) => tallies.get(key) ?? 0n,
       earned: (account) => earned.get(account.toLowerCase()) ?? 0n,
       pendingBurns(account) {
         const key = account.toLowerCase();
@@ -158,6 +168,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
     const w = {
       markers: [] as string[],
       counters: [] as string[],
+      tallies: [[], []] as [string[], string[]],
       posts: [[], [], [], []] as [string[], string[], number[], string[]],
       comments: [[], [], []] as [string[], string[], string[]],
       events: [[], [], [], [], [], [], [], []] as [
@@ -192,6 +203,11 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       for (const counter of effects.counters) {
         w.counters.push(counter);
         counts.set(counter, (counts.get(counter) ?? 0) + 1);
+      }
+      for (const { key, amount } of effects.tallies ?? []) {
+        w.tallies[0].push(key);
+        w.tallies[1].push(amount.toString());
+        tallies.set(key, (tallies.get(key) ?? 0n) + amount);
       }
       if (effects.post) {
         const chainId = chainPostIdKey(postIdFor(siteId, effects.post.postId));
@@ -256,6 +272,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       input.acceptedAtBlock.toString(),
       existing === undefined,
       input.ruleSetVersion,
+      ...w.tallies,
     ]);
     return fates;
   };

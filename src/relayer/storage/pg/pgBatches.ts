@@ -360,6 +360,11 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
               siteId,
               counter,
             ]);
+          for (const [key, amount] of effects.tallies ?? [])
+            await client.query(
+              "UPDATE tallies SET amount = greatest(0, amount - $3::numeric) WHERE site_id = $1 AND tally = $2",
+              [siteId, key, amount],
+            );
           const dependents = async (field: "postId" | "commentId", id: string, what: string) => {
             const rows = (
               await client.query(

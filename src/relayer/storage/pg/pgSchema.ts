@@ -149,6 +149,13 @@ ALTER TABLE events ADD COLUMN rule_set_version INTEGER;
 ALTER TABLE batches ADD COLUMN rule_set_version INTEGER;
 `,
   },
+  {
+    // The rules' running sums of wei: what an account earned on a UTC day (rules version 3).
+    version: 3,
+    sql: `
+CREATE TABLE tallies (site_id INTEGER NOT NULL, tally TEXT NOT NULL, amount NUMERIC(78) NOT NULL, PRIMARY KEY (site_id, tally));
+`,
+  },
 ];
 
 /** Advisory lock keys (one bigint space): migrations, the submitter lease, sites, accounts. */
