@@ -9,7 +9,7 @@ import { z } from "zod";
 import { createLogRange } from "../chain/createLogRange.js";
 import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
 import { scrubUrls } from "../observability/logger.js";
-import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
+import { DEFAULT_POLICY, FARM_RULES_VERSION, type RulePolicy } from "../rules/policy.js";
 import {
   directoryEvidenceSource,
   relayerEvidenceSource,
@@ -52,16 +52,46 @@ class UsageError extends Error {}
 class CannotAuditError extends Error {}
 
 const count = z.number().int().nonnegative();
-const policySchema = z.strictObject({
-  version: count,
-  wordsPerMinute: count.min(1),
-  minReadBps: count.max(10_000),
-  minCommentLength: count,
-  commentToEarnMinLevel: count.min(1),
-  maxCommentRewardsPerUserPerPost: count,
-  maxCommentRewardsPerPost: count,
-  maxPlusesPerUserPerDay: count,
-});
+const FARM_FIELDS = [
+  "voteToEarnMinLevel",
+  "maxLikesPerUserPerDay",
+  "earningRamp",
+  "maxReadsEarnedPerUserPerDay",
+] as const;
+const policySchema = z
+  .strictObject({
+    version: count,
+    wordsPerMinute: count.min(1),
+    minReadBps: count.max(10_000),
+    minCommentLength: count,
+    commentToEarnMinLevel: count.min(1),
+    maxCommentRewardsPerUserPerPost: count,
+    maxCommentRewardsPerPost: count,
+    maxPlusesPerUserPerDay: count,
+    // Version 3's farming rules (src/rules/policy.ts): required from it, absent before.
+    voteToEarnMinLevel: count.min(1).optional(),
+    maxLikesPerUserPerDay: count.optional(),
+    earningRamp: z
+      .array(z.strictObject({ belowLevel: count.min(2), maxReadsPerDay: count }))
+      .max(100)
+      .refine((steps) => steps.every((step, i) => i === 0 || step.belowLevel > steps[i - 1]!.belowLevel), {
+        message: "steps in increasing belowLevel",
+      })
+      .optional(),
+    maxReadsEarnedPerUserPerDay: count.optional(),
+  })
+  .superRefine((policy, ctx) => {
+    const farming = policy.version >= FARM_RULES_VERSION;
+    for (const field of FARM_FIELDS)
+      if ((policy[field] === undefined) === farming)
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: farming
+            ? `required from version ${FARM_RULES_VERSION}`
+            : `only from version ${FARM_RULES_VERSION} (this policy is version ${policy.version})`,
+        });
+  });
 
 async function readPolicy(path: string | undefined): Promise<RulePolicy> {
   if (path === undefined) return DEFAULT_POLICY;
@@ -73,7 +103,8 @@ async function readPolicy(path: string | undefined): Promise<RulePolicy> {
   }
   const parsed = policySchema.safeParse(json);
   if (!parsed.success) throw new UsageError(`--policy ${path}: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  // zod leaves an absent optional field absent (never present as undefined).
+  return parsed.data as RulePolicy;
 }
 
 const PAUSER_KEY = /^0x[0-9a-fA-F]{64}$/;

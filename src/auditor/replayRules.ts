@@ -1,5 +1,5 @@
 import { formatUnits, getAddress, type Address } from "viem";
-import { ActionKind, kindInfo } from "../core/kinds.js";
+import { kindInfo } from "../core/kinds.js";
 import {
   encodePackedActions,
   groupByAccount,
@@ -7,12 +7,15 @@ import {
   type DecodedAction,
   type PostRegistration,
 } from "../core/packedActions.js";
+import { earnedForLevel, levelFor } from "../core/levels.js";
 import { amountFor } from "../core/ruleSet.js";
 import type { BatchEvidence } from "../evidence/batchEvidence.js";
 import type { EvidenceOrder } from "../evidence/evidenceOrder.js";
-import { evaluateEvent } from "../rules/evaluateEvent.js";
+import type { LeftOutAction } from "../rules/capEarnings.js";
+import { evaluateEvent, type RuleAccepted } from "../rules/evaluateEvent.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
+import type { SiteEvent } from "../evidence/siteEvent.js";
 import type { Add } from "./discrepancy.js";
 import type { SettledBatchLog } from "./readLedgerHistory.js";
 
@@ -21,11 +24,47 @@ const describeAction = (a: AccountAction) =>
 const actionKey = (a: AccountAction) => `${a.account.toLowerCase()}:${a.kind}:${a.units}:${a.postId}`;
 
 /**
+ * The event's outcome had its accounts' levels been lower (the relayer's figure of what they
+ * earned may lag the chain's), when one agrees with the chain: each level ceiling from just
+ * below the highest account's level down to level 1 (nothing earned), first match wins. A
+ * lower level never pays more (levels only open Comment Rewards and vote earnings and raise
+ * the daily earning limit), so this leeway cannot excuse an overpayment.
+ */
+function atLowerLevels(parameters: {
+  readonly siteId: number;
+  readonly event: SiteEvent;
+  readonly policy: RulePolicy;
+  readonly amounts: readonly bigint[];
+  readonly state: MemoryRulesState;
+  readonly outcome: RuleAccepted;
+  readonly onChainStill: (outcome: RuleAccepted) => boolean;
+}): RuleAccepted | undefined {
+  const { siteId, event, policy, amounts, state, outcome, onChainStill } = parameters;
+  const accounts = [
+    event.user,
+    ...outcome.actions.map((a) => a.account),
+    ...(outcome.leftOut ?? []).map((l) => l.action.account),
+  ];
+  const top = Math.max(...accounts.map((account) => levelFor(state.earned(account))));
+  for (let ceiling = top - 1; ceiling >= 1; ceiling--) {
+    const cap = earnedForLevel(ceiling);
+    const earned = (account: Address) => {
+      const actual = state.earned(account);
+      return actual < cap ? actual : cap;
+    };
+    const lower = evaluateEvent({ siteId, event, policy, amounts, state: { ...state, earned } });
+    if (lower.accepted && onChainStill(lower)) return lower;
+  }
+  return undefined;
+}
+
+/**
  * Re-runs the rules on a batch's events and compares the actions (and post registrations)
- * with the chain's. One leeway, and only one: the relayer decides a commenter's level from
- * the batches settled when it accepted the comment, which may be fewer than all the batches
- * before this one, so a comment that the replay would reward but the chain did not is
- * accepted when the rules without those earnings agree with the chain. The events are replayed
+ * with the chain's. One leeway, and only one: the relayer decides levels (Comment Rewards, vote
+ * earnings, the daily earning limits) from the batches settled when it accepted the event,
+ * which may be fewer than all the batches before this one, so an event that the replay would
+ * pay more than the chain did is accepted when the rules at lower levels agree with the chain
+ * (`atLowerLevels`). A mint the chain paid that the farming rules left out is named with its rule. The events are replayed
  * in the batch's order (`order.replayOrder`: their envelopes' order when the evidence was
  * reordered), and the order of the chain's actions is compared only when the evidence's order
  * is the batch's: a reordered evidence file is named as such, never blamed on the chain.
@@ -43,28 +82,25 @@ export function replayRules(parameters: {
   const { batch, evidence, order, onChain, state, policy, amounts, add } = parameters;
   const remaining = new Map<string, number>();
   for (const action of onChain.actions) remaining.set(actionKey(action), (remaining.get(actionKey(action)) ?? 0) + 1);
-  const chainRewards = (user: Address, postId: bigint) =>
-    (remaining.get(actionKey({ account: user, kind: ActionKind.CommentRewards, units: 1, postId })) ?? 0) > 0;
+  /** Whether the chain holds every action of `outcome` not yet claimed by an earlier event. */
+  const onChainStill = (outcome: RuleAccepted): boolean => {
+    const wanted = new Map<string, number>();
+    for (const action of outcome.actions) wanted.set(actionKey(action), (wanted.get(actionKey(action)) ?? 0) + 1);
+    for (const [key, n] of wanted) if ((remaining.get(key) ?? 0) < n) return false;
+    return true;
+  };
 
   const replayed: Array<AccountAction & { eventId: string }> = [];
+  const leftOut: Array<LeftOutAction & { eventId: string }> = [];
   const posts: PostRegistration[] = [];
   for (const position of order.replayOrder) {
     const item = evidence.events[position];
     if (!item) continue;
     const { event } = item;
     let outcome = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state });
-    if (outcome.accepted && event.type === "comment_created") {
-      const rewarded = outcome.actions.find((a) => a.kind === ActionKind.CommentRewards);
-      if (rewarded && !chainRewards(rewarded.account, rewarded.postId)) {
-        const lower = evaluateEvent({
-          siteId: batch.siteId,
-          event,
-          policy,
-          amounts,
-          state: { ...state, earned: () => 0n },
-        });
-        if (lower.accepted && !lower.actions.some((a) => a.kind === ActionKind.CommentRewards)) outcome = lower;
-      }
+    if (outcome.accepted && !onChainStill(outcome)) {
+      const lower = atLowerLevels({ siteId: batch.siteId, event, policy, amounts, state, outcome, onChainStill });
+      if (lower) outcome = lower;
     }
     if (!outcome.accepted) {
       add(
@@ -75,6 +111,7 @@ export function replayRules(parameters: {
       continue;
     }
     state.apply(outcome, amounts);
+    for (const entry of outcome.leftOut ?? []) leftOut.push({ ...entry, eventId: event.eventId });
     if (outcome.registers) posts.push(outcome.registers);
     for (const action of outcome.actions) {
       replayed.push({ ...action, eventId: event.eventId });
@@ -110,10 +147,14 @@ export function replayRules(parameters: {
     }
     differs = true;
     unexplained++;
+    // A mint the farming rules left out (or trimmed) is named with the rule it breaks.
+    const broken = leftOut.find((entry) => actionKey(entry.action) === actionKey(action));
     add(
       "unexplained_action",
       `action #${action.actionIndex}`,
-      "the chain settled an action no event in the evidence calls for (an event dropped or altered?)",
+      broken
+        ? `the chain settled an action the rules left out of event ${broken.eventId}: ${broken.note}`
+        : "the chain settled an action no event in the evidence calls for (an event dropped or altered?)",
       "(none)",
       `${describeAction(action)}: ${formatUnits(amountFor(amounts, action.kind, action.units), 18)} Twei`,
     );

@@ -3,8 +3,14 @@ import { ActionKind, BPS, FIRST_BURN_KIND, kindInfo } from "../core/kinds.js";
 import { levelFor } from "../core/levels.js";
 import type { AccountAction } from "../core/packedActions.js";
 import { amountFor, type RuleAmounts } from "../core/ruleSet.js";
-import { dailyEarningLimit, type DailyEarningLimit, type FarmRules } from "./policy.js";
+import { dailyEarningLimit, type FarmRules } from "./policy.js";
 import { keys, type RuleTally, type RulesState } from "./rulesState.js";
+
+/** A mint the farming rules left out or trimmed (as it was before), and the note that says why. */
+export interface LeftOutAction {
+  readonly action: AccountAction;
+  readonly note: string;
+}
 
 export interface CapEarningsParameters {
   readonly actions: readonly AccountAction[];
@@ -21,8 +27,8 @@ export interface CapEarningsResult {
   /** What the kept mints add to their accounts' tallies of the day. */
   readonly tallies: RuleTally[];
   readonly notes: string[];
-  /** The limit of each mint left out or trimmed (by its index in `parameters.actions`). */
-  readonly limited: ReadonlyMap<number, DailyEarningLimit>;
+  /** Each mint left out or trimmed, as it was before, with its note. */
+  readonly leftOut: LeftOutAction[];
 }
 
 const twei = (wei: bigint): string => formatUnits(wei, 18);
@@ -41,8 +47,8 @@ export function capEarnings(parameters: CapEarningsParameters): CapEarningsResul
   const actions: AccountAction[] = [];
   const added = new Map<string, bigint>();
   const notes: string[] = [];
-  const limited = new Map<number, DailyEarningLimit>();
-  parameters.actions.forEach((action, index) => {
+  const leftOut: LeftOutAction[] = [];
+  parameters.actions.forEach((action) => {
     if (action.kind >= FIRST_BURN_KIND) {
       actions.push(action);
       return;
@@ -54,7 +60,6 @@ export function capEarnings(parameters: CapEarningsParameters): CapEarningsResul
     const amount = amountFor(amounts, action.kind, action.units);
     let kept: AccountAction | undefined = action;
     if (amount > room) {
-      limited.set(index, limit);
       kept = undefined;
       const label = kindInfo(action.kind).label;
       const why = `${action.account} earned ${twei(earnedToday)} of its ${twei(limit.max)} Twei for this UTC day`;
@@ -65,11 +70,12 @@ export function capEarnings(parameters: CapEarningsParameters): CapEarningsResul
         kept = { ...action, units };
         notes.push(`${limit.rule}: ${label} trimmed from ${action.units} to ${units} bps: ${why}`);
       } else notes.push(`${limit.rule}: no ${label}: ${why}`);
+      leftOut.push({ action, note: notes.at(-1) as string });
     }
     if (kept === undefined) return;
     const paid = amountFor(amounts, kept.kind, kept.units);
     if (paid > 0n) added.set(key, (added.get(key) ?? 0n) + paid);
     actions.push(kept);
   });
-  return { actions, tallies: [...added].map(([key, amount]) => ({ key, amount })), notes, limited };
+  return { actions, tallies: [...added].map(([key, amount]) => ({ key, amount })), notes, leftOut };
 }

@@ -5,7 +5,7 @@ import type { AccountAction, PostRegistration } from "../core/packedActions.js";
 import { postIdFor } from "../core/postId.js";
 import { amountFor, type RuleAmounts } from "../core/ruleSet.js";
 import type { SiteEvent } from "../evidence/siteEvent.js";
-import { capEarnings } from "./capEarnings.js";
+import { capEarnings, type LeftOutAction } from "./capEarnings.js";
 import { farmRulesOf, secondsToRead, utcDayOf, type RulePolicy } from "./policy.js";
 import { keys, type RuleEffects, type RulesState, type RuleTally } from "./rulesState.js";
 
@@ -48,6 +48,11 @@ export interface RuleAccepted {
    * `new_account_ramp:` or `daily_earning_cap:`.
    */
   readonly notes: readonly string[];
+  /**
+   * The mints the farming rules (version 3) left out or trimmed, as they were before: the
+   * auditor names the rule when a chain paid one of them anyway. Absent when none.
+   */
+  readonly leftOut?: readonly LeftOutAction[];
 }
 
 export interface RuleRejected {
@@ -92,6 +97,12 @@ function chainPostId(siteId: number, postId: string): bigint {
  * if (!outcome.accepted) console.log(outcome.code)
  */
 export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome {
+  const leftOut: LeftOutAction[] = [];
+  const outcome = evaluate(parameters, leftOut);
+  return outcome.accepted && leftOut.length > 0 ? { ...outcome, leftOut } : outcome;
+}
+
+function evaluate(parameters: EvaluateEventParameters, leftOut: LeftOutAction[]): RuleOutcome {
   const { siteId, event, policy, amounts, state } = parameters;
   const user = event.user;
   // Nobody holds the zero address's key: the ledger refuses it, so the rules do first.
@@ -125,6 +136,7 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
     if (!farm) return { actions: [...actions], tallies: [] };
     const fit = capEarnings({ actions, rules: farm, day, amounts, state });
     notes.push(...fit.notes);
+    leftOut.push(...fit.leftOut);
     return { actions: fit.actions, tallies: fit.tallies };
   };
   /**
@@ -144,7 +156,9 @@ export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome 
       if (level < farm.voteToEarnMinLevel) why = `level ${level} is below ${farm.voteToEarnMinLevel}`;
     }
     if (why === undefined) return [...actions];
-    notes.push(`vote_not_earning: the vote pays nobody: ${why}`);
+    const note = `vote_not_earning: the vote pays nobody: ${why}`;
+    notes.push(note);
+    for (const action of actions) if (action.kind < FIRST_BURN_KIND) leftOut.push({ action, note });
     return actions.filter((a) => a.kind >= FIRST_BURN_KIND);
   };
 

@@ -131,8 +131,20 @@ describe("auditor: catches and names tampered evidence", function () {
     });
     expect(codes(result.discrepancies)).to.deep.equal(["event_dropped", "root_mismatch", "unexplained_action"]);
     const unexplained = result.discrepancies.filter((d) => d.code === "unexplained_action");
-    expect(unexplained).to.have.length(1);
-    expect(unexplained[0]?.found).to.include("Read-to-Earn ×7500").and.include(addressOf("r2"));
+    const read = unexplained.filter((d) => d.found.includes("Read-to-Earn"));
+    expect(read).to.have.length(1);
+    expect(read[0]?.found).to.include("Read-to-Earn ×7500").and.include(addressOf("r2"));
+    // Without the read, r2's votes pay nobody under rules version 3: what the chain paid for
+    // them is named with the rule (src/rules/evaluateEvent.ts, vote_not_earning).
+    const votes = unexplained.filter((d) => !d.found.includes("Read-to-Earn"));
+    expect(votes.map((d) => d.found.split(" ×")[0])).to.deep.equal([
+      "Earned for Pluses",
+      "Likes Own",
+      "Likes Commenter",
+      "Likes Author",
+    ]);
+    for (const vote of votes)
+      expect(vote.what).to.include("vote_not_earning").and.include(addressOf("r2").toLowerCase());
     expect(result.discrepancies.some((d) => d.code === "event_dropped")).to.equal(true);
   });
 

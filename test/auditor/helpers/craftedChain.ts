@@ -24,7 +24,8 @@ import { buildEvidenceTree, EVIDENCE_VERSION } from "../../../src/evidence/evide
 import { siteEventSchema, type SiteEvent, type SiteEventInput } from "../../../src/evidence/siteEvent.js";
 import { evaluateEvent } from "../../../src/rules/evaluateEvent.js";
 import { createMemoryRulesState } from "../../../src/rules/memoryRulesState.js";
-import { DEFAULT_POLICY } from "../../../src/rules/policy.js";
+import { DEFAULT_POLICY, type RulePolicy } from "../../../src/rules/policy.js";
+import type { RulesState } from "../../../src/rules/rulesState.js";
 import { groupWithOrigins } from "../../../src/relayer/settlement/buildBatch.js";
 import { waitForSuccess } from "../../../src/chain/waitForSuccess.js";
 import { hardhatAccount } from "../../../src/devnet/startHardhatNode.js";
@@ -109,6 +110,8 @@ export interface CraftOptions {
   };
   /** The key that signs the envelope (the site's signer by default). */
   readonly signer?: LocalAccount;
+  /** Whose earnings the relayer saw when it accepted the events: every settled batch's (the default), or none (its record lagged). */
+  readonly relayerEarned?: "settled" | "none";
   /** Changes the evidence file before it is written. */
   readonly editEvidence?: (evidence: BatchEvidence) => void;
 }
@@ -127,8 +130,11 @@ export interface CraftedBatch {
  * `evidenceDir`, as the relayer publishes it. A test can then craft what an honest relayer or
  * ledger never produces, and `snapshot()` lets it go back to the clean chain afterwards.
  */
-export async function startCraftedChain(options: { changeDelay?: number; ruleSetGrace?: number } = {}) {
+export async function startCraftedChain(
+  options: { changeDelay?: number; ruleSetGrace?: number; policy?: RulePolicy } = {},
+) {
   const chain = await startTestChain(options);
+  const policy = options.policy ?? DEFAULT_POLICY;
   const evidenceDir = await tempDir("crafted-evidence");
   const signer = chain.newSigner();
   const relayer = chain.walletOf(hardhatAccount(1));
@@ -147,32 +153,36 @@ export async function startCraftedChain(options: { changeDelay?: number; ruleSet
   let nextNonce = 1n;
   let occurredAt = 1_800_000_000;
   /** The events of every batch settled so far, in order: the rules' state is their replay. */
-  let settledEvents: SiteEvent[] = [];
+  let settledEvents: SiteEvent[][] = [];
   let written: string[] = [];
 
   /** What the rules give for `events` after every event settled so far (rejections thrown). */
-  const honestOutcome = (events: readonly SiteEvent[]) => {
-    const state = createMemoryRulesState({ defaultFunds: UNLIMITED });
+  const honestOutcome = (events: readonly SiteEvent[], relayerEarned: "settled" | "none" = "settled") => {
+    // What each account earned in the batches settled before: the levels the relayer sees.
+    const earned = new Map<Address, bigint>();
+    const state = createMemoryRulesState({ defaultFunds: UNLIMITED, earned });
+    const evaluate = (event: SiteEvent, rulesState: RulesState) =>
+      evaluateEvent({ siteId: SITE_ID, event, policy, amounts: DEFAULT_RULE_AMOUNTS, state: rulesState });
+    for (const batch of settledEvents) {
+      const minted = new Map<Address, bigint>();
+      for (const event of batch) {
+        const outcome = evaluate(event, state);
+        if (!outcome.accepted) continue;
+        state.apply(outcome, DEFAULT_RULE_AMOUNTS);
+        for (const a of outcome.actions)
+          if (a.kind < FIRST_BURN_KIND) {
+            const account = a.account.toLowerCase() as Address;
+            minted.set(account, (minted.get(account) ?? 0n) + amountFor(DEFAULT_RULE_AMOUNTS, a.kind, a.units));
+          }
+      }
+      for (const [account, amount] of minted) earned.set(account, (earned.get(account) ?? 0n) + amount);
+    }
     const posts: PostRegistration[] = [];
     const actions: AccountAction[] = [];
-    for (const event of settledEvents) {
-      const outcome = evaluateEvent({
-        siteId: SITE_ID,
-        event,
-        policy: DEFAULT_POLICY,
-        amounts: DEFAULT_RULE_AMOUNTS,
-        state,
-      });
-      if (outcome.accepted) state.apply(outcome, DEFAULT_RULE_AMOUNTS);
-    }
+    // A relayer whose record of settlements lags sees no earnings at all.
+    const seen: RulesState = relayerEarned === "none" ? { ...state, earned: () => 0n } : state;
     for (const event of events) {
-      const outcome = evaluateEvent({
-        siteId: SITE_ID,
-        event,
-        policy: DEFAULT_POLICY,
-        amounts: DEFAULT_RULE_AMOUNTS,
-        state,
-      });
+      const outcome = evaluate(event, seen);
       if (!outcome.accepted) throw new Error(`the rules reject ${event.eventId}: ${outcome.code}`);
       state.apply(outcome, DEFAULT_RULE_AMOUNTS);
       if (outcome.registers) posts.push(outcome.registers);
@@ -233,7 +243,7 @@ export async function startCraftedChain(options: { changeDelay?: number; ruleSet
    */
   async function settle(inputs: readonly SiteEventInput[], options: CraftOptions = {}): Promise<CraftedBatch> {
     const events = inputs.map((input) => siteEventSchema.parse(input));
-    const honest = options.actions || options.packed ? undefined : honestOutcome(events);
+    const honest = options.actions || options.packed ? undefined : honestOutcome(events, options.relayerEarned);
     const posts = options.posts ?? honest?.posts ?? [];
     const actions = options.actions ?? honest?.actions ?? [];
     const packed =
@@ -289,7 +299,7 @@ export async function startCraftedChain(options: { changeDelay?: number; ruleSet
     const file = join(evidenceDir, `${batchId}.json`);
     await writeFile(file, JSON.stringify(evidence, null, 2));
     written.push(file);
-    if (!options.actions && !options.packed && !options.forge) settledEvents = [...settledEvents, ...events];
+    if (!options.actions && !options.packed && !options.forge) settledEvents = [...settledEvents, events];
     return { batchId, evidence, packed };
   }
 
@@ -386,6 +396,7 @@ export async function startCraftedChain(options: { changeDelay?: number; ruleSet
         publicClient: chain.publicClient,
         deployment: { ...chain.deployed, chainId: CHAIN_ID },
         evidence: directoryEvidenceSource(dir),
+        policy,
       });
     },
     /** Remembers the chain and the fixture as they are; the function returned goes back to them. */
