@@ -48,13 +48,21 @@ function expectedLines(): Map<Person | "everyone", Lines> {
   add("author", ActionKind.PostPublishTribute);
   // 200 words a minute; paid in proportion to the time read, capped at a full read, nothing below 20 %.
   const secondsToRead = Math.ceil((ARTICLE_WORDS * 60) / 200);
+  const paidReaders = new Set<Person>(["author"]); // the author counts as a reader of their own post
   for (const { person, seconds } of ARTICLE_READS) {
     const bps = Math.min(10_000, Math.floor((seconds * 10_000) / secondsToRead));
-    if (bps >= 2_000) add(person, ActionKind.ReadToEarn, bps);
+    if (bps >= 2_000) {
+      add(person, ActionKind.ReadToEarn, bps);
+      paidReaders.add(person);
+    }
   }
+  // Rules version 3: a vote mints only from a reader of the article at level 2 (0.5 Twei earned
+  // before): the launch readers. The new reader's votes pay nobody (her burns still apply).
+  const votePays = (person: Person) => paidReaders.has(person) && LAUNCH_READERS.includes(person);
   for (const { person, vote } of VOTES)
-    if (vote === "plus") add("author", ActionKind.EarnedForPluses);
-    else add(person, ActionKind.SpentForMinuses);
+    if (vote === "plus") {
+      if (votePays(person)) add("author", ActionKind.EarnedForPluses);
+    } else add(person, ActionKind.SpentForMinuses);
   // Comment-to-Earn from level 13 (72 Twei earned): the launch readers earned 100 Twei each on
   // the launch post; the new reader only earned her read of the article.
   for (const { person } of COMMENTS) {
@@ -65,9 +73,17 @@ function expectedLines(): Map<Person | "everyone", Lines> {
   for (const { person, commentId, reaction } of REACTIONS) {
     const author = commenter.get(commentId) as Person;
     const like = reaction === "like";
-    add(person, like ? ActionKind.LikesOwn : ActionKind.DislikesOwn);
-    add(author, like ? ActionKind.LikesCommenter : ActionKind.DislikesCommenter);
-    if (person !== "author") add("author", like ? ActionKind.LikesAuthor : ActionKind.DislikesAuthor);
+    const pays = votePays(person);
+    if (like) {
+      if (!pays) continue;
+      add(person, ActionKind.LikesOwn);
+      add(author, ActionKind.LikesCommenter);
+      if (person !== "author") add("author", ActionKind.LikesAuthor);
+    } else {
+      add(person, ActionKind.DislikesOwn);
+      add(author, ActionKind.DislikesCommenter);
+      if (pays && person !== "author") add("author", ActionKind.DislikesAuthor);
+    }
   }
   add(REPORT_BUYER, ActionKind.PnLReports);
   return lines;
