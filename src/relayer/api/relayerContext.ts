@@ -3,7 +3,7 @@ import type { Logger } from "../../observability/logger.js";
 import type { RulePolicy } from "../../rules/policy.js";
 import type { ChainReader } from "../chain/chainReader.js";
 import type { PreflightProblem } from "../chain/preflight.js";
-import type { SettlementGate } from "../settlement/batcher.js";
+import type { SettlementGate } from "../settlement/gate.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { RelayerStore } from "../storage/relayerStore.js";
 import type { PermitSubmitter } from "./postPermit.js";
