@@ -1,6 +1,6 @@
 import { invert, mod } from "@noble/curves/abstract/modular";
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { getAddress, isAddressEqual, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { publicKeyToAddress } from "viem/accounts";
 import { parseCanonicalSignature, type CanonicalSignature, type SignatureProblem } from "./canonicalSignature.js";
 
@@ -72,24 +72,25 @@ export function createSignerVerifier(): SignerVerifier {
     } catch {
       return undefined; // no point of x = r on the curve, or the recovered key is the point at infinity
     }
-    return { signer: getAddress(publicKeyToAddress(`0x${point.toHex(false)}`)), point };
+    return { signer: publicKeyToAddress(`0x${point.toHex(false)}`), point }; // checksummed
   };
   const recoverSigner: SignerVerifier["recoverSigner"] = async (digest, signature, expected) => {
     const parsed = parseCanonicalSignature(signature);
     if (!parsed.ok) return parsed;
     const known = expected ? keys.get(expected.toLowerCase()) : undefined;
     if (expected && known && verifiesAgainst(known, digest, parsed.signature))
-      return { ok: true, signer: getAddress(expected), signature: parsed.signature.hex };
+      return { ok: true, signer: expected, signature: parsed.signature.hex };
     const recovered = recover(digest, parsed.signature);
     if (!recovered) return { ok: false, problem: "the signature recovers no public key" };
-    if (expected && !known && isAddressEqual(recovered.signer, expected)) remember(recovered.signer, recovered.point);
+    if (expected && !known && recovered.signer.toLowerCase() === expected.toLowerCase())
+      remember(recovered.signer, recovered.point);
     return { ok: true, signer: recovered.signer, signature: parsed.signature.hex };
   };
   return {
     recoverSigner,
     async isSignedBy(digest, signature, expected) {
       const recovered = await recoverSigner(digest, signature, expected);
-      return recovered.ok && isAddressEqual(recovered.signer, expected);
+      return recovered.ok && recovered.signer.toLowerCase() === expected.toLowerCase();
     },
   };
 }
