@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
@@ -89,6 +90,8 @@ export async function startDemoSite(stack: DemoStack, options: DemoSiteOptions =
       ...FRESH_READERS.map((r) => ({ name: r.name, account: hardhatAccount(r.index) })),
       { name: `${PEOPLE.r1.name} (LVL 13+)`, account: hardhatAccount(PEOPLE.r1.index) },
     ],
+    // The site kit's state (sessions, meters, sent events, comments) next to the stack's databases.
+    databasePath: join(stack.dataDir, "site.sqlite"),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...options.overrides,
   };

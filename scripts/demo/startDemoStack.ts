@@ -74,6 +74,8 @@ export interface DemoStackOptions {
 }
 
 export interface DemoStack {
+  /** Where its databases are (the relayer's, the indexer's, and the demo site's). */
+  readonly dataDir: string;
   readonly node: DevNode;
   readonly chain: Chain;
   readonly publicClient: PublicClient;
@@ -223,6 +225,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
 
     let stopped = false;
     return {
+      dataDir: options.dataDir,
       node,
       chain,
       publicClient,

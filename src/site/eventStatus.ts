@@ -1,5 +1,5 @@
 import type { TweiClient } from "../sdk/createTweiClient.js";
-import type { SentEvent } from "./siteStore.js";
+import type { SentEvent } from "./store/siteStore.js";
 
 /** What the widget shows for one action. */
 export interface ActionStatus {

@@ -1,6 +1,7 @@
 import type { Address, LocalAccount, PublicClient } from "viem";
 import type { RulePolicy } from "../rules/policy.js";
 import type { TweiClient } from "../sdk/createTweiClient.js";
+import type { SiteStore } from "./store/siteStore.js";
 
 /** One article of the site. `sitePostId` is the post id the site reported to the relayer. */
 export interface Article {
@@ -62,6 +63,24 @@ export interface SiteConfig {
   readonly limits?: { readonly perIpPerSecond?: number; readonly perUserPerSecond?: number };
   readonly host?: string;
   readonly port?: number;
+  /**
+   * The site kit's state (sessions, nonces, meters, sent events, comments): PostgreSQL via
+   * `openSiteStore({ databaseUrl })`, shared by every site process; closed by its opener.
+   */
+  readonly store?: SiteStore;
+  /** Without `store`: the SQLite file (default `data/site/site.sqlite`), opened and closed by the site. */
+  readonly databasePath?: string;
+  /**
+   * The widget's pages are served by another origin (the gateway): the session cookie is
+   * `SameSite=None; Secure` and the widget may send it back as a bearer token instead.
+   */
+  readonly crossOrigin?: boolean;
+  /** Moderation: moderators' API keys, and how long a new comment is held before its comment_created goes out. */
+  readonly moderation?: {
+    readonly keys?: readonly string[];
+    /** Milliseconds; 0 (default) sends at once. A comment hidden within the window never earns. */
+    readonly windowMs?: number;
+  };
 }
 
 /** The chain id of local development nodes (Hardhat, anvil): the only chain the demo wallet and a sped clock run on. */

@@ -6,17 +6,20 @@ import { createRateLimiter } from "../relayer/api/rateLimiter.js";
 import { secondsToRead } from "../rules/policy.js";
 import { canonicalOriginOf } from "./core/canonicalOrigin.js";
 import { createEventStatus } from "./eventStatus.js";
-import { createReadingMeter } from "./core/readingMeter.js";
+import { applyBeat, readingOf, type Beat, type Reading } from "./core/readingMeter.js";
 import { createSessions } from "./sessions.js";
 import { DEV_CHAIN_ID, type Article, type SiteConfig } from "./siteConfig.js";
-import { createSiteStore } from "./siteStore.js";
+import { createSqlSiteStore } from "./store/createSqlSiteStore.js";
+import { openSqliteSiteDriver } from "./store/sqlite/openSqliteSiteDriver.js";
 
 /** A number from a JSON answer of the indexer or relayer. */
 export type Json = Record<string, unknown>;
 
 /**
- * Everything the site's routes share: the configuration, its store, sessions, the reading
- * meter, the rate limits, and cached reads of the relayer and the indexer.
+ * Everything the site's routes share: the configuration, its store (the given one, or SQLite at
+ * `config.databasePath`), sessions and reading meters in that store, the rate limits, and
+ * cached reads of the relayer and the indexer. `close()` stops its timers and closes a store it
+ * opened itself.
  */
 export function createSiteContext(config: SiteConfig) {
   const rate = config.reading?.clockRate ?? 1;
@@ -28,11 +31,30 @@ export function createSiteContext(config: SiteConfig) {
     );
   const canonical = canonicalOriginOf(config.origin, config.chainId);
   const heartbeatMs = config.reading?.heartbeatMs ?? 5_000;
-  const meter = createReadingMeter({
-    heartbeatMs,
-    idleAfterMs: config.reading?.idleAfterMs ?? 60_000,
-    clockRate: rate,
-  });
+  const meterOptions = { heartbeatMs, idleAfterMs: config.reading?.idleAfterMs ?? 60_000, clockRate: rate };
+  const store =
+    config.store ?? createSqlSiteStore(openSqliteSiteDriver({ path: config.databasePath ?? "data/site/site.sqlite" }));
+  // The comments the site starts with were written before it started: a minute apart, the last a
+  // minute ago. Inserted once (a restart or a second process finds them there).
+  const startedAt = Date.now();
+  const seeds = config.comments ?? [];
+  const ready = Promise.all(
+    seeds.map((c, i) =>
+      store.insertComment({
+        commentId: c.commentId,
+        slug: c.slug,
+        author: c.author,
+        text: c.text,
+        createdAt: startedAt - (seeds.length - i) * 60_000,
+        status: "visible",
+        likes: c.likes ?? 0,
+        dislikes: c.dislikes ?? 0,
+      }),
+    ),
+  ).then(() => undefined);
+  // Expired nonces and sessions and long-idle meters go once a minute (any process may do it).
+  const purge = setInterval(() => void store.purgeExpired(Date.now()).catch(() => undefined), 60_000);
+  purge.unref();
   const perIp = createRateLimiter({ ratePerSecond: config.limits?.perIpPerSecond ?? 20, burst: 40 });
   const perUser = createRateLimiter({ ratePerSecond: config.limits?.perUserPerSecond ?? 5, burst: 20 });
   const users = new Map<string, { at: number; value: Promise<Json | null> }>();
@@ -52,10 +74,27 @@ export function createSiteContext(config: SiteConfig) {
   return {
     config,
     heartbeatMs,
-    store: createSiteStore(config.comments),
+    store,
+    /** Resolves once the seed comments are in the store. */
+    ready,
     canonical,
-    sessions: createSessions({ secure: !canonical.loopback }),
-    meter,
+    sessions: createSessions(store, { secure: !canonical.loopback, crossOrigin: config.crossOrigin === true }),
+    /** Reading meters, kept per (reader, post) in the store: they survive a restart and are shared. */
+    meter: {
+      beat: (reader: Address, slug: string, toRead: number, beat: Beat): Promise<Reading> =>
+        store
+          .beat(reader, slug, (previous) => applyBeat(previous, beat, Date.now(), toRead, meterOptions))
+          .then(readingOf),
+      peek: async (reader: Address, slug: string): Promise<Reading | undefined> => {
+        const state = await store.meter(reader, slug);
+        return state && readingOf(state);
+      },
+    },
+    async close() {
+      clearInterval(purge);
+      await ready.catch(() => undefined);
+      if (!config.store) await store.close();
+    },
     statusOf: createEventStatus(config.twei),
     /** The article, or a 404 `article_not_found` problem. */
     article(slug: string): Article {

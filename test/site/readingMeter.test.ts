@@ -65,7 +65,13 @@ describe("the site's reading meter (server-measured reading time)", function () 
     m.beat("r", 600, present);
     advance(5_000);
     expect(m.beat("r", 600, present).seconds).to.equal(100);
-    const live = { chainId: 1, origin: "https://news.example", policy: {}, twei: {} } as unknown as SiteConfig;
+    const live = {
+      chainId: 1,
+      origin: "https://news.example",
+      databasePath: ":memory:",
+      policy: {},
+      twei: {},
+    } as unknown as SiteConfig;
     expect(() => createSiteContext({ ...live, reading: { clockRate: 20 } })).to.throw(/local development chain/);
     expect(() => createSiteContext({ ...live, demoWallet: [] })).to.throw(/never on a live network/);
     expect(() => createSiteContext(live)).not.to.throw();

@@ -43,6 +43,7 @@ describe("Sign-In with Ethereum against the site's canonical origin (issue 24, f
     config = {
       siteName: "Origin Desk",
       origin: "https://news.example",
+      databasePath: ":memory:",
       articles: [],
       // Sign-in never reaches the relayer: a closed port stands for it.
       twei: createTweiClient({

@@ -269,6 +269,8 @@ describe("the widget on the demo news site, in headless Chromium", function () {
     const offline = await startDemoSite(stack, {
       publish: false,
       overrides: {
+        // Its own store: sharing the first site's would share its sessions (one cookie host, 127.0.0.1).
+        databasePath: join(dataDir, "offline-site.sqlite"),
         relayerUrl: dead,
         indexerUrl: dead,
         twei: createTweiClient({

@@ -23,7 +23,7 @@ export function permitRoutes(router: Router, ctx: SiteContext): void {
   const { config } = ctx;
 
   router.post("/permit/typed-data", async (req, res) => {
-    const owner = ctx.sessions.require(req);
+    const owner = await ctx.sessions.require(req);
     ctx.limit(req, owner);
     const { twei } = parseInput(typedDataBody, req.body, "body");
     const nonce = await config.publicClient
@@ -57,7 +57,7 @@ export function permitRoutes(router: Router, ctx: SiteContext): void {
   });
 
   router.post("/permit", async (req, res) => {
-    const owner = ctx.sessions.require(req);
+    const owner = await ctx.sessions.require(req);
     ctx.limit(req, owner);
     const body = parseInput(permitBody, req.body, "body");
     try {

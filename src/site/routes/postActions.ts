@@ -3,7 +3,7 @@ import { z } from "zod";
 import { HttpProblem, parseInput } from "../../http/problem.js";
 import { sendSiteEvent } from "../sendSiteEvent.js";
 import type { SiteContext } from "../siteContext.js";
-import { eventIds } from "../siteStore.js";
+import { eventIds, freshId } from "../eventIds.js";
 
 const voteBody = z.strictObject({ vote: z.enum(["plus", "minus"]) });
 const commentBody = z.strictObject({ text: z.string().trim().min(1).max(2_000) });
@@ -14,18 +14,20 @@ const now = () => Math.floor(Date.now() / 1000);
 /**
  * The reader's actions on a post: each is one site event, signed by the site and sent through
  * the SDK for the signed-in address only. The answer is the relayer's (accepted or rejected
- * with the rules' code); settlement is followed by the post's state.
+ * with the rules' code); settlement is followed by the post's state. Every claim on an event id
+ * is the store's (sendSiteEvent), so two site processes never send one action twice.
  */
 export function postActionRoutes(router: Router, ctx: SiteContext): void {
   const { twei } = ctx.config;
+  const windowMs = ctx.config.moderation?.windowMs ?? 0;
 
   router.post("/posts/:slug/vote", async (req, res) => {
-    const user = ctx.sessions.require(req);
+    const user = await ctx.sessions.require(req);
     ctx.limit(req, user);
     const article = ctx.article(req.params.slug as string);
     const { vote } = parseInput(voteBody, req.body, "body");
     const eventId = eventIds.vote(article.slug, user);
-    const earlier = ctx.store.sent(eventId);
+    const earlier = await ctx.store.sentEvent(eventId);
     if (earlier?.answer === "accepted") throw new HttpProblem(409, "already_voted", "You voted on this post already");
     const sent = await sendSiteEvent(
       twei,
@@ -37,13 +39,13 @@ export function postActionRoutes(router: Router, ctx: SiteContext): void {
         user,
         postId: article.sitePostId,
       },
-      vote,
+      { kind: "vote", slug: article.slug, detail: vote },
     );
     res.json(sent);
   });
 
   router.post("/posts/:slug/comments", async (req, res) => {
-    const user = ctx.sessions.require(req);
+    const user = await ctx.sessions.require(req);
     ctx.limit(req, user);
     const article = ctx.article(req.params.slug as string);
     const { text } = parseInput(commentBody, req.body, "body");
@@ -54,41 +56,45 @@ export function postActionRoutes(router: Router, ctx: SiteContext): void {
       throw new HttpProblem(422, "comment_too_short", `A comment needs at least ${min} characters`, {
         detail: `this one has ${[...text.trim()].length}`,
       });
-    const commentId = `c-${ctx.store.nextId()}-${user.slice(2, 8)}`;
+    const commentId = `c-${freshId()}`;
     const eventId = eventIds.comment(commentId);
-    const sent = await sendSiteEvent(twei, ctx.store, {
-      eventId,
-      type: "comment_created",
-      occurredAt: now(),
-      user,
-      postId: article.sitePostId,
-      commentId,
-      length: [...text].length,
-    });
-    if (sent.answer === "accepted")
-      ctx.store.addComment({
-        commentId,
-        slug: article.slug,
-        author: user,
-        text,
-        createdAt: Date.now(),
-        likes: 0,
-        dislikes: 0,
+    const comment = { commentId, slug: article.slug, author: user, text, createdAt: Date.now(), eventId };
+    if (windowMs > 0) {
+      // Held for the moderation window: its author sees it, nobody else; comment_created goes out
+      // when the window passes (releaseHeldComments), never for a comment hidden before that.
+      await ctx.store.insertComment({ ...comment, status: "held" });
+      res.json({ commentId, held: true, releaseAt: new Date(comment.createdAt + windowMs).toISOString() });
+      return;
+    }
+    const sent = await sendSiteEvent(
+      twei,
+      ctx.store,
+      {
         eventId,
-      });
+        type: "comment_created",
+        occurredAt: now(),
+        user,
+        postId: article.sitePostId,
+        commentId,
+        length: [...text].length,
+      },
+      { kind: "comment", slug: article.slug },
+    );
+    if (sent.answer === "accepted") await ctx.store.insertComment({ ...comment, status: "visible" });
     res.json({ ...sent, commentId });
   });
 
   router.post("/posts/:slug/comments/:commentId/reaction", async (req, res) => {
-    const user = ctx.sessions.require(req);
+    const user = await ctx.sessions.require(req);
     ctx.limit(req, user);
     const article = ctx.article(req.params.slug as string);
-    const comment = ctx.store.comment(req.params.commentId as string);
-    if (!comment || comment.slug !== article.slug)
+    const comment = await ctx.store.comment(req.params.commentId as string);
+    // A held or hidden comment is not there for anyone but its author: nobody reacts to it.
+    if (!comment || comment.slug !== article.slug || comment.status !== "visible")
       throw new HttpProblem(404, "comment_not_found", "No such comment on this post");
     const { reaction } = parseInput(reactionBody, req.body, "body");
     const eventId = eventIds.reaction(comment.commentId, user);
-    if (ctx.store.sent(eventId)?.answer === "accepted")
+    if ((await ctx.store.sentEvent(eventId))?.answer === "accepted")
       throw new HttpProblem(409, "already_reacted", "You liked or disliked this comment already");
     const sent = await sendSiteEvent(
       twei,
@@ -101,24 +107,29 @@ export function postActionRoutes(router: Router, ctx: SiteContext): void {
         postId: article.sitePostId,
         commentId: comment.commentId,
       },
-      reaction,
+      { kind: "reaction", slug: article.slug, detail: reaction },
     );
-    if (sent.answer === "accepted") comment[reaction === "like" ? "likes" : "dislikes"] += 1;
+    if (sent.answer === "accepted") await ctx.store.react(comment.commentId, user, reaction, sent.sentAt);
     res.json(sent);
   });
 
   router.post("/posts/:slug/report", async (req, res) => {
-    const user = ctx.sessions.require(req);
+    const user = await ctx.sessions.require(req);
     ctx.limit(req, user);
     const article = ctx.article(req.params.slug as string);
-    const eventId = eventIds.report(article.slug, user, ctx.store.nextId());
-    const sent = await sendSiteEvent(twei, ctx.store, {
-      eventId,
-      type: "report_purchased",
-      occurredAt: now(),
-      user,
-      postId: article.sitePostId,
-    });
+    const eventId = eventIds.report(article.slug, user, freshId());
+    const sent = await sendSiteEvent(
+      twei,
+      ctx.store,
+      {
+        eventId,
+        type: "report_purchased",
+        occurredAt: now(),
+        user,
+        postId: article.sitePostId,
+      },
+      { kind: "report", slug: article.slug },
+    );
     res.json(sent);
   });
 }

@@ -5,14 +5,20 @@ import { amountJson } from "../../indexer/reports/reportJson.js";
 import { utcDayOf } from "../../rules/policy.js";
 import type { Json, SiteContext } from "../siteContext.js";
 import { wordCount } from "../siteContext.js";
-import { eventIds } from "../siteStore.js";
+import { eventIds } from "../eventIds.js";
 import type { Article } from "../siteConfig.js";
+
+const DAY_MS = 86_400_000;
 
 /** The reader's own part of the post's state: reading, vote, budget, purchases. */
 async function readerState(ctx: SiteContext, article: Article, user: Address) {
   const readId = eventIds.read(article.slug, user);
-  const reading = ctx.meter.peek(readId) ?? { seconds: 0, secondsToRead: ctx.secondsToRead(article), complete: false };
-  const readStatus = await ctx.statusOf(ctx.store.sent(readId));
+  const reading = (await ctx.meter.peek(user, article.slug)) ?? {
+    seconds: 0,
+    secondsToRead: ctx.secondsToRead(article),
+    complete: false,
+  };
+  const readStatus = await ctx.statusOf(await ctx.store.sentEvent(readId));
   let earned: ReturnType<typeof amountJson> | null = null;
   let indexer = true;
   if (readStatus?.state === "settled") {
@@ -24,19 +30,11 @@ async function readerState(ctx: SiteContext, article: Article, user: Address) {
     if (wei !== undefined && wei !== "0") earned = amountJson(BigInt(wei));
   }
 
-  const voteSent = ctx.store.sent(eventIds.vote(article.slug, user));
-  const today = utcDayOf(Math.floor(Date.now() / 1000));
-  const plusesToday = ctx.store
-    .sentWithPrefix("vote:")
-    .filter(
-      (e) =>
-        e.eventId.endsWith(`:${user}`) &&
-        e.detail === "plus" &&
-        e.answer === "accepted" &&
-        utcDayOf(Math.floor(e.sentAt / 1000)) === today,
-    ).length;
+  const voteSent = await ctx.store.sentEvent(eventIds.vote(article.slug, user));
+  const dayStartMs = utcDayOf(Math.floor(Date.now() / 1000)) * DAY_MS;
+  const plusesToday = await ctx.store.acceptedPluses(user, dayStartMs, dayStartMs + DAY_MS);
 
-  const purchases = ctx.store.sentWithPrefix(`report:${article.slug}:${user}:`);
+  const purchases = await ctx.store.sentEvents(user, "report", article.slug);
   let instances: Json[] = [];
   if (purchases.length > 0) {
     const answer = await ctx.indexer(`/v1/report-instances?postId=${ctx.chainPostId(article)}&buyer=${user}`);
@@ -105,18 +103,25 @@ async function pricesOf(ctx: SiteContext) {
 export function postStateRoutes(router: Router, ctx: SiteContext): void {
   router.get("/posts/:slug", async (req, res) => {
     const article = ctx.article(req.params.slug as string);
-    const user = ctx.sessions.user(req);
+    const user = await ctx.sessions.user(req);
     ctx.limit(req, user);
     // Asked at once, beside the reader's own state: neither waits for the other.
     const extras = Promise.all([voteCounts(ctx, article), pricesOf(ctx)]);
+    await ctx.ready;
     const me = user ? await ctx.user(user) : null;
     // Asked of the relayer itself: a signed-in reader's cached account must not hide an outage.
     const relayerUp = await ctx.reachable(ctx.config.relayerUrl);
     const comments = await Promise.all(
-      ctx.store.comments(article.slug).map(async (c) => {
+      // Visible comments, and the reader's own whatever their status (held or hidden: nobody else sees them).
+      (await ctx.store.comments(article.slug, user ? { viewer: user } : {})).map(async (c) => {
         const info = await ctx.user(c.author);
-        const status = c.eventId ? await ctx.statusOf(ctx.store.sent(c.eventId)) : { state: "settled" };
-        const mine = user ? ctx.store.sent(eventIds.reaction(c.commentId, user)) : undefined;
+        const sent = c.eventId ? await ctx.store.sentEvent(c.eventId) : undefined;
+        const status = !c.eventId
+          ? { state: "settled" }
+          : sent
+            ? await ctx.statusOf(sent)
+            : { state: "pending", message: c.status === "held" ? "held for moderation" : "being sent" };
+        const mine = user ? await ctx.store.sentEvent(eventIds.reaction(c.commentId, user)) : undefined;
         return {
           commentId: c.commentId,
           author: c.author,
@@ -128,6 +133,8 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
           dislikes: c.dislikes,
           status,
           mine: user === c.author,
+          // held: in the moderation window; hidden: by a moderator (only its author sees either).
+          moderation: c.status === "visible" ? null : c.status,
           myReaction: mine ? { reaction: mine.detail, status: await ctx.statusOf(mine) } : null,
         };
       }),

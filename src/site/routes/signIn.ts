@@ -18,7 +18,7 @@ const verifyBody = z.strictObject({
  * with viem and starts a session for that address. Events are only ever reported for it.
  */
 export function signInRoutes(router: Router, ctx: SiteContext): void {
-  router.post("/siwe/message", (req, res) => {
+  router.post("/siwe/message", async (req, res) => {
     ctx.limit(req);
     const body = parseInput(messageBody, req.body, "body");
     // The configured origin, never the request's Host: a phishing proxy forwarding its own Host
@@ -36,7 +36,7 @@ export function signInRoutes(router: Router, ctx: SiteContext): void {
       issuedAt: new Date(),
       expirationTime: new Date(Date.now() + 10 * 60_000),
     });
-    ctx.sessions.issue(nonce, getAddress(body.address), message);
+    await ctx.sessions.issue(nonce, getAddress(body.address), message);
     res.json({ message });
   });
 
@@ -44,7 +44,7 @@ export function signInRoutes(router: Router, ctx: SiteContext): void {
     ctx.limit(req);
     const body = parseInput(verifyBody, req.body, "body");
     const parsed = parseSiweMessage(body.message);
-    const issued = parsed.nonce === undefined ? undefined : ctx.sessions.take(parsed.nonce);
+    const issued = parsed.nonce === undefined ? undefined : await ctx.sessions.take(parsed.nonce);
     if (!issued || issued.message !== body.message)
       throw new HttpProblem(
         401,
@@ -64,17 +64,18 @@ export function signInRoutes(router: Router, ctx: SiteContext): void {
       })
       .catch(() => false);
     if (!valid) throw new HttpProblem(401, "siwe_invalid_signature", "The signature does not match the address");
-    ctx.sessions.start(res, issued.address);
-    res.json({ address: issued.address });
+    const token = await ctx.sessions.start(res, issued.address);
+    // Across origins the widget may keep the session as a bearer token (third-party cookies blocked).
+    res.json({ address: issued.address, ...(ctx.config.crossOrigin ? { token } : {}) });
   });
 
-  router.post("/signout", (req, res) => {
-    ctx.sessions.end(req, res);
+  router.post("/signout", async (req, res) => {
+    await ctx.sessions.end(req, res);
     res.json({ address: null });
   });
 
   router.get("/me", async (req, res) => {
-    const user = ctx.sessions.user(req);
+    const user = await ctx.sessions.user(req);
     if (!user) {
       res.json({ address: null });
       return;

@@ -103,6 +103,7 @@ export async function startHostileStack() {
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
       demoWallet: [{ name: "Ines", account: hardhatAccount(DEMO_ACCOUNT_INDEX) }],
       limits: { perIpPerSecond: 1_000_000, perUserPerSecond: 1_000_000 },
+      databasePath: join(dir, "site.sqlite"),
     };
     const siteErrors: unknown[] = [];
     // The site's canonical origin is its own loopback address.
@@ -111,6 +112,7 @@ export async function startHostileStack() {
       onUnexpected: (e) => siteErrors.push(e),
     });
     const siteHttp = await listen(siteApp, sitePort);
+    stops.push(() => siteApp.close());
     stops.push(() => siteHttp.stop());
     return {
       chain,
