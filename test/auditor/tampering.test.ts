@@ -123,6 +123,25 @@ describe("auditor: catches and names tampered evidence", function () {
     expect(forged?.what).to.include(`signed by ${forger.address}`).and.include(stack.siteSigner.address);
   });
 
+  it("the site's own signature in another byte form: its high-s twin is signature_invalid (the relayer refuses it too); v as the bare parity holds", async function () {
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const twin = await auditTampered("high-s", "comment-c-africa", (file) => {
+      const envelope = file.envelopes[0];
+      if (!envelope) return;
+      const s = BigInt(`0x${envelope.signature.slice(66, 130)}`);
+      const v = envelope.signature.slice(130) === "1b" ? "1c" : "1b";
+      envelope.signature = `0x${envelope.signature.slice(2, 66)}${(n - s).toString(16).padStart(64, "0")}${v}`;
+    });
+    expect(codes(twin.result.discrepancies)).to.deep.equal(["signature_invalid"]);
+    expect(twin.result.discrepancies[0]?.what).to.include("upper half of the curve's order");
+    const bare = await auditTampered("bare-v", "comment-c-africa", (file) => {
+      const envelope = file.envelopes[0];
+      if (envelope)
+        envelope.signature = `0x${envelope.signature.slice(2, 130)}${envelope.signature.slice(130) === "1b" ? "00" : "01"}`;
+    });
+    expect(bare.result.discrepancies).to.deep.equal([]);
+  });
+
   it("an event dropped from a batch: the root differs and the chain's action is unexplained", async function () {
     const { result } = await auditTampered("dropped", "read-r2", (file) => {
       file.events = file.events
