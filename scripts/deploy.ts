@@ -15,11 +15,14 @@
 //   TWEI_NETWORK  the deployment's name: the file is deployments/$TWEI_NETWORK.json, the name the
 //                 relayer, indexer and auditor are started with (default: the Hardhat network's name;
 //                 name a real network's deployment, e.g. base-sepolia, and commit its file)
+// On a development chain (chain id 31337) it also deploys the Ethereum Attestation Service and
+// registers the Twei personhood schema (src/chain/deployEas.ts), recorded under "eas".
 //   TWEI_RPC_URL  the node (network localhost: default http://127.0.0.1:8545; network live: required)
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { getAddress, type PublicClient } from "viem";
-import { deployRolesFromEnv } from "../src/chain/deployRoles.js";
+import { deployEas } from "../src/chain/deployEas.js";
+import { deployRolesFromEnv, LOCAL_CHAIN_IDS } from "../src/chain/deployRoles.js";
 import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
 import { writeDeployment } from "../src/chain/deployments.js";
 import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
@@ -48,6 +51,12 @@ const deployed = await deployTwei({
   ...roles,
   ruleAmounts: rules.amounts,
 });
+const eas = LOCAL_CHAIN_IDS.has(await publicClient.getChainId())
+  ? await deployEas({
+      publicClient: publicClient as unknown as PublicClient,
+      walletClient: deployer as unknown as DeployerClient,
+    })
+  : undefined;
 const path = await writeDeployment({
   network: deploymentName,
   chainId: await publicClient.getChainId(),
@@ -57,8 +66,10 @@ const path = await writeDeployment({
   abiHash: deployed.abiHash,
   deployer: getAddress(deployer.account.address),
   deployedAt: new Date().toISOString(),
+  ...(eas ? { eas } : {}),
 });
 console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
+if (eas) console.log(`EAS ${eas.eas}, personhood schema ${eas.personhoodSchema}`);
 console.log(`rule set "${rules.name}" from ${rulesPath}`);
 console.log(`wrote ${path}: start the relayer, indexer and auditor with TWEI_NETWORK=${deploymentName}`);
 await connection.close();

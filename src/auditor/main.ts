@@ -4,7 +4,7 @@
 // usage, 3 the audit could not run (no deployment, chain unreachable or another chain).
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createPublicClient, http, type PublicClient } from "viem";
+import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
 import { z } from "zod";
 import { createLogRange } from "../chain/createLogRange.js";
 import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
@@ -79,6 +79,15 @@ const policySchema = z
       })
       .optional(),
     maxReadsEarnedPerUserPerDay: count.optional(),
+    personhood: z
+      .strictObject({
+        eas: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not an address") as unknown as z.ZodType<Address>,
+        schema: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not a schema UID") as unknown as z.ZodType<Hex>,
+        attesters: z
+          .array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not an address") as unknown as z.ZodType<Address>)
+          .min(1),
+      })
+      .optional(),
   })
   .superRefine((policy, ctx) => {
     const farming = policy.version >= FARM_RULES_VERSION;

@@ -19,6 +19,17 @@ export const deploymentSchema = z.object({
   abiHash: z.string().regex(/^0x[0-9a-f]{64}$/),
   deployer: address,
   deployedAt: z.string(),
+  /**
+   * The Ethereum Attestation Service the deploy script put on a development chain, with the Twei
+   * personhood schema's UID (src/chain/deployEas.ts); absent on live networks, which have EAS.
+   */
+  eas: z
+    .object({
+      eas: address,
+      schemaRegistry: address,
+      personhoodSchema: z.string().regex(/^0x[0-9a-f]{64}$/) as unknown as z.ZodType<`0x${string}`>,
+    })
+    .optional(),
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;

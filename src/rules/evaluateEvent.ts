@@ -1,4 +1,4 @@
-import { zeroAddress, type Address } from "viem";
+import { zeroAddress, type Address, type Hex } from "viem";
 import { ActionKind, BPS, FIRST_BURN_KIND } from "../core/kinds.js";
 import { levelFor } from "../core/levels.js";
 import type { AccountAction, PostRegistration } from "../core/packedActions.js";
@@ -7,6 +7,7 @@ import { amountFor, type RuleAmounts } from "../core/ruleSet.js";
 import type { SiteEvent } from "../evidence/siteEvent.js";
 import { capEarnings, type LeftOutAction } from "./capEarnings.js";
 import { farmRulesOf, secondsToRead, utcDayOf, type RulePolicy } from "./policy.js";
+import { requirePersonhood } from "./requirePersonhood.js";
 import { keys, type RuleEffects, type RulesState, type RuleTally } from "./rulesState.js";
 
 /** Why an event was rejected: stable codes, documented in the API. */
@@ -30,6 +31,7 @@ export type RejectionCode =
   | "read_too_short"
   | "insufficient_funds"
   | "funds_unknown"
+  | "personhood_required"
   // Decided by the relayer at acceptance from the chain, beside these rules (src/relayer/api/postEvents.ts):
   | "post_id_taken"
   | "post_registry_unknown"
@@ -53,6 +55,8 @@ export interface RuleAccepted {
    * auditor names the rule when a chain paid one of them anyway. Absent when none.
    */
   readonly leftOut?: readonly LeftOutAction[];
+  /** The personhood attestation (EAS UID) the event's mints relied on, when the policy asks for one. */
+  readonly attestation?: Hex;
 }
 
 export interface RuleRejected {
@@ -99,7 +103,7 @@ function chainPostId(siteId: number, postId: string): bigint {
 export function evaluateEvent(parameters: EvaluateEventParameters): RuleOutcome {
   const leftOut: LeftOutAction[] = [];
   const outcome = evaluate(parameters, leftOut);
-  return outcome.accepted && leftOut.length > 0 ? { ...outcome, leftOut } : outcome;
+  return requirePersonhood(parameters, outcome.accepted && leftOut.length > 0 ? { ...outcome, leftOut } : outcome);
 }
 
 function evaluate(parameters: EvaluateEventParameters, leftOut: LeftOutAction[]): RuleOutcome {

@@ -1,3 +1,4 @@
+import type { Address, Hex } from "viem";
 import { ActionKind } from "../core/kinds.js";
 import type { RuleAmounts } from "../core/ruleSet.js";
 
@@ -8,6 +9,22 @@ import type { RuleAmounts } from "../core/ruleSet.js";
 export interface EarningRampStep {
   readonly belowLevel: number;
   readonly maxReadsPerDay: number;
+}
+
+/**
+ * Proof of personhood (optional in every version; absent: off, so older policies replay
+ * unchanged): earning needs a valid attestation of the Ethereum Attestation Service (EAS) under
+ * `schema`, made by one of `attesters` (the site itself, or a public attester), whose recipient
+ * is the user who acts. The relayer reads it from `eas` at acceptance; the auditor re-checks it
+ * at the batch's block.
+ */
+export interface PersonhoodPolicy {
+  /** The EAS contract the attestations live in. */
+  readonly eas: Address;
+  /** The schema UID the attestation must be made under. */
+  readonly schema: Hex;
+  /** The attesters the site trusts (at least one). */
+  readonly attesters: readonly Address[];
 }
 
 /**
@@ -51,6 +68,11 @@ export interface RulePolicy {
   readonly earningRamp?: readonly EarningRampStep[];
   /** Full reads' worth any one account may earn per UTC day on the site, whatever its level. Since version 3. */
   readonly maxReadsEarnedPerUserPerDay?: number;
+  /**
+   * When set, an event earns only when its acting user holds a valid attestation of personhood
+   * (src/rules/requirePersonhood.ts). Absent: off.
+   */
+  readonly personhood?: PersonhoodPolicy;
 }
 
 /** The farming rules of a version-3 policy. */

@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import { utcDayOf } from "./policy.js";
 
 /** A post the rules know of: published through the relayer, by `author`. */
@@ -34,6 +34,12 @@ export interface RulesState {
    * already accepted and not yet settled; undefined when unknown (the chain could not be read).
    */
   spendable(account: Address): bigint | undefined;
+  /**
+   * The UID of a valid personhood attestation of the account (policy `personhood`): read from
+   * EAS by the relayer at acceptance, taken from the evidence by the auditor. Undefined (or
+   * absent) when there is none or it could not be read: then the account is not attested.
+   */
+  attestation?(account: Address): Hex | undefined;
 }
 
 /** What accepting an event changes in the rules' state. */
