@@ -16,6 +16,10 @@ export interface DevPostgres {
   readonly port: number;
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server as a crash does (`pg_ctl stop -m immediate`), keeping its data: an outage. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port and data (it recovers from its WAL). */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,9 +83,12 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     "-c tcp_keepalives_count=5",
   ].join(" ");
   say(`starting PostgreSQL on 127.0.0.1:${port}`);
-  await run(binary("pg_ctl"), ["-D", data, "-l", join(dir, "server.log"), "-o", settings, "-w", "-t", "60", "start"], {
-    ...as,
-  });
+  const start = () =>
+    run(binary("pg_ctl"), ["-D", data, "-l", join(dir, "server.log"), "-o", settings, "-w", "-t", "60", "start"], {
+      ...as,
+    });
+  const halt = () => run(binary("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], { ...as });
+  await start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,
@@ -96,9 +103,15 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    async halt() {
+      await halt();
+    },
+    async resume() {
+      await start();
+    },
     async stop() {
       try {
-        await run(binary("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], { ...as });
+        await halt().catch(() => undefined); // halted already: nothing runs
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { z } from "zod";
+import { isDatabaseUnavailable } from "../storage/databaseUnavailable.js";
 
 /** One bad field of a request, with its path. */
 export interface ProblemField {
@@ -75,6 +76,7 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorReques
     if (res.headersSent) return next(error);
     let problem: HttpProblem;
     if (error instanceof HttpProblem) problem = error;
+    else if (isDatabaseUnavailable(error)) problem = databaseUnavailable();
     else {
       const client = clientProblemOf(error);
       if (client) problem = client;
@@ -101,6 +103,18 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorReques
         ...extra.extra,
       });
   };
+}
+
+/**
+ * 503 `database_unavailable`: the service's database does not answer (down, restarting, out of
+ * connections). Not the client's fault and not a bug: the same request, retried after
+ * Retry-After, is answered once the database is back (event submissions are idempotent).
+ */
+export function databaseUnavailable(): HttpProblem {
+  return new HttpProblem(503, "database_unavailable", "The database cannot be reached", {
+    detail: "the service's database does not answer now; retry the same request later",
+    retryAfter: 5,
+  });
 }
 
 /**

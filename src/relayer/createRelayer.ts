@@ -279,13 +279,18 @@ export function createRelayer(config: RelayerConfig): Relayer {
    */
   const contend = async (lease: NonNullable<RelayerStore["lease"]>) => {
     while (!stopped) {
-      const held = await lease.tryAcquire().catch(() => false);
-      if (held && !leading) {
-        log.info({ instance, epoch: lease.epoch?.toString() }, "this instance is now the submitter");
-        lead();
-      } else if (!held && leading) {
-        log.warn({ instance }, "the submitter lease was lost: settlement stops here");
-        await follow();
+      // Nothing here may reject: a database outage is a lost lease, retried until it answers.
+      try {
+        const held = await lease.tryAcquire().catch(() => false);
+        if (held && !leading) {
+          log.info({ instance, epoch: lease.epoch?.toString() }, "this instance is now the submitter");
+          lead();
+        } else if (!held && leading) {
+          log.warn({ instance }, "the submitter lease was lost: settlement stops here");
+          await follow();
+        }
+      } catch (error) {
+        log.error({ instance, error: String(error) }, "contending for the submitter lease failed; trying again");
       }
       await new Promise((resolve) => setTimeout(resolve, config.leaseRetryMs ?? 1_000));
     }

@@ -3,6 +3,7 @@ import { isAddressEqual, toHex, zeroAddress, type Address, type Hex } from "viem
 import { postIdFor } from "../../core/postId.js";
 import { amountFor } from "../../core/ruleSet.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
+import { isDatabaseUnavailable } from "../../storage/databaseUnavailable.js";
 import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
 import { ledgerRefusal } from "../../rules/ledgerRefusal.js";
@@ -65,7 +66,9 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     let chain;
     try {
       chain = await withTimeout(ctx.chainTimeoutMs, Promise.all([ctx.sites.stateAtHead(site), ctx.reader.ruleSet()]));
-    } catch {
+    } catch (error) {
+      // The site's state is kept in the store as it is read: a store that does not answer is no chain fault.
+      if (isDatabaseUnavailable(error)) throw error;
       chain = undefined;
     }
     const verified = await ctx.verifier.verify(req.body, chain?.[0].signer ?? null);

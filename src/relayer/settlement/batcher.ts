@@ -90,7 +90,10 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       if (loop) return;
       loop = (async () => {
         while (!stopped) {
-          await tick();
+          // A pass never rejects (runPass catches); this guard keeps a bug from ending the loop silently.
+          await tick().catch((error: unknown) =>
+            parameters.log.error({ error: String(error) }, "the settlement pass failed; the next one tries again"),
+          );
           if (!stopped)
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, parameters.config.intervalMs);
@@ -106,7 +109,7 @@ export function createBatcher(parameters: CreateBatcherParameters): Batcher {
       stopped = true;
       wake?.();
       await loop;
-      await running;
+      await running?.catch(() => undefined);
     },
   };
 }

@@ -2,10 +2,16 @@ import type { Address } from "viem";
 import type { Logger } from "../../observability/logger.js";
 import type { RelayerMetrics } from "../metrics.js";
 
-/** What stops settlement as a whole, for /readyz and the log: nothing, a paused ledger, a missing role. */
+/**
+ * What stops settlement as a whole, for /readyz and the log: nothing, a paused ledger, a missing
+ * role, a chain or a database that does not answer (settlement resumes by itself once it does).
+ */
 export type SettlementGate =
   | { readonly state: "open" }
-  | { readonly state: "paused" | "unauthorized" | "chain_unreachable"; readonly detail: string };
+  | {
+      readonly state: "paused" | "unauthorized" | "chain_unreachable" | "store_unreachable";
+      readonly detail: string;
+    };
 
 /** The gate as the last pass found it; a change of state is logged and counted once. */
 export interface GateHolder {

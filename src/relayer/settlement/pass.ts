@@ -1,9 +1,10 @@
 import { describeChainError } from "../../chain/decodeRevert.js";
+import { isDatabaseUnavailable } from "../../storage/databaseUnavailable.js";
 import { capWaitOver, startCapWait, type CapWaits } from "./capWait.js";
 import { attemptHashes, receiptOf } from "./chainLookups.js";
 import { cutBatch } from "./cut.js";
 import { isFinal, readChainHeads, type ChainHeads } from "./finality.js";
-import { gateFor } from "./gate.js";
+import { gateFor, type SettlementGate } from "./gate.js";
 import { driveBatch } from "./send.js";
 import type { SettlementContext } from "./settlementContext.js";
 import { abandon, finalize, trackBatch } from "./track.js";
@@ -124,32 +125,53 @@ function siteFailed(context: SettlementContext, state: PassState, siteId: number
 /**
  * One settlement pass: the gate read from the chain; the batches on their way tracked (mined,
  * moved, removed by a reorg, final); then each site's round, side by side, each on its own (one's
- * fault or slow transaction never holds up another's; a failing site backs off).
+ * fault or slow transaction never holds up another's; a failing site backs off). Never rejects:
+ * a database that cannot be reached closes the gate (`store_unreachable`) until it answers again.
  *
  * @example
  * await runPass(context, state)
  */
 export async function runPass(context: SettlementContext, state: PassState): Promise<void> {
+  try {
+    await pass(context, state);
+  } catch (error) {
+    // No fault of the database or of a dependency ends the process: the pass stops here, says
+    // why (once: the gate logs a change), and the next one tries again.
+    if (isDatabaseUnavailable(error))
+      context.gate.set({
+        state: "store_unreachable",
+        detail: `the relayer's database cannot be reached: ${(error as Error).message}`,
+      });
+    else {
+      context.metrics.chainErrors.inc();
+      context.log.error({ error: describeChainError(error) }, "the settlement pass failed; the next one tries again");
+    }
+  }
+}
+
+async function pass(context: SettlementContext, state: PassState): Promise<void> {
   const { store, reader, publicClient, config, metrics, walletClient, ledger } = context;
   const me = walletClient.account.address;
   let heads: ChainHeads;
+  let gate: SettlementGate;
   try {
     heads = await readChainHeads(publicClient, config.finality);
     const [paused, authorized] = await Promise.all([reader.paused(), reader.isRelayer(me)]);
-    context.gate.set(
-      paused
-        ? gateFor("paused", { account: me, ledger })
-        : authorized
-          ? { state: "open" }
-          : gateFor("unauthorized", { account: me, ledger }),
-    );
+    gate = paused
+      ? gateFor("paused", { account: me, ledger })
+      : authorized
+        ? { state: "open" }
+        : gateFor("unauthorized", { account: me, ledger });
   } catch (error) {
     context.gate.set({ state: "chain_unreachable", detail: `the chain cannot be read: ${describeChainError(error)}` });
     metrics.chainErrors.inc();
     return;
   }
   const watchFrom = heads.head > BigInt(config.reorgWatchBlocks) ? heads.head - BigInt(config.reorgWatchBlocks) : 0n;
-  for (const batch of await store.trackedBatches(watchFrom)) {
+  const tracked = await store.trackedBatches(watchFrom);
+  // Set once the store answered too, so that a database outage does not flip the gate each pass.
+  context.gate.set(gate);
+  for (const batch of tracked) {
     if (batch.status === "recorded") continue; // driven by its site below
     try {
       await trackBatch(context, batch, heads);
