@@ -264,6 +264,33 @@ describe("indexer readers: one writer and read-only processes", function () {
     expect(writer.output()).to.include("IndexerWriterLostError");
   });
 
+  it("answers 503 database_unavailable (Retry-After) on a report while PostgreSQL is down, and serves it again once it is back", async function () {
+    this.timeout(120_000);
+    const url = await pg.createDatabase("outage");
+    const writer = await start({ DATABASE_URL: url });
+    const readOnly = await start({ DATABASE_URL: url, INDEXER_SYNC: "false" });
+    await caughtUp(writer.url);
+    const paths = [`/v1/posts/${POST}/report`, `/v1/users/${author}`];
+    for (const path of paths) expect((await getJson(`${readOnly.url}${path}`)).status).to.equal(200);
+    await pg.halt();
+    try {
+      // (The writer is left out: it exits once it finds its locked session gone.)
+      for (const path of paths) {
+        const response = await fetch(`${readOnly.url}${path}`);
+        const problem = (await response.json()) as { code: string };
+        expect([path, response.status, problem.code]).to.deep.equal([path, 503, "database_unavailable"]);
+        expect(response.headers.get("retry-after")).to.equal("5");
+      }
+    } finally {
+      await pg.resume();
+    }
+    await waitUntil("the reader serves the report again", async () =>
+      (await Promise.all(paths.map(async (path) => (await getJson(`${readOnly.url}${path}`)).status === 200))).every(
+        Boolean,
+      ),
+    );
+  });
+
   it("on SQLite, serves the file a running writer syncs from an INDEXER_SYNC=false process", async function () {
     const dbPath = join(root, "indexer.sqlite");
     const indexer = createIndexer({
