@@ -143,8 +143,9 @@ const children = new Set<ReturnType<typeof spawn>>();
 try {
   const chain = { ...hardhat, rpcUrls: { default: { http: [node.url] } } };
   const publicClient = createPublicClient({ chain, transport: http(node.url, { timeout: 600_000 }) });
-  // A 14M-gas settlement can take many seconds on a busy machine; never sent twice (no retries).
-  const send = http(node.url, { timeout: 600_000, retryCount: 0 });
+  // A 14M-gas settlement can take many seconds on a busy machine. (A retry sends the same signed
+  // transaction: a socket the node closed under a kept-alive connection must not end the run.)
+  const send = http(node.url, { timeout: 600_000 });
   const admin = createWalletClient({ chain, transport: send, account: hardhatAccount(0) });
   const relayer = createWalletClient({ chain, transport: send, account: hardhatAccount(1) });
   const siteSigner = privateKeyToAccount(generatePrivateKey());
