@@ -92,6 +92,13 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
         Window burned;
     }
 
+    // A site's policy hash in force, and the announced next one with when it takes effect (0: none).
+    struct PolicyRecord {
+        bytes32 current;
+        bytes32 next;
+        uint48 nextAt;
+    }
+
     ITwei private immutable _token;
     uint64 private immutable _epochLength;
     uint48 private immutable _changeDelay;
@@ -106,6 +113,7 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
     Window private _burned;
     mapping(uint32 siteId => SiteRecord) private _sites;
     mapping(uint64 postId => Post) private _posts;
+    mapping(uint32 siteId => PolicyRecord) private _sitePolicies;
     BitMaps.BitMap private _settledBatches;
 
     /// @param token_ The Twei token, deployed with this ledger's address.
@@ -466,6 +474,26 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
     }
 
     /// @inheritdoc ITweiLedger
+    function schedulePolicy(uint32 siteId, bytes32 policyHash) external onlyRole(POLICY_ADMIN_ROLE) {
+        _knownSite(siteId);
+        if (policyHash == bytes32(0)) revert TweiLedgerZeroPolicyHash(siteId);
+        PolicyRecord storage record = _sitePolicies[siteId];
+        bytes32 current = _policyNow(record);
+        // The first policy replaces none: nothing to announce ahead.
+        uint48 at = current == bytes32(0) ? uint48(block.timestamp) : uint48(block.timestamp) + _changeDelay;
+        if (at == block.timestamp) {
+            record.current = policyHash;
+            record.next = bytes32(0);
+            record.nextAt = 0;
+        } else {
+            record.current = current;
+            record.next = policyHash;
+            record.nextAt = at;
+        }
+        emit PolicyScheduled(siteId, policyHash, at);
+    }
+
+    /// @inheritdoc ITweiLedger
     function releasePost(uint64 postId) external onlyRole(POLICY_ADMIN_ROLE) {
         Post memory held = _posts[postId];
         if (held.author == address(0)) revert TweiLedgerPostNotRegistered(postId);
@@ -486,6 +514,12 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
     function _knownSite(uint32 siteId) private view returns (SiteRecord storage site_) {
         site_ = _sites[siteId];
         if (site_.signer == address(0)) revert TweiLedgerUnknownSite(siteId);
+    }
+
+    /// @dev A site's policy hash in force now: the announced one once its time has come.
+    function _policyNow(PolicyRecord storage record) private view returns (bytes32) {
+        uint48 nextAt = record.nextAt;
+        return nextAt != 0 && block.timestamp >= nextAt ? record.next : record.current;
     }
 
     // ---------------------------------------------------------------- views
@@ -587,6 +621,17 @@ contract TweiLedger is ITweiLedger, AccessControlDefaultAdminRules, Pausable {
     function siteEpochUsage(uint32 siteId) external view returns (Usage memory) {
         SiteRecord storage site_ = _sites[siteId];
         return _usageOf(site_.minted, site_.burned, _capsNow(site_.caps, site_.nextCaps));
+    }
+
+    /// @inheritdoc ITweiLedger
+    function sitePolicy(uint32 siteId) external view returns (PolicySchedule memory schedule) {
+        PolicyRecord storage record = _sitePolicies[siteId];
+        schedule.policyHash = _policyNow(record);
+        uint48 nextAt = record.nextAt;
+        if (nextAt != 0 && block.timestamp < nextAt) {
+            schedule.scheduledPolicyHash = record.next;
+            schedule.scheduledAt = nextAt;
+        }
     }
 
     /// @inheritdoc ITweiLedger

@@ -104,6 +104,15 @@ interface ITweiLedger {
         uint64 scheduledAt;
     }
 
+    /// @notice A site's policy (the rules' thresholds the relayer applies to its events, a JSON
+    /// document published beside the evidence) by the keccak256 of its canonical form: the hash
+    /// in force and the one announced for `scheduledAt` (0: none).
+    struct PolicySchedule {
+        bytes32 policyHash;
+        bytes32 scheduledPolicyHash;
+        uint64 scheduledAt;
+    }
+
     /// @notice What the current window holds and what room is left, for mints and for burns.
     /// `minted` and `burned` are this epoch's; `mintRoom` and `burnRoom` are what a batch could
     /// still mint and burn now (the cap less this epoch's and the previous epoch's weighted share).
@@ -170,6 +179,8 @@ interface ITweiLedger {
     error TweiLedgerUnitBoundTooLarge(uint256 kind, uint256 maxUnits);
     /// @notice A cap is above the largest the usage records hold (2**104 - 1 wei).
     error TweiLedgerCapTooLarge(uint256 cap, uint256 max);
+    /// @notice A site's policy hash cannot be zero (zero means: no policy committed).
+    error TweiLedgerZeroPolicyHash(uint32 siteId);
     /// @notice The epoch length given at construction was zero.
     error TweiLedgerInvalidEpochLength();
     /// @notice The token was not deployed for this ledger.
@@ -195,6 +206,9 @@ interface ITweiLedger {
     event SiteActivationUpdated(uint32 indexed siteId, bool active);
     /// @notice A site's caps per epoch were announced, taking effect at `effectiveAt`.
     event SiteCapsScheduled(uint32 indexed siteId, uint64 effectiveAt, uint128 mintCap, uint128 burnCap);
+    /// @notice A site's policy hash was announced, in force from `effectiveAt` (at once for the
+    /// site's first policy, {changeDelay} later for a change).
+    event PolicyScheduled(uint32 indexed siteId, bytes32 indexed policyHash, uint64 effectiveAt);
     /// @notice A post was registered with its site and author, in batch `batchId`.
     event PostRegistered(uint64 indexed postId, uint32 indexed siteId, address indexed author, uint64 batchId);
     /// @notice The policy admin released a post id's registration (one a stolen relayer key
@@ -276,6 +290,14 @@ interface ITweiLedger {
     /// @notice Announces a site's caps per epoch (policy admin), in force from now + {changeDelay}.
     function scheduleSiteCaps(uint32 siteId, uint128 mintCap, uint128 burnCap) external;
 
+    /// @notice Commits a site's policy by hash (policy admin): the site's first policy is in
+    /// force at once; a change from now + {changeDelay}, so it is announced before it applies.
+    /// A relayer refuses to start on a policy whose hash is not in force for each of its sites;
+    /// an auditor replays each batch with the document whose hash was in force at its block.
+    /// @param siteId A registered site.
+    /// @param policyHash The keccak256 of the policy document's canonical JSON (not zero).
+    function schedulePolicy(uint32 siteId, bytes32 policyHash) external;
+
     /// @notice Releases a registered post id, at once (policy admin): the remedy for an id a
     /// stolen relayer key registered ahead of its real post (post ids are derived from the site's
     /// own ids, so they can be foreseen). The id is unregistered again: a batch may register it,
@@ -337,6 +359,9 @@ interface ITweiLedger {
 
     /// @notice A site's caps in force and the change announced for them.
     function siteCaps(uint32 siteId) external view returns (CapsSchedule memory);
+
+    /// @notice A site's policy hash in force and the one announced (zero hashes: none).
+    function sitePolicy(uint32 siteId) external view returns (PolicySchedule memory);
 
     /// @notice A site's usage of the current window.
     function siteEpochUsage(uint32 siteId) external view returns (Usage memory);

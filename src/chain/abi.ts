@@ -1198,6 +1198,17 @@ export const tweiLedgerAbi = [
     "type": "error"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      }
+    ],
+    "name": "TweiLedgerZeroPolicyHash",
+    "type": "error"
+  },
+  {
     "anonymous": false,
     "inputs": [
       {
@@ -1375,6 +1386,31 @@ export const tweiLedgerAbi = [
       }
     ],
     "name": "Paused",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "policyHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "PolicyScheduled",
     "type": "event"
   },
   {
@@ -2416,6 +2452,24 @@ export const tweiLedgerAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "policyHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "schedulePolicy",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint128[13]",
         "name": "amounts",
         "type": "uint128[13]"
@@ -2650,6 +2704,42 @@ export const tweiLedgerAbi = [
         ],
         "internalType": "struct ITweiLedger.Usage",
         "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "siteId",
+        "type": "uint32"
+      }
+    ],
+    "name": "sitePolicy",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "policyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "scheduledPolicyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "scheduledAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct ITweiLedger.PolicySchedule",
+        "name": "schedule",
         "type": "tuple"
       }
     ],

@@ -13,6 +13,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { describeChainError } from "../chain/decodeRevert.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
+import { policyHash } from "../rules/policyHash.js";
 import { createApp } from "./api/createApp.js";
 import { createPermitSubmitter } from "./api/postPermit.js";
 import { createRateLimiter } from "./api/rateLimiter.js";
@@ -164,7 +165,8 @@ export function createRelayer(config: RelayerConfig): Relayer {
     deploymentBlock: config.deploymentBlock,
   };
   let startup: readonly PreflightProblem[] | "pending" = "pending";
-  const checks = () =>
+  const policy = config.policy ?? DEFAULT_POLICY;
+  const checks = async () =>
     preflight({
       publicClient,
       chainId: config.chainId,
@@ -174,6 +176,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
       account: account.address,
       finality: batcherConfig.finality,
       settles: config.settle ?? true,
+      policy: { hash: policyHash(policy), siteIds: await store.siteIds() },
     });
   const verifier = createVerifyPool({
     size: config.verifyWorkers ?? 2,
@@ -206,7 +209,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     }),
     metrics,
     log,
-    policy: config.policy ?? DEFAULT_POLICY,
+    policy,
     chainId: config.chainId,
     ledger: config.ledger,
     token: config.token,

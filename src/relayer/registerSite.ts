@@ -10,6 +10,8 @@ import {
   type WalletClient,
 } from "viem";
 import { tweiLedgerAbi } from "../chain/abi.js";
+import { DEFAULT_POLICY } from "../rules/policy.js";
+import { policyHash } from "../rules/policyHash.js";
 import { hashApiKey } from "./api/siteDirectory.js";
 import type { RelayerStore } from "./storage/relayerStore.js";
 
@@ -26,6 +28,12 @@ export interface RegisterSiteParameters {
   /** What they may burn per epoch; `epochCap` by default. */
   readonly burnCap?: bigint;
   readonly webhookUrl?: string;
+  /**
+   * The policy document the relayer applies to the site (DEFAULT_POLICY by default): committed
+   * on-chain by hash when the ledger holds none for the site yet (the relayer refuses to start
+   * otherwise); a policy the ledger holds already is left as it is.
+   */
+  readonly policy?: unknown;
 }
 
 export interface RegisterSiteReturnType {
@@ -36,8 +44,8 @@ export interface RegisterSiteReturnType {
 }
 
 /**
- * Registers a site: on-chain (signer and emission cap, unless already registered) and in the
- * relayer's store (a fresh API key, kept only as a hash, and an optional webhook).
+ * Registers a site: on-chain (signer and emission cap, unless already registered; its policy's
+ * hash, unless the ledger holds one) and in the relayer's store (a fresh API key, kept only as a hash, and an optional webhook).
  *
  * @example
  * const { apiKey } = await registerSite({ store, publicClient, adminClient, ledger, siteId: 1, signer, epochCap })
@@ -63,6 +71,23 @@ export async function registerSite(parameters: RegisterSiteParameters): Promise<
     if (receipt.status !== "success") throw new Error(`registerSite transaction ${txHash} reverted`);
   } else if (onChain.signer.toLowerCase() !== signer.toLowerCase()) {
     throw new Error(`site ${siteId} is registered on-chain with signer ${onChain.signer}, not ${signer}`);
+  }
+  const held = await publicClient.readContract({
+    address: ledger,
+    abi: tweiLedgerAbi,
+    functionName: "sitePolicy",
+    args: [siteId],
+  });
+  if (/^0x0+$/.test(held.policyHash) && /^0x0+$/.test(held.scheduledPolicyHash)) {
+    const policyTx = await adminClient.writeContract({
+      address: ledger,
+      abi: tweiLedgerAbi,
+      functionName: "schedulePolicy",
+      args: [siteId, policyHash(parameters.policy ?? DEFAULT_POLICY)],
+      chain: adminClient.chain,
+    });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: policyTx });
+    if (receipt.status !== "success") throw new Error(`schedulePolicy transaction ${policyTx} reverted`);
   }
   const apiKey = `twei_${siteId}_${randomBytes(24).toString("base64url")}`;
   const webhookSecret = parameters.webhookUrl ? randomBytes(32).toString("hex") : null;

@@ -224,6 +224,65 @@ describe("TweiLedger bounded damage", function () {
     });
   });
 
+  describe("site policies", function () {
+    const hashOf = (label: string) => rootOf(`policy ${label}`);
+
+    it("commits a site's first policy at once and announces a change a change delay ahead", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      expect(await f.ledger.read.sitePolicy([SITE])).to.deep.equal({
+        policyHash: `0x${"0".repeat(64)}`,
+        scheduledPolicyHash: `0x${"0".repeat(64)}`,
+        scheduledAt: 0n,
+      });
+      const first = await f.publicClient.getBlock();
+      await viem.assertions.emitWithArgs(
+        f.ledger.write.schedulePolicy([SITE, hashOf("v1")]),
+        f.ledger,
+        "PolicyScheduled",
+        [SITE, hashOf("v1"), first.timestamp + 1n],
+      );
+      expect((await f.ledger.read.sitePolicy([SITE])).policyHash).to.equal(hashOf("v1"));
+      await f.ledger.write.schedulePolicy([SITE, hashOf("v2")]);
+      const announced = await f.ledger.read.sitePolicy([SITE]);
+      expect(announced.policyHash).to.equal(hashOf("v1"));
+      expect(announced.scheduledPolicyHash).to.equal(hashOf("v2"));
+      const at = announced.scheduledAt;
+      await networkHelpers.time.increaseTo(Number(at) - 1);
+      expect((await f.ledger.read.sitePolicy([SITE])).policyHash).to.equal(hashOf("v1"));
+      await networkHelpers.time.increaseTo(Number(at));
+      expect(await f.ledger.read.sitePolicy([SITE])).to.deep.equal({
+        policyHash: hashOf("v2"),
+        scheduledPolicyHash: `0x${"0".repeat(64)}`,
+        scheduledAt: 0n,
+      });
+      // A change after an adopted one is announced ahead again.
+      await f.ledger.write.schedulePolicy([SITE, hashOf("v3")]);
+      expect((await f.ledger.read.sitePolicy([SITE])).policyHash).to.equal(hashOf("v2"));
+    });
+
+    it("refuses the zero hash, an unknown site and anyone but the policy admin", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledger.write.schedulePolicy([SITE, `0x${"0".repeat(64)}`]),
+        f.ledger,
+        "TweiLedgerZeroPolicyHash",
+        [SITE],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledger.write.schedulePolicy([99, hashOf("v1")]),
+        f.ledger,
+        "TweiLedgerUnknownSite",
+        [99],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        f.ledgerAsRelayer.write.schedulePolicy([SITE, hashOf("v1")]),
+        f.ledger,
+        "AccessControlUnauthorizedAccount",
+        [getAddress(f.relayer.account.address), await f.ledger.read.POLICY_ADMIN_ROLE()],
+      );
+    });
+  });
+
   describe("admin", function () {
     it("moves the default admin role in two steps, the new admin accepting after the delay", async function () {
       const f = await networkHelpers.loadFixture(fixture);

@@ -7,6 +7,8 @@ import { decodeRevert, formatRevert } from "../../src/chain/decodeRevert.js";
 import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { PreflightError } from "../../src/relayer/chain/preflight.js";
+import { DEFAULT_POLICY } from "../../src/rules/policy.js";
+import { policyHash } from "../../src/rules/policyHash.js";
 import { captureLog } from "./helpers/captureLog.js";
 import { runRelayerProcessToExit, writeTestDeployment } from "./helpers/relayerProcess.js";
 import { privateKeyOf, startTestChain, type TestChain } from "./helpers/testChain.js";
@@ -82,6 +84,36 @@ describe("relayer start-up checks and decoded reverts", function () {
     expect(code).to.equal(1);
     expect(output).to.include(`relayer: the relayer account ${account} lacks RELAYER_ROLE`);
     expect(output).to.not.include("0xe2517d3f");
+  });
+
+  // Issue 24, policy on-chain: the relayer runs only on a policy whose hash the ledger holds in
+  // force for each of its sites.
+  it("refuses to start on a policy whose hash the ledger does not hold for its site, and starts once it is committed", async function () {
+    const dataDir = await dir("policy");
+    const siteId = 4_100;
+    await addSite(chain, dataDir, siteId); // commits DEFAULT_POLICY's hash: the ledger held none
+    const stricter = { ...DEFAULT_POLICY, minReadBps: 3_000 };
+    const problems = await startupProblems(() => startTestRelayer(chain, dataDir, { policy: stricter }));
+    expect(problems.map((problem) => problem.code)).to.deep.equal(["policy_not_on_chain"]);
+    expect(problems[0]!.message).to.include(
+      `site ${siteId}: this relayer's policy hashes to ${policyHash(stricter)}, the ledger holds ${policyHash(DEFAULT_POLICY)} in force`,
+    );
+    expect(await startupProblems(() => startTestRelayer(chain, dataDir))).to.deep.equal([]);
+    // The policy admin commits the stricter one (no change delay on this chain: in force at once).
+    await waitForSuccess(
+      chain.publicClient,
+      await chain.admin.writeContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "schedulePolicy",
+        args: [siteId, policyHash({ ...stricter })],
+        chain: chain.chain,
+      } as never),
+    );
+    expect(await startupProblems(() => startTestRelayer(chain, dataDir, { policy: stricter }))).to.deep.equal([]);
+    expect((await startupProblems(() => startTestRelayer(chain, dataDir))).map((p) => p.code)).to.deep.equal([
+      "policy_not_on_chain",
+    ]);
   });
 
   it("refuses another chain's deployment, another version's ABI, and a key without gas money", async function () {

@@ -6,7 +6,7 @@ import type { Finality } from "../settlement/finality.js";
 
 /** One reason the relayer cannot serve, with what to do about it. */
 export interface PreflightProblem {
-  /** Stable: `chain_id_mismatch`, `abi_mismatch`, `no_ledger`, `token_mismatch`, `not_relayer`, `no_gas`, `no_finalized_block`. */
+  /** Stable: `chain_id_mismatch`, `abi_mismatch`, `no_ledger`, `token_mismatch`, `not_relayer`, `policy_not_on_chain`, `no_gas`, `no_finalized_block`. */
   readonly code: string;
   readonly message: string;
 }
@@ -24,6 +24,11 @@ export interface PreflightParameters {
   readonly finality: Finality;
   /** Whether this relayer settles (an API-only instance needs no role, gas or finality). */
   readonly settles: boolean;
+  /**
+   * The relayer's policy hash (src/rules/policyHash.ts) and its registered sites: the ledger must
+   * hold that hash in force for each (absent: not checked).
+   */
+  readonly policy?: { readonly hash: Hex; readonly siteIds: readonly number[] };
 }
 
 /** The relayer cannot start: every problem found, each with what to do. */
@@ -37,7 +42,7 @@ export class PreflightError extends Error {
 /**
  * The relayer's start-up checks against the chain: the chain id and the ABI hash of the
  * deployment file, a ledger at its address with this token and, for a relayer that settles, the
- * RELAYER_ROLE for its account, some gas money, and a `finalized` block where finality waits for
+ * RELAYER_ROLE for its account, its policy's hash in force for each of its sites, some gas money, and a `finalized` block where finality waits for
  * one. Returns every
  * problem (empty: ready). Throws when the chain cannot be read at all.
  *
@@ -90,6 +95,20 @@ export async function preflight(parameters: PreflightParameters): Promise<Prefli
         code: "not_relayer",
         message: `the relayer account ${account} lacks RELAYER_ROLE on the ledger ${ledger}: an admin must grant it (grantRole(RELAYER_ROLE, ${account})), or set RELAYER_PRIVATE_KEY to the key that holds it`,
       });
+    for (const siteId of parameters.policy?.siteIds ?? []) {
+      const held = await publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "sitePolicy",
+        args: [siteId],
+      });
+      const mine = parameters.policy!.hash;
+      if (held.policyHash.toLowerCase() !== mine.toLowerCase())
+        problems.push({
+          code: "policy_not_on_chain",
+          message: `site ${siteId}: this relayer's policy hashes to ${mine}, the ledger holds ${held.policyHash} in force${held.scheduledAt === 0n ? "" : ` (${held.scheduledPolicyHash} announced for ${new Date(Number(held.scheduledAt) * 1_000).toISOString()})`}: a policy admin commits it with npm run set-policy (a change is in force after the ledger's change delay), or run the relayer with the policy the ledger holds`,
+        });
+    }
   } catch (error) {
     problems.push({
       code: "no_ledger",

@@ -19,6 +19,8 @@ export interface RelayerStore {
   createSite(site: NewSite): Promise<void>;
   siteByApiKeyHash(apiKeyHash: Hex): Promise<SiteRecord | undefined>;
   site(siteId: number): Promise<SiteRecord | undefined>;
+  /** Every registered site's id, in order. */
+  siteIds(): Promise<number[]>;
   /** Records what the chain said of the site (its signer and whether it is active) at a block. */
   updateSiteChainState(siteId: number, state: SiteChainState): Promise<void>;
   setWebhook(siteId: number, url: string | null, secret: string | null): Promise<void>;

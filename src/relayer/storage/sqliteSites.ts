@@ -5,7 +5,7 @@ import { num, str, type Row } from "./sqliteRows.js";
 
 export type SqliteSites = Pick<
   RelayerStore,
-  "createSite" | "siteByApiKeyHash" | "site" | "updateSiteChainState" | "setWebhook"
+  "createSite" | "siteByApiKeyHash" | "site" | "siteIds" | "updateSiteChainState" | "setWebhook"
 >;
 
 /**
@@ -41,6 +41,11 @@ export function createSqliteSites({ q }: SqliteDatabase): SqliteSites {
     },
     async site(siteId) {
       return siteOf(q("SELECT * FROM sites WHERE site_id = ?").get(siteId));
+    },
+    async siteIds() {
+      return q("SELECT site_id FROM sites ORDER BY site_id")
+        .all()
+        .map((row) => Number(row.site_id));
     },
     async updateSiteChainState(siteId, { signer, active, checkedAt, checkedBlock }) {
       q("UPDATE sites SET signer = ?, active = ?, checked_at = ?, checked_block = ? WHERE site_id = ?").run(

@@ -67,6 +67,9 @@ export function createPgStore(options: { url: string; instance?: string; poolSiz
     async site(siteId) {
       return siteOf((await query("SELECT * FROM sites WHERE site_id = $1", [siteId]))[0]);
     },
+    async siteIds() {
+      return (await query("SELECT site_id FROM sites ORDER BY site_id")).map((row) => Number(row.site_id));
+    },
     async updateSiteChainState(siteId, { signer, active, checkedAt, checkedBlock }) {
       await query("UPDATE sites SET signer = $1, active = $2, checked_at = $3, checked_block = $4 WHERE site_id = $5", [
         signer.toLowerCase(),

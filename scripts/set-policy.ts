@@ -1,0 +1,58 @@
+// TWEI_SITE_ID=1 TWEI_POLICY=policy.json npm run set-policy -- --network <name>
+// Commits a site's policy document (the rules' thresholds the relayer applies, any JSON object)
+// by hash on the ledger of deployments/$TWEI_NETWORK.json (default: the Hardhat network's name):
+// the site's first policy is in force at once, a change after the ledger's change delay. Sent from
+// the network's first account, which must hold the ledger's policy-admin role. The relayer refuses
+// to start on a policy whose hash the ledger does not hold in force for each of its sites.
+import { readFile } from "node:fs/promises";
+import { network } from "hardhat";
+import { getAddress, type PublicClient } from "viem";
+import { tweiLedgerAbi } from "../src/chain/abi.js";
+import { readDeployment } from "../src/chain/deployments.js";
+import { waitForSuccess } from "../src/chain/waitForSuccess.js";
+import { policyHash } from "../src/rules/policyHash.js";
+
+const usage = "usage: TWEI_SITE_ID=<site id> TWEI_POLICY=<policy file.json> npm run set-policy -- --network <name>";
+const policyPath = process.env.TWEI_POLICY;
+const siteId = Number(process.env.TWEI_SITE_ID);
+if (!policyPath || !Number.isInteger(siteId) || siteId < 0 || siteId > 0xffffffff) {
+  console.error(usage);
+  process.exit(2);
+}
+let document: unknown;
+try {
+  document = JSON.parse(await readFile(policyPath, "utf8"));
+} catch {
+  console.error(`set-policy: cannot read JSON from ${policyPath}`);
+  process.exit(2);
+}
+if (document === null || typeof document !== "object" || Array.isArray(document)) {
+  console.error(`set-policy: ${policyPath} is not a JSON object`);
+  process.exit(2);
+}
+const hash = policyHash(document);
+const connection = await network.create();
+const { viem, networkName } = connection;
+const deployment = await readDeployment(process.env.TWEI_NETWORK || networkName);
+const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
+const [admin] = await viem.getWalletClients();
+if (!admin) throw new Error(`network "${networkName}" has no account to send from`);
+const ledger = { address: deployment.ledger, abi: tweiLedgerAbi } as const;
+const sender = getAddress(admin.account.address);
+const policyAdminRole = await publicClient.readContract({ ...ledger, functionName: "POLICY_ADMIN_ROLE" });
+if (!(await publicClient.readContract({ ...ledger, functionName: "hasRole", args: [policyAdminRole, sender] }))) {
+  console.error(
+    `set-policy: ${sender} (the network's first account) is not a policy admin of the ledger ${deployment.ledger}: send from the policy admin's key (TWEI_DEPLOYER_KEY on network live)`,
+  );
+  process.exit(1);
+}
+console.log(`committing site ${siteId}'s policy ${policyPath} (hash ${hash}), sent by ${sender} (policy admin)`);
+const tx = await admin.writeContract({ ...ledger, functionName: "schedulePolicy", args: [siteId, hash] });
+const receipt = await waitForSuccess(publicClient, tx);
+const schedule = await publicClient.readContract({ ...ledger, functionName: "sitePolicy", args: [siteId] });
+console.log(
+  schedule.scheduledAt === 0n
+    ? `in force now: ${schedule.policyHash}, tx ${tx} in block ${receipt.blockNumber}`
+    : `scheduled: ${schedule.scheduledPolicyHash} takes effect at ${new Date(Number(schedule.scheduledAt) * 1_000).toISOString()} (${schedule.policyHash} is in force until then), tx ${tx} in block ${receipt.blockNumber}`,
+);
+await connection.close();
