@@ -73,10 +73,21 @@ export const relayerEnvSchema = z.object({
   RELAYER_INSTANCE: z.string().min(1).max(100).optional(),
   /** How often an instance that does not lead tries to take the submitter lease (ms). */
   RELAYER_LEASE_RETRY_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /**
+   * The holder renews the lease every RELAYER_LEASE_RETRY_MS; one that has not renewed for this
+   * long (hung, stopped, cut off) is taken over by another instance, which ends its session (ms;
+   * at least three renewal intervals).
+   */
+  RELAYER_LEASE_DEADLINE_MS: z.coerce.number().int().min(150).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export type RelayerEnv = z.output<typeof relayerEnvSchema>;
+
+const checkedEnvSchema = relayerEnvSchema.refine(
+  (env) => env.RELAYER_LEASE_DEADLINE_MS >= 3 * env.RELAYER_LEASE_RETRY_MS,
+  { path: ["RELAYER_LEASE_DEADLINE_MS"], message: "at least three times RELAYER_LEASE_RETRY_MS" },
+);
 
 export class RelayerConfigError extends Error {
   override name = "RelayerConfigError";
@@ -89,7 +100,7 @@ export class RelayerConfigError extends Error {
  * const env = parseRelayerEnv(process.env)
  */
 export function parseRelayerEnv(env: Record<string, string | undefined>): RelayerEnv {
-  const parsed = relayerEnvSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   if (!parsed.success)
     throw new RelayerConfigError(
       `invalid relayer environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,

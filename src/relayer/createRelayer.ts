@@ -49,6 +49,8 @@ export interface RelayerConfig {
   readonly instance?: string;
   /** How often an instance that does not lead tries to take the submitter lease (1 s by default). */
   readonly leaseRetryMs?: number;
+  /** A lease holder that has not renewed for this long is taken over (10 s by default; see pgLease.ts). */
+  readonly leaseDeadlineMs?: number;
   readonly host?: string;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
@@ -138,7 +140,11 @@ export function createRelayer(config: RelayerConfig): Relayer {
   // Where the store is, for people (logs, answers): a PostgreSQL URL without its password.
   const database = config.databaseUrl ? withoutPassword(config.databaseUrl) : relayerDatabasePath(config.dataDir);
   const store = config.databaseUrl
-    ? createPgStore({ url: config.databaseUrl, instance })
+    ? createPgStore({
+        url: config.databaseUrl,
+        instance,
+        ...(config.leaseDeadlineMs === undefined ? {} : { leaseDeadlineMs: config.leaseDeadlineMs }),
+      })
     : createSqliteStore({ path: database, exclusive: true });
   const reader = createChainReader({
     publicClient,

@@ -23,6 +23,7 @@ try {
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(env.RELAYER_INSTANCE ? { instance: env.RELAYER_INSTANCE } : {}),
     leaseRetryMs: env.RELAYER_LEASE_RETRY_MS,
+    leaseDeadlineMs: env.RELAYER_LEASE_DEADLINE_MS,
     host: env.RELAYER_HOST,
     port: env.RELAYER_PORT,
     ratePerSecond: env.RELAYER_RATE_PER_SECOND,

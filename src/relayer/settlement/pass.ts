@@ -142,6 +142,13 @@ export async function runPass(context: SettlementContext, state: PassState): Pro
         state: "store_unreachable",
         detail: `the relayer's database cannot be reached: ${(error as Error).message}`,
       });
+    else if ((error as Error | undefined)?.name === "LeaseLostError")
+      // Another instance took the lease over (this one was hung past its deadline): its writes
+      // are fenced off; the lease loop stops this settlement loop at its next renewal.
+      context.log.warn(
+        { error: (error as Error).message },
+        "the submitter lease was taken over: this pass wrote nothing",
+      );
     else {
       context.metrics.chainErrors.inc();
       context.log.error({ error: describeChainError(error) }, "the settlement pass failed; the next one tries again");

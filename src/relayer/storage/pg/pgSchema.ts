@@ -156,6 +156,14 @@ ALTER TABLE batches ADD COLUMN rule_set_version INTEGER;
 CREATE TABLE tallies (site_id INTEGER NOT NULL, tally TEXT NOT NULL, amount NUMERIC(78) NOT NULL, PRIMARY KEY (site_id, tally));
 `,
   },
+  {
+    // The lease holder's last renewal, by the database's clock: a holder that misses its deadline
+    // (hung, stopped, cut off) is taken over (pgLease.ts). NULL: a holder that does not renew.
+    version: 4,
+    sql: `
+ALTER TABLE submitter_lease ADD COLUMN renewed_at TIMESTAMPTZ;
+`,
+  },
 ];
 
 /** Advisory lock keys (one bigint space): migrations, the submitter lease, sites, accounts. */

@@ -7,7 +7,7 @@ import type { Row } from "../sqliteRows.js";
 import { createPgAcceptance } from "./pgAcceptance.js";
 import { createPgBatches } from "./pgBatches.js";
 import { migratePg } from "./pgDatabase.js";
-import { createPgLease } from "./pgLease.js";
+import { createPgLease, DEFAULT_LEASE_DEADLINE_MS } from "./pgLease.js";
 
 const siteOf = (row: Row | undefined): SiteRecord | undefined =>
   row && {
@@ -30,13 +30,33 @@ const siteOf = (row: Row | undefined): SiteRecord | undefined =>
  * @example
  * const store = createPgStore({ url: "postgres://twei@db/twei", instance: "relayer-1" })
  */
-export function createPgStore(options: { url: string; instance?: string; poolSize?: number }): RelayerStore {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, keepAlive: true });
+export function createPgStore(options: {
+  url: string;
+  instance?: string;
+  poolSize?: number;
+  /** A lease holder that has not renewed for this long is taken over (pgLease.ts). */
+  leaseDeadlineMs?: number;
+}): RelayerStore {
+  const deadlineMs = options.leaseDeadlineMs ?? DEFAULT_LEASE_DEADLINE_MS;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 8,
+    keepAlive: true,
+    // A process stopped inside a transaction (SIGSTOP, a hung event loop) keeps its TCP session
+    // and, without this, its row and advisory locks for ever: every other instance's acceptance
+    // and a new leader's acquisition would wait on them. None of our transactions idles this long.
+    idle_in_transaction_session_timeout: deadlineMs,
+  });
   // A lost connection in the pool is dropped and replaced; the error is the query's to report.
   pool.on("error", () => undefined);
   const ready = migratePg(pool);
   ready.catch(() => undefined);
-  const lease = createPgLease({ url: options.url, pool, holder: options.instance ?? `relayer-${randomUUID()}` });
+  const lease = createPgLease({
+    url: options.url,
+    pool,
+    holder: options.instance ?? `relayer-${randomUUID()}`,
+    deadlineMs,
+  });
   const acceptance = createPgAcceptance(pool);
   const batches = createPgBatches(pool, () => lease.epoch);
   const query = async (sql: string, values: unknown[] = []): Promise<Row[]> => {
