@@ -66,6 +66,10 @@ const GAS_LIMIT = 16_700_000n;
 /** Events per envelope, as the relayer's API takes them (one signed request). */
 const ENVELOPE = 1_000;
 const WORDS = 200;
+/** Full reads a reader earns for per UTC day: the first step of DEFAULT_POLICY's ramp. */
+const READS_PER_DAY = 8;
+/** 00:00 UTC, after the posts were published. */
+const READS_FROM = 1_800_057_600;
 const UNLIMITED = 2n ** 200n;
 
 interface PhaseResult {
@@ -198,12 +202,17 @@ try {
     const g = Math.floor(i / groupEvents);
     const inGroup = i % groupEvents;
     const size = Math.min(group, posts - g * group);
+    const reader = Math.floor(inGroup / size);
+    const j = inGroup % size;
+    // A reader's reads spread over UTC days, READS_PER_DAY a day: under the rules' new-account
+    // ramp (version 3), as an honest reader's day is.
+    const day = g * Math.ceil(group / READS_PER_DAY) + Math.floor(j / READS_PER_DAY);
     return siteEventSchema.parse({
       type: "post_read",
       eventId: `r${i}`,
-      user: addressOf("reader", Math.floor(inGroup / size)),
-      postId: `p${g * group + (inGroup % size)}`,
-      occurredAt: occurredAt++,
+      user: addressOf("reader", reader),
+      postId: `p${g * group + j}`,
+      occurredAt: READS_FROM + day * 86_400 + (reader % 3_600),
       secondsRead: 3_600,
     });
   };
