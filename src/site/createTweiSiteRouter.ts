@@ -12,6 +12,7 @@ import { readingRoutes } from "./routes/reading.js";
 import { signInRoutes } from "./routes/signIn.js";
 import type { SiteConfig } from "./siteConfig.js";
 import { createSiteContext, type SiteContext } from "./siteContext.js";
+import { startReadSweep } from "./sweepIdleReads.js";
 
 export interface TweiSiteRouterOptions {
   /** The widget's bundle (src/site/widgetBundle.ts `buildWidget()`), served at `/twei-widget.js`. */
@@ -117,6 +118,8 @@ export function createTweiSiteRouter(config: SiteConfig, options: TweiSiteRouter
         )
       : undefined;
   release?.unref();
+  // Reads of readers who did not come back go out after `partialAfterMs` (the store's claim decides who sends).
+  const stopSweep = startReadSweep(ctx, options.onUnexpected ?? ((error) => console.error(`site: ${String(error)}`)));
 
   return {
     router,
@@ -124,6 +127,7 @@ export function createTweiSiteRouter(config: SiteConfig, options: TweiSiteRouter
     async close() {
       if (release) clearInterval(release);
       await releasing;
+      await stopSweep();
       await ctx.close();
     },
   };

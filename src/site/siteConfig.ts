@@ -56,11 +56,28 @@ export interface SiteConfig {
   readonly policy: RulePolicy;
   /** The price of one report instance, in wei (the ledger's PnL Reports amount). */
   readonly reportPriceWei: bigint;
-  readonly reading?: { readonly heartbeatMs?: number; readonly idleAfterMs?: number; readonly clockRate?: number };
+  readonly reading?: {
+    readonly heartbeatMs?: number;
+    readonly idleAfterMs?: number;
+    readonly clockRate?: number;
+    /** A reader who has not come back for this long (ms) gets a partial read sent; 30 min by default. */
+    readonly partialAfterMs?: number;
+    /** How often (ms) the site looks for such reads; a quarter of `partialAfterMs`, at most a minute, by default. */
+    readonly sweepEveryMs?: number;
+  };
   /** The demo wallet: dev accounts signed on the server. Refused unless the chain is a local development chain. */
   readonly demoWallet?: readonly DemoWalletAccount[];
-  /** Per-IP and per-user request budgets (token buckets). */
-  readonly limits?: { readonly perIpPerSecond?: number; readonly perUserPerSecond?: number };
+  /**
+   * Per-IP and per-user request budgets (token buckets), and the per-IP limits a scripted
+   * client meets first (src/site/core/ipLimits.ts; defaults in DEFAULT_IP_LIMITS).
+   */
+  readonly limits?: {
+    readonly perIpPerSecond?: number;
+    readonly perUserPerSecond?: number;
+    readonly newAccountsPerIpPerDay?: number;
+    readonly metersPerIpAtOnce?: number;
+    readonly readsPerIpPerHour?: number;
+  };
   readonly host?: string;
   readonly port?: number;
   /**

@@ -6,7 +6,8 @@ import { createRateLimiter } from "../relayer/api/rateLimiter.js";
 import { secondsToRead } from "../rules/policy.js";
 import { canonicalOriginOf } from "./core/canonicalOrigin.js";
 import { createEventStatus } from "./eventStatus.js";
-import { applyBeat, readingOf, type Beat, type Reading } from "./core/readingMeter.js";
+import { DEFAULT_IP_LIMITS, type IpLimits } from "./core/ipLimits.js";
+import { readingOf, type Reading } from "./core/readingMeter.js";
 import { createSessions } from "./sessions.js";
 import { DEV_CHAIN_ID, type Article, type SiteConfig } from "./siteConfig.js";
 import { createSqlSiteStore } from "./store/createSqlSiteStore.js";
@@ -32,6 +33,12 @@ export function createSiteContext(config: SiteConfig) {
   const canonical = canonicalOriginOf(config.origin, config.chainId);
   const heartbeatMs = config.reading?.heartbeatMs ?? 5_000;
   const meterOptions = { heartbeatMs, idleAfterMs: config.reading?.idleAfterMs ?? 60_000, clockRate: rate };
+  const partialAfterMs = config.reading?.partialAfterMs ?? 30 * 60_000;
+  const ipLimits: IpLimits = {
+    newAccountsPerDay: config.limits?.newAccountsPerIpPerDay ?? DEFAULT_IP_LIMITS.newAccountsPerDay,
+    metersAtOnce: config.limits?.metersPerIpAtOnce ?? DEFAULT_IP_LIMITS.metersAtOnce,
+    readsPerHour: config.limits?.readsPerIpPerHour ?? DEFAULT_IP_LIMITS.readsPerHour,
+  };
   const store =
     config.store ?? createSqlSiteStore(openSqliteSiteDriver({ path: config.databasePath ?? "data/site/site.sqlite" }));
   // The comments the site starts with were written before it started: a minute apart, the last a
@@ -79,12 +86,16 @@ export function createSiteContext(config: SiteConfig) {
     ready,
     canonical,
     sessions: createSessions(store, { secure: !canonical.loopback, crossOrigin: config.crossOrigin === true }),
-    /** Reading meters, kept per (reader, post) in the store: they survive a restart and are shared. */
+    meterOptions,
+    /** A reader who has not come back for this long gets the time measured sent (sweepIdleReads). */
+    partialAfterMs,
+    sweepEveryMs: config.reading?.sweepEveryMs ?? Math.min(60_000, partialAfterMs / 4),
+    ipLimits,
+    /**
+     * Reading meters, kept per (reader, post) in the store: they survive a restart and are
+     * shared. Heartbeats go through `store.beat` with the reader's clock (routes/reading.ts).
+     */
     meter: {
-      beat: (reader: Address, slug: string, toRead: number, beat: Beat): Promise<Reading> =>
-        store
-          .beat(reader, slug, (previous) => applyBeat(previous, beat, Date.now(), toRead, meterOptions))
-          .then(readingOf),
       peek: async (reader: Address, slug: string): Promise<Reading | undefined> => {
         const state = await store.meter(reader, slug);
         return state && readingOf(state);

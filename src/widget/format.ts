@@ -57,6 +57,12 @@ const PLAIN: Record<string, string> = {
   unknown_comment: "This comment is not known to Twei.",
   relayer_unreachable: "Twei's relayer cannot be reached right now; try again shortly.",
   rate_limited: "Too many requests; slow down a little.",
+  ip_new_account_limit:
+    "Too many new accounts have signed in from your network today. Sign in with an account this site already knows, or try again tomorrow.",
+  ip_meter_limit:
+    "Too many people are reading from your network at once: your reading time is not counted until one of them stops. What you read so far is kept.",
+  ip_read_limit:
+    "Your network has finished too many reads this hour: your read is kept and sent once the hour is over.",
   not_signed_in: "Sign in with your wallet first.",
   dependency_failed: "An earlier event this one depends on failed.",
   invalid_permit: "The wallet's permit was not accepted by the token.",

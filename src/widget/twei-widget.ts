@@ -11,6 +11,8 @@ import type { PostState, SiteConfig } from "./types.js";
 import { demoProvider, grantAllowance, injectedProvider, signIn, type Eip1193Provider } from "./wallet.js";
 
 const DEMO_KEY = "twei-demo-account";
+/** The site's per-IP refusals a heartbeat can meet (src/site/core/ipLimits.ts). */
+const IP_LIMIT_CODES = new Set(["ip_meter_limit", "ip_read_limit"]);
 
 /** Where a message belongs: next to the box whose button caused it ("page" is loading the widget). */
 export type Section = "page" | "account" | "votes" | "pnl" | "comments";
@@ -45,6 +47,8 @@ export class TweiWidget extends LitElement {
   private timers: number[] = [];
   private active = true;
   private heartbeatStopped = false;
+  /** The refusal the last heartbeat met, shown until a beat passes. */
+  private beatError: string | null = null;
 
   constructor() {
     super();
@@ -62,9 +66,6 @@ export class TweiWidget extends LitElement {
     const mark = () => (this.active = true);
     for (const type of ["scroll", "pointermove", "keydown", "touchstart"])
       addEventListener(type, mark, { passive: true });
-    addEventListener("pagehide", () => {
-      if (this.state?.user) navigator.sendBeacon(`${this.api}/posts/${this.post}/leave`);
-    });
     void this.start();
   }
 
@@ -112,12 +113,19 @@ export class TweiWidget extends LitElement {
           ...this.state,
           reader: { ...this.state.reader, read: { ...this.state.reader.read, ...answer } },
         };
+      if (this.beatError !== null && this.errors.page === this.beatError) this.setError("page", null);
+      this.beatError = null;
       if (answer.sent) {
         this.heartbeatStopped = true;
         await this.refresh();
       }
-    } catch {
-      // A missed beat credits nothing; the next one goes on.
+    } catch (error) {
+      // A missed beat credits nothing; the next one goes on. The site's per-IP limits say why
+      // reading is not counted (or a finished read waits), in plain words, until a beat passes.
+      if (error instanceof ApiError && IP_LIMIT_CODES.has(error.code)) {
+        this.beatError = `${plainWords(error.code, error.message)} (${error.code})`;
+        this.setError("page", this.beatError);
+      }
     }
   }
 

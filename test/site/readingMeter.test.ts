@@ -1,6 +1,11 @@
 import { expect } from "chai";
 import { describe, it } from "mocha";
-import { createReadingMeter } from "../../src/site/core/readingMeter.js";
+import {
+  applyReaderBeat,
+  createReadingMeter,
+  type MeterState,
+  type ReaderClock,
+} from "../../src/site/core/readingMeter.js";
 import { createSiteContext } from "../../src/site/siteContext.js";
 import type { SiteConfig } from "../../src/site/siteConfig.js";
 
@@ -75,5 +80,30 @@ describe("the site's reading meter (server-measured reading time)", function () 
     expect(() => createSiteContext({ ...live, reading: { clockRate: 20 } })).to.throw(/local development chain/);
     expect(() => createSiteContext({ ...live, demoWallet: [] })).to.throw(/never on a live network/);
     expect(() => createSiteContext(live)).not.to.throw();
+  });
+
+  it("one clock per reader: two tabs on two posts share the time; the focused one alone gets it all", function () {
+    const options = { heartbeatMs: 5_000, idleAfterMs: 60_000 };
+    const meters = new Map<string, MeterState | undefined>();
+    let clock: ReaderClock | undefined;
+    const beat = (slug: string, at: number, focused = true) => {
+      const next = applyReaderBeat({ meter: meters.get(slug), clock }, slug, { ...present, focused }, at, 600, options);
+      meters.set(slug, next.meter);
+      clock = next.clock;
+    };
+    const credited = (slug: string) => meters.get(slug)?.creditedMs ?? 0;
+    // Both claim focus (a script): they beat 2.5 s apart for a minute and share it.
+    for (let t = 0; t <= 60_000; t += 5_000) {
+      beat("a", t);
+      beat("b", t + 2_500);
+    }
+    expect(credited("a") + credited("b")).to.equal(62_500); // the time from the first beat to the last
+    // An honest second tab in the background: the focused one gets all the time, as if alone.
+    const before = credited("a");
+    for (let t = 65_000; t <= 125_000; t += 5_000) {
+      beat("a", t);
+      beat("b", t + 2_500, false);
+    }
+    expect(credited("a") - before).to.equal(125_000 - 62_500); // all the time since the shared minute
   });
 });

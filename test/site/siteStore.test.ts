@@ -4,16 +4,31 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Address } from "viem";
-import { applyBeat, readingOf, type MeterState } from "../../src/site/core/readingMeter.js";
+import { applyReaderBeat, readingOf, type Beat, type ReaderBeat } from "../../src/site/core/readingMeter.js";
 import { openSiteStore } from "../../src/site/store/openSiteStore.js";
-import type { SiteStore, StoreBounds } from "../../src/site/store/siteStore.js";
+import type { BeatView, SiteStore, StoreBounds } from "../../src/site/store/siteStore.js";
 import { STORES, testDatabase } from "../helpers/postgres.js";
 
 const alice = "0x00000000000000000000000000000000000A11CE" as Address;
 const bob = "0x0000000000000000000000000000000000000B0B" as Address;
+const carol = "0x00000000000000000000000000000000000CA201" as Address;
 const T = 1_800_000_000_000;
 const present = { visible: true, focused: true, active: true };
 const meterOptions = { heartbeatMs: 5_000, idleAfterMs: 60_000 };
+
+/** One heartbeat of `reader` on `slug` at `at` from `ip`, applied by the meter's pure rules. */
+const beatAt = (
+  store: SiteStore,
+  reader: Address,
+  slug: string,
+  at: number,
+  options: { seconds?: number; beat?: Beat; ip?: string; apply?: (view: BeatView) => ReaderBeat | undefined } = {},
+) =>
+  store.beat(
+    { reader, slug, ip: options.ip ?? "192.0.2.1", at, runningSince: at - 15_000 },
+    options.apply ??
+      ((view) => applyReaderBeat(view, slug, options.beat ?? present, at, options.seconds ?? 60, meterOptions)),
+  );
 
 // One contract, both engines: every test runs against SQLite and PostgreSQL, and "two site
 // processes" are two stores opened on the same database.
@@ -96,9 +111,10 @@ for (const kind of STORES) {
       expect(await store.session("old", T)).to.equal(undefined);
       expect(await store.session("ended", T)).to.equal(undefined);
       await store.issueNonce({ nonce: "stale", address: alice, message: "m", expiresAt: T - 1 });
-      await store.beat(alice, "idle", (p) => applyBeat(p, present, T - 5_000, 60, meterOptions));
-      await store.beat(alice, "fresh", (p) => applyBeat(p, present, T, 60, meterOptions));
-      expect(await store.purgeExpired(T)).to.equal(3); // the nonce, the old session, the idle meter
+      await beatAt(store, bob, "idle", T - 5_000);
+      await beatAt(store, alice, "fresh", T);
+      // the nonce, the old session, the idle meter and its reader's clock
+      expect(await store.purgeExpired(T)).to.equal(4);
       expect(await store.meter(alice, "idle")).to.equal(undefined);
       expect(await store.meter(alice, "fresh")).to.not.equal(undefined);
     });
@@ -106,12 +122,111 @@ for (const kind of STORES) {
     it("applies heartbeats one at a time: each apply sees what the previous one wrote, across processes", async function () {
       const { stores } = await fresh(2);
       const [a, b] = stores as [SiteStore, SiteStore];
-      await a.beat(alice, "post", (p) => applyBeat(p, present, T, 600, meterOptions));
+      await beatAt(a, alice, "post", T, { seconds: 600 });
       // Eight beats at once from two processes, each crediting one more second: none is lost.
-      const credit = (p: MeterState | undefined): MeterState => ({ ...p!, creditedMs: p!.creditedMs + 1_000 });
-      await Promise.all([...Array(8)].map((_, i) => (i % 2 ? a : b).beat(alice, "post", credit)));
+      const credit = ({ meter, clock }: BeatView): ReaderBeat => ({
+        meter: { ...meter!, creditedMs: meter!.creditedMs + 1_000 },
+        clock: clock!,
+      });
+      await Promise.all([...Array(8)].map((_, i) => beatAt(i % 2 ? a : b, alice, "post", T, { apply: credit })));
       expect(readingOf((await b.meter(alice, "post"))!).seconds).to.equal(8);
       expect(await a.meter(bob, "post")).to.equal(undefined);
+    });
+
+    it("keeps one clock per reader: four posts beating side by side from two processes earn the time once", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      const posts = ["p1", "p2", "p3", "p4"];
+      // Four "tabs" of one wallet on four devices (four IPs), one per post, each beating every 5 s
+      // for a minute, all at once.
+      for (let t = 0; t <= 60_000; t += 5_000)
+        await Promise.all(
+          posts.map((slug, i) => beatAt(i % 2 ? a : b, alice, slug, T + t, { seconds: 600, ip: `192.0.2.${10 + i}` })),
+        );
+      let total = 0;
+      for (const slug of posts) total += (await a.meter(alice, slug))!.creditedMs;
+      expect(total).to.be.at.most(60_000);
+      expect(total).to.be.at.least(55_000);
+      // Another reader's clock is their own.
+      await beatAt(b, bob, "p1", T);
+      await beatAt(b, bob, "p1", T + 5_000);
+      expect(readingOf((await a.meter(bob, "p1"))!).seconds).to.equal(5);
+    });
+
+    it("counts other readers beating from an IP, and never applies a beat to a closed meter", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      await beatAt(a, alice, "p", T, { ip: "198.51.100.7" });
+      await beatAt(b, bob, "q", T + 1_000, { ip: "198.51.100.7" });
+      const seen: number[] = [];
+      const look = (view: BeatView) => {
+        seen.push(view.othersRunningOnIp);
+        return undefined;
+      };
+      const refused = await beatAt(a, carol, "p", T + 2_000, { ip: "198.51.100.7", apply: look });
+      expect(refused.applied).to.equal(false);
+      await beatAt(a, carol, "p", T + 20_000, { ip: "198.51.100.7", apply: look }); // their beats are over 15 s old
+      await beatAt(a, alice, "p", T + 2_000, { ip: "198.51.100.7", apply: look }); // alice herself is not counted
+      expect(seen).to.deep.equal([2, 0, 1]);
+      expect(await a.meter(carol, "p")).to.equal(undefined);
+
+      await beatAt(a, alice, "p", T + 5_000, { ip: "198.51.100.7" });
+      await a.closeMeter(alice, "p", T + 6_000);
+      const after = await beatAt(b, alice, "p", T + 10_000, { ip: "198.51.100.7" });
+      expect(after).to.deep.include({ closed: true, applied: false });
+      expect(readingOf(after.meter!).seconds).to.equal(5);
+    });
+
+    it("lists idle open meters above a fraction of their time to read, oldest first; closed ones never", async function () {
+      const { stores } = await fresh(1);
+      const store = stores[0]!;
+      const read = async (reader: Address, slug: string, from: number, seconds: number) => {
+        for (let t = 0; t <= seconds * 1_000; t += 5_000)
+          await beatAt(store, reader, slug, from + t, { ip: "203.0.113.9" });
+      };
+      await read(alice, "half", T, 30); // 30 s of 60: 50 %
+      await read(alice, "brief", T + 100_000, 5); // 5 s of 60: below 20 %
+      await read(bob, "full", T - 100_000, 60); // complete, still open (its send was held)
+      await read(carol, "late", T + 500_000, 30);
+      const idle = await store.idleMeters(T + 400_000, 2_000, 10);
+      expect(idle.map((m) => [m.reader, m.slug])).to.deep.equal([
+        [bob, "full"],
+        [alice, "half"],
+      ]);
+      expect(idle[1]).to.deep.include({ ip: "203.0.113.9" });
+      expect(readingOf(idle[1]!.meter).seconds).to.equal(30);
+      expect((await store.idleMeters(T + 400_000, 2_000, 1)).map((m) => m.slug)).to.deep.equal(["full"]);
+      await store.closeMeter(bob, "full", T + 400_000);
+      expect((await store.idleMeters(T + 400_000, 2_000, 10)).map((m) => m.slug)).to.deep.equal(["half"]);
+      expect((await store.idleMeters(T + 400_000, 500, 10)).map((m) => m.slug)).to.deep.equal(["half", "brief"]);
+    });
+
+    it("takes per-IP allowances up to the limit in a window, even when processes race", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      const takes = await Promise.all(
+        [...Array(10)].map((_, i) => (i % 2 ? a : b).takeIpAllowance("192.0.2.5", "read", T, 3)),
+      );
+      expect(takes.filter(Boolean)).to.have.length(3);
+      expect(await a.takeIpAllowance("192.0.2.5", "read", T + 3_600_000, 3)).to.equal(true); // the next window
+      expect(await a.takeIpAllowance("192.0.2.5", "new_account", T, 3)).to.equal(true); // another kind
+      expect(await a.takeIpAllowance("192.0.2.6", "read", T, 3)).to.equal(true); // another IP
+      expect(await a.takeIpAllowance("192.0.2.7", "read", T, 0)).to.equal(false);
+    });
+
+    it("admits known accounts always and new ones up to the IP's allowance for the day", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      const fresh50 = [...Array(12)].map((_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}` as Address);
+      const admitted = await Promise.all(
+        fresh50.map((address, i) => (i % 2 ? a : b).admitAccount(address, "192.0.2.8", T, 5, T)),
+      );
+      expect(admitted.filter(Boolean)).to.have.length(5);
+      const known = fresh50[admitted.indexOf(true)]!;
+      expect(await b.admitAccount(known, "192.0.2.8", T, 5, T + 1)).to.equal(true); // known: always
+      expect(await b.admitAccount(fresh50[admitted.indexOf(false)]!, "192.0.2.8", T, 5, T + 1)).to.equal(false);
+      expect(await b.admitAccount(fresh50[admitted.indexOf(false)]!, "192.0.2.9", T, 5, T + 1)).to.equal(true);
+      expect(await a.admitAccount(alice, "192.0.2.8", T + 86_400_000, 5, T + 86_400_000)).to.equal(true); // next day
     });
 
     it("claims an event id once across processes; a rejected or stale claim may be taken again, an accepted one never", async function () {
@@ -246,8 +361,8 @@ for (const kind of STORES) {
       const first = stores[0]!;
       await first.issueNonce({ nonce: "n", address: alice, message: "m", expiresAt: T + 1_000 });
       await first.createSession({ idHash: "s", address: alice, createdAt: T, expiresAt: T + 1_000 });
-      await first.beat(alice, "p", (p) => applyBeat(p, present, T, 60, meterOptions));
-      await first.beat(alice, "p", (p) => applyBeat(p, present, T + 5_000, 60, meterOptions));
+      await beatAt(first, alice, "p", T);
+      await beatAt(first, alice, "p", T + 5_000);
       await first.claimEvent({ eventId: "e", user: alice, kind: "read", slug: "p", claimedAt: T }, 0);
       await first.recordAnswer("e", { answer: "accepted", sentAt: T });
       await first.insertComment({

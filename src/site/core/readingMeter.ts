@@ -10,7 +10,14 @@
  *   been idle (no scroll or input) for `idleAfterMs`;
  * - beats closer together than half the interval credit nothing (a faster client gains no time);
  * - the credited time stops at the post's time to read; the site sends one `post_read` when it
- *   gets there, or when the reader leaves (whatever was measured by then).
+ *   gets there. A reader who leaves keeps what was credited: a reload, a click to another post,
+ *   a new session or a short offline gap resumes the same meter. Only when the reader has not
+ *   come back for `partialAfterMs` (30 min by default) does the site send a partial `post_read`
+ *   with what was measured (src/site/sweepIdleReads.ts);
+ * - one reader has one clock across all their meters, tabs and devices (`ReaderClock`): a
+ *   stretch of the site's time is credited to one post at most. The focused tab that beat most
+ *   recently gets it; two that both claim focus at once (only a script, or two devices side by
+ *   side) share it, so together they never earn faster than one reader.
  *
  * What it does not stop: a scripted browser that keeps a tab visible, focused and scrolling for
  * the whole time to read is paid like a person (it has to spend the real time, once per wallet
@@ -70,6 +77,8 @@ export const readingOf = (s: MeterState): Reading => ({
  *
  * @example
  * const next = applyBeat(previous, { visible: true, focused: true, active: true }, Date.now(), 120, options)
+ *
+ * `creditedUntil` is the reader's clock (see applyReaderBeat): nothing before it is credited.
  */
 export function applyBeat(
   previous: MeterState | undefined,
@@ -77,6 +86,7 @@ export function applyBeat(
   at: number,
   secondsToRead: number,
   options: Pick<ReadingMeterOptions, "heartbeatMs" | "idleAfterMs" | "clockRate">,
+  creditedUntil = -Infinity,
 ): MeterState {
   // The first beat starts the clock; it credits nothing.
   if (!previous) return { lastBeatAt: at, lastActiveAt: at, creditedMs: 0, toReadMs: secondsToRead * 1000 };
@@ -86,10 +96,52 @@ export function applyBeat(
   const idle = at - lastActiveAt > options.idleAfterMs;
   let creditedMs = previous.creditedMs;
   if (beat.visible && beat.focused && !idle) {
-    const credit = Math.min(gap, options.heartbeatMs * 1.5) * (options.clockRate ?? 1);
+    // Time the reader's clock already credited (to this post or another) is not credited again.
+    const since = Math.max(previous.lastBeatAt, creditedUntil);
+    const credit = Math.max(0, Math.min(at - since, options.heartbeatMs * 1.5)) * (options.clockRate ?? 1);
     creditedMs = Math.min(previous.toReadMs, previous.creditedMs + credit);
   }
   return { lastBeatAt: at, lastActiveAt, creditedMs, toReadMs: previous.toReadMs };
+}
+
+/**
+ * The reader's one clock, shared by all their meters: the site's time (ms) up to which their
+ * reading was credited to some post, and which post got it last.
+ */
+export interface ReaderClock {
+  readonly creditedUntil: number;
+  readonly slug: string;
+}
+
+/** A meter and its reader's clock after a beat. */
+export interface ReaderBeat {
+  readonly meter: MeterState;
+  readonly clock: ReaderClock;
+}
+
+/**
+ * Applies one heartbeat of a reader on the post `slug` at `at`, with the reader's clock: like
+ * `applyBeat`, but the time credited starts no earlier than the clock's `creditedUntil`, so a
+ * stretch of time already credited to any post (another tab, another device) is never
+ * credited again. Pure: a store runs it in the transaction that holds the meter and the clock.
+ *
+ * @example
+ * const { meter, clock } = applyReaderBeat({ meter, clock }, "my-post", beat, Date.now(), 120, options)
+ */
+export function applyReaderBeat(
+  previous: { readonly meter: MeterState | undefined; readonly clock: ReaderClock | undefined },
+  slug: string,
+  beat: Beat,
+  at: number,
+  secondsToRead: number,
+  options: Pick<ReadingMeterOptions, "heartbeatMs" | "idleAfterMs" | "clockRate">,
+): ReaderBeat {
+  const clock = previous.clock ?? { creditedUntil: at, slug };
+  const meter = applyBeat(previous.meter, beat, at, secondsToRead, options, clock.creditedUntil);
+  // A beat that credited time moves the reader's clock to `at`: that stretch is spent.
+  return meter.creditedMs > (previous.meter?.creditedMs ?? 0)
+    ? { meter, clock: { creditedUntil: at, slug } }
+    : { meter, clock };
 }
 
 export interface ReadingMeter {

@@ -3,6 +3,8 @@ import { getAddress } from "viem";
 import { createSiweMessage, generateSiweNonce, parseSiweMessage } from "viem/siwe";
 import { z } from "zod";
 import { HttpProblem, parseInput } from "../../http/problem.js";
+import { dayWindow } from "../core/ipLimits.js";
+import { ipLimitProblem } from "../ipLimitProblem.js";
 import type { SiteContext } from "../siteContext.js";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not a 20-byte hex address");
@@ -64,6 +66,13 @@ export function signInRoutes(router: Router, ctx: SiteContext): void {
       })
       .catch(() => false);
     if (!valid) throw new HttpProblem(401, "siwe_invalid_signature", "The signature does not match the address");
+    // An account the site never saw counts against its IP's new accounts today (a farm's
+    // fresh wallets meet this first); a known one always signs in.
+    const at = Date.now();
+    if (
+      !(await ctx.store.admitAccount(issued.address, req.ip ?? "?", dayWindow(at), ctx.ipLimits.newAccountsPerDay, at))
+    )
+      throw ipLimitProblem.newAccounts((dayWindow(at) + 86_400_000 - at) / 1000);
     const token = await ctx.sessions.start(res, issued.address);
     // Across origins the widget may keep the session as a bearer token (third-party cookies blocked).
     res.json({ address: issued.address, ...(ctx.config.crossOrigin ? { token } : {}) });

@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import type { MeterState } from "../core/readingMeter.js";
+import type { MeterState, ReaderClock } from "../core/readingMeter.js";
 import {
   DEFAULT_STORE_BOUNDS,
   type CommentStatus,
@@ -10,7 +10,7 @@ import {
   type StoredComment,
   type StoredSession,
 } from "./siteStore.js";
-import type { SqlDriver, SqlRow } from "./sqlDriver.js";
+import type { SqlDriver, SqlQueries, SqlRow } from "./sqlDriver.js";
 
 const num = (value: unknown): number => Number(value);
 const opt = (value: unknown): string | undefined => (value === null || value === undefined ? undefined : String(value));
@@ -28,6 +28,14 @@ const meterOf = (row: SqlRow): MeterState => ({
   creditedMs: num(row.credited_ms),
   toReadMs: num(row.to_read_ms),
 });
+
+const clockOf = (row: SqlRow): ReaderClock => ({
+  creditedUntil: num(row.credited_until),
+  slug: String(row.slug),
+});
+
+/** Per-IP counters are kept this long after their window started (the longest window is a day). */
+const IP_COUNT_KEEP_MS = 2 * 24 * 60 * 60_000;
 
 const sentOf = (row: SqlRow): SentEvent => {
   const detail = opt(row.detail);
@@ -57,6 +65,15 @@ const commentOf = (row: SqlRow): StoredComment => {
     ...(eventId === undefined ? {} : { eventId }),
   };
 };
+
+/** One more count for `ip` in its window unless `limit` are there: the row, or undefined when full. */
+const takeAllowance = (q: SqlQueries, ip: string, kind: string, windowStart: number, limit: number) =>
+  q.get(
+    `INSERT INTO site_ip_counts (ip, kind, window_start, n) VALUES (?, ?, ?, 1)
+     ON CONFLICT (ip, kind, window_start) DO UPDATE SET n = site_ip_counts.n + 1 WHERE site_ip_counts.n < ?
+     RETURNING n`,
+    [ip, kind, windowStart, limit],
+  );
 
 /**
  * The site kit's store: one statement set over a SQLite or PostgreSQL driver (see SiteStore
@@ -126,7 +143,10 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
         async (q) =>
           (await q.run("DELETE FROM site_nonces WHERE expires_at < ?", [now])) +
           (await q.run("DELETE FROM site_sessions WHERE expires_at < ?", [now])) +
-          (await q.run("DELETE FROM site_meters WHERE last_beat_at < ?", [now - bounds.meterIdleMs])),
+          (await q.run("DELETE FROM site_meters WHERE last_beat_at < ?", [now - bounds.meterIdleMs])) +
+          (await q.run("DELETE FROM site_readers WHERE last_beat_at < ?", [now - bounds.meterIdleMs])) +
+          (await q.run("DELETE FROM site_ips WHERE touched_at < ?", [now - IP_COUNT_KEEP_MS])) +
+          (await q.run("DELETE FROM site_ip_counts WHERE window_start < ?", [now - IP_COUNT_KEEP_MS])),
       );
     },
 
@@ -135,20 +155,90 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
       const row = await driver.get("SELECT * FROM site_meters WHERE reader = ? AND slug = ?", [reader, slug]);
       return row && meterOf(row);
     },
-    async beat(reader, slug, apply) {
+    async beat(key, apply) {
+      const { reader, slug, ip, at } = key;
       return driver.tx(async (q) => {
+        // Lock order: the IP, then the reader, then the meter (each beat takes one of each).
+        await q.run(
+          "INSERT INTO site_ips (ip, touched_at) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET touched_at = excluded.touched_at",
+          [ip, at],
+        );
+        const clockRow = await q.get(`SELECT * FROM site_readers WHERE reader = ?${forUpdate}`, [reader]);
         const row = await q.get(`SELECT * FROM site_meters WHERE reader = ? AND slug = ?${forUpdate}`, [reader, slug]);
-        const previous = row && meterOf(row);
-        const next = apply(previous);
-        if (next !== previous)
+        const meter = row && meterOf(row);
+        const closed = row !== undefined && row.closed_at !== null;
+        if (closed) return { meter, closed, applied: false };
+        const others = await q.get(
+          "SELECT COUNT(*) AS n FROM site_readers WHERE ip = ? AND last_beat_at >= ? AND reader <> ?",
+          [ip, key.runningSince, reader],
+        );
+        const next = apply({
+          meter,
+          clock: clockRow && clockOf(clockRow),
+          closed,
+          othersRunningOnIp: num(others?.n ?? 0),
+        });
+        if (!next) return { meter, closed, applied: false };
+        if (next.meter !== meter)
           await q.run(
-            `INSERT INTO site_meters (reader, slug, last_beat_at, last_active_at, credited_ms, to_read_ms)
-             VALUES (?, ?, ?, ?, ?, ?)
+            `INSERT INTO site_meters (reader, slug, last_beat_at, last_active_at, credited_ms, to_read_ms, ip)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (reader, slug) DO UPDATE SET last_beat_at = excluded.last_beat_at,
-               last_active_at = excluded.last_active_at, credited_ms = excluded.credited_ms`,
-            [reader, slug, next.lastBeatAt, next.lastActiveAt, next.creditedMs, next.toReadMs],
+               last_active_at = excluded.last_active_at, credited_ms = excluded.credited_ms, ip = excluded.ip`,
+            [
+              reader,
+              slug,
+              next.meter.lastBeatAt,
+              next.meter.lastActiveAt,
+              next.meter.creditedMs,
+              next.meter.toReadMs,
+              ip,
+            ],
           );
-        return next;
+        await q.run(
+          `INSERT INTO site_readers (reader, credited_until, slug, ip, last_beat_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (reader) DO UPDATE SET credited_until = excluded.credited_until, slug = excluded.slug,
+             ip = excluded.ip, last_beat_at = excluded.last_beat_at`,
+          [reader, next.clock.creditedUntil, next.clock.slug, ip, at],
+        );
+        return { meter: next.meter, closed, applied: true };
+      });
+    },
+    async closeMeter(reader, slug, at) {
+      await driver.run("UPDATE site_meters SET closed_at = ? WHERE reader = ? AND slug = ? AND closed_at IS NULL", [
+        at,
+        reader,
+        slug,
+      ]);
+    },
+    async idleMeters(before, minBps, limit) {
+      const rows = await driver.all(
+        `SELECT * FROM site_meters WHERE closed_at IS NULL AND last_beat_at < ? AND credited_ms > 0
+           AND credited_ms * 10000 >= to_read_ms * ? ORDER BY last_beat_at, reader, slug LIMIT ?`,
+        [before, minBps, limit],
+      );
+      return rows.map((row) => ({
+        reader: row.reader as Address,
+        slug: String(row.slug),
+        ip: String(row.ip),
+        meter: meterOf(row),
+      }));
+    },
+
+    // ---- per-IP limits
+    async takeIpAllowance(ip, kind, windowStart, limit) {
+      if (limit <= 0) return false;
+      return (await takeAllowance(driver, ip, kind, windowStart, limit)) !== undefined;
+    },
+    async admitAccount(address, ip, windowStart, limit, at) {
+      return driver.tx(async (q) => {
+        if (await q.get("SELECT address FROM site_accounts WHERE address = ?", [address])) return true;
+        if (limit <= 0 || (await takeAllowance(q, ip, "new_account", windowStart, limit)) === undefined) return false;
+        await q.run(
+          "INSERT INTO site_accounts (address, first_ip, created_at) VALUES (?, ?, ?) ON CONFLICT (address) DO NOTHING",
+          [address, ip, at],
+        );
+        return true;
       });
     },
 

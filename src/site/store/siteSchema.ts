@@ -67,6 +67,42 @@ CREATE TABLE site_reactions (
 );
 `,
   },
+  {
+    // Issue 22: one clock per reader (time credited to one post at most), meters kept open
+    // across visits and closed once their read is answered, the IP of each beat, and the
+    // per-IP limits a scripted client meets first.
+    version: 2,
+    sql: `
+CREATE TABLE site_readers (
+  reader TEXT PRIMARY KEY,
+  credited_until BIGINT NOT NULL,
+  slug TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  last_beat_at BIGINT NOT NULL
+);
+CREATE INDEX site_readers_ip ON site_readers (ip, last_beat_at);
+ALTER TABLE site_meters ADD COLUMN ip TEXT NOT NULL DEFAULT '';
+ALTER TABLE site_meters ADD COLUMN closed_at BIGINT;
+CREATE INDEX site_meters_open ON site_meters (closed_at, last_beat_at);
+CREATE TABLE site_ips (
+  ip TEXT PRIMARY KEY,
+  touched_at BIGINT NOT NULL
+);
+CREATE TABLE site_ip_counts (
+  ip TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  window_start BIGINT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (ip, kind, window_start)
+);
+CREATE INDEX site_ip_counts_window ON site_ip_counts (window_start);
+CREATE TABLE site_accounts (
+  address TEXT PRIMARY KEY,
+  first_ip TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import type { MeterState } from "../core/readingMeter.js";
+import type { MeterState, ReaderBeat, ReaderClock } from "../core/readingMeter.js";
 
 /** A SIWE message the site issued, kept until it is signed once or expires. */
 export interface IssuedNonce {
@@ -79,6 +79,46 @@ export interface NewComment {
   readonly eventId?: string;
 }
 
+/** One heartbeat: a reader on a post, from an IP, at the site's time `at`. */
+export interface BeatKey {
+  readonly reader: Address;
+  readonly slug: string;
+  readonly ip: string;
+  readonly at: number;
+  /** Readers whose last beat from this IP came at or after this time count as reading there now. */
+  readonly runningSince: number;
+}
+
+/** What a heartbeat is applied to, read in its transaction. */
+export interface BeatView {
+  readonly meter: MeterState | undefined;
+  /** The reader's one clock, shared by all their meters (undefined before their first beat). */
+  readonly clock: ReaderClock | undefined;
+  /** The meter's read was answered: it credits nothing more. */
+  readonly closed: boolean;
+  /** Other readers whose last beat came from this IP at or after `runningSince`. */
+  readonly othersRunningOnIp: number;
+}
+
+/** A meter after a heartbeat; `applied` is false when the apply refused it or the meter is closed. */
+export interface BeatResult {
+  readonly meter: MeterState | undefined;
+  readonly closed: boolean;
+  readonly applied: boolean;
+}
+
+/** An open meter nobody beat on for a while: its read may be sent with the time measured. */
+export interface IdleMeter {
+  readonly reader: Address;
+  readonly slug: string;
+  /** The IP of its last beat. */
+  readonly ip: string;
+  readonly meter: MeterState;
+}
+
+/** What the site counts per IP and window (see src/site/core/ipLimits.ts). */
+export type IpCountKind = "new_account" | "read";
+
 /** Bounds that keep unauthenticated writes (nonces) and per-address rows from growing without end. */
 export interface StoreBounds {
   /** Live nonces kept at most; issuing one more evicts the oldest. */
@@ -113,14 +153,43 @@ export interface SiteStore {
   /** The live session with this id hash, or undefined. */
   session(idHash: string, now: number): Promise<StoredSession | undefined>;
   endSession(idHash: string): Promise<void>;
-  /** Deletes expired nonces and sessions and long-idle meters; returns how many rows went. */
+  /**
+   * Deletes expired nonces and sessions, long-idle meters and reader clocks, and per-IP
+   * counters of windows over two days old; returns how many rows went.
+   */
   purgeExpired(now: number): Promise<number>;
 
   // ---- reading
   /** The meter of one reader on one post, or undefined when it never sent a beat. */
   meter(reader: Address, slug: string): Promise<MeterState | undefined>;
-  /** Applies one heartbeat to the meter in one transaction (no two beats read the same state). */
-  beat(reader: Address, slug: string, apply: (previous: MeterState | undefined) => MeterState): Promise<MeterState>;
+  /**
+   * Applies one heartbeat in one transaction that holds the reader's meter on the post, the
+   * reader's clock and the IP (so no two beats of one reader, or from one IP, read the same
+   * state, across processes). `apply` returns the new meter and clock, or undefined to refuse
+   * the beat (nothing written). A closed meter is never applied to.
+   */
+  beat(key: BeatKey, apply: (view: BeatView) => ReaderBeat | undefined): Promise<BeatResult>;
+  /** Marks the meter's read answered (accepted, or refused by the rules): it credits nothing more. */
+  closeMeter(reader: Address, slug: string, at: number): Promise<void>;
+  /**
+   * Open meters whose last beat came before `before` and that hold at least `minBps` basis
+   * points of their time to read, oldest first (at most `limit`): the sweep's candidates.
+   */
+  idleMeters(before: number, minBps: number, limit: number): Promise<IdleMeter[]>;
+
+  // ---- per-IP limits
+  /**
+   * Counts one more `kind` for `ip` in the window starting at `windowStart`, unless `limit`
+   * are counted there already (then false). One statement, so concurrent takers in any number
+   * of processes never pass the limit.
+   */
+  takeIpAllowance(ip: string, kind: IpCountKind, windowStart: number, limit: number): Promise<boolean>;
+  /**
+   * Admits `address` signing in from `ip`: true when the site knows the address already, or
+   * when the IP's allowance of new accounts in the window has room (then the address is known
+   * from now on); false otherwise.
+   */
+  admitAccount(address: Address, ip: string, windowStart: number, limit: number, at: number): Promise<boolean>;
 
   // ---- the outbox of events sent to the relayer
   /**
