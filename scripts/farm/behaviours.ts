@@ -23,7 +23,7 @@ export class Refusals {
 export async function patiently(send: () => Promise<SiteAnswer>, refusals: Refusals, tries = 40): Promise<SiteAnswer> {
   let answer = await send();
   for (let i = 0; answer.status === 429 && i < tries; i++) {
-    refusals.note("rate_limited");
+    refusals.note(String(answer.json.code ?? "rate_limited"));
     await sleep(250);
     answer = await send();
   }
@@ -34,7 +34,7 @@ export async function patiently(send: () => Promise<SiteAnswer>, refusals: Refus
 export interface ReadOptions {
   /** Between heartbeats (the widget's interval; a forger sends faster). */
   readonly beatMs: number;
-  /** Leaves (pagehide) once this fraction of the time to read is credited, then comes back. */
+  /** Leaves (a reload or a navigation: the widget sends nothing) once this fraction of the time to read is credited, then comes back. */
   readonly leaveAt?: number;
   /** What happens between leaving and coming back (a reload: nothing; navigation: another read). */
   readonly away?: () => Promise<void>;
@@ -60,7 +60,6 @@ export async function read(client: SiteClient, slug: string, options: ReadOption
     if (sent) return true;
     if (!left && options.leaveAt !== undefined && seconds >= options.leaveAt * secondsToRead) {
       left = true;
-      await patiently(() => client.call("POST", `/posts/${slug}/leave`), refusals);
       await options.away?.();
     }
     await sleep(options.beatMs);
