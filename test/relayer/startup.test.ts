@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
-import { encodeFunctionData, parseUnits, type Hex } from "viem";
+import { encodeFunctionData, keccak256, parseUnits, stringToBytes, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { decodeRevert, formatRevert } from "../../src/chain/decodeRevert.js";
@@ -114,6 +114,28 @@ describe("relayer start-up checks and decoded reverts", function () {
     expect((await startupProblems(() => startTestRelayer(chain, dataDir))).map((p) => p.code)).to.deep.equal([
       "policy_not_on_chain",
     ]);
+  });
+
+  it("publishes the policy it applies at GET /v1/policies/:hash, the bytes whose hash the ledger holds", async function () {
+    const dataDir = await dir("policy-document");
+    await addSite(chain, dataDir, 4_101);
+    const relayer = await startTestRelayer(chain, dataDir);
+    try {
+      const hash = policyHash(DEFAULT_POLICY);
+      const answer = await fetch(`${relayer.url}/v1/policies/${hash}`);
+      expect(answer.status).to.equal(200);
+      const text = await answer.text();
+      expect(keccak256(stringToBytes(text))).to.equal(hash);
+      expect(JSON.parse(text)).to.deep.equal(DEFAULT_POLICY);
+      const other = await fetch(`${relayer.url}/v1/policies/0x${"ab".repeat(32)}`);
+      expect(other.status).to.equal(404);
+      expect(await other.json()).to.deep.include({ code: "policy_not_found" });
+      const bad = await fetch(`${relayer.url}/v1/policies/0x12`);
+      expect(bad.status).to.equal(400);
+      expect(await bad.json()).to.deep.include({ code: "invalid_policy_hash" });
+    } finally {
+      await relayer.stop();
+    }
   });
 
   it("refuses another chain's deployment, another version's ABI, and a key without gas money", async function () {

@@ -4,6 +4,7 @@ import { postEvents } from "./postEvents.js";
 import { requireSite } from "./authenticate.js";
 import { limitPublic } from "./limitPublic.js";
 import { postPermit } from "./postPermit.js";
+import { getPolicy } from "./getPolicy.js";
 import { getRules } from "./getRules.js";
 import { getBatch, getEvent, getUser, health, ready } from "./queries.js";
 import type { RelayerContext } from "./relayerContext.js";
@@ -38,6 +39,7 @@ export function createApp(ctx: RelayerContext): Express {
   app.get("/v1/batches/:batchId", limited, getBatch(ctx));
   app.get("/v1/users/:address", limited, getUser(ctx));
   app.get("/v1/rules", limited, getRules(ctx));
+  app.get("/v1/policies/:hash", limited, getPolicy(ctx));
   app.use(notFound);
   app.use(
     problemHandler({
