@@ -77,6 +77,12 @@ export const batchEvidenceSchema = z.object({
         envelopeIndex: uint16,
         eventHash: hex32,
         event: siteEventSchema,
+        /**
+         * The personhood attestation (EAS UID) the relayer found valid for the event's user at
+         * acceptance, when the site's policy asks for one (policy `personhood`); the auditor
+         * re-checks it on-chain. Not signed by the site, not in the merkle leaf: the chain proves it.
+         */
+        attestation: hex32.optional(),
       }),
     )
     .max(MAX_BATCH_LEAVES),

@@ -46,6 +46,7 @@ export async function batchEvidenceOf(
         envelopeIndex: e.envelopeIndex,
         eventHash: e.eventHash,
         event: e.event,
+        ...(e.attestation === null ? {} : { attestation: e.attestation }),
       })),
     },
   };

@@ -3,6 +3,7 @@ import { isAddressEqual, toHex, zeroAddress, type Address, type Hex } from "viem
 import { postIdFor } from "../../core/postId.js";
 import { amountFor } from "../../core/ruleSet.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
+import { findPersonhoodAttestation } from "../../chain/personhoodAttestation.js";
 import { isDatabaseUnavailable } from "../../storage/databaseUnavailable.js";
 import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
@@ -49,6 +50,45 @@ const SPENDS = new Set<SiteEvent["type"]>([
   "comment_disliked",
   "report_purchased",
 ]);
+
+/** Event types that can mint for their user: the ones personhood gates. */
+const MINTS_FOR_USER = new Set<SiteEvent["type"]>([
+  "post_read",
+  "post_plus",
+  "comment_created",
+  "comment_liked",
+  "comment_disliked",
+]);
+
+/** The UIDs of valid personhood attestations of the users of `events` who can earn, by lowercase address. */
+async function findAttestations(ctx: RelayerContext, events: readonly SiteEvent[]): Promise<Map<string, Hex>> {
+  const found = new Map<string, Hex>();
+  const policy = ctx.policy.personhood;
+  if (!policy) return found;
+  const users = [...new Set(events.filter((e) => MINTS_FOR_USER.has(e.type)).map((e) => e.user.toLowerCase()))];
+  if (users.length === 0) return found;
+  try {
+    const head = await withTimeout(ctx.chainTimeoutMs, ctx.publicClient.getBlock());
+    await Promise.all(
+      users.map(async (user) => {
+        const uid = await withTimeout(
+          ctx.chainTimeoutMs,
+          findPersonhoodAttestation(ctx.publicClient, {
+            policy,
+            recipient: user as Address,
+            at: head.timestamp,
+            fromBlock: 0n,
+            toBlock: head.number,
+          }),
+        );
+        if (uid !== undefined) found.set(user, uid);
+      }),
+    );
+  } catch (error) {
+    ctx.log.warn({ err: error instanceof Error ? error.message : String(error) }, "personhood attestations unreadable");
+  }
+  return found;
+}
 
 /**
  * `POST /v1/events` (raw JSON text body): verifies the envelope's signature against the site's on-chain signer,
@@ -139,6 +179,11 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
       }),
     );
 
+    // Proof of personhood (policy `personhood`): a valid EAS attestation of each user whose event
+    // can mint, found at the head block's time. Unknown (the chain could not say) counts as none:
+    // the event then mints nothing, and the note says why.
+    const attestations = await findAttestations(ctx, events);
+
     // Whether each published post id is free on the ledger (a 64-bit id: another site's post, or
     // one ground to collide, may hold it), read before the transaction.
     const postAuthors = new Map<string, Address>();
@@ -183,6 +228,7 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
               const available = funds.get(account.toLowerCase());
               return available === undefined ? undefined : available - view.pendingBurns(account);
             },
+            attestation: (account) => attestations.get(account.toLowerCase()),
           };
           const outcome = evaluateEvent({ siteId: site.siteId, event, policy: ctx.policy, amounts, state: rulesState });
           if (!outcome.accepted) return outcome;

@@ -259,6 +259,8 @@ export interface StoredEvent {
   readonly receivedAt: number;
   /** The rule-set version its reservations were priced under (null: accepted before versions were recorded). */
   readonly ruleSetVersion: number | null;
+  /** The personhood attestation (EAS UID) its mints relied on (policy `personhood`); null when none. */
+  readonly attestation: Hex | null;
   /** Set when `failed`. */
   readonly failure: EventFailure | null;
 }

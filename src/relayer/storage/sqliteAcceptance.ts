@@ -189,6 +189,7 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
         packEffects(effects),
         input.receivedAt,
         input.ruleSetVersion,
+        outcome.attestation ?? null,
       ]);
       accepted++;
       known.set(eventId, eventHash);
@@ -204,7 +205,7 @@ export function createSqliteAcceptance(database: SqliteDatabase, accounts: Accou
     );
     insertRows(
       `events (site_id, event_id, event_hash, event_json, envelope_nonce, envelope_index,
-             envelope_digest, actions_json, registers_json, reserve_json, effects_json, received_at, rule_set_version)`,
+             envelope_digest, actions_json, registers_json, reserve_json, effects_json, received_at, rule_set_version, attestation)`,
       eventRows,
     );
     if (accepted > 0 && !existing) {

@@ -42,6 +42,7 @@ export function eventOf(row: Row): StoredEvent {
     receivedAt: num(row, "received_at"),
     ruleSetVersion:
       row.rule_set_version === null || row.rule_set_version === undefined ? null : num(row, "rule_set_version"),
+    attestation: typeof row.attestation === "string" ? (row.attestation as Hex) : null,
     failure:
       typeof row.failure_code === "string"
         ? { code: row.failure_code, message: (row.failure_message as string | null) ?? "" }

@@ -3,7 +3,7 @@
  * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
  * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS events (
   rule_set_version INTEGER,
   failure_code TEXT,
   failure_message TEXT,
+  -- The personhood attestation (EAS UID) its mints relied on (policy personhood; schema 6).
+  attestation TEXT,
   UNIQUE (site_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS events_pending ON events (site_id, seq) WHERE status = 'pending';
@@ -166,6 +168,13 @@ ALTER TABLE batches ADD COLUMN rule_set_version INTEGER;
 CREATE TABLE IF NOT EXISTS tallies (
   site_id INTEGER NOT NULL, tally TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (site_id, tally)
 ) WITHOUT ROWID;
+`,
+  },
+  {
+    // The personhood attestation (EAS UID) an event's mints relied on (policy personhood): none before.
+    to: 6,
+    sql: `
+ALTER TABLE events ADD COLUMN attestation TEXT;
 `,
   },
 ];

@@ -55,9 +55,9 @@ p AS (INSERT INTO posts (site_id, post_id, author, word_count, chain_post_id)
       SELECT $1, * FROM unnest($4::text[], $5::text[], $6::int[], $7::text[])),
 co AS (INSERT INTO comments (site_id, comment_id, author, post_id) SELECT $1, * FROM unnest($8::text[], $9::text[], $10::text[])),
 e AS (INSERT INTO events (site_id, event_id, event_hash, event_json, envelope_index, actions_json, registers_json,
-        reserve_json, effects_json, envelope_nonce, envelope_digest, received_at, rule_set_version)
+        reserve_json, effects_json, attestation, envelope_nonce, envelope_digest, received_at, rule_set_version)
       SELECT $1, x.*, $19, $20, $21, $31 FROM unnest($11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[],
-        $17::text[], $18::text[]) AS x
+        $17::text[], $18::text[], $34::text[]) AS x
       RETURNING seq, event_id),
 r AS (INSERT INTO reservations (seq, account, mints, burns)
       SELECT e.seq, y.account, y.mints, y.burns FROM unnest($22::text[], $23::text[], $24::numeric[], $25::numeric[])
@@ -182,6 +182,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
         string[],
       ],
       reservations: [[], [], [], []] as [string[], string[], string[], string[]],
+      attestations: [] as (string | null)[],
     };
     input.events.forEach(({ event, eventHash }, index) => {
       const { eventId } = event;
@@ -244,6 +245,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       );
       row[6].push(JSON.stringify(reservations));
       row[7].push(packEffects(effects));
+      w.attestations.push(outcome.attestation ?? null);
       known.set(eventId, eventHash);
       fates.push(
         outcome.notes.length > 0
@@ -273,6 +275,7 @@ export function createPgAcceptance(pool: pg.Pool): Pick<RelayerStore, "acceptEnv
       existing === undefined,
       input.ruleSetVersion,
       ...w.tallies,
+      w.attestations,
     ]);
     return fates;
   };

@@ -164,6 +164,13 @@ CREATE TABLE tallies (site_id INTEGER NOT NULL, tally TEXT NOT NULL, amount NUME
 ALTER TABLE submitter_lease ADD COLUMN renewed_at TIMESTAMPTZ;
 `,
   },
+  {
+    // The personhood attestation (EAS UID) an event's mints relied on (policy personhood).
+    version: 5,
+    sql: `
+ALTER TABLE events ADD COLUMN attestation TEXT;
+`,
+  },
 ];
 
 /** Advisory lock keys (one bigint space): migrations, the submitter lease, sites, accounts. */

@@ -1,0 +1,105 @@
+import { expect } from "chai";
+import { after, before, describe, it } from "mocha";
+import type { Hex } from "viem";
+import { deployEas } from "../../src/chain/deployEas.js";
+import type { DeployerClient } from "../../src/chain/deployTwei.js";
+import { attestPersonhood, revokePersonhood } from "../../src/chain/personhoodAttestation.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import { batchEvidenceSchema } from "../../src/evidence/batchEvidence.js";
+import { DEFAULT_POLICY, type PersonhoodPolicy } from "../../src/rules/policy.js";
+import { STORES, testDatabase } from "../helpers/postgres.js";
+import { publishEvent, readEvent } from "./helpers/siteEvents.js";
+import { startTestChain, type TestChain } from "./helpers/testChain.js";
+import {
+  addSite,
+  clientFor,
+  removeDir,
+  startTestRelayer,
+  tempDir,
+  waitFor,
+  type TestSite,
+} from "./helpers/testRelayer.js";
+
+// Proof of personhood (issue 22, part 3) at acceptance, on a real Hardhat node with EAS deployed
+// and a site attester: an attested reader earns and the evidence names the attestation; an
+// unattested one, or one whose attestation was revoked, earns nothing (personhood_required).
+const SITE = 21;
+
+for (const store of STORES)
+  describe(`relayer: proof of personhood at acceptance on ${store}`, function () {
+    let chain: TestChain;
+    let db: Awaited<ReturnType<typeof testDatabase>>;
+    let dir: string;
+    let url: string;
+    let site: TestSite;
+    let stopRelayer: () => Promise<void>;
+    let policy: PersonhoodPolicy;
+    let attester: DeployerClient;
+
+    before(async function () {
+      chain = await startTestChain();
+      db = await testDatabase(store, "personhood");
+      dir = await tempDir("personhood");
+      const admin = chain.admin as unknown as DeployerClient;
+      const { eas, personhoodSchema } = await deployEas({ publicClient: chain.publicClient, walletClient: admin });
+      // The site attests its own readers ("signed in, e-mail verified") with a key of its own.
+      attester = chain.walletOf(chain.user(9)) as unknown as DeployerClient;
+      policy = { eas, schema: personhoodSchema, attesters: [attester.account.address] };
+      site = await addSite(chain, dir, SITE, { databaseUrl: db?.url });
+      const relayer = await startTestRelayer(chain, dir, {
+        ...(db ? { databaseUrl: db.url } : {}),
+        policy: { ...DEFAULT_POLICY, personhood: policy },
+      });
+      url = relayer.url;
+      stopRelayer = () => relayer.stop();
+      await chain.seed(SITE, [{ account: chain.user(0).address, kind: ActionKind.CommentRewards, units: 10 }]);
+      await chain.approveLedger(chain.user(0));
+    });
+
+    after(async function () {
+      await stopRelayer?.();
+      await chain?.stop();
+      await db?.stop();
+      await removeDir(dir);
+    });
+
+    it("pays the attested reader (the evidence names the attestation) and nobody unattested or revoked", async function () {
+      const client = clientFor(chain, url, site);
+      const [author, person, farm, revoked] = [0, 1, 2, 3].map((i) => chain.user(i).address) as [Hex, Hex, Hex, Hex];
+      const publicClient = chain.publicClient;
+      const uid = await attestPersonhood({ publicClient, walletClient: attester, policy, recipient: person });
+      const lost = await attestPersonhood({ publicClient, walletClient: attester, policy, recipient: revoked });
+      await revokePersonhood({ publicClient, walletClient: attester, policy, uid: lost });
+      // An attestation by someone the policy does not name proves nothing.
+      await attestPersonhood({
+        publicClient,
+        walletClient: chain.walletOf(chain.user(8)) as unknown as DeployerClient,
+        policy,
+        recipient: farm,
+      });
+
+      await client.sendEvents([publishEvent("pub", author, "essay")]);
+      const answer = await client.sendEvents([
+        readEvent("read-person", person, "essay"),
+        readEvent("read-farm", farm, "essay"),
+        readEvent("read-revoked", revoked, "essay"),
+      ]);
+      const fate = (eventId: string) => answer.results.find((r) => r.eventId === eventId) as Record<string, unknown>;
+      expect(fate("read-person").status).to.equal("accepted");
+      for (const eventId of ["read-farm", "read-revoked"]) {
+        expect(fate(eventId).status).to.equal("rejected");
+        expect(fate(eventId).code).to.equal("personhood_required");
+      }
+
+      const settled = await waitFor("the attested read settled", async () => {
+        const e = await client.event("read-person");
+        return e.status === "settled" ? e : undefined;
+      });
+      const evidence = batchEvidenceSchema.parse(await client.batch(settled.batchId as string));
+      const item = evidence.events.find((e) => e.event.eventId === "read-person");
+      expect(item?.attestation).to.equal(uid);
+      expect((await chain.balanceOf(person)) > 0n).to.equal(true);
+      expect(await chain.balanceOf(farm)).to.equal(0n);
+      expect(await chain.balanceOf(revoked)).to.equal(0n);
+    });
+  });
