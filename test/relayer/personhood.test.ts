@@ -45,10 +45,11 @@ for (const store of STORES)
       // The site attests its own readers ("signed in, e-mail verified") with a key of its own.
       attester = chain.walletOf(chain.user(9)) as unknown as DeployerClient;
       policy = { eas, schema: personhoodSchema, attesters: [attester.account.address] };
-      site = await addSite(chain, dir, SITE, { databaseUrl: db?.url });
+      const sitePolicy = { ...DEFAULT_POLICY, personhood: policy };
+      site = await addSite(chain, dir, SITE, { databaseUrl: db?.url, policy: sitePolicy });
       const relayer = await startTestRelayer(chain, dir, {
         ...(db ? { databaseUrl: db.url } : {}),
-        policy: { ...DEFAULT_POLICY, personhood: policy },
+        policy: sitePolicy,
       });
       url = relayer.url;
       stopRelayer = () => relayer.stop();

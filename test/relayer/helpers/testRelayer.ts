@@ -38,7 +38,14 @@ export async function addSite(
   chain: TestChain,
   dataDir: string,
   siteId: number,
-  options: { webhookUrl?: string; signer?: LocalAccount; cap?: string; databaseUrl?: string | undefined } = {},
+  options: {
+    webhookUrl?: string;
+    signer?: LocalAccount;
+    cap?: string;
+    databaseUrl?: string | undefined;
+    /** The policy the relayer applies to the site, committed on-chain (DEFAULT_POLICY by default). */
+    policy?: unknown;
+  } = {},
 ) {
   const signer = options.signer ?? chain.newSigner();
   const store = options.databaseUrl
@@ -54,6 +61,7 @@ export async function addSite(
       signer: signer.address,
       epochCap: parseUnits(options.cap ?? "100000", 18),
       ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
     });
     return { siteId, signer, ...registered };
   } finally {
