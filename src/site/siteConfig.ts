@@ -11,7 +11,10 @@ export interface Article {
   readonly author: Address;
   /** ISO date (YYYY-MM-DD) shown as the post's date. */
   readonly date: string;
+  /** The article's text (the demo's pages); a site the gateway serves gives `wordCount` instead. */
   readonly text: string;
+  /** Words in the article, when the site reports it instead of its text (the gateway's posts). */
+  readonly wordCount?: number;
 }
 
 /** A comment already on the site when it starts (the demo's story). */

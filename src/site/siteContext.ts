@@ -173,4 +173,5 @@ export function createSiteContext(config: SiteConfig) {
 export type SiteContext = ReturnType<typeof createSiteContext>;
 
 /** The article's word count, as the site reports it when publishing. */
-export const wordCount = (article: Article): number => article.text.split(/\s+/).filter(Boolean).length;
+export const wordCount = (article: Article): number =>
+  article.wordCount ?? article.text.split(/\s+/).filter(Boolean).length;
