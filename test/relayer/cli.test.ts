@@ -115,6 +115,41 @@ describe("register-site command", function () {
     }
   });
 
+  it("warns when the site's cap exceeds the ledger's overall cap (and not otherwise), registering it all the same", async function () {
+    const overall = await chain.publicClient.readContract({
+      address: chain.deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "emissionCaps",
+    });
+    const above = (overall.mintCap / 10n ** 18n + 1n).toString();
+    const over = await registerSite([
+      "--site-id",
+      "33",
+      "--signer",
+      chain.newSigner().address,
+      "--cap",
+      above,
+      "--burn-cap",
+      "1",
+      "--json",
+    ]);
+    expect(over.stderr).to.match(
+      /warning: the site's cap on mints \(\d+ Twei per epoch\) exceeds the ledger's overall cap on mints/,
+    );
+    expect(over.stderr).to.not.match(/cap on burns/);
+    expect((JSON.parse(over.stdout) as { siteId: number }).siteId).to.equal(33);
+    const within = await registerSite([
+      "--site-id",
+      "34",
+      "--signer",
+      chain.newSigner().address,
+      "--cap",
+      "500",
+      "--json",
+    ]);
+    expect(within.stderr).to.not.match(/warning/);
+  });
+
   it("explains its usage when arguments are missing", async function () {
     const failure = await registerSite(["--signer", "0x12"]).catch((error: { code: number; stderr: string }) => error);
     expect(failure).to.include({ code: 2 });

@@ -7,12 +7,14 @@ import {
   getAddress,
   http,
   isAddress,
+  formatUnits,
   isHex,
   parseUnits,
   type PublicClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
+import { tweiLedgerAbi } from "../../chain/abi.js";
 import { readDeployment } from "../../chain/deployments.js";
 import { relayerDatabasePath, relayerDataDirSchema, relayerEnvSchema } from "../config.js";
 import { createPgStore } from "../storage/pg/pgStore.js";
@@ -97,6 +99,23 @@ try {
     throw new Error(
       `the RPC at ${rpcHost} (TWEI_RPC_URL) serves chain ${chainId}, deployments/${env.data.TWEI_NETWORK}.json is for chain ${deployment.chainId}: point TWEI_RPC_URL at the deployment's network, or pick the right TWEI_NETWORK`,
     );
+  // A site cap above the ledger's overall one is allowed (the overall cap may be raised later)
+  // but never reached: say so, so it is not taken for the site's real room.
+  const epochCap = parseUnits(args.data.cap, 18);
+  const burnCap = parseUnits(args.data["burn-cap"] ?? args.data.cap, 18);
+  const overall = await publicClient.readContract({
+    address: deployment.ledger,
+    abi: tweiLedgerAbi,
+    functionName: "emissionCaps",
+  });
+  for (const [what, site, ledger] of [
+    ["cap on mints", epochCap, overall.mintCap],
+    ["cap on burns", burnCap, overall.burnCap],
+  ] as const)
+    if (site > ledger)
+      console.error(
+        `warning: the site's ${what} (${formatUnits(site, 18)} Twei per epoch) exceeds the ledger's overall ${what} (${formatUnits(ledger, 18)} Twei per epoch, for all sites together): the site gets at most the overall cap; raise that with scheduleEmissionCaps if it is meant`,
+      );
   const databaseUrl = env.data.DATABASE_URL;
   const database = databaseUrl
     ? "the PostgreSQL database DATABASE_URL names"
@@ -109,8 +128,8 @@ try {
     ledger: deployment.ledger,
     siteId: args.data["site-id"],
     signer: getAddress(args.data.signer),
-    epochCap: parseUnits(args.data.cap, 18),
-    burnCap: parseUnits(args.data["burn-cap"] ?? args.data.cap, 18),
+    epochCap,
+    burnCap,
     ...(args.data.webhook ? { webhookUrl: args.data.webhook } : {}),
   });
   await store.close();
