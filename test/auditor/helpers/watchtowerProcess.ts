@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 export type WatchLine = Record<string, unknown> & { type: string };
 
 /** `npm run audit -- …` as a real process (the watchtower with --follow), its stdout read as JSON lines. */
 export function startWatchtower(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child: ChildProcess = spawn(join(process.cwd(), "node_modules/.bin/tsx"), ["src/auditor/main.ts", ...args], {
+  // Node itself with tsx's loader, not the tsx CLI: the CLI relays SIGTERM to its child and, when the
+  // child does not acknowledge within 30 ms (a loaded machine), kills it and exits 143.
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/auditor/main.ts", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
