@@ -41,6 +41,7 @@ export const FUZZ_ROUTES: readonly FuzzRoute[] = [
   { app: "relayer", method: "GET", path: "/v1/batches/:batchId", auth: "none" },
   { app: "relayer", method: "GET", path: "/v1/users/:address", auth: "none" },
   { app: "relayer", method: "GET", path: "/v1/rules", auth: "none" },
+  { app: "relayer", method: "GET", path: "/v1/policies/:hash", auth: "none" },
 
   { app: "indexer", method: "GET", path: "/healthz", auth: "none" },
   { app: "indexer", method: "GET", path: "/metrics", auth: "none" },
