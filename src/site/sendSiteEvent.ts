@@ -1,18 +1,12 @@
 import type { Address } from "viem";
 import { HttpProblem } from "../http/problem.js";
 import type { SiteEventInput } from "../evidence/siteEvent.js";
-import { TweiApiError, type EventResult, type TweiClient } from "../sdk/createTweiClient.js";
+import type { TweiClient } from "../sdk/createTweiClient.js";
+import { relayEvent, type RelayedAnswer } from "./relayEvent.js";
 import type { SentEvent, SentKind, SiteStore } from "./store/siteStore.js";
 
 /** A claim older than this with no answer is a sender that died: another may take it over. */
 const STALE_CLAIM_MS = 60_000;
-
-/** The relayer could not be reached or answered with a fault: nothing was recorded, retrying is safe (503). */
-const unreachable = (detail: string) =>
-  new HttpProblem(503, "relayer_unreachable", "Twei's relayer cannot be reached; try again shortly", {
-    detail,
-    retryAfter: 2,
-  });
 
 export interface SendSiteEventParameters {
   readonly kind: SentKind;
@@ -54,24 +48,13 @@ export async function sendSiteEvent(
       retryAfter: 2,
     });
   }
-  let result: EventResult | undefined;
+  let relayed: RelayedAnswer;
   try {
-    result = (await twei.sendEvents([event])).results[0];
+    relayed = await relayEvent(twei, event);
   } catch (error) {
-    if (error instanceof TweiApiError && error.code === "events_rejected")
-      result = (error.problem.results as EventResult[] | undefined)?.[0];
-    else {
-      await store.releaseClaim(event.eventId);
-      throw unreachable(
-        error instanceof TweiApiError
-          ? `the relayer answered ${error.status} ${error.code}`
-          : "the relayer cannot be reached",
-      );
-    }
-  }
-  if (!result) {
+    // Nothing was recorded by the relayer: another attempt may send it.
     await store.releaseClaim(event.eventId);
-    throw unreachable("the relayer gave no result for the event");
+    throw error;
   }
   const sentAt = Date.now();
   const base = {
@@ -79,10 +62,7 @@ export async function sendSiteEvent(
     sentAt,
     ...(parameters.detail === undefined ? {} : { detail: parameters.detail }),
   };
-  const sent: SentEvent =
-    result.status === "accepted" || result.status === "duplicate"
-      ? { ...base, answer: "accepted" }
-      : { ...base, answer: "rejected", code: result.code, message: result.message };
+  const sent: SentEvent = { ...base, ...relayed };
   await store.recordAnswer(event.eventId, {
     answer: sent.answer,
     sentAt,
