@@ -110,6 +110,9 @@ describe("TweiLedger", function () {
 
     it("refuses a token deployed for another ledger", async function () {
       const { token, admin } = await networkHelpers.loadFixture(fixture);
+      // Awaited before the deployment starts: an await among the assertion's arguments would leave
+      // the deployment's rejection unhandled for a moment, which ends the whole mocha run.
+      const errorsOf = await viem.getContractAt("TweiLedger", zeroAddress);
       await viem.assertions.revertWithCustomErrorWithArgs(
         viem.deployContract("TweiLedger", [
           token.address,
@@ -129,7 +132,7 @@ describe("TweiLedger", function () {
             maxUnits: WIDE_BOUNDS as never,
           },
         ]),
-        await viem.getContractAt("TweiLedger", zeroAddress),
+        errorsOf,
         "TweiLedgerTokenMismatch",
         [token.address, await token.read.ledger()],
       );
