@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { createPgPool } from "../../../storage/createPgPool.js";
 import type { Address } from "viem";
 import { applyPgMigrations } from "../../../storage/pgMigrations.js";
 import { pgTransaction } from "../../../storage/pgTransaction.js";
@@ -39,14 +40,12 @@ const queryOn =
  */
 export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameters): Promise<IndexerStore> {
   const options = `-c search_path=${PG_INDEXER_SCHEMA}`;
-  const pool = new pg.Pool({
+  const pool = createPgPool({
     connectionString: parameters.url,
     options,
     max: parameters.poolSize ?? 8,
     keepAlive: true,
   });
-  // A lost connection in the pool is dropped and replaced; the error is the query's to report.
-  pool.on("error", () => undefined);
   let session: PgWriterSession | undefined;
   try {
     if (parameters.writer) session = await acquirePgWriterSession({ url: parameters.url, options });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
+import { createPgPool } from "../../../storage/createPgPool.js";
 import { bytesToHex, type Address, type Hex } from "viem";
 import type { RelayerStore, SiteRecord, StoredEnvelope, WebhookDelivery } from "../relayerStore.js";
 import { eventOf } from "../sqliteQueries.js";
@@ -38,7 +38,7 @@ export function createPgStore(options: {
   leaseDeadlineMs?: number;
 }): RelayerStore {
   const deadlineMs = options.leaseDeadlineMs ?? DEFAULT_LEASE_DEADLINE_MS;
-  const pool = new pg.Pool({
+  const pool = createPgPool({
     connectionString: options.url,
     max: options.poolSize ?? 8,
     keepAlive: true,
@@ -47,8 +47,6 @@ export function createPgStore(options: {
     // and a new leader's acquisition would wait on them. None of our transactions idles this long.
     idle_in_transaction_session_timeout: deadlineMs,
   });
-  // A lost connection in the pool is dropped and replaced; the error is the query's to report.
-  pool.on("error", () => undefined);
   const ready = migratePg(pool);
   ready.catch(() => undefined);
   const lease = createPgLease({

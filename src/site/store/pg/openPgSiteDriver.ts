@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { createPgPool } from "../../../storage/createPgPool.js";
 import { applyPgMigrations } from "../../../storage/pgMigrations.js";
 import { pgTransaction } from "../../../storage/pgTransaction.js";
 import { SITE_MIGRATIONS, SiteSchemaTooNewError } from "../siteSchema.js";
@@ -30,14 +31,12 @@ const queriesOn = (target: pg.Pool | pg.ClientBase): SqlQueries => ({
  * const driver = await openPgSiteDriver({ url: process.env.DATABASE_URL! })
  */
 export async function openPgSiteDriver(options: { url: string; poolSize?: number }): Promise<SqlDriver> {
-  const pool = new pg.Pool({
+  const pool = createPgPool({
     connectionString: options.url,
     options: `-c search_path=${PG_SITE_SCHEMA}`,
     max: options.poolSize ?? 8,
     keepAlive: true,
   });
-  // A lost connection in the pool is dropped and replaced; the error is the query's to report.
-  pool.on("error", () => undefined);
   try {
     const client = await pool.connect();
     try {
