@@ -15,6 +15,7 @@ export interface CommentHandlers {
 function comment(state: PostState, c: PostComment, on: CommentHandlers) {
   const reacted = c.myReaction && c.myReaction.status.state !== "rejected";
   const canReact = state.reader !== null && !c.mine && !reacted && !on.busy;
+  const likesOut = state.reader?.likesLeft === 0;
   return html`<div class="comment" data-comment=${c.commentId}>
     ${avatar(c.author, c.name)}
     <div style="flex:1">
@@ -26,7 +27,12 @@ function comment(state: PostState, c: PostComment, on: CommentHandlers) {
       </div>
       <div>${c.text}</div>
       <div class="row">
-        <button class="ghost" data-testid="like" ?disabled=${!canReact} @click=${() => on.react(c.commentId, "like")}>
+        <button
+          class="ghost"
+          data-testid="like"
+          ?disabled=${!canReact || likesOut}
+          @click=${() => on.react(c.commentId, "like")}
+        >
           Like ${c.likes}
         </button>
         <button
@@ -42,6 +48,16 @@ function comment(state: PostState, c: PostComment, on: CommentHandlers) {
       ${c.myReaction ? statusLine(c.myReaction.status, `Your ${c.myReaction.reaction}`, state.links) : nothing}
     </div>
   </div>`;
+}
+
+/** The reader's daily like budget (policy version 3), next to the comments' like buttons. */
+function likesLeft(state: PostState) {
+  const left = state.reader?.likesLeft;
+  const max = state.rules.maxLikesPerUserPerDay;
+  if (left === null || left === undefined || max === null) return nothing;
+  return left <= 0
+    ? html`<div class="state rejected" data-testid="likes-left">You have run out of Likes for today</div>`
+    : html`<div class="muted" data-testid="likes-left">Likes left today: ${left} of ${max}</div>`;
 }
 
 /** The reader's box to write a comment: its cost, the length it needs, a live count. */
@@ -101,7 +117,7 @@ export function renderComments(state: PostState, on: CommentHandlers) {
   return html`<section class="box" part="comments" aria-labelledby="twei-comments-title">
     <h2 id="twei-comments-title">Comment-to-Earn</h2>
     <div class="muted" data-testid="comment-count">${state.comments.length} Comments</div>
-    ${state.comments.map((c) => comment(state, c, on))}
+    ${state.comments.map((c) => comment(state, c, on))} ${likesLeft(state)}
     ${
       gated
         ? html`<div class="gate" data-testid="gate">Available from LVL ${min}</div>

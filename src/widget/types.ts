@@ -54,7 +54,14 @@ export interface PostState {
     pluses: number | null;
     minuses: number | null;
   };
-  rules: { commentToEarnMinLevel: number; maxPlusesPerUserPerDay: number; minCommentLength: number; version: number };
+  rules: {
+    commentToEarnMinLevel: number;
+    maxPlusesPerUserPerDay: number;
+    /** null: no daily like budget (a policy before version 3). */
+    maxLikesPerUserPerDay: number | null;
+    minCommentLength: number;
+    version: number;
+  };
   reportPrice: Amount;
   /** What the reader's actions cost now (the rule set in force); null when the relayer cannot say. */
   prices: { comment: Amount | null; minus: Amount | null; dislike: Amount | null } | null;
@@ -76,6 +83,8 @@ export interface PostState {
     };
     vote: { vote: string; status: ActionStatus } | null;
     plusesLeft: number;
+    /** Likes the reader may still give today; null without a daily like budget. */
+    likesLeft: number | null;
     reports: Array<{ eventId: string; status: ActionStatus; instance: ReportInstance | null }>;
   } | null;
   comments: PostComment[];

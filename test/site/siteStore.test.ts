@@ -271,7 +271,7 @@ for (const kind of STORES) {
       expect(await b.claimEvent(other, 0)).to.equal(true);
     });
 
-    it("lists a user's answered events and counts accepted pluses within a day", async function () {
+    it("lists a user's answered events and counts accepted pluses and likes within a day", async function () {
       const { stores } = await fresh(1);
       const store = stores[0]!;
       const send = async (
@@ -293,6 +293,18 @@ for (const kind of STORES) {
       await send("v5", "p5", "plus", "accepted", T + 86_400_000);
       expect(await store.acceptedPluses(alice, T, T + 86_400_000)).to.equal(2);
       expect(await store.acceptedPluses(bob, T, T + 86_400_000)).to.equal(0);
+      // The daily like budget's count: accepted likes of the day only (a dislike or a refused like is not one).
+      const react = async (eventId: string, detail: string, answer: "accepted" | "rejected", at: number) => {
+        await store.claimEvent({ eventId, user: alice, kind: "reaction", slug: "p1", detail, claimedAt: at }, 0);
+        await store.recordAnswer(eventId, { answer, sentAt: at });
+      };
+      await react("l1", "like", "accepted", T + 1);
+      await react("l2", "like", "accepted", T + 2);
+      await react("l3", "dislike", "accepted", T + 3);
+      await react("l4", "like", "rejected", T + 4);
+      await react("l5", "like", "accepted", T - 1);
+      expect(await store.acceptedLikes(alice, T, T + 86_400_000)).to.equal(2);
+      expect(await store.acceptedLikes(bob, T, T + 86_400_000)).to.equal(0);
       expect(
         await store.claimEvent({ eventId: "r1", user: alice, kind: "report", slug: "p1", claimedAt: T }, 0),
       ).to.equal(true);

@@ -33,6 +33,10 @@ async function readerState(ctx: SiteContext, article: Article, user: Address) {
   const voteSent = await ctx.store.sentEvent(eventIds.vote(article.slug, user));
   const dayStartMs = utcDayOf(Math.floor(Date.now() / 1000)) * DAY_MS;
   const plusesToday = await ctx.store.acceptedPluses(user, dayStartMs, dayStartMs + DAY_MS);
+  // The rules' daily like budget (policy version 3) counts the likes the relayer accepted on the
+  // UTC day; this site sends every like of its readers, so its outbox holds that count.
+  const maxLikes = ctx.config.policy.maxLikesPerUserPerDay;
+  const likesToday = maxLikes === undefined ? 0 : await ctx.store.acceptedLikes(user, dayStartMs, dayStartMs + DAY_MS);
 
   const purchases = await ctx.store.sentEvents(user, "report", article.slug);
   let instances: Json[] = [];
@@ -63,6 +67,8 @@ async function readerState(ctx: SiteContext, article: Article, user: Address) {
       read: { ...reading, status: readStatus ?? null, earned },
       vote: voteSent ? { vote: voteSent.detail, status: await ctx.statusOf(voteSent) } : null,
       plusesLeft: Math.max(0, ctx.config.policy.maxPlusesPerUserPerDay - plusesToday),
+      /** null: the policy has no daily like budget (before version 3). */
+      likesLeft: maxLikes === undefined ? null : Math.max(0, maxLikes - likesToday),
       reports,
     },
   };
@@ -156,6 +162,7 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
       rules: {
         commentToEarnMinLevel: ctx.config.policy.commentToEarnMinLevel,
         maxPlusesPerUserPerDay: ctx.config.policy.maxPlusesPerUserPerDay,
+        maxLikesPerUserPerDay: ctx.config.policy.maxLikesPerUserPerDay ?? null,
         minCommentLength: ctx.config.policy.minCommentLength,
         version: ctx.config.policy.version,
       },

@@ -284,6 +284,14 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
       );
       return num(row?.n ?? 0);
     },
+    async acceptedLikes(user, fromMs, toMs) {
+      const row = await driver.get(
+        `SELECT COUNT(*) AS n FROM site_events WHERE user_address = ? AND kind = 'reaction' AND detail = 'like'
+           AND state = 'accepted' AND sent_at >= ? AND sent_at < ?`,
+        [user, fromMs, toMs],
+      );
+      return num(row?.n ?? 0);
+    },
 
     // ---- comments
     async insertComment(c) {

@@ -208,6 +208,11 @@ export interface SiteStore {
   sentEvents(user: Address, kind: SentKind, slug: string): Promise<SentEvent[]>;
   /** Pluses of `user` the relayer accepted with a send time in [fromMs, toMs). */
   acceptedPluses(user: Address, fromMs: number, toMs: number): Promise<number>;
+  /**
+   * Comment likes of `user` the relayer accepted with a send time in [fromMs, toMs): what the
+   * rules' daily like budget counts (only accepted likes; this site sends all of its readers').
+   */
+  acceptedLikes(user: Address, fromMs: number, toMs: number): Promise<number>;
 
   // ---- comments
   /** Adds a comment; false when its id exists already (seeds are inserted once). */
