@@ -10,6 +10,10 @@
 //   TWEI_RULES    the rule set file written at deployment (default deployments/rules/launch.json:
 //                 publishing free, reads pay, so a new site's first users earn before anything
 //                 costs; switch with `npm run set-rules` to deployments/rules/default.json later)
+//   TWEI_MINT_CAP, TWEI_BURN_CAP  the ledger's overall caps, in Twei per epoch, for all sites
+//                 together (default 1000000 each; src/chain/deployCaps.ts); a site's own caps come
+//                 with register-site; change them later with scheduleEmissionCaps
+//   TWEI_EPOCH_SECONDS  the caps' epoch, in seconds (default 86400: a day)
 //   TWEI_ADMIN_DELAY, TWEI_CHANGE_DELAY, TWEI_RULE_SET_GRACE  seconds (delays: 0 locally, 2 days and
 //                 1 day on a live network; grace: an hour)
 //   TWEI_NETWORK  the deployment's name: the file is deployments/$TWEI_NETWORK.json, the name the
@@ -20,7 +24,8 @@
 //   TWEI_RPC_URL  the node (network localhost: default http://127.0.0.1:8545; network live: required)
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { getAddress, type PublicClient } from "viem";
+import { formatUnits, getAddress, type PublicClient } from "viem";
+import { deployCapsFromEnv } from "../src/chain/deployCaps.js";
 import { deployEas } from "../src/chain/deployEas.js";
 import { deployRolesFromEnv, LOCAL_CHAIN_IDS } from "../src/chain/deployRoles.js";
 import { deployTwei, type DeployerClient } from "../src/chain/deployTwei.js";
@@ -29,6 +34,7 @@ import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
 
 const rulesPath = process.env.TWEI_RULES || "deployments/rules/launch.json";
 const rules = parseRuleSetFile(await readFile(rulesPath, "utf8"), rulesPath);
+const caps = deployCapsFromEnv(process.env);
 
 const connection = await network.create();
 const { viem, networkName } = connection;
@@ -49,6 +55,7 @@ const deployed = await deployTwei({
   publicClient: publicClient as unknown as PublicClient,
   walletClient: deployer as unknown as DeployerClient,
   ...roles,
+  ...caps,
   ruleAmounts: rules.amounts,
 });
 const eas = LOCAL_CHAIN_IDS.has(await publicClient.getChainId())
@@ -71,5 +78,8 @@ const path = await writeDeployment({
 console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
 if (eas) console.log(`EAS ${eas.eas}, personhood schema ${eas.personhoodSchema}`);
 console.log(`rule set "${rules.name}" from ${rulesPath}`);
+console.log(
+  `overall caps per ${caps.epochSeconds} s epoch: ${formatUnits(caps.emissionCap, 18)} Twei minted, ${formatUnits(caps.burnCap, 18)} Twei burned`,
+);
 console.log(`wrote ${path}: start the relayer, indexer and auditor with TWEI_NETWORK=${deploymentName}`);
 await connection.close();

@@ -88,13 +88,25 @@ for (const [nodeName, startNode] of nodes)
 
     it("deploys with the launch rules to the node TWEI_RPC_URL names (step 1, roles of step 2)", async function () {
       const { stdout } = await run("npm", ["run", "deploy", "--", "--network", "localhost"], {
-        env: env({ TWEI_ADMIN: admin.address, TWEI_RELAYER: relayerAddress }),
+        env: env({
+          TWEI_ADMIN: admin.address,
+          TWEI_RELAYER: relayerAddress,
+          TWEI_MINT_CAP: "5000000",
+          TWEI_BURN_CAP: "5000000",
+        }),
       });
       expect(stdout).to.include('rule set "launch"');
       expect(stdout).to.include("TWEI_NETWORK=localhost");
+      expect(stdout).to.include("overall caps per 86400 s epoch: 5000000 Twei minted, 5000000 Twei burned");
       deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as typeof deployment;
       const chain = createPublicClient({ transport: http(node?.url) });
       expect(await chain.getCode({ address: deployment.ledger })).to.match(/^0x[0-9a-f]{100,}/);
+      const caps = await chain.readContract({
+        address: deployment.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "emissionCaps",
+      });
+      expect([caps.mintCap, caps.burnCap]).to.deep.equal([parseEther("5000000"), parseEther("5000000")]);
     });
 
     it("funds the relayer's new account with npm run fund-relayer (step 3)", async function () {
