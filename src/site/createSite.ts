@@ -34,6 +34,8 @@ export function createSiteApp(config: SiteConfig, widget: string, options: Creat
   const { ctx } = kit;
   const app = express();
   app.disable("x-powered-by");
+  // The per-IP limits count req.ip: behind a reverse proxy, the proxy must be trusted (siteConfig.ts).
+  if (config.trustProxy !== undefined) app.set("trust proxy", config.trustProxy);
   app.get("/", (_req, res) => {
     res.type("html").send(indexPage(config.siteName, config.articles, (a) => ctx.nameOf(a.author)));
   });

@@ -84,6 +84,15 @@ export interface SiteConfig {
   readonly host?: string;
   readonly port?: number;
   /**
+   * Express's `trust proxy` for the app that serves the kit (createSiteApp, the gateway): the
+   * per-IP limits count `req.ip`, which is the proxy's address behind a reverse proxy unless it is
+   * trusted (then the client's, from X-Forwarded-For). The proxy's addresses or subnets
+   * (`"loopback"`, `"10.0.0.0/8"`) or its hop count; never `true` on a server reachable without
+   * the proxy (any client could then name its own IP). Unset: no proxy trusted. A host app that
+   * mounts createTweiSiteRouter sets it itself: `app.set("trust proxy", …)`.
+   */
+  readonly trustProxy?: boolean | number | string;
+  /**
    * The site kit's state (sessions, nonces, meters, sent events, comments): PostgreSQL via
    * `openSiteStore({ databaseUrl })`, shared by every site process; closed by its opener.
    */

@@ -49,6 +49,16 @@ describe("the site gateway's configuration, validated whole at start-up", functi
     expect(() => parseGatewayEnv({ ...base, TWEI_GATEWAY_POSTS_KEY: undefined })).to.throw(/TWEI_GATEWAY_FEED_URL/);
   });
 
+  it("takes the reverse proxy to trust (a hop count or addresses) for the per-IP limits, and refuses anything else", function () {
+    expect(parseGatewayEnv(base).env.TWEI_TRUST_PROXY).to.equal(undefined);
+    expect(parseGatewayEnv({ ...base, TWEI_TRUST_PROXY: "1" }).env.TWEI_TRUST_PROXY).to.equal(1);
+    expect(parseGatewayEnv({ ...base, TWEI_TRUST_PROXY: "loopback, 10.0.0.0/8" }).env.TWEI_TRUST_PROXY).to.equal(
+      "loopback, 10.0.0.0/8",
+    );
+    for (const bad of ["true", "everyone", "10.0.0.0/99"])
+      expect(() => parseGatewayEnv({ ...base, TWEI_TRUST_PROXY: bad })).to.throw(/TWEI_TRUST_PROXY/);
+  });
+
   it("reads the signer key from a file no git repository tracks, and refuses a tracked one", async function () {
     const dir = await mkdtemp(join(tmpdir(), "twei-gateway-key-"));
     try {

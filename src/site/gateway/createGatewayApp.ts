@@ -95,6 +95,8 @@ export function createGatewayApp(config: SiteConfig, options: GatewayOptions): G
 
   const app = express();
   app.disable("x-powered-by");
+  // The per-IP limits count req.ip: behind a reverse proxy, the proxy must be trusted (siteConfig.ts).
+  if (config.trustProxy !== undefined) app.set("trust proxy", config.trustProxy);
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });

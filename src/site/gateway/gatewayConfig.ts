@@ -21,6 +21,10 @@ const list = z
       .filter(Boolean),
   );
 
+/** The names Express's `trust proxy` takes for address ranges. */
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+const proxyAddress = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+
 /**
  * The gateway's environment, validated as a whole at start-up (`npm run site-gateway`). Keys come
  * from the environment, or a key file no git repository tracks; never from a tracked file.
@@ -64,6 +68,26 @@ export const gatewayEnvSchema = z
       .refine((value) => /^postgres(ql)?:\/\//.test(value), "a postgres:// or postgresql:// URL")
       .optional(),
     TWEI_GATEWAY_DB: z.string().default("data/site-gateway/site.sqlite"),
+    /**
+     * The reverse proxy in front of the gateway, for Express's `trust proxy` (the per-IP limits
+     * count the client's address from X-Forwarded-For only through a trusted proxy): a hop count,
+     * or comma-separated addresses, subnets or `loopback`/`linklocal`/`uniquelocal`. Unset: none.
+     */
+    TWEI_TRUST_PROXY: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        if (value === undefined || value.trim() === "") return undefined;
+        if (/^\d+$/.test(value.trim())) return Number(value.trim());
+        const items = value.split(",").map((item) => item.trim());
+        for (const item of items)
+          if (!PROXY_NAMES.has(item) && !proxyAddress.safeParse(item).success)
+            context.addIssue({
+              code: "custom",
+              message: "a hop count, or addresses, subnets or loopback/linklocal/uniquelocal",
+            });
+        return items.join(", ");
+      }),
     TWEI_GATEWAY_HOST: z.string().default("127.0.0.1"),
     TWEI_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8790),
   })
