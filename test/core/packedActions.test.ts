@@ -98,6 +98,93 @@ describe("packed actions", function () {
   });
 });
 
+describe("packed actions: the exact layout and its bounds", function () {
+  const hex = (value: bigint, bytes: number) => value.toString(16).padStart(bytes * 2, "0");
+  const one = (action: Partial<AccountAction>) =>
+    encodePackedActions({
+      posts: [],
+      groups: groupByAccount([{ account: account(1), kind: ActionKind.LikesOwn, units: 1, postId: 1n, ...action }]),
+    });
+
+  it("writes posts, references and groups byte for byte, flagging each group's last action", function () {
+    const author = account(1);
+    const voter = account(2);
+    const packed = encodePackedActions({
+      posts: [{ postId: 5n, author }],
+      groups: groupByAccount([
+        { account: voter, kind: ActionKind.CommentTributes, units: 1, postId: 9n },
+        { account: voter, kind: ActionKind.LikesOwn, units: 258, postId: 5n },
+        { account: author, kind: ActionKind.ReadToEarn, units: 10_000, postId: 9n },
+      ]),
+    });
+    const address = (a: string) => a.slice(2).toLowerCase();
+    expect(packed).to.equal(
+      "0x" +
+        ["0001", hex(5n, 8), address(author)].join("") +
+        ["0002", hex(5n, 8), hex(9n, 8)].join("") +
+        ["0002", address(voter), "03", "0102", "00", "88", "0001", "01"].join("") +
+        [address(author), "80", "2710", "01"].join(""),
+    );
+  });
+
+  it("takes units up to 10,000 for Read-to-Earn and 65,535 for other kinds, whole and from 1", function () {
+    expect(() => one({ kind: ActionKind.ReadToEarn, units: 10_000 })).not.to.throw();
+    expect(() => one({ kind: ActionKind.LikesOwn, units: 65_535 })).not.to.throw();
+    expect(() => one({ kind: ActionKind.LikesOwn, units: 65_536 })).to.throw(
+      PackedActionsError,
+      /out of range 1..65535/,
+    );
+    expect(() => one({ kind: ActionKind.LikesOwn, units: 1.5 })).to.throw(PackedActionsError, /units 1.5/);
+    expect(() => one({ kind: 13 as ActionKind })).to.throw(PackedActionsError, /unknown action kind 13/);
+  });
+
+  it("takes post ids 0..2**64-1, in registrations and in actions", function () {
+    const register = (postId: bigint) => encodePackedActions({ posts: [{ postId, author: account(1) }], groups: [] });
+    expect(() => one({ postId: 0n })).not.to.throw();
+    expect(() => one({ postId: 2n ** 64n - 1n })).not.to.throw();
+    expect(() => one({ postId: 2n ** 64n })).to.throw(PackedActionsError, /not a uint64/);
+    expect(() => one({ postId: -1n })).to.throw(PackedActionsError, /not a uint64/);
+    expect(() => register(0n)).not.to.throw();
+    expect(() => register(2n ** 64n - 1n)).not.to.throw();
+    expect(() => register(2n ** 64n)).to.throw(PackedActionsError, /not a uint64/);
+    expect(() => register(-1n)).to.throw(PackedActionsError, /not a uint64/);
+  });
+
+  it("refuses more than 65,535 posts or account groups, and a group without actions", function () {
+    const someone = account(1);
+    const posts = Array.from({ length: 65_536 }, () => ({ postId: 1n, author: someone }));
+    const groups = Array.from({ length: 65_536 }, () => ({ account: someone, actions: [] }));
+    expect(() => encodePackedActions({ posts, groups: [] })).to.throw(PackedActionsError, /too many posts: 65536/);
+    expect(() => encodePackedActions({ posts: [], groups })).to.throw(PackedActionsError, /too many account groups/);
+    expect(() => encodePackedActions({ posts: [], groups: groups.slice(0, 1) })).to.throw(
+      PackedActionsError,
+      /has no actions/,
+    );
+  });
+
+  it("names an unknown kind or post reference in a packed batch, and any cut short of its end", function () {
+    const packed = one({});
+    // ... | 0001 <account> | kind units ref
+    expect(() => decodePackedActions(`${packed.slice(0, -8)}8d000100` as `0x${string}`)).to.throw(
+      PackedActionsError,
+      /unknown action kind 13/,
+    );
+    expect(() => decodePackedActions(`${packed.slice(0, -8)}83000101` as `0x${string}`)).to.throw(
+      PackedActionsError,
+      /unknown post reference/,
+    );
+    const registering = encodePackedActions({
+      posts: [{ postId: 1n, author: account(1) }],
+      groups: groupByAccount([{ account: account(2), kind: ActionKind.LikesOwn, units: 1, postId: 1n }]),
+    });
+    for (let bytes = 0; bytes < (registering.length - 2) / 2; bytes++)
+      expect(
+        () => decodePackedActions(registering.slice(0, 2 + 2 * bytes) as `0x${string}`),
+        `${bytes} bytes`,
+      ).to.throw(PackedActionsError, /end early/);
+  });
+});
+
 describe("rule arithmetic, post ids and levels", function () {
   it("prices Read-to-Earn in basis points of the full read, rounding down, and other kinds per unit", function () {
     expect(amountFor(DEFAULT_RULE_AMOUNTS, ActionKind.ReadToEarn, 10_000)).to.equal(10n ** 18n);

@@ -7,7 +7,8 @@ import { amountFor, DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { siteEventSchema, type SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { evaluateEvent, type RuleAccepted, type RuleOutcome } from "../../src/rules/evaluateEvent.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../../src/rules/memoryRulesState.js";
-import { POLICY_V2, secondsToRead } from "../../src/rules/policy.js";
+import { DEFAULT_POLICY, POLICY_V2, secondsToRead, type RulePolicy } from "../../src/rules/policy.js";
+import { countersOf, markersOf } from "../../src/rules/rulesState.js";
 
 const SITE = 3;
 const author = "0x00000000000000000000000000000000000000a1" as Address;
@@ -421,5 +422,50 @@ describe("rules (policy version 2)", function () {
     const first = script(world());
     counter = 0;
     expect(script(world())).to.deep.equal(first);
+  });
+});
+
+// The relayer's stores load only the markers and counters markersOf/countersOf name for a batch
+// of events before evaluating them (src/relayer/storage): the rules must read no other.
+describe("rules: the state an event reads is the state the stores preload", function () {
+  for (const policy of [POLICY_V2, DEFAULT_POLICY] as RulePolicy[])
+    it(`reads only the markers and counters markersOf and countersOf name (policy version ${policy.version})`, function () {
+      const state = createMemoryRulesState({ defaultFunds: twei("100"), earned: new Map([[veteran, twei("72")]]) });
+      const read = { markers: new Set<string>(), counters: new Set<string>() };
+      const watched = {
+        ...state,
+        has: (marker: string) => (read.markers.add(marker), state.has(marker)),
+        count: (counter: string) => (read.counters.add(counter), state.count(counter)),
+      };
+      const events: SiteEventInput[] = [
+        { type: "post_published", user: author, postId: "p", wordCount: 100 },
+        { type: "post_read", user: veteran, postId: "p", secondsRead: 30 },
+        { type: "post_read", user: reader, postId: "p", secondsRead: 30 },
+        { type: "post_plus", user: veteran, postId: "p" },
+        { type: "post_minus", user: reader, postId: "p" },
+        { type: "comment_created", user: veteran, postId: "p", commentId: "c", length: 40 },
+        { type: "comment_created", user: reader, postId: "p", commentId: "d", length: 40 },
+        { type: "comment_liked", user: reader, postId: "p", commentId: "c" },
+        { type: "comment_liked", user: author, postId: "p", commentId: "d" },
+        { type: "comment_disliked", user: veteran, postId: "p", commentId: "d" },
+        { type: "report_purchased", user: reader, postId: "p" },
+      ].map((input, i) => ({ eventId: `m-${i}`, occurredAt: 1_700_000_000 + i, ...input }) as SiteEventInput);
+      for (const input of events) {
+        const event = siteEventSchema.parse(input);
+        read.markers.clear();
+        read.counters.clear();
+        const outcome = evaluateEvent({ siteId: SITE, event, policy, amounts: DEFAULT_RULE_AMOUNTS, state: watched });
+        expect(outcome.accepted, `${event.type} by ${event.user}`).to.equal(true);
+        if (outcome.accepted) state.apply(outcome, DEFAULT_RULE_AMOUNTS);
+        expect(markersOf(event), event.type).to.include.members([...read.markers]);
+        expect(countersOf(event), event.type).to.include.members([...read.counters]);
+      }
+    });
+
+  it("names no marker or counter for an event that reads none", function () {
+    const published = { type: "post_published", user: author, postId: "p", occurredAt: 0 };
+    expect(markersOf(published)).to.deep.equal([]);
+    expect(countersOf(published)).to.deep.equal([]);
+    expect(markersOf({ type: "report_purchased", user: author, postId: "p" })).to.deep.equal([]);
   });
 });
