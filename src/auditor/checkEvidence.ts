@@ -4,6 +4,7 @@ import type { DecodedAction, PostRegistration } from "../core/packedActions.js";
 import { batchEvidenceSchema, jsonPathOf, type BatchEvidence, type SignerChange } from "../evidence/batchEvidence.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
+import { checkAttestations, type AttestationReader } from "./checkAttestations.js";
 import type { SettledEvents } from "./checkReplays.js";
 import { checkSignatures } from "./checkSignatures.js";
 import { twei, type Add } from "./discrepancy.js";
@@ -28,6 +29,8 @@ export interface CheckEvidenceParameters {
   /** The event ids and envelope nonces of the batches before this one (a repeat is `event_replayed`). */
   readonly settled: SettledEvents;
   readonly policy: RulePolicy;
+  /** Reads the personhood attestations the evidence names (policy `personhood`). */
+  readonly attestations: AttestationReader;
   readonly progress: (line: string) => void;
   readonly add: Add;
   /** Where the rules replay's rows go (`add` when absent): createAuditor holds them back after a gap. */
@@ -76,12 +79,13 @@ export interface EvidenceChecked {
  * while the source fails), that it is well-formed (one `evidence_malformed` for the file,
  * listing each schema problem by JSON path), that its header is the chain's, that the site
  * signed it and its leaves are in the batch's order (checkSignatures), that none of its events
- * settled before (checkReplays), and that the rules give the chain's actions from its events
+ * settled before (checkReplays), that the personhood attestations it names hold
+ * (checkAttestations), and that the rules give the chain's actions from its events
  * (replayRules, whose rows go to `replayAdd`). Never throws on the evidence: anything it cannot
  * check is a discrepancy of this batch.
  *
  * @example
- * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, settled, policy, progress, add })
+ * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, settled, policy, attestations, progress, add })
  */
 export async function checkEvidence(parameters: CheckEvidenceParameters): Promise<EvidenceChecked> {
   const { batch, lookup, priced, progress, add } = parameters;
@@ -121,6 +125,14 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
     return { events: undefined, replayed: false };
   }
   const evidence = parsed.data;
+  // Outside the try below: a chain that cannot be read fails the step (retried), it is no fault of the evidence.
+  const attested = await checkAttestations({
+    batch,
+    evidence,
+    policy: parameters.policy.personhood,
+    reader: parameters.attestations,
+    add,
+  });
   let replayed = false;
   try {
     checkHeader(evidence, batch, parameters.deployment, add);
@@ -136,6 +148,7 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
         state: parameters.stateOf(batch.siteId),
         policy: parameters.policy,
         amounts: priced.amounts,
+        attestations: attested,
         add: parameters.replayAdd ?? add,
       });
       replayed = true; // (a replay that threw half-way left the site's state incomplete)

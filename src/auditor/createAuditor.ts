@@ -2,6 +2,7 @@ import type { Address, PublicClient } from "viem";
 import { createLogRange, type LogRange } from "../chain/createLogRange.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRulesState.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
+import { createAttestationReader } from "./checkAttestations.js";
 import { checkEvidence } from "./checkEvidence.js";
 import { createSettledEvents } from "./checkReplays.js";
 import { checkSupplyAndBalances } from "./checkSupplyAndBalances.js";
@@ -140,6 +141,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
   const progress = parameters.onProgress ?? (() => {});
   const registry = createLedgerRegistry();
   const logRange = parameters.logRange ?? createLogRange();
+  const attestations = createAttestationReader(publicClient);
   const balances = new Map<string, bigint>();
   let touched = new Set<string>();
   const credit = (account: Address, delta: bigint) => {
@@ -292,6 +294,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         stateOf,
         settled,
         policy,
+        attestations,
         progress,
         add,
         replayAdd: (...row) => (dependsOn.length > 0 && REPLAY_CODES.has(row[0]) ? replayRows.push(row) : add(...row)),

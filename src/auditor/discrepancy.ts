@@ -26,6 +26,10 @@ export const DISCREPANCY_DESCRIPTIONS = {
   rule_set_version_mismatch:
     "the batch names a rule set the ledger did not accept at its block (neither in force nor in its grace period), or never published",
   rule_rejected_event: "the rules reject an event the batch settled",
+  attestation_invalid:
+    "under a policy requiring proof of personhood, the EAS attestation the evidence names for an event, read at the batch's block, did not prove its user a person when the event was accepted (the reason is named: unknown_uid, wrong_schema, wrong_attester, wrong_recipient, not_yet_attested, revoked, expired); the event is replayed unattested",
+  attestation_missing:
+    "under a policy requiring proof of personhood, the chain paid an event mints only an attested user earns, and the evidence names no attestation for it",
   depends_on_unchecked_batch:
     "the rules could not be checked for this batch: an earlier batch of its site has no checked evidence (named in dependsOn), and what the replay without it finds is listed instead of reported as this batch's fault",
   unexplained_action: "the chain settled an action no event of the evidence calls for",

@@ -1,5 +1,5 @@
-import { formatUnits, getAddress, type Address } from "viem";
-import { kindInfo } from "../core/kinds.js";
+import { formatUnits, getAddress, isAddressEqual, type Address, type Hex } from "viem";
+import { FIRST_BURN_KIND, kindInfo } from "../core/kinds.js";
 import {
   encodePackedActions,
   groupByAccount,
@@ -12,7 +12,7 @@ import { amountFor } from "../core/ruleSet.js";
 import type { BatchEvidence } from "../evidence/batchEvidence.js";
 import type { EvidenceOrder } from "../evidence/evidenceOrder.js";
 import type { LeftOutAction } from "../rules/capEarnings.js";
-import { evaluateEvent, type RuleAccepted } from "../rules/evaluateEvent.js";
+import { evaluateEvent, type RuleAccepted, type RuleOutcome } from "../rules/evaluateEvent.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
 import type { RulePolicy } from "../rules/policy.js";
 import type { SiteEvent } from "../evidence/siteEvent.js";
@@ -22,6 +22,16 @@ import type { SettledBatchLog } from "./readLedgerHistory.js";
 const describeAction = (a: AccountAction) =>
   `${kindInfo(a.kind).label} ×${a.units} ${kindInfo(a.kind).direction === "mint" ? "to" : "from"} ${getAddress(a.account)} on post ${a.postId}`;
 const actionKey = (a: AccountAction) => `${a.account.toLowerCase()}:${a.kind}:${a.units}:${a.postId}`;
+const mintCount = (outcome: RuleOutcome) =>
+  outcome.accepted ? outcome.actions.filter((a) => a.kind < FIRST_BURN_KIND).length : 0;
+/** A stand-in UID: "had the user been attested". */
+const SOME_ATTESTATION: Hex = `0x${"ff".repeat(32)}`;
+
+/** `state` in which `user` holds `attestation` (undefined: none) and nobody else holds one. */
+const attestedAs = (state: MemoryRulesState, user: Address, attestation: Hex | undefined): MemoryRulesState => ({
+  ...state,
+  attestation: (account) => (attestation !== undefined && isAddressEqual(account, user) ? attestation : undefined),
+});
 
 /**
  * The event's outcome had its accounts' levels been lower (the relayer's figure of what they
@@ -68,6 +78,9 @@ function atLowerLevels(parameters: {
  * in the batch's order (`order.replayOrder`: their envelopes' order when the evidence was
  * reordered), and the order of the chain's actions is compared only when the evidence's order
  * is the batch's: a reordered evidence file is named as such, never blamed on the chain.
+ * Under a policy requiring proof of personhood, each event's user holds only the attestation
+ * checkAttestations confirmed (`attestations`, by evidence position); an event the chain paid as
+ * if attested while the evidence names no attestation is `attestation_missing`.
  */
 export function replayRules(parameters: {
   readonly batch: SettledBatchLog;
@@ -77,9 +90,11 @@ export function replayRules(parameters: {
   readonly state: MemoryRulesState;
   readonly policy: RulePolicy;
   readonly amounts: readonly bigint[];
+  /** The attestations checkAttestations confirmed, by the event's position in the evidence. */
+  readonly attestations?: ReadonlyMap<number, Hex>;
   readonly add: Add;
 }): void {
-  const { batch, evidence, order, onChain, state, policy, amounts, add } = parameters;
+  const { batch, evidence, order, onChain, state: siteState, policy, amounts, add } = parameters;
   const remaining = new Map<string, number>();
   for (const action of onChain.actions) remaining.set(actionKey(action), (remaining.get(actionKey(action)) ?? 0) + 1);
   /** Whether the chain holds every action of `outcome` not yet claimed by an earlier event. */
@@ -97,7 +112,23 @@ export function replayRules(parameters: {
     const item = evidence.events[position];
     if (!item) continue;
     const { event } = item;
+    const state = policy.personhood
+      ? attestedAs(siteState, event.user, parameters.attestations?.get(position))
+      : siteState;
     let outcome = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state });
+    if (policy.personhood && item.attestation === undefined) {
+      // Paid as if attested, with no attestation named: the relayer skipped the check.
+      const attested = attestedAs(siteState, event.user, SOME_ATTESTATION);
+      const paid = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state: attested });
+      if (paid.accepted && mintCount(paid) > mintCount(outcome) && onChainStill(paid))
+        add(
+          "attestation_missing",
+          `event ${event.eventId}`,
+          `the chain paid ${getAddress(event.user)} for this event as an attested person, and the evidence names no personhood attestation for it`,
+          "an attestation named in events[].attestation",
+          "(none)",
+        );
+    }
     if (outcome.accepted && !onChainStill(outcome)) {
       const lower = atLowerLevels({ siteId: batch.siteId, event, policy, amounts, state, outcome, onChainStill });
       if (lower) outcome = lower;

@@ -30,12 +30,13 @@ export interface EasAttestation {
 
 /** Why an attestation does not prove a user's personhood under a policy (stable codes). */
 export type AttestationFault =
-  "missing" | "wrong_schema" | "wrong_attester" | "wrong_recipient" | "revoked" | "expired";
+  "missing" | "wrong_schema" | "wrong_attester" | "wrong_recipient" | "not_yet_attested" | "revoked" | "expired";
 
 /**
  * Whether `attestation` proves that `recipient` is a person under `policy` at unix time `at`:
- * the fault, or undefined when it does. Revoked or expired at `at` or before is a fault; later
- * is not (an attestation valid when an event was accepted stays its proof).
+ * the fault, or undefined when it does. Made after `at` (`not_yet_attested`: read at a later
+ * block), revoked or expired at `at` or before is a fault; revoked or expired later is not (an
+ * attestation valid when an event was accepted stays its proof).
  *
  * @example
  * attestationFault(await readAttestation(client, policy, uid), { policy, recipient, at: acceptedAt })
@@ -49,6 +50,7 @@ export function attestationFault(
   if (attestation.schema.toLowerCase() !== policy.schema.toLowerCase()) return "wrong_schema";
   if (!policy.attesters.some((attester) => isAddressEqual(attester, attestation.attester))) return "wrong_attester";
   if (!isAddressEqual(attestation.recipient, recipient)) return "wrong_recipient";
+  if (attestation.time > at) return "not_yet_attested";
   if (attestation.revocationTime !== 0n && attestation.revocationTime <= at) return "revoked";
   if (attestation.expirationTime !== 0n && attestation.expirationTime <= at) return "expired";
   return undefined;

@@ -41,5 +41,13 @@ export function requirePersonhood(parameters: EvaluateEventParameters, outcome: 
       ...(outcome.effects.tallies ? { tallies: [] } : {}),
     },
     notes: [...outcome.notes, ...mints.map((action) => `no ${kindInfo(action.kind).label}: ${why}`)],
+    // Named by the auditor when a chain pays one of them anyway.
+    leftOut: [
+      ...(outcome.leftOut ?? []),
+      ...mints.map((action) => ({
+        action,
+        note: `personhood_required: no ${kindInfo(action.kind).label}: ${why}`,
+      })),
+    ],
   };
 }

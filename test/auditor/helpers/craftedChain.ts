@@ -4,6 +4,7 @@ import {
   encodeAbiParameters,
   encodeEventTopics,
   encodeFunctionData,
+  isAddressEqual,
   keccak256,
   parseUnits,
   toHex,
@@ -24,10 +25,12 @@ import { buildEvidenceTree, EVIDENCE_VERSION } from "../../../src/evidence/evide
 import { siteEventSchema, type SiteEvent, type SiteEventInput } from "../../../src/evidence/siteEvent.js";
 import { evaluateEvent } from "../../../src/rules/evaluateEvent.js";
 import { createMemoryRulesState } from "../../../src/rules/memoryRulesState.js";
-import { DEFAULT_POLICY, type RulePolicy } from "../../../src/rules/policy.js";
+import { DEFAULT_POLICY, type PersonhoodPolicy, type RulePolicy } from "../../../src/rules/policy.js";
 import type { RulesState } from "../../../src/rules/rulesState.js";
 import { groupWithOrigins } from "../../../src/relayer/settlement/buildBatch.js";
 import { waitForSuccess } from "../../../src/chain/waitForSuccess.js";
+import { deployEas } from "../../../src/chain/deployEas.js";
+import type { DeployerClient } from "../../../src/chain/deployTwei.js";
 import { hardhatAccount } from "../../../src/devnet/startHardhatNode.js";
 import { CHAIN_ID, startTestChain } from "../../relayer/helpers/testChain.js";
 import { tempDir } from "../../relayer/helpers/testRelayer.js";
@@ -112,6 +115,13 @@ export interface CraftOptions {
   readonly signer?: LocalAccount;
   /** Whose earnings the relayer saw when it accepted the events: every settled batch's (the default), or none (its record lagged). */
   readonly relayerEarned?: "settled" | "none";
+  /**
+   * The attestation the relayer found valid for each user at acceptance (policy `personhood`):
+   * the honest outcome is evaluated with it and the evidence names it.
+   */
+  readonly attested?: ReadonlyMap<Address, Hex>;
+  /** The envelope's `acceptedAtBlock` (absent by default). */
+  readonly acceptedAtBlock?: bigint;
   /** Changes the evidence file before it is written. */
   readonly editEvidence?: (evidence: BatchEvidence) => void;
 }
@@ -131,10 +141,18 @@ export interface CraftedBatch {
  * ledger never produces, and `snapshot()` lets it go back to the clean chain afterwards.
  */
 export async function startCraftedChain(
-  options: { changeDelay?: number; ruleSetGrace?: number; policy?: RulePolicy } = {},
+  options: { changeDelay?: number; ruleSetGrace?: number; policy?: RulePolicy; personhood?: boolean } = {},
 ) {
   const chain = await startTestChain(options);
-  const policy = options.policy ?? DEFAULT_POLICY;
+  // With `personhood`: EAS deployed, and the policy requires an attestation by a site attester (user 9).
+  const attester = chain.walletOf(chain.user(9)) as unknown as DeployerClient;
+  const eas = options.personhood
+    ? await deployEas({ publicClient: chain.publicClient, walletClient: chain.admin as unknown as DeployerClient })
+    : undefined;
+  const personhood: PersonhoodPolicy | undefined = eas
+    ? { eas: eas.eas, schema: eas.personhoodSchema, attesters: [attester.account.address] }
+    : undefined;
+  const policy: RulePolicy = { ...(options.policy ?? DEFAULT_POLICY), ...(personhood ? { personhood } : {}) };
   const evidenceDir = await tempDir("crafted-evidence");
   const signer = chain.newSigner();
   const relayer = chain.walletOf(hardhatAccount(1));
@@ -152,21 +170,34 @@ export async function startCraftedChain(
   let nextBatchId = 1n;
   let nextNonce = 1n;
   let occurredAt = 1_800_000_000;
-  /** The events of every batch settled so far, in order: the rules' state is their replay. */
-  let settledEvents: SiteEvent[][] = [];
+  /** The events of every batch settled so far (and the attestations found), in order: the rules' state is their replay. */
+  let settledEvents: { events: SiteEvent[]; attested?: ReadonlyMap<Address, Hex> }[] = [];
   let written: string[] = [];
 
   /** What the rules give for `events` after every event settled so far (rejections thrown). */
-  const honestOutcome = (events: readonly SiteEvent[], relayerEarned: "settled" | "none" = "settled") => {
+  const honestOutcome = (
+    events: readonly SiteEvent[],
+    relayerEarned: "settled" | "none" = "settled",
+    attested?: ReadonlyMap<Address, Hex>,
+  ) => {
     // What each account earned in the batches settled before: the levels the relayer sees.
     const earned = new Map<Address, bigint>();
     const state = createMemoryRulesState({ defaultFunds: UNLIMITED, earned });
-    const evaluate = (event: SiteEvent, rulesState: RulesState) =>
-      evaluateEvent({ siteId: SITE_ID, event, policy, amounts: DEFAULT_RULE_AMOUNTS, state: rulesState });
+    const evaluate = (event: SiteEvent, rulesState: RulesState, found?: ReadonlyMap<Address, Hex>) =>
+      evaluateEvent({
+        siteId: SITE_ID,
+        event,
+        policy,
+        amounts: DEFAULT_RULE_AMOUNTS,
+        state: {
+          ...rulesState,
+          attestation: (account) => [...(found ?? [])].find(([user]) => isAddressEqual(user, account))?.[1],
+        },
+      });
     for (const batch of settledEvents) {
       const minted = new Map<Address, bigint>();
-      for (const event of batch) {
-        const outcome = evaluate(event, state);
+      for (const event of batch.events) {
+        const outcome = evaluate(event, state, batch.attested);
         if (!outcome.accepted) continue;
         state.apply(outcome, DEFAULT_RULE_AMOUNTS);
         for (const a of outcome.actions)
@@ -179,16 +210,18 @@ export async function startCraftedChain(
     }
     const posts: PostRegistration[] = [];
     const actions: AccountAction[] = [];
+    const attestations: (Hex | undefined)[] = [];
     // A relayer whose record of settlements lags sees no earnings at all.
     const seen: RulesState = relayerEarned === "none" ? { ...state, earned: () => 0n } : state;
     for (const event of events) {
-      const outcome = evaluate(event, seen);
+      const outcome = evaluate(event, seen, attested);
       if (!outcome.accepted) throw new Error(`the rules reject ${event.eventId}: ${outcome.code}`);
       state.apply(outcome, DEFAULT_RULE_AMOUNTS);
+      attestations.push(outcome.attestation);
       if (outcome.registers) posts.push(outcome.registers);
       actions.push(...outcome.actions);
     }
-    return { posts, actions };
+    return { posts, actions, attestations };
   };
 
   const send = async (request: Record<string, unknown>, wallet = relayer) =>
@@ -243,7 +276,8 @@ export async function startCraftedChain(
    */
   async function settle(inputs: readonly SiteEventInput[], options: CraftOptions = {}): Promise<CraftedBatch> {
     const events = inputs.map((input) => siteEventSchema.parse(input));
-    const honest = options.actions || options.packed ? undefined : honestOutcome(events, options.relayerEarned);
+    const honest =
+      options.actions || options.packed ? undefined : honestOutcome(events, options.relayerEarned, options.attested);
     const posts = options.posts ?? honest?.posts ?? [];
     const actions = options.actions ?? honest?.actions ?? [];
     const packed =
@@ -286,20 +320,31 @@ export async function startCraftedChain(
         chainId: CHAIN_ID,
         verifyingContract: chain.deployed.ledger,
       },
-      envelopes: [{ nonce: nonce.toString(), eventsHash, digest, signature, eventHashes }],
+      envelopes: [
+        {
+          nonce: nonce.toString(),
+          eventsHash,
+          digest,
+          signature,
+          eventHashes,
+          ...(options.acceptedAtBlock === undefined ? {} : { acceptedAtBlock: options.acceptedAtBlock.toString() }),
+        },
+      ],
       events: events.map((event, leafIndex) => ({
         leafIndex,
         envelopeNonce: nonce.toString(),
         envelopeIndex: leafIndex,
         eventHash: eventHashes[leafIndex] as Hex,
         event,
+        ...(honest?.attestations[leafIndex] ? { attestation: honest.attestations[leafIndex] } : {}),
       })),
     };
     options.editEvidence?.(evidence);
     const file = join(evidenceDir, `${batchId}.json`);
     await writeFile(file, JSON.stringify(evidence, null, 2));
     written.push(file);
-    if (!options.actions && !options.packed && !options.forge) settledEvents = [...settledEvents, events];
+    if (!options.actions && !options.packed && !options.forge)
+      settledEvents = [...settledEvents, { events, ...(options.attested ? { attested: options.attested } : {}) }];
     return { batchId, evidence, packed };
   }
 
@@ -368,6 +413,10 @@ export async function startCraftedChain(
   return {
     ...chain,
     evidenceDir,
+    /** The policy the fixture's relayer applies and its audit checks with. */
+    policy,
+    /** With `personhood`: the policy's EAS part, EAS's schema registry and the site attester's wallet. */
+    personhood: personhood && eas ? { policy: personhood, schemaRegistry: eas.schemaRegistry, attester } : undefined,
     siteSigner: signer,
     settle,
     event,
