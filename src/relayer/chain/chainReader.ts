@@ -60,14 +60,18 @@ export interface ChainReader {
   postAuthor(postId: bigint): Promise<Address>;
   /** min(balance, allowance to the ledger) at `blockNumber` (the latest block by default), cached for `fundsTtlMs`. */
   funds(account: Address, blockNumber?: bigint): Promise<bigint>;
-  /** Forgets the cached funds of accounts whose balance a settlement just changed. */
-  forgetFunds(accounts: readonly Address[]): void;
+  /** Forgets the cached funds and earned totals of accounts a settlement just paid or charged. */
+  forgetAccounts(accounts: readonly Address[]): void;
   /** Whether the ledger is paused. */
   paused(): Promise<boolean>;
   /** Whether `account` holds the ledger's RELAYER_ROLE. */
   isRelayer(account: Address): Promise<boolean>;
   balanceAndAllowance(account: Address): Promise<{ balance: bigint; allowance: bigint }>;
-  /** What the ledger minted to the account (its Transfer logs from the zero address), cached for a minute. */
+  /**
+   * What the ledger minted to the account up to the latest block (its Transfer logs from the
+   * zero address), cached for `fundsTtlMs` or until `forgetAccounts`. Blocks deeper than
+   * `EARNED_REORG_DEPTH` are summed once; the newer ones are read again each time.
+   */
   earned(account: Address): Promise<bigint>;
   /**
    * The rule set in force (what acceptance prices under, and whose unit bounds it checks),
@@ -91,7 +95,16 @@ export interface CreateChainReaderParameters {
   readonly fundsTtlMs: number;
   readonly ruleSetTtlMs: number;
   readonly deploymentBlock: bigint;
+  /** Blocks below the head whose mints `earned` reads again each time (a reorg may change them); `EARNED_REORG_DEPTH` by default. */
+  readonly earnedReorgDepth?: bigint;
 }
+
+/**
+ * How deep below the head a reorg may still change which mints an account received: `earned`
+ * sums the blocks below once and reads this many again at each look (one small eth_getLogs).
+ * Deeper than Ethereum's finality (64 blocks) and than any L2's unsafe head.
+ */
+export const EARNED_REORG_DEPTH = 128n;
 
 /**
  * Reads what the relayer needs from the chain, with short-lived caches for what the hot
@@ -104,8 +117,29 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
   const { publicClient, ledger, token } = parameters;
   const funds = new Map<string, { value: bigint; at: number; block: bigint | undefined }>();
   let ruleSet: { value: RuleSetInForce; at: number } | undefined;
-  const earned = new Map<string, { value: bigint; at: number }>();
+  // Per account: the mints up to `through` (deep enough to be kept), and the last total with its time.
+  const earned = new Map<string, { base: bigint; through: bigint; value: bigint; at: number }>();
+  const reorgDepth = parameters.earnedReorgDepth ?? EARNED_REORG_DEPTH;
   const logRange = createLogRange({ initial: 10_000n });
+  /** The Twei minted to `account` in blocks `fromBlock`…`toBlock`, in ranges the RPC accepts. */
+  const mintedTo = async (account: Address, fromBlock: bigint, toBlock: bigint): Promise<bigint> => {
+    let value = 0n;
+    if (toBlock < fromBlock) return value;
+    for await (const chunk of readLogsAdaptively(publicClient, {
+      address: token,
+      topics: encodeEventTopics({ abi: tweiAbi, eventName: "Transfer", args: { from: zeroAddress, to: account } }),
+      fromBlock,
+      toBlock,
+      range: logRange,
+    }))
+      for (const log of parseEventLogs({
+        abi: tweiAbi,
+        eventName: "Transfer",
+        logs: chunk.logs.map((l) => formatLog(l)),
+      }))
+        value += log.args.value;
+    return value;
+  };
   const burnable = (account: Address, blockNumber?: bigint) =>
     publicClient.readContract({
       address: token,
@@ -173,8 +207,14 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
       });
       return post.author;
     },
-    forgetFunds(accounts) {
-      for (const account of accounts) funds.delete(account.toLowerCase());
+    forgetAccounts(accounts) {
+      for (const account of accounts) {
+        const key = account.toLowerCase();
+        funds.delete(key);
+        // The deep sum stays (the new mints are above it); the total is read again.
+        const hit = earned.get(key);
+        if (hit) hit.at = -Infinity;
+      }
     },
     paused: () => publicClient.readContract({ address: ledger, abi: tweiLedgerAbi, functionName: "paused" }),
     async isRelayer(account) {
@@ -207,24 +247,18 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
     async earned(account) {
       const key = account.toLowerCase();
       const hit = earned.get(key);
-      if (hit && Date.now() - hit.at < 60_000) return hit.value;
-      // Every mint to the account since the deployment, in ranges the RPC accepts.
-      let value = 0n;
-      for await (const chunk of readLogsAdaptively(publicClient, {
-        address: token,
-        topics: encodeEventTopics({ abi: tweiAbi, eventName: "Transfer", args: { from: zeroAddress, to: account } }),
-        fromBlock: parameters.deploymentBlock,
-        toBlock: await publicClient.getBlockNumber({ cacheTime: 0 }),
-        range: logRange,
-      }))
-        for (const log of parseEventLogs({
-          abi: tweiAbi,
-          eventName: "Transfer",
-          logs: chunk.logs.map((l) => formatLog(l)),
-        }))
-          value += log.args.value;
+      if (hit && Date.now() - hit.at < parameters.fundsTtlMs) return hit.value;
+      const head = await publicClient.getBlockNumber({ cacheTime: 0 });
+      const deep = head - reorgDepth;
+      let base = hit?.base ?? 0n;
+      let through = hit?.through ?? parameters.deploymentBlock - 1n;
+      if (deep > through) {
+        base += await mintedTo(account, through + 1n, deep);
+        through = deep;
+      }
+      const value = base + (await mintedTo(account, through + 1n, head));
       if (earned.size > 50_000) earned.clear();
-      earned.set(key, { value, at: Date.now() });
+      earned.set(key, { base, through, value, at: Date.now() });
       return value;
     },
     async ruleSet() {

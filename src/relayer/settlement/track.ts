@@ -20,8 +20,8 @@ export async function include(context: SettlementContext, batch: BatchRecord, re
     gasUsed: receipt.gasUsed,
     includedAt: Date.now(),
   });
-  // The funds cached before inclusion still count the burns the batch just paid.
-  reader.forgetFunds((await store.batchEvents(batch.batchId)).flatMap((e) => e.actions.map((a) => a.account)));
+  // The funds and earned totals cached before inclusion miss the burns and mints the batch just made.
+  reader.forgetAccounts((await store.batchEvents(batch.batchId)).flatMap((e) => e.actions.map((a) => a.account)));
   if (batch.status === "recorded") {
     metrics.batches.inc({ outcome: "included" });
     if (receipt.gasUsed) metrics.gasUsed.inc(Number(receipt.gasUsed));
