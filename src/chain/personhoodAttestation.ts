@@ -1,7 +1,5 @@
 import {
   encodeAbiParameters,
-  encodeEventTopics,
-  formatLog,
   isAddressEqual,
   parseEventLogs,
   zeroHash,
@@ -14,7 +12,6 @@ import { readContract } from "viem/actions";
 import type { PersonhoodPolicy } from "../rules/policy.js";
 import type { DeployerClient } from "./deployTwei.js";
 import { easAbi } from "./easAbi.js";
-import { readLogsAdaptively } from "./readLogsAdaptively.js";
 import { waitForSuccess } from "./waitForSuccess.js";
 
 /** An EAS attestation as `getAttestation` returns it (uid zero: no such attestation). */
@@ -76,51 +73,6 @@ export async function readAttestation(
     args: [uid],
     ...(options.blockNumber === undefined ? {} : { blockNumber: options.blockNumber }),
   });
-}
-
-export interface FindPersonhoodAttestationParameters {
-  readonly policy: PersonhoodPolicy;
-  readonly recipient: Address;
-  /** The chain's time (unix seconds) the attestation must be valid at: the head block's. */
-  readonly at: bigint;
-  /** The first block to look for attestations in (EAS's or the ledger's deployment). */
-  readonly fromBlock: bigint;
-  readonly toBlock: bigint;
-}
-
-/**
- * Finds a valid personhood attestation of `recipient`: the newest `Attested` log under the
- * policy's schema by one of its attesters whose attestation, read back, is neither revoked nor
- * expired at `at`. EAS keeps no index by recipient, so the logs are the index (read in ranges
- * the RPC accepts). Returns its UID, or undefined when the recipient has none.
- *
- * @example
- * const uid = await findPersonhoodAttestation(client, { policy, recipient, at, fromBlock, toBlock })
- */
-export async function findPersonhoodAttestation(
-  client: Client,
-  parameters: FindPersonhoodAttestationParameters,
-): Promise<Hex | undefined> {
-  const { policy, recipient, at } = parameters;
-  const topics = encodeEventTopics({
-    abi: easAbi,
-    eventName: "Attested",
-    args: { recipient, attester: [...policy.attesters], schemaUID: policy.schema },
-  });
-  const uids: Hex[] = [];
-  for await (const { logs } of readLogsAdaptively(client, {
-    address: policy.eas,
-    topics,
-    fromBlock: parameters.fromBlock,
-    toBlock: parameters.toBlock,
-  }))
-    for (const log of parseEventLogs({ abi: easAbi, eventName: "Attested", logs: logs.map((l) => formatLog(l)) }))
-      uids.push(log.args.uid);
-  for (const uid of uids.reverse()) {
-    const attestation = await readAttestation(client, policy, uid);
-    if (attestationFault(attestation, { policy, recipient, at }) === undefined) return uid;
-  }
-  return undefined;
 }
 
 /** Encoded data of the Twei personhood schema (`bool isPerson`). */

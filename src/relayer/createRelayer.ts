@@ -12,6 +12,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { describeChainError } from "../chain/decodeRevert.js";
 import { createLogger, type Logger } from "../observability/logger.js";
+import { createPersonhoodIndex } from "../chain/createPersonhoodIndex.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { policyHash } from "../rules/policyHash.js";
 import { createApp } from "./api/createApp.js";
@@ -216,6 +217,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
     metrics,
     log,
     policy,
+    personhood: policy.personhood ? createPersonhoodIndex(publicClient, { policy: policy.personhood }) : undefined,
     chainId: config.chainId,
     ledger: config.ledger,
     token: config.token,
@@ -363,6 +365,19 @@ export function createRelayer(config: RelayerConfig): Relayer {
         );
       });
       server.keepAliveTimeout = 30_000;
+      // Read the attestations of the chain's history now, not on the first envelope's clock.
+      if (context.personhood) {
+        const index = context.personhood;
+        publicClient
+          .getBlockNumber()
+          .then((head) => index.sync(head))
+          .catch((error: unknown) =>
+            log.warn(
+              { error: describeChainError(error) },
+              "personhood attestations not read yet: the first lookup reads them",
+            ),
+          );
+      }
       if (reachable) startSettlement();
       else retrying = checkThenSettle();
       if (!store.lease) webhooks.start();

@@ -187,7 +187,7 @@ describe("auditor: personhood attestations re-checked at the batch's block", fun
   it("revoked between acceptance and settlement: no discrepancy when the evidence says when it was accepted", async function () {
     await scratch();
     const uid = await attest(user(r3));
-    const acceptedAtBlock = await chain.publicClient.getBlockNumber();
+    const acceptedAtBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     await revoke(uid);
     await chain.settle([readOf(r3, "read-r3")], { attested: new Map([[user(r3), uid]]), acceptedAtBlock });
     expect((await chain.audit()).discrepancies).to.deep.equal([]);

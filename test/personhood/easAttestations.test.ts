@@ -4,10 +4,10 @@ import { describe, it } from "mocha";
 import type { PublicClient } from "viem";
 import { deployEas } from "../../src/chain/deployEas.js";
 import type { DeployerClient } from "../../src/chain/deployTwei.js";
+import { createPersonhoodIndex } from "../../src/chain/createPersonhoodIndex.js";
 import {
   attestationFault,
   attestPersonhood,
-  findPersonhoodAttestation,
   readAttestation,
   revokePersonhood,
 } from "../../src/chain/personhoodAttestation.js";
@@ -22,16 +22,9 @@ describe("EAS personhood attestations on the dev chain", function () {
     if (!deployer || !site || !stranger || !reader || !farm) throw new Error("five accounts needed");
     const { eas, personhoodSchema } = await deployEas({ publicClient, walletClient: deployer });
     const policy: PersonhoodPolicy = { eas, schema: personhoodSchema, attesters: [site.account.address] };
-    const find = async (recipient: typeof reader.account.address) => {
-      const head = await publicClient.getBlock();
-      return findPersonhoodAttestation(publicClient, {
-        policy,
-        recipient,
-        at: head.timestamp,
-        fromBlock: 0n,
-        toBlock: head.number,
-      });
-    };
+    const index = createPersonhoodIndex(publicClient, { policy });
+    const find = async (recipient: typeof reader.account.address) =>
+      index.find(recipient, await publicClient.getBlockNumber());
 
     const uid = await attestPersonhood({ publicClient, walletClient: site, policy, recipient: reader.account.address });
     // An attester the policy does not name proves nothing.

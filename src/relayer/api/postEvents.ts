@@ -3,7 +3,6 @@ import { isAddressEqual, toHex, zeroAddress, type Address, type Hex } from "viem
 import { postIdFor } from "../../core/postId.js";
 import { amountFor } from "../../core/ruleSet.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
-import { findPersonhoodAttestation } from "../../chain/personhoodAttestation.js";
 import { isDatabaseUnavailable } from "../../storage/databaseUnavailable.js";
 import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
@@ -60,27 +59,24 @@ const MINTS_FOR_USER = new Set<SiteEvent["type"]>([
   "comment_disliked",
 ]);
 
-/** The UIDs of valid personhood attestations of the users of `events` who can earn, by lowercase address. */
-async function findAttestations(ctx: RelayerContext, events: readonly SiteEvent[]): Promise<Map<string, Hex>> {
+/**
+ * The UIDs of valid personhood attestations of the users of `events` who can earn, by lowercase
+ * address, as of `block` (the block the envelope is accepted under: the evidence's
+ * `acceptedAtBlock`, which the auditor checks them at).
+ */
+async function findAttestations(
+  ctx: RelayerContext,
+  events: readonly SiteEvent[],
+  block: bigint,
+): Promise<Map<string, Hex>> {
   const found = new Map<string, Hex>();
-  const policy = ctx.policy.personhood;
-  if (!policy) return found;
+  const index = ctx.personhood;
+  if (!index) return found;
   const users = [...new Set(events.filter((e) => MINTS_FOR_USER.has(e.type)).map((e) => e.user.toLowerCase()))];
-  if (users.length === 0) return found;
   try {
-    const head = await withTimeout(ctx.chainTimeoutMs, ctx.publicClient.getBlock());
     await Promise.all(
       users.map(async (user) => {
-        const uid = await withTimeout(
-          ctx.chainTimeoutMs,
-          findPersonhoodAttestation(ctx.publicClient, {
-            policy,
-            recipient: user as Address,
-            at: head.timestamp,
-            fromBlock: 0n,
-            toBlock: head.number,
-          }),
-        );
+        const uid = await withTimeout(ctx.chainTimeoutMs, index.find(user as Address, block));
         if (uid !== undefined) found.set(user, uid);
       }),
     );
@@ -180,9 +176,9 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     );
 
     // Proof of personhood (policy `personhood`): a valid EAS attestation of each user whose event
-    // can mint, found at the head block's time. Unknown (the chain could not say) counts as none:
+    // can mint, valid at the block the envelope is accepted under. Unknown (the chain could not say) counts as none:
     // the event then mints nothing, and the note says why.
-    const attestations = await findAttestations(ctx, events);
+    const attestations = await findAttestations(ctx, events, state.block);
 
     // Whether each published post id is free on the ledger (a 64-bit id: another site's post, or
     // one ground to collide, may hold it), read before the transaction.

@@ -1,3 +1,4 @@
+import type { PersonhoodIndex } from "../../chain/createPersonhoodIndex.js";
 import type { Address, PublicClient } from "viem";
 import type { Logger } from "../../observability/logger.js";
 import type { RulePolicy } from "../../rules/policy.js";
@@ -28,6 +29,8 @@ export interface RelayerContext {
   readonly metrics: RelayerMetrics;
   readonly log: Logger;
   readonly policy: RulePolicy;
+  /** The personhood attestations by user (policy `personhood`), fed incrementally from the chain's logs. */
+  readonly personhood: PersonhoodIndex | undefined;
   readonly chainId: number;
   readonly ledger: Address;
   readonly token: Address;
