@@ -29,8 +29,12 @@ const envSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
-  /** A reader's /readyz fails once the writer has not reached the head for this long (ms). */
-  INDEXER_MAX_WRITER_SILENCE_MS: int(1_000, 60_000),
+  /**
+   * A reader's /readyz fails once the writer has not reached the head for this long (ms). The
+   * writer beats every INDEXER_POLL_INTERVAL_MS while it follows the head, and retries a failed
+   * sync within 10 s: 15 s tells a silent writer from a slow one.
+   */
+  INDEXER_MAX_WRITER_SILENCE_MS: int(1_000, 15_000),
 });
 
 export interface IndexerConfig {

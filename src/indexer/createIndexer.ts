@@ -9,6 +9,10 @@ import type { BlockRef, IndexerStore } from "./store/IndexerStore.js";
 import { createSqliteStore } from "./store/createSqliteStore.js";
 import { createChainReader, type ChainReader } from "./sync/createChainReader.js";
 import type { RetryOptions } from "./sync/withRetry.js";
+import { backoffDelay } from "./sync/backoffDelay.js";
+
+/** The longest wait between two failed syncs: a writer is back within this of its database. */
+const MAX_SYNC_BACKOFF_MS = 10_000;
 
 /** What the indexer reports as it goes: ranges committed, reorgs undone, failures. */
 export type IndexerEvent =
@@ -286,11 +290,16 @@ export function createIndexer(parameters: CreateIndexerParameters): Indexer {
             failures = 0;
             await sleep(pollIntervalMs);
           } catch (error) {
+            // No failure ends the loop (a database restart, a lost writer lock, the RPC down): it
+            // backs off, capped and jittered, and tries again; /readyz says why meanwhile.
             failures++;
             const err = error instanceof Error ? error : new Error(String(error));
-            log.error({ err: err.message, failures }, "sync failed");
+            const delayMs = Math.round(
+              backoffDelay(failures + 1, { baseDelayMs: pollIntervalMs, maxDelayMs: MAX_SYNC_BACKOFF_MS }),
+            );
+            log.error({ err: err.message, error: err.name, failures, delayMs }, "sync failed");
             emit({ type: "error", error: err, retrying: true });
-            await sleep(Math.min(30_000, pollIntervalMs * 2 ** Math.min(failures, 5)));
+            await sleep(delayMs);
           }
         }
       })();

@@ -60,9 +60,13 @@ export class IndexerWriterBusyError extends IndexerError {
   override name = "IndexerWriterBusyError";
 }
 
-/** The writer's locked session ended (database restart, network): it must not write any more. */
+/**
+ * The writer's locked session ended (database restart, network): nothing more is written on
+ * it; the next write first takes the writer lock again on a new session.
+ */
 export class IndexerWriterLostError extends IndexerError {
   override name = "IndexerWriterLostError";
+  override readonly retryable = true;
 }
 
 /** A read-only store (INDEXER_SYNC=false) was asked to write. */

@@ -2,7 +2,6 @@ import { readDeployment } from "../chain/deployments.js";
 import { createLogger } from "../observability/logger.js";
 import { loadIndexerConfig } from "./config.js";
 import { createIndexer } from "./createIndexer.js";
-import { IndexerWriterLostError } from "./errors.js";
 import { createIndexerApp } from "./http/createIndexerApp.js";
 import { describeIndexerStore, openIndexerStore } from "./store/openIndexerStore.js";
 
@@ -14,7 +13,25 @@ try {
   const config = loadIndexerConfig(process.env);
   const deployment = await readDeployment(config.network, config.deploymentsRoot);
   const db = describeIndexerStore(config);
-  const store = await openIndexerStore({ ...config, writer: config.sync });
+  let lockProblem: string | null = null;
+  const store = await openIndexerStore({
+    ...config,
+    writer: config.sync,
+    // A database restart ends the locked session: the writer takes the lock again by itself
+    // (its sync loop's backoff spaces the attempts), and says so on /readyz meanwhile.
+    onWriterLock: (event) => {
+      if (event.type === "reacquired") {
+        lockProblem = null;
+        log.info({ db, lostForMs: event.lostForMs }, "writer lock taken again");
+      } else if (event.type === "lost") {
+        lockProblem = `the writer lock was lost with its database session (${event.reason}): taking it again`;
+        log.warn({ db, reason: event.reason }, "writer lock lost, taking it again");
+      } else {
+        lockProblem = `the writer lock is not held (${event.reason}): retrying with backoff`;
+        log.warn({ db, reason: event.reason }, "writer lock not taken yet, retrying with backoff");
+      }
+    },
+  });
   let stop: () => Promise<void>;
   let app;
   if (config.sync) {
@@ -41,14 +58,14 @@ try {
           );
         else if (event.type === "reorg")
           log.warn({ checkpoint: event.checkpoint, commonAncestor: event.commonAncestor }, "reorg rolled back");
-        else if (event.type === "error" && event.error instanceof IndexerWriterLostError) {
-          // Another writer may take over now: exit, and let the supervisor start this one again.
-          log.fatal({ err: event.error.message, error: event.error.name }, "indexer lost its writer lock");
-          process.exit(1);
-        }
       },
     });
-    app = createIndexerApp(store, { status: indexer.status, metrics: indexer.metrics, logger: log });
+    app = createIndexerApp(store, {
+      status: indexer.status,
+      metrics: indexer.metrics,
+      logger: log,
+      problems: () => (lockProblem === null ? [] : [lockProblem]),
+    });
     indexer.start();
     stop = () => indexer.close();
   } else {

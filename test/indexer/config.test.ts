@@ -11,7 +11,7 @@ describe("indexer configuration", function () {
 
   it("takes a postgres:// DATABASE_URL and INDEXER_SYNC=false for a read-only process", function () {
     const config = loadIndexerConfig({ DATABASE_URL: "postgres://twei@db/twei", INDEXER_SYNC: "false" });
-    expect(config).to.deep.include({ databaseUrl: "postgres://twei@db/twei", sync: false, maxWriterSilenceMs: 60_000 });
+    expect(config).to.deep.include({ databaseUrl: "postgres://twei@db/twei", sync: false, maxWriterSilenceMs: 15_000 });
     expect(loadIndexerConfig({ INDEXER_MAX_WRITER_SILENCE_MS: "5000" }).maxWriterSilenceMs).to.equal(5_000);
   });
 

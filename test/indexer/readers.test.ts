@@ -15,6 +15,8 @@ import { buildPostReport } from "../../src/indexer/reports/buildPostReport.js";
 import { postReportJson } from "../../src/indexer/reports/reportJson.js";
 import { LOCK_INDEXER_WRITER } from "../../src/indexer/store/pg/pgIndexerSchema.js";
 import { openPgIndexerStore } from "../../src/indexer/store/pg/openPgIndexerStore.js";
+import type { WriterLockEvent } from "../../src/indexer/store/pg/reacquiringWriterSession.js";
+import { IndexerWriterBusyError } from "../../src/indexer/errors.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { action } from "../helpers/batches.js";
 import { waitFor } from "../relayer/helpers/testRelayer.js";
@@ -246,22 +248,51 @@ describe("indexer readers: one writer and read-only processes", function () {
     }
   });
 
-  it("stops a writer whose locked session ends, with IndexerWriterLostError and exit code 1", async function () {
+  it("takes the writer lock again after its locked session ends, and writes nothing while another writer holds it", async function () {
     const url = await pg.createDatabase("lost");
-    const writer = await start({ DATABASE_URL: url });
-    await caughtUp(writer.url);
-    const exited = new Promise<number | null>((resolve) => writer.child.once("exit", resolve));
-    // The session holding the writer lock (a bigint key: classid its high 32 bits, objid its low).
-    const ended = await pgQuery(
-      url,
-      `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks WHERE locktype = 'advisory' AND granted
-        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND classid = $1 AND objid = $2 AND objsubid = 1`,
-      [Number(LOCK_INDEXER_WRITER >> 32n), Number(LOCK_INDEXER_WRITER & 0xffffffffn)],
-    );
-    expect(ended.rows).to.deep.equal([{ ok: true }]);
-    expect(await exited).to.equal(1);
-    expect(writer.output()).to.include("IndexerWriterLostError");
+    const events: WriterLockEvent[] = [];
+    const first = await openPgIndexerStore({ url, writer: true, onWriterLock: (event) => events.push(event) });
+    try {
+      await first.init(chain.deployment);
+      await first.markSynced(1);
+      // The session holding the writer lock (a bigint key: classid its high 32 bits, objid its low).
+      const ended = await pgQuery(
+        url,
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks WHERE locktype = 'advisory' AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = $1 AND objid = $2 AND objsubid = 1`,
+        [Number(LOCK_INDEXER_WRITER >> 32n), Number(LOCK_INDEXER_WRITER & 0xffffffffn)],
+      );
+      expect(ended.rows).to.deep.equal([{ ok: true }]);
+      await waitUntil("the writer to notice its lost session", async () => events.some((e) => e.type === "lost"));
+      // Another writer takes the freed lock meanwhile: the first one is refused, and writes nothing.
+      const second = await openPgIndexerStore({ url, writer: true });
+      try {
+        await second.markSynced(2);
+        const refused = await first.markSynced(3).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused).to.be.instanceOf(IndexerWriterBusyError);
+        expect(await second.lastSyncedAt()).to.equal(2);
+      } finally {
+        await second.close();
+      }
+      // Once the lock is free again, the first writer takes it and writes; a new writer is refused.
+      await first.markSynced(4);
+      expect(await first.lastSyncedAt()).to.equal(4);
+      expect(events.map((e) => e.type)).to.deep.equal(["lost", "refused", "reacquired"]);
+      const third = await openPgIndexerStore({ url, writer: true }).then(
+        async (store) => {
+          await store.close();
+          return null;
+        },
+        (error: unknown) => error,
+      );
+      expect(third).to.be.instanceOf(IndexerWriterBusyError);
+    } finally {
+      await first.close();
+    }
   });
 
   it("answers 503 database_unavailable (Retry-After) on a report while PostgreSQL is down, and serves it again once it is back", async function () {
@@ -274,7 +305,7 @@ describe("indexer readers: one writer and read-only processes", function () {
     for (const path of paths) expect((await getJson(`${readOnly.url}${path}`)).status).to.equal(200);
     await pg.halt();
     try {
-      // (The writer is left out: it exits once it finds its locked session gone.)
+      // (The writer is left out here: writerOutage.test.ts follows it through the restart.)
       for (const path of paths) {
         const response = await fetch(`${readOnly.url}${path}`);
         const problem = (await response.json()) as { code: string };

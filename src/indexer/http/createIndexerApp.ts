@@ -46,6 +46,8 @@ export interface CreateIndexerAppOptions {
    * `twei_indexer_writer_silence_seconds` also shows). Unset: not checked (the writer knows its own lag).
    */
   readonly maxWriterSilenceMs?: number;
+  /** More reasons this process is not ready (the writer's lock being taken again), named for people. */
+  readonly problems?: () => readonly string[];
   /** The indexer's metrics (`indexer.metrics`), served on GET /metrics; a registry of the app's own otherwise. */
   readonly metrics?: IndexerMetrics;
   readonly logger?: Logger;
@@ -127,6 +129,7 @@ export function createIndexerApp(store: IndexerStore, options: CreateIndexerAppO
     const problems: string[] = [];
     if (read.failed) problems.push("the database does not answer");
     else if (checkpoint === null) problems.push("nothing indexed yet");
+    problems.push(...(options.problems?.() ?? []));
     if (status?.lastError) problems.push(`last sync failed: ${status.lastError}`);
     if (lag !== null && lag > BigInt(options.maxLagBlocks ?? 10)) problems.push(`${lag} blocks behind the head`);
     const writerSyncedAt =

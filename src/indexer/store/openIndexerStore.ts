@@ -1,6 +1,7 @@
 import type { IndexerStore } from "./IndexerStore.js";
 import { createSqliteStore } from "./createSqliteStore.js";
 import { openPgIndexerStore } from "./pg/openPgIndexerStore.js";
+import type { WriterLockEvent } from "./pg/reacquiringWriterSession.js";
 
 /**
  * The store the configuration asks for: PostgreSQL when `databaseUrl` is set (a writer takes
@@ -14,9 +15,15 @@ export async function openIndexerStore(parameters: {
   dbPath: string;
   databaseUrl?: string | undefined;
   writer: boolean;
+  /** PostgreSQL: the writer lock lost, taken again, or refused, for the log. */
+  onWriterLock?: (event: WriterLockEvent) => void;
 }): Promise<IndexerStore> {
   if (parameters.databaseUrl !== undefined)
-    return openPgIndexerStore({ url: parameters.databaseUrl, writer: parameters.writer });
+    return openPgIndexerStore({
+      url: parameters.databaseUrl,
+      writer: parameters.writer,
+      ...(parameters.onWriterLock === undefined ? {} : { onWriterLock: parameters.onWriterLock }),
+    });
   return createSqliteStore({ path: parameters.dbPath, readOnly: !parameters.writer });
 }
 

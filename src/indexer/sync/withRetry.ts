@@ -1,4 +1,5 @@
 import { IndexerError, RangeTooLargeError } from "../errors.js";
+import { backoffDelay } from "./backoffDelay.js";
 
 export interface RetryOptions {
   /** Attempts after the first, for retryable errors only. */
@@ -26,8 +27,7 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
       if (!(error instanceof IndexerError) || !error.retryable || error instanceof RangeTooLargeError) throw error;
       if (attempt > options.retries) throw error;
       if (options.signal?.aborted) throw error;
-      const delayMs =
-        Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      const delayMs = backoffDelay(attempt, options);
       options.onRetry?.(error, attempt, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

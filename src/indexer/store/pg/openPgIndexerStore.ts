@@ -11,7 +11,11 @@ import { createPgReads, type PgQuery } from "./pgReads.js";
 import type { Row } from "../storeRows.js";
 import { createAccountIdCache } from "../accountIdCache.js";
 import { pgRollback } from "./pgRollback.js";
-import { acquirePgWriterSession, type PgWriterSession } from "./pgWriterSession.js";
+import {
+  acquireReacquiringWriterSession,
+  type ReacquiringWriterSession,
+  type WriterLockEvent,
+} from "./reacquiringWriterSession.js";
 import type { PgAccountIds } from "./pgWriteCache.js";
 
 export interface OpenPgIndexerStoreParameters {
@@ -21,6 +25,8 @@ export interface OpenPgIndexerStoreParameters {
   writer: boolean;
   /** Connections for reads (the HTTP API and reports). */
   poolSize?: number;
+  /** The writer lock lost, taken again, or refused (another writer holds it): for the log. */
+  onWriterLock?: (event: WriterLockEvent) => void;
 }
 
 const queryOn =
@@ -29,8 +35,10 @@ const queryOn =
     (await target.query(text, values)).rows as Row[];
 
 /**
- * The indexer's store on PostgreSQL. A writer holds the writer lock for its life and writes
- * only through that locked session (pgWriterSession.ts); any number of read-only processes
+ * The indexer's store on PostgreSQL. A writer holds the writer lock and writes only through
+ * that locked session (pgWriterSession.ts); when the session is lost (a database restart) the
+ * next write takes the lock again on a new one (reacquiringWriterSession.ts), or is refused
+ * while another writer holds it. Any number of read-only processes
  * serve reports from the same database through their own pools, without the lock. Every
  * process applies missing migrations at start (under an advisory lock), so readers may start
  * before the writer.
@@ -46,10 +54,20 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
     max: parameters.poolSize ?? 8,
     keepAlive: true,
   });
-  let session: PgWriterSession | undefined;
+  // Account ids by address, remembered across commits (forgotten when one rolls back: the ids
+  // it created are gone with it, and when the writer lock is taken again: another writer may
+  // have written meanwhile).
+  const knownIds = createAccountIdCache();
+  let writer: ReacquiringWriterSession | undefined;
   try {
-    if (parameters.writer) session = await acquirePgWriterSession({ url: parameters.url, options });
-    const client = session?.client ?? (await pool.connect());
+    if (parameters.writer)
+      writer = await acquireReacquiringWriterSession({
+        url: parameters.url,
+        options,
+        onReacquired: knownIds.forget,
+        ...(parameters.onWriterLock === undefined ? {} : { onEvent: parameters.onWriterLock }),
+      });
+    const client = writer?.client ?? (await pool.connect());
     try {
       await applyPgMigrations(client, {
         migrations: PG_INDEXER_MIGRATIONS,
@@ -62,18 +80,15 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
         },
       });
     } finally {
-      if (session === undefined) (client as pg.PoolClient).release();
+      if (writer === undefined) (client as pg.PoolClient).release();
     }
   } catch (error) {
-    await session?.release();
+    await writer?.release();
     await pool.end().catch(() => undefined);
     throw error;
   }
 
   const reads = createPgReads(queryOn(pool));
-  // Account ids by address, remembered across commits (forgotten when one rolls back: the ids
-  // it created are gone with it).
-  const knownIds = createAccountIdCache();
   const accountIds =
     (client: pg.ClientBase): PgAccountIds =>
     async (accounts) => {
@@ -103,9 +118,9 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
     };
   const writing = <A extends unknown[]>(work: (client: pg.Client, ...args: A) => Promise<void>) => {
     return async (...args: A): Promise<void> => {
-      if (session === undefined)
+      if (writer === undefined)
         throw new ReadOnlyStoreError("this indexer store is read-only (INDEXER_SYNC=false): it never writes");
-      await session.transaction((client) => work(client, ...args), knownIds.forget);
+      await writer.transaction((client) => work(client, ...args), knownIds.forget);
     };
   };
 
@@ -121,7 +136,7 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
       const found = await reads.meta("identity");
       // A reader before the writer's first start has nothing to compare yet.
       if (found === undefined) {
-        if (session !== undefined) await writing((client) => setMeta(client, "identity", wanted))();
+        if (writer !== undefined) await writing((client) => setMeta(client, "identity", wanted))();
       } else if (found !== wanted)
         throw new StoreMismatchError(`the PostgreSQL indexer database indexes another deployment: ${found}`);
     },
@@ -151,7 +166,7 @@ export async function openPgIndexerStore(parameters: OpenPgIndexerStoreParameter
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
       ),
     async close() {
-      await session?.release();
+      await writer?.release();
       await pool.end().catch(() => undefined);
     },
   };
