@@ -23,6 +23,41 @@ export type EventResult =
   | { eventId: string; status: "accepted"; actions: number; notes?: string[] }
   | { eventId: string; status: "duplicate" | "conflict" | "rejected"; code: string; message: string };
 
+/**
+ * An accepted event's way to the chain, as GET /v1/events answers it: `pending`, `held` (its site
+ * is deactivated on the ledger), `waiting_for_cap` (the ledger's cap leaves no room yet: see
+ * `waitingForCap`), `batched`, `included`, `settled` (final) or `failed` (final).
+ */
+export type EventStatus = "pending" | "held" | "waiting_for_cap" | "batched" | "included" | "settled" | "failed";
+
+/** Why an event waits as `waiting_for_cap`, and until when (also the `event.waiting_for_cap` webhook's). */
+export interface WaitingForCap {
+  /** `mint`, `burn`: the ledger's overall caps; `site_mint`, `site_burn`: the site's. */
+  cap: "mint" | "burn" | "site_mint" | "site_burn";
+  /** The ledger's refusal. */
+  reason: string;
+  /** When the site began to wait (ISO). */
+  since: string;
+  /** When the ledger has room again, by the chain's clock (ISO, and unix seconds); null: not under the caps known. */
+  roomAt: string | null;
+  roomAtUnix: number | null;
+}
+
+/** GET /v1/events/:siteId/:eventId's answer (the fields every status has, typed; the rest as JSON). */
+export type EventAnswer = Record<string, unknown> & {
+  eventId: string;
+  status: EventStatus;
+  /** Set when `failed`. */
+  failure: { code: string; message: string } | null;
+  /** Set when `held`. */
+  held: { reason: string } | null;
+  /** Set when `waiting_for_cap`. */
+  waitingForCap: WaitingForCap | null;
+  batchId: string | null;
+  txHash: Hex | null;
+  blockNumber: string | null;
+};
+
 export interface SendEventsReturnType {
   siteId: number;
   nonce: string;
@@ -50,7 +85,7 @@ export interface TweiClient {
   sendEvents(events: readonly SiteEventInput[], options?: { nonce?: bigint }): Promise<SendEventsReturnType>;
   /** Signs an envelope without sending it (for callers with their own transport). */
   signEvents(events: readonly SiteEventInput[], nonce: bigint): Promise<{ body: string }>;
-  event(eventId: string): Promise<Record<string, unknown>>;
+  event(eventId: string): Promise<EventAnswer>;
   batch(batchId: bigint | string): Promise<Record<string, unknown>>;
   user(address: Address): Promise<Record<string, unknown>>;
   /** The rule set in force, the one announced (and when it takes effect), the one in grace. */

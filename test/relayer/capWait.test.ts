@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
-import { parseUnits } from "viem";
+import { parseUnits, type Address } from "viem";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import type { DecodedRevert } from "../../src/chain/decodeRevert.js";
@@ -9,7 +9,8 @@ import { classifyRevert } from "../../src/relayer/settlement/classifyRevert.js";
 import { STORES } from "../helpers/postgres.js";
 import { publishEvent, readEvent } from "./helpers/siteEvents.js";
 import { startTestChain, type TestChain } from "./helpers/testChain.js";
-import { addSite, clientFor, startTestRelayer } from "./helpers/testRelayer.js";
+import { addSite, clientFor, startTestRelayer, waitFor } from "./helpers/testRelayer.js";
+import { startWebhookSink } from "./helpers/webhookSink.js";
 import { handReady, testStores } from "./helpers/testStores.js";
 
 const twei = (value: string) => parseUnits(value, 18);
@@ -80,14 +81,15 @@ for (const store of STORES)
           ]);
         expect(await statuses()).to.deep.equal([
           ["settled", undefined],
-          ["pending", undefined],
-          ["pending", undefined],
+          ["waiting_for_cap", undefined],
+          ["waiting_for_cap", undefined],
         ]);
         await relayer.batcher.tick(); // still the same epoch: they wait
         expect((await statuses()).slice(1)).to.deep.equal([
-          ["pending", undefined],
-          ["pending", undefined],
+          ["waiting_for_cap", undefined],
+          ["waiting_for_cap", undefined],
         ]);
+        expect((await client.event("pub-2")).waitingForCap?.cap).to.equal("site_burn");
 
         // Two epochs on, the sliding window holds nothing of the first burn: room again.
         const epochLength = await chain.publicClient.readContract({
@@ -107,6 +109,106 @@ for (const store of STORES)
         expect(await chain.balanceOf(author.address)).to.equal(twei("10"));
       } finally {
         await relayer.stop();
+      }
+    });
+
+    it("a site waiting for the overall mint cap says `waiting_for_cap` (API and webhook, when room returns), keeps saying it after a restart, and settles at the next pass once scheduleEmissionCaps raises the cap, without a restart", async function () {
+      const SITE = 32;
+      const { dataDir, config, byHand } = await stores.fresh("mintcap");
+      const hooks = await startWebhookSink();
+      const site = await addSite(chain, dataDir, SITE, { webhookUrl: hooks.url, ...config });
+      const author = chain.user(4);
+      const readers = [5, 6, 7, 8].map((i) => chain.user(i).address);
+      await chain.seed(SITE, [{ account: author.address, kind: ActionKind.CommentRewards, units: 10 }]);
+      await chain.approveLedger(author);
+      const ledger = { address: chain.deployed.ledger, abi: tweiLedgerAbi } as const;
+      const setOverallCaps = async (mintCap: bigint) =>
+        waitForSuccess(
+          chain.publicClient,
+          await chain.admin.writeContract({
+            ...ledger,
+            functionName: "scheduleEmissionCaps",
+            args: [mintCap, twei("1000000")],
+            chain: chain.chain,
+          }),
+        );
+      const settings = byHand({ webhooks: { intervalMs: 50, backoffMs: 50 } });
+      let relayer = await startTestRelayer(chain, dataDir, settings);
+      await handReady(relayer);
+      try {
+        let client = clientFor(chain, relayer.url, site);
+        expect((await client.sendEvents([publishEvent("pub", author.address, "p")])).counts.accepted).to.equal(1);
+        await relayer.batcher.tick();
+        expect((await client.event("pub")).status).to.equal("settled");
+
+        // Room for one read (1 Twei) and a half under the overall cap (the change delay is 0 here).
+        const usage = await chain.publicClient.readContract({ ...ledger, functionName: "epochUsage" });
+        const { mintCap } = await chain.publicClient.readContract({ ...ledger, functionName: "emissionCaps" });
+        const used = mintCap - usage.mintRoom;
+        await setOverallCaps(used + twei("1.5"));
+        const answer = await client.sendEvents(readers.slice(0, 3).map((r, i) => readEvent(`read-${i}`, r, "p")));
+        expect(answer.counts.accepted).to.equal(3);
+        await relayer.batcher.tick();
+        const statusOf = async (eventId: string) => (await client.event(eventId)).status;
+        expect(await Promise.all(["read-0", "read-1", "read-2"].map(statusOf))).to.deep.equal([
+          "settled",
+          "waiting_for_cap",
+          "waiting_for_cap",
+        ]);
+        const waiting = await client.event("read-1");
+        expect(waiting.waitingForCap).to.include({ cap: "mint" });
+        expect(waiting.waitingForCap?.reason).to.match(/TweiLedgerEmissionCapExceeded/);
+        const { timestamp } = await chain.publicClient.getBlock();
+        const roomAtUnix = waiting.waitingForCap?.roomAtUnix as number;
+        // Nothing was minted in the previous epoch: room comes back with the next one, within two.
+        expect(roomAtUnix).to.be.greaterThan(Number(timestamp));
+        expect(roomAtUnix).to.be.at.most(Number(timestamp) + 2 * 86_400);
+        expect(waiting.waitingForCap?.roomAt).to.equal(new Date(roomAtUnix * 1000).toISOString());
+
+        const told = await waitFor("the waiting_for_cap webhooks", async () => {
+          const sent = hooks.of("event.waiting_for_cap");
+          return sent.length >= 2 ? sent : undefined;
+        });
+        expect(told.map((payload) => payload.eventId)).to.have.members(["read-1", "read-2"]);
+        expect(told[0]).to.deep.include({ status: "waiting_for_cap", siteId: SITE });
+        expect(told[0]?.waitingForCap).to.deep.include({ cap: "mint", roomAtUnix });
+
+        // Another pass: still no room; nothing told twice.
+        await relayer.batcher.tick();
+        expect(await statusOf("read-1")).to.equal("waiting_for_cap");
+
+        // The wait is the store's: a restarted relayer (or another instance) says the same.
+        await relayer.stop();
+        relayer = await startTestRelayer(chain, dataDir, settings);
+        await handReady(relayer);
+        client = clientFor(chain, relayer.url, site);
+        expect((await client.event("read-2")).waitingForCap).to.deep.include({ cap: "mint", roomAtUnix });
+        expect(await client.sendEvents([readEvent("read-3", readers[3] as Address, "p")])).to.deep.include({
+          counts: { accepted: 1, duplicate: 0, conflict: 0, rejected: 0 },
+        });
+        await relayer.batcher.tick();
+        expect(await statusOf("read-3")).to.equal("waiting_for_cap");
+
+        // The policy admin raises the cap: the next pass reads the room from the ledger and settles.
+        await setOverallCaps(used + twei("100"));
+        await relayer.batcher.tick();
+        expect(await Promise.all(["read-1", "read-2", "read-3"].map(statusOf))).to.deep.equal([
+          "settled",
+          "settled",
+          "settled",
+        ]);
+        expect((await client.event("read-1")).waitingForCap).to.equal(null);
+        for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(hooks.of("event.waiting_for_cap").map((payload) => payload.eventId)).to.have.members([
+          "read-1",
+          "read-2",
+          "read-3",
+        ]);
+      } finally {
+        await relayer.stop();
+        await hooks.close();
+        await setOverallCaps(twei("1000000"));
       }
     });
   });

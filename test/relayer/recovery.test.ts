@@ -125,9 +125,11 @@ for (const store of STORES)
         expect(answer.counts.accepted).to.equal(4);
         await relayer.batcher.tick(); // cuts what fits: the post and two reads
         const settledNow = await Promise.all(readers.map((_, i) => client.event(`cap-${i}`)));
-        expect(settledNow.map((e) => e.status)).to.deep.equal(["settled", "settled", "pending"]);
-        await relayer.batcher.tick(); // the third read would overrun the cap: it waits
-        expect((await client.event("cap-2")).status).to.equal("pending");
+        // The third read would overrun the cap: it waits, and says so.
+        expect(settledNow.map((e) => e.status)).to.deep.equal(["settled", "settled", "waiting_for_cap"]);
+        await relayer.batcher.tick();
+        expect((await client.event("cap-2")).status).to.equal("waiting_for_cap");
+        expect((await client.event("cap-2")).waitingForCap).to.include({ cap: "site_mint" });
 
         const epochLength = await chain.publicClient.readContract({
           address: chain.deployed.ledger,

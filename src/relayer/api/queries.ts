@@ -5,6 +5,7 @@ import { levelFor } from "../../core/levels.js";
 import { HttpProblem, parseInput } from "../../http/problem.js";
 import { LRUCache } from "lru-cache";
 import type { BatchEvidence } from "../../evidence/batchEvidence.js";
+import { capWaitView } from "../settlement/notices.js";
 import { siteOf, withTimeout } from "./authenticate.js";
 import { batchEvidenceOf, createTreeCache } from "./batchEvidenceOf.js";
 import type { RelayerContext } from "./relayerContext.js";
@@ -39,6 +40,8 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
         detail: `site ${siteId} has no event ${eventId}`,
       });
     const batch = event.batchId === null ? undefined : await ctx.store.batch(event.batchId);
+    // A pending event of a site waiting for room under a cap goes out once the ledger has room.
+    const capWait = event.status === "pending" ? await ctx.store.capWait(siteId) : undefined;
     let proof: string[] | null = null;
     if (batch && event.leafIndex !== null) {
       const tree = treeOf(batch, await ctx.store.batchEvents(batch.batchId));
@@ -47,13 +50,14 @@ export function getEvent(ctx: RelayerContext): RequestHandler {
     res.json({
       siteId,
       eventId,
-      status: event.status,
-      // Why it failed for good (`failed`), or why it waits (`held`).
+      status: capWait ? "waiting_for_cap" : event.status,
+      // Why it failed for good (`failed`), or why it waits (`held`, `waiting_for_cap`).
       failure: event.failure,
       held:
         event.status === "held"
           ? { reason: "the site is deactivated on the ledger; it goes out once active again" }
           : null,
+      waitingForCap: capWait ? capWaitView(capWait) : null,
       eventHash: event.eventHash,
       envelope: { nonce: event.envelopeNonce.toString(), index: event.envelopeIndex, digest: event.envelopeDigest },
       batchId: batch ? batch.batchId.toString() : null,

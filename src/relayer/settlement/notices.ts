@@ -3,11 +3,12 @@ import { tweiLedgerAbi } from "../../chain/abi.js";
 import { KINDS } from "../../core/kinds.js";
 import { amountFor } from "../../core/ruleSet.js";
 import type { RuleSetOnChain } from "../chain/chainReader.js";
-import type { BatchRecord, EventFailure, EventNotice, StoredEvent } from "../storage/relayerStore.js";
+import type { BatchRecord, CapWait, EventFailure, EventNotice, StoredEvent } from "../storage/relayerStore.js";
 import { packBatch, type ActionOrigin } from "./buildBatch.js";
 
 // The webhook payloads the settlement loop queues: `event.settled` once a batch is final,
-// `event.failed` when the ledger refuses an event for good, `event.reorged` when a reorg
+// `event.failed` when the ledger refuses an event for good, `event.waiting_for_cap` when an event
+// waits for room under a cap (once per event and wait), `event.reorged` when a reorg
 // deeper than the finality depth removed a settled batch (it is sent again, and settles anew).
 
 /** The action indexes of a batch's BurnShortfall logs in its receipt. */
@@ -100,4 +101,33 @@ export function reorgedNotices(batch: BatchRecord, events: readonly StoredEvent[
       removedBlockNumber: batch.blockNumber?.toString() ?? null,
     }),
   }));
+}
+
+/**
+ * A wait for room under a cap as GET /v1/events and the webhook show it: the cap, the ledger's
+ * refusal, since when, and when room returns (ISO and unix seconds of the chain; null: not under
+ * the caps known, e.g. one event above the cap, which waits for a raise).
+ *
+ * @example
+ * capWaitView(wait) // { cap: "mint", reason: "…", since: "…", roomAt: "2026-…Z", roomAtUnix: 1796601600 }
+ */
+export function capWaitView(wait: CapWait) {
+  return {
+    cap: wait.cap,
+    reason: wait.reason,
+    since: new Date(wait.since).toISOString(),
+    roomAt: wait.roomAt === null ? null : new Date(Number(wait.roomAt) * 1000).toISOString(),
+    roomAtUnix: wait.roomAt === null ? null : Number(wait.roomAt),
+  };
+}
+
+/** `event.waiting_for_cap`: the event waits for room under a cap of the ledger's, and until when. */
+export function waitingForCapNotice(event: StoredEvent, wait: CapWait): string {
+  return JSON.stringify({
+    type: "event.waiting_for_cap",
+    siteId: event.siteId,
+    eventId: event.eventId,
+    status: "waiting_for_cap",
+    waitingForCap: capWaitView(wait),
+  });
 }

@@ -1,6 +1,7 @@
 import { describeChainError } from "../../chain/decodeRevert.js";
 import { isDatabaseUnavailable } from "../../storage/databaseUnavailable.js";
-import { capWaitOver, startCapWait, type CapWaits } from "./capWait.js";
+import type { CapWait } from "../storage/relayerStore.js";
+import { capWaitOver, startCapWait, type CapWaitRefreshes } from "./capWait.js";
 import { attemptHashes, receiptOf } from "./chainLookups.js";
 import { cutBatch } from "./cut.js";
 import { isFinal, readChainHeads, type ChainHeads } from "./finality.js";
@@ -13,8 +14,8 @@ import { abandon, finalize, trackBatch } from "./track.js";
 export interface PassState {
   /** Sites found deactivated (their events held), so that the log says it once. */
   readonly heldSites: Set<number>;
-  /** Sites waiting for an emission epoch. */
-  readonly capWaits: CapWaits;
+  /** When each site's wait for cap room was last estimated (the waits themselves are the store's). */
+  readonly capWaits: CapWaitRefreshes;
   /** When a stuck nonce was last cancelled, per batch id. */
   readonly cancels: Map<bigint, number>;
   /** Per-site transient faults: the next pass that may try again, and the last message logged. */
@@ -44,7 +45,13 @@ async function hold(context: SettlementContext, state: PassState, siteId: number
 }
 
 /** One site's round: its batch on the way first, then new batches while they get mined. */
-async function settleSite(context: SettlementContext, state: PassState, siteId: number, eligible: boolean) {
+async function settleSite(
+  context: SettlementContext,
+  state: PassState,
+  siteId: number,
+  eligible: boolean,
+  capWait: CapWait | undefined,
+) {
   const { store, reader, publicClient, config, log } = context;
   const onChain = await reader.site(siteId);
   if (!onChain.active) {
@@ -58,7 +65,7 @@ async function settleSite(context: SettlementContext, state: PassState, siteId: 
     log.info({ siteId, released }, "the site is active again; its held events go out");
     eligible ||= released > 0; // they have waited long enough
   }
-  if (!(await capWaitOver(context, state.capWaits, siteId))) return;
+  if (!(await capWaitOver(context, state.capWaits, capWait))) return;
   // Cut batch after batch while they get mined, so a backlog (or a batch split for the gas or
   // emission cap, or around refused events) drains in one pass. One batch of a site is on its
   // way at a time, in order: the next may use the posts the one before it registers.
@@ -194,11 +201,15 @@ async function pass(context: SettlementContext, state: PassState): Promise<void>
     sites.set(siteId, count >= config.minEvents || now - oldestReceivedAt >= config.maxWaitMs);
   for (const siteId of await store.heldSites()) if (!sites.has(siteId)) sites.set(siteId, false);
   for (const batch of await store.openBatches()) sites.set(batch.siteId, sites.get(batch.siteId) ?? false);
+  // Read each pass (not kept in memory): a new leader, or this one after a restart, goes on
+  // with the waits the store holds, and every instance reports them.
+  const capWaits = new Map((await store.capWaits()).map((wait) => [wait.siteId, wait]));
+  for (const siteId of capWaits.keys()) if (!sites.has(siteId)) sites.set(siteId, false);
   await Promise.all(
     [...sites].map(async ([siteId, eligible]) => {
       if ((state.backoff.get(siteId)?.until ?? 0) > Date.now()) return;
       try {
-        await settleSite(context, state, siteId, eligible);
+        await settleSite(context, state, siteId, eligible, capWaits.get(siteId));
         state.backoff.delete(siteId);
       } catch (error) {
         siteFailed(context, state, siteId, error);

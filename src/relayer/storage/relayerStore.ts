@@ -56,6 +56,18 @@ export interface RelayerStore {
   holdSite(siteId: number): Promise<number>;
   /** Moves a site's held events back to `pending`; returns how many. */
   releaseSite(siteId: number): Promise<number>;
+  /** Sites waiting for room under a cap of the ledger's (their pending events wait), by site id. */
+  capWaits(): Promise<CapWait[]>;
+  /** A site's wait for room under a cap, if it waits. */
+  capWait(siteId: number): Promise<CapWait | undefined>;
+  /**
+   * Records a site's wait for room under a cap, or updates it (its cap, reason and `roomAt`;
+   * `since` stays the first one's), and queues `notice` (null: the site has no webhook) for
+   * each of the site's pending events not yet told of this wait. Returns how many were queued.
+   */
+  recordCapWait(wait: CapWait, notice: ((event: StoredEvent, wait: CapWait) => string) | null): Promise<number>;
+  /** The site's wait is over (room came back): its events are plain pending again. */
+  endCapWait(siteId: number): Promise<void>;
   /**
    * Ends pending or held events as `failed` (final): releases their reservations, undoes their
    * effects on the rules' state (markers, counters, the post or comment they created) and fails,
@@ -224,6 +236,24 @@ export type EventFate =
  * (final), `failed` (final: the ledger refused it, with the reason).
  */
 export type EventStatus = "pending" | "held" | "batched" | "included" | "settled" | "failed";
+
+/** Which cap of the ledger's a site waits under: the overall one or the site's, on mints or burns. */
+export type CapName = "mint" | "burn" | "site_mint" | "site_burn";
+
+/**
+ * A site whose next event is over a cap of the ledger's: its pending events wait (reported as
+ * `waiting_for_cap`) until the ledger shows room for it again.
+ */
+export interface CapWait {
+  readonly siteId: number;
+  readonly cap: CapName;
+  /** The ledger's refusal, for people. */
+  readonly reason: string;
+  /** When the wait began, ms since the epoch. */
+  readonly since: number;
+  /** When room returns, unix seconds of the chain (an estimate: null when no room comes under the caps known). */
+  readonly roomAt: bigint | null;
+}
 
 /** Why an event failed for good: a stable code and a sentence for people. */
 export interface EventFailure {

@@ -3,7 +3,21 @@
  * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
  * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
+
+/** Sites waiting for room under a cap of the ledger's (schema 7); see CapWait. */
+const CAP_WAITS = `
+CREATE TABLE IF NOT EXISTS cap_waits (
+  site_id INTEGER PRIMARY KEY,
+  cap TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  -- When room returns, unix seconds of the chain (decimal; NULL: not under the caps known).
+  room_at TEXT,
+  -- The last event seq told of this wait by webhook.
+  notified_seq INTEGER NOT NULL DEFAULT 0
+);
+`;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -126,7 +140,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (next_at) WHERE status = 'due';
-`;
+${CAP_WAITS}`;
 
 /**
  * Steps from each older schema version to the next: the SQL, then (optionally) a fill of the
@@ -176,5 +190,10 @@ CREATE TABLE IF NOT EXISTS tallies (
     sql: `
 ALTER TABLE events ADD COLUMN attestation TEXT;
 `,
+  },
+  {
+    // Sites waiting for room under a cap (kept in memory before, and lost at a restart): none before.
+    to: 7,
+    sql: CAP_WAITS,
   },
 ];

@@ -2,6 +2,7 @@ import { createAccountTotalsCache } from "./accountTotalsCache.js";
 import type { RelayerStore } from "./relayerStore.js";
 import { createSqliteAcceptance } from "./sqliteAcceptance.js";
 import { createSqliteBatches } from "./sqliteBatches.js";
+import { createSqliteCapWaits } from "./sqliteCapWaits.js";
 import { createSqliteDatabase } from "./sqliteDatabase.js";
 import { createSqliteEventOutcomes } from "./sqliteEventOutcomes.js";
 import { createSqliteQueries } from "./sqliteQueries.js";
@@ -39,6 +40,7 @@ export function createSqliteStore(options: { path: string; exclusive?: boolean }
     ...createSqliteBatches(database, accounts),
     ...createSqliteEventOutcomes(database, accounts, acceptance.forgetPosts),
     ...createSqliteWebhooks(database),
+    ...createSqliteCapWaits(database),
 
     async ping() {
       q("SELECT 1").get();

@@ -40,17 +40,18 @@ export type PgBatches = Pick<
 
 const optional = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
+/** Runs a settlement write in a transaction, fenced by the submitter lease (see createPgBatches). */
+export type FencedWrite = <T>(work: (client: pg.PoolClient, epoch: bigint) => Promise<T>) => Promise<T>;
+
 /**
- * Batches and event outcomes in the PostgreSQL store. Every write here is the submitter's, and
- * checks in its transaction that the lease's epoch is still the one this instance acquired
- * (`epoch()`), under a share lock of the lease row that a new leader's acquisition waits for:
- * once another instance has taken over, a former leader's write fails with LeaseLostError.
+ * Settlement writes of the lease holder only: each transaction first checks, under a share lock
+ * of the lease row, that the lease's epoch is still `epoch()`; LeaseLostError otherwise.
  *
  * @example
- * const batches = createPgBatches(pool, () => lease.epoch)
+ * const fenced = fencedWrites(pool, () => lease.epoch); await fenced((client) => client.query(…))
  */
-export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined): PgBatches {
-  const fenced = async <T>(work: (client: pg.PoolClient, epoch: bigint) => Promise<T>): Promise<T> =>
+export function fencedWrites(pool: pg.Pool, epoch: () => bigint | undefined): FencedWrite {
+  return async (work) =>
     pgTransaction(pool, async (client) => {
       const mine = epoch();
       const row = (await client.query<{ epoch: string }>("SELECT epoch FROM submitter_lease WHERE id = 1 FOR SHARE"))
@@ -61,6 +62,19 @@ export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined):
         );
       return work(client, mine);
     });
+}
+
+/**
+ * Batches and event outcomes in the PostgreSQL store. Every write here is the submitter's, and
+ * checks in its transaction that the lease's epoch is still the one this instance acquired
+ * (`epoch()`), under a share lock of the lease row that a new leader's acquisition waits for:
+ * once another instance has taken over, a former leader's write fails with LeaseLostError.
+ *
+ * @example
+ * const batches = createPgBatches(pool, () => lease.epoch)
+ */
+export function createPgBatches(pool: pg.Pool, epoch: () => bigint | undefined): PgBatches {
+  const fenced = fencedWrites(pool, epoch);
 
   const batchOf = async (db: pg.Pool | pg.PoolClient, row: Row): Promise<BatchRecord> => {
     const attempts = (

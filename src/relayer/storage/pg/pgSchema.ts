@@ -171,6 +171,20 @@ ALTER TABLE submitter_lease ADD COLUMN renewed_at TIMESTAMPTZ;
 ALTER TABLE events ADD COLUMN attestation TEXT;
 `,
   },
+  {
+    // Sites waiting for room under a cap of the ledger's (see CapWait), shared by every instance.
+    version: 6,
+    sql: `
+CREATE TABLE cap_waits (
+  site_id INTEGER PRIMARY KEY,
+  cap TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  since BIGINT NOT NULL,
+  room_at TEXT,
+  notified_seq BIGINT NOT NULL DEFAULT 0
+);
+`,
+  },
 ];
 
 /** Advisory lock keys (one bigint space): migrations, the submitter lease, sites, accounts. */

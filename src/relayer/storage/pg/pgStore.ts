@@ -5,7 +5,8 @@ import type { RelayerStore, SiteRecord, StoredEnvelope, WebhookDelivery } from "
 import { eventOf } from "../sqliteQueries.js";
 import type { Row } from "../sqliteRows.js";
 import { createPgAcceptance } from "./pgAcceptance.js";
-import { createPgBatches } from "./pgBatches.js";
+import { createPgBatches, fencedWrites } from "./pgBatches.js";
+import { createPgCapWaits } from "./pgCapWaits.js";
 import { migratePg } from "./pgDatabase.js";
 import { createPgLease, DEFAULT_LEASE_DEADLINE_MS } from "./pgLease.js";
 
@@ -57,6 +58,11 @@ export function createPgStore(options: {
   });
   const acceptance = createPgAcceptance(pool);
   const batches = createPgBatches(pool, () => lease.epoch);
+  const capWaits = createPgCapWaits(
+    pool,
+    fencedWrites(pool, () => lease.epoch),
+    ready,
+  );
   const query = async (sql: string, values: unknown[] = []): Promise<Row[]> => {
     await ready;
     return (await pool.query(sql, values)).rows as Row[];
@@ -177,6 +183,7 @@ export function createPgStore(options: {
     },
 
     // ---- settlement (the lease holder's)
+    ...capWaits,
     recordBatch: after(batches.recordBatch),
     recordAttempt: after(batches.recordAttempt),
     openBatches: after(batches.openBatches),
