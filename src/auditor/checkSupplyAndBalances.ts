@@ -37,16 +37,8 @@ export async function checkSupplyAndBalances(
 ): Promise<{ totalSupply: bigint; accountsChecked: number }> {
   const { publicClient, token, toBlock, minted, burned, balances, credit, add } = parameters;
   // The token: supply = mints − burns, and every balance explained by actions and transfers.
-  const totals = parameters.tokenTotals;
-  for (const { from, to, value } of parameters.transfers) {
-    if (isAddressEqual(from, zeroAddress)) totals.mints += value;
-    else if (isAddressEqual(to, zeroAddress)) totals.burns += value;
-    else {
-      credit(from, -value);
-      credit(to, value);
-    }
-  }
-  const { mints: tokenMints, burns: tokenBurns } = totals;
+  countTransfers(parameters.transfers, parameters.tokenTotals, credit);
+  const { mints: tokenMints, burns: tokenBurns } = parameters.tokenTotals;
   if (tokenMints !== minted)
     add(
       "token_mints_mismatch",
@@ -102,4 +94,27 @@ export async function checkSupplyAndBalances(
       );
   });
   return { totalSupply, accountsChecked: accounts.length };
+}
+
+/**
+ * Counts Transfer logs into the token's totals (mints from and burns to the zero address) and
+ * the expected balances (an ordinary transfer moves Twei from one account to another): the
+ * auditor counts each chunk of logs as it reads it, and keeps none of them.
+ *
+ * @example
+ * countTransfers(history.transfers, tokenTotals, credit) // then checkSupplyAndBalances({ transfers: [], … })
+ */
+export function countTransfers(
+  transfers: readonly TransferLog[],
+  totals: { mints: bigint; burns: bigint },
+  credit: (account: Address, delta: bigint) => void,
+): void {
+  for (const { from, to, value } of transfers) {
+    if (isAddressEqual(from, zeroAddress)) totals.mints += value;
+    else if (isAddressEqual(to, zeroAddress)) totals.burns += value;
+    else {
+      credit(from, -value);
+      credit(to, value);
+    }
+  }
 }

@@ -1,11 +1,13 @@
 import type { Address, PublicClient } from "viem";
 import { createLogRange, type LogRange } from "../chain/createLogRange.js";
+import { readAhead } from "../chain/readAhead.js";
+import { readLogsAdaptively } from "../chain/readLogsAdaptively.js";
 import { createMemoryRulesState, type MemoryRulesState } from "../rules/memoryRulesState.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { createAttestationReader } from "./checkAttestations.js";
 import { checkEvidence } from "./checkEvidence.js";
 import { createSettledEvents } from "./checkReplays.js";
-import { checkSupplyAndBalances } from "./checkSupplyAndBalances.js";
+import { checkSupplyAndBalances, countTransfers } from "./checkSupplyAndBalances.js";
 import type { Add, Discrepancy, DiscrepancyCode } from "./discrepancy.js";
 import type { EvidenceLookup, EvidenceSource } from "./evidenceSource.js";
 import { priceBatch } from "./priceBatch.js";
@@ -39,11 +41,14 @@ export interface UncheckedBatch {
   readonly unbackedAt?: number;
 }
 
+/** A batch an audit step checked: which, and where it settled (not its contents: a step keeps none). */
+export type AuditedBatch = Pick<SettledBatchLog, "batchId" | "siteId" | "blockNumber">;
+
 /** What one step of the audit found: the blocks it covered, the batches it checked and every discrepancy. */
 export interface AuditStep {
   readonly fromBlock: bigint;
   readonly toBlock: bigint;
-  readonly batches: readonly SettledBatchLog[];
+  readonly batches: readonly AuditedBatch[];
   readonly discrepancies: readonly Discrepancy[];
   /** The step's batches whose evidence could not be had. */
   readonly unchecked: readonly UncheckedBatch[];
@@ -99,8 +104,12 @@ export class AuditorSpentError extends Error {
 
 /** Funds the replay grants everyone: the rules' affordability checks depend on the moment of acceptance, which the evidence cannot show; a rejected spend never reaches the evidence anyway. */
 const UNLIMITED = 2n ** 200n;
-/** How many batches' evidence is fetched ahead of the one being checked. */
-const PREFETCH = 8;
+/**
+ * How many batches' evidence is held at once: the one being checked and the next, fetched while
+ * it is checked (a file or a download takes far less time than the checks of its batch, and a
+ * large batch's evidence, parsed, is tens of MB: the window bounds the audit's memory).
+ */
+const PREFETCH = 2;
 /** The rows of the rules replay: what an earlier batch's missing events can cause. */
 const REPLAY_CODES: ReadonlySet<DiscrepancyCode> = new Set<DiscrepancyCode>([
   "rule_rejected_event",
@@ -143,12 +152,19 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
   const logRange = parameters.logRange ?? createLogRange();
   const attestations = createAttestationReader(publicClient);
   const balances = new Map<string, bigint>();
+  // The accounts a step's actions touched, then those only its transfers touched: the balances
+  // are checked (and any mismatch named) in that order, however the step's logs were chunked.
   let touched = new Set<string>();
-  const credit = (account: Address, delta: bigint) => {
-    const key = account.toLowerCase();
-    balances.set(key, (balances.get(key) ?? 0n) + delta);
-    touched.add(key);
-  };
+  let touchedByTransfers = new Set<string>();
+  const creditTo =
+    (accounts: () => Set<string>) =>
+    (account: Address, delta: bigint): void => {
+      const key = account.toLowerCase();
+      balances.set(key, (balances.get(key) ?? 0n) + delta);
+      accounts().add(key);
+    };
+  const credit = creditTo(() => touched);
+  const creditTransfer = creditTo(() => touchedByTransfers);
   // What each account earned in batches settled so far: the relayer derives levels from it.
   const earned = new Map<Address, bigint>();
   const states = new Map<number, MemoryRulesState>();
@@ -191,17 +207,6 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
     const fromBlock = auditedBlock + 1n;
     if (toBlock < fromBlock) return { fromBlock, toBlock, batches: [], discrepancies: [], unchecked: [] };
     progress(`reading the ledger's and token's logs from block ${fromBlock} to ${toBlock}`);
-    const history = await readLedgerHistory(publicClient, {
-      ledger: deployment.ledger,
-      token: deployment.token,
-      fromBlock,
-      toBlock,
-      registry,
-      range: logRange,
-    });
-    progress(
-      `${history.batches.length} settled batches, ${history.ruleSets.size} rule set(s), ${history.transfers.length} transfers`,
-    );
     const discrepancies: Discrepancy[] = [];
     const addFor =
       (batchId: string | null): Add =>
@@ -211,10 +216,9 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         parameters.onDiscrepancy?.(discrepancy);
       };
     touched = new Set();
+    touchedByTransfers = new Set();
 
-    // Evidence downloads run a few batches ahead of the checks, which stay in order. A source
-    // never rejects by contract; one that does is the source failing for that batch.
-    const lookups = new Map<bigint, Promise<EvidenceLookup>>();
+    // A source never rejects by contract; one that does is the source failing for that batch.
     const fetchLookup = (batchId: bigint): Promise<EvidenceLookup> =>
       parameters.evidence(batchId).catch((error: unknown) => ({
         found: false as const,
@@ -222,19 +226,48 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         from: `evidence of batch ${batchId}`,
         reason: error instanceof Error ? error.message : String(error),
       }));
-    const lookupOf = (index: number) => {
-      for (let i = index; i < Math.min(index + PREFETCH, history.batches.length); i++) {
-        const ahead = history.batches[i] as SettledBatchLog;
-        if (!lookups.has(ahead.batchId)) lookups.set(ahead.batchId, fetchLookup(ahead.batchId));
+    const batches: AuditedBatch[] = [];
+    let transfers = 0;
+    /**
+     * The step's settled batches in order, each with the history of its chunk of logs and its
+     * evidence lookup. The history is replayed chunk by chunk, as eth_getLogs answers (the next
+     * chunk is read while this one is checked): a chunk's transfers are counted at once, and
+     * nothing of a chunk is kept once its batches are checked, so the step's memory does not grow
+     * with the number of blocks, batches or actions it covers. Evidence is fetched PREFETCH - 1
+     * batches ahead of the checks, which stay in order.
+     */
+    async function* settledBatches() {
+      const chunks = readLogsAdaptively(publicClient, {
+        address: [deployment.ledger, deployment.token],
+        fromBlock,
+        toBlock,
+        range: logRange,
+      });
+      for await (const chunk of readAhead(chunks)) {
+        const history = await readLedgerHistory(publicClient, {
+          ledger: deployment.ledger,
+          token: deployment.token,
+          fromBlock: chunk.fromBlock,
+          toBlock: chunk.toBlock,
+          registry,
+          logs: chunk.logs,
+        });
+        countTransfers(history.transfers, tokenTotals, creditTransfer);
+        transfers += history.transfers.length;
+        const lookups: (Promise<EvidenceLookup> | undefined)[] = [];
+        for (const [index, batch] of history.batches.entries()) {
+          for (let i = index; i < Math.min(index + PREFETCH, history.batches.length); i++)
+            lookups[i] ??= fetchLookup((history.batches[i] as SettledBatchLog).batchId);
+          const lookup = lookups[index] as Promise<EvidenceLookup>;
+          lookups[index] = undefined;
+          batches.push({ batchId: batch.batchId, siteId: batch.siteId, blockNumber: batch.blockNumber });
+          yield { batch, history, lookup };
+        }
       }
-      const batchId = (history.batches[index] as SettledBatchLog).batchId;
-      const lookup = lookups.get(batchId) as Promise<EvidenceLookup>;
-      lookups.delete(batchId);
-      return lookup;
-    };
+    }
 
     const unchecked: UncheckedBatch[] = [];
-    for (const [batchIndex, batch] of history.batches.entries()) {
+    for await (const { batch, history, lookup: found } of settledBatches()) {
       const id = batch.batchId.toString();
       const add = addFor(id);
       totals.batches++;
@@ -251,7 +284,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         totals.minted += priced.minted;
         totals.burned += priced.burned;
       }
-      let lookup = await lookupOf(batchIndex);
+      let lookup = await found;
       let unbackedAt: number | undefined;
       if (!lookup.found && lookup.kind === "absent") {
         // An archive may lag: the file is unbacked only once the grace after settlement is over
@@ -309,24 +342,25 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
       if (priced)
         for (const [account, amount] of priced.earned) earned.set(account, (earned.get(account) ?? 0n) + amount);
     }
+    progress(`${batches.length} settled batches, ${registry.ruleSets.size} rule set(s), ${transfers} transfers`);
 
     const { totalSupply } = await checkSupplyAndBalances({
       publicClient,
       token: deployment.token,
       toBlock,
-      transfers: history.transfers,
+      transfers: [], // counted chunk by chunk
       tokenTotals,
       minted: totals.minted,
       burned: totals.burned,
       balances,
-      accounts: touched,
+      accounts: new Set([...touched, ...touchedByTransfers]),
       credit,
       add: addFor(null),
     });
     totals.totalSupply = totalSupply;
     totals.accountsChecked = balances.size;
     auditedBlock = toBlock;
-    return { fromBlock, toBlock, batches: history.batches, discrepancies, unchecked };
+    return { fromBlock, toBlock, batches, discrepancies, unchecked };
   }
 
   return {

@@ -1,4 +1,4 @@
-import { formatLog, parseEventLogs, type Address, type Hex, type Log, type PublicClient } from "viem";
+import { formatLog, parseEventLogs, type Address, type Hex, type Log, type PublicClient, type RpcLog } from "viem";
 import { tweiAbi, tweiLedgerAbi } from "../chain/abi.js";
 import type { LogRange } from "../chain/createLogRange.js";
 import { readLogsAdaptively } from "../chain/readLogsAdaptively.js";
@@ -88,14 +88,25 @@ async function logsOf(
 ) {
   const ledgerLogs: Log[] = [];
   const tokenLogs: Log[] = [];
-  const ledger = parameters.ledger.toLowerCase();
   for await (const { logs } of readLogsAdaptively(client, {
     address: [parameters.ledger, parameters.token],
     fromBlock: parameters.fromBlock,
     toBlock: parameters.toBlock,
     ...(parameters.range ? { range: parameters.range } : {}),
-  }))
-    for (const log of logs) (log.address.toLowerCase() === ledger ? ledgerLogs : tokenLogs).push(formatLog(log));
+  })) {
+    const split = splitLogs(logs, parameters.ledger);
+    ledgerLogs.push(...split.ledgerLogs);
+    tokenLogs.push(...split.tokenLogs);
+  }
+  return { ledgerLogs, tokenLogs };
+}
+
+/** Raw logs of the ledger and the token, formatted and told apart by address. */
+function splitLogs(logs: readonly RpcLog[], ledgerAddress: Address) {
+  const ledgerLogs: Log[] = [];
+  const tokenLogs: Log[] = [];
+  const ledger = ledgerAddress.toLowerCase();
+  for (const log of logs) (log.address.toLowerCase() === ledger ? ledgerLogs : tokenLogs).push(formatLog(log));
   return { ledgerLogs, tokenLogs };
 }
 
@@ -122,10 +133,17 @@ export async function readLedgerHistory(
     range?: LogRange;
     /** The registry replayed up to `fromBlock` (updated in place); a new one when absent. */
     registry?: LedgerRegistry;
+    /**
+     * The ledger's and token's raw logs of `fromBlock`…`toBlock`, already read (one chunk of
+     * readLogsAdaptively: the auditor replays the history chunk by chunk); read here when absent.
+     */
+    logs?: readonly RpcLog[];
   },
 ): Promise<LedgerHistory> {
   const { ledger, fromBlock, toBlock } = parameters;
-  const { ledgerLogs, tokenLogs } = await logsOf(client, parameters);
+  const { ledgerLogs, tokenLogs } = parameters.logs
+    ? splitLogs(parameters.logs, ledger)
+    : await logsOf(client, parameters);
   const events = parseEventLogs({ abi: tweiLedgerAbi, logs: ledgerLogs }).sort((a, b) =>
     position(a) < position(b) ? -1 : 1,
   );
