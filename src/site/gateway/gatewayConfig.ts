@@ -5,6 +5,7 @@ import { isHex, type Hex } from "viem";
 import { z } from "zod";
 import { canonicalOriginOf } from "../core/canonicalOrigin.js";
 import { DEV_CHAIN_ID } from "../siteConfig.js";
+import { decryptKeystore, KeystoreInvalidError, KeystorePasswordError } from "./decryptKeystore.js";
 
 const hexKey = z
   .string()
@@ -27,7 +28,8 @@ const proxyAddress = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
 
 /**
  * The gateway's environment, validated as a whole at start-up (`npm run site-gateway`). Keys come
- * from the environment, or a key file no git repository tracks; never from a tracked file.
+ * from the environment, a key file or an encrypted keystore no git repository tracks; never from
+ * a tracked file.
  */
 export const gatewayEnvSchema = z
   .object({
@@ -48,9 +50,13 @@ export const gatewayEnvSchema = z
     TWEI_DEPLOYMENTS_ROOT: z.string().optional(),
     /** The site's relayer API key. */
     TWEI_SITE_API_KEY: z.string().min(16).max(200),
-    /** The site's signer key (signs its events), or TWEI_SITE_SIGNER_KEY_FILE. */
+    /** The site's signer key (signs its events); or TWEI_SITE_SIGNER_KEY_FILE; or TWEI_SITE_SIGNER_KEYSTORE. */
     TWEI_SITE_SIGNER_KEY: hexKey.optional(),
+    /** A file holding the key in hex. */
     TWEI_SITE_SIGNER_KEY_FILE: z.string().optional(),
+    /** An encrypted keystore (Web3 Secret Storage v3: geth, clef, `cast wallet new`), opened with the password below. */
+    TWEI_SITE_SIGNER_KEYSTORE: z.string().optional(),
+    TWEI_SITE_SIGNER_KEYSTORE_PASSWORD: z.string().optional(),
     /** The site's key for `PUT /twei/site/posts/:slug`. */
     TWEI_GATEWAY_POSTS_KEY: z.string().min(16).max(200).optional(),
     /** A JSON feed of the site's posts ([{ slug, title, wordCount, author }]), read at start and every minute. */
@@ -91,10 +97,23 @@ export const gatewayEnvSchema = z
     TWEI_GATEWAY_HOST: z.string().default("127.0.0.1"),
     TWEI_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8790),
   })
-  .refine((env) => env.TWEI_SITE_SIGNER_KEY !== undefined || env.TWEI_SITE_SIGNER_KEY_FILE !== undefined, {
-    message: "set TWEI_SITE_SIGNER_KEY or TWEI_SITE_SIGNER_KEY_FILE",
-    path: ["TWEI_SITE_SIGNER_KEY"],
-  })
+  .refine(
+    (env) =>
+      [env.TWEI_SITE_SIGNER_KEY, env.TWEI_SITE_SIGNER_KEY_FILE, env.TWEI_SITE_SIGNER_KEYSTORE].filter(
+        (value) => value !== undefined,
+      ).length === 1,
+    {
+      message: "set one of TWEI_SITE_SIGNER_KEY, TWEI_SITE_SIGNER_KEY_FILE and TWEI_SITE_SIGNER_KEYSTORE",
+      path: ["TWEI_SITE_SIGNER_KEY"],
+    },
+  )
+  .refine(
+    (env) => (env.TWEI_SITE_SIGNER_KEYSTORE === undefined) === (env.TWEI_SITE_SIGNER_KEYSTORE_PASSWORD === undefined),
+    {
+      message: "TWEI_SITE_SIGNER_KEYSTORE and TWEI_SITE_SIGNER_KEYSTORE_PASSWORD go together",
+      path: ["TWEI_SITE_SIGNER_KEYSTORE_PASSWORD"],
+    },
+  )
   .refine((env) => env.TWEI_GATEWAY_POSTS_KEY !== undefined || env.TWEI_GATEWAY_FEED_URL !== undefined, {
     message: "the gateway learns posts from TWEI_GATEWAY_POSTS_KEY (its API) or TWEI_GATEWAY_FEED_URL",
     path: ["TWEI_GATEWAY_POSTS_KEY"],
@@ -113,6 +132,17 @@ function trackedByGit(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A key file's text; refused when a git repository tracks it (the key would be committed) or it cannot be read. */
+function untrackedFile(variable: string, path: string): string {
+  if (trackedByGit(path))
+    throw new GatewayConfigError(`${variable}: a git repository tracks this file; keep keys out of git`);
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new GatewayConfigError(`${variable}: cannot read the file (${(error as NodeJS.ErrnoException).code})`);
   }
 }
 
@@ -146,15 +176,20 @@ export function parseGatewayEnv(
     if (!URL.canParse(origin) || new URL(origin).origin !== origin)
       throw new GatewayConfigError(`TWEI_GATEWAY_ALLOWED_ORIGINS: ${JSON.stringify(origin)} is not a bare origin`);
   let signerKey = values.TWEI_SITE_SIGNER_KEY;
-  if (!signerKey) {
-    const file = values.TWEI_SITE_SIGNER_KEY_FILE!;
-    if (trackedByGit(file))
-      throw new GatewayConfigError(
-        "TWEI_SITE_SIGNER_KEY_FILE: a git repository tracks this file; keep keys out of git",
-      );
-    const key = hexKey.safeParse(readFileSync(file, "utf8"));
+  if (!signerKey && values.TWEI_SITE_SIGNER_KEY_FILE !== undefined) {
+    const key = hexKey.safeParse(untrackedFile("TWEI_SITE_SIGNER_KEY_FILE", values.TWEI_SITE_SIGNER_KEY_FILE));
     if (!key.success) throw new GatewayConfigError("TWEI_SITE_SIGNER_KEY_FILE: not a 32-byte hex private key (0x…)");
     signerKey = key.data;
+  }
+  if (!signerKey) {
+    const json = untrackedFile("TWEI_SITE_SIGNER_KEYSTORE", values.TWEI_SITE_SIGNER_KEYSTORE!);
+    try {
+      signerKey = decryptKeystore(json, values.TWEI_SITE_SIGNER_KEYSTORE_PASSWORD!);
+    } catch (error) {
+      if (error instanceof KeystoreInvalidError || error instanceof KeystorePasswordError)
+        throw new GatewayConfigError(`TWEI_SITE_SIGNER_KEYSTORE: ${error.shortMessage}`);
+      throw error;
+    }
   }
   return {
     env: values,
