@@ -1,15 +1,17 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
 import type { Hex } from "viem";
+import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
+import { runAudit } from "../../src/auditor/runAudit.js";
 import { deployEas } from "../../src/chain/deployEas.js";
 import type { DeployerClient } from "../../src/chain/deployTwei.js";
 import { attestPersonhood, revokePersonhood } from "../../src/chain/personhoodAttestation.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { batchEvidenceSchema } from "../../src/evidence/batchEvidence.js";
-import { DEFAULT_POLICY, type PersonhoodPolicy } from "../../src/rules/policy.js";
+import { DEFAULT_POLICY, type PersonhoodPolicy, type RulePolicy } from "../../src/rules/policy.js";
 import { STORES, testDatabase } from "../helpers/postgres.js";
 import { publishEvent, readEvent } from "./helpers/siteEvents.js";
-import { startTestChain, type TestChain } from "./helpers/testChain.js";
+import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
 import {
   addSite,
   clientFor,
@@ -34,6 +36,7 @@ for (const store of STORES)
     let site: TestSite;
     let stopRelayer: () => Promise<void>;
     let policy: PersonhoodPolicy;
+    let sitePolicy: RulePolicy;
     let attester: DeployerClient;
 
     before(async function () {
@@ -45,7 +48,7 @@ for (const store of STORES)
       // The site attests its own readers ("signed in, e-mail verified") with a key of its own.
       attester = chain.walletOf(chain.user(9)) as unknown as DeployerClient;
       policy = { eas, schema: personhoodSchema, attesters: [attester.account.address] };
-      const sitePolicy = { ...DEFAULT_POLICY, personhood: policy };
+      sitePolicy = { ...DEFAULT_POLICY, personhood: policy };
       site = await addSite(chain, dir, SITE, { databaseUrl: db?.url, policy: sitePolicy });
       const relayer = await startTestRelayer(chain, dir, {
         ...(db ? { databaseUrl: db.url } : {}),
@@ -102,5 +105,18 @@ for (const store of STORES)
       expect((await chain.balanceOf(person)) > 0n).to.equal(true);
       expect(await chain.balanceOf(farm)).to.equal(0n);
       expect(await chain.balanceOf(revoked)).to.equal(0n);
+
+      // The auditor re-checks the attestation at the batch's block (the relayer read it at the
+      // envelope's acceptedAtBlock): the relayer's own batches audit clean, even once revoked.
+      await revokePersonhood({ publicClient, walletClient: attester, policy, uid });
+      const audit = await runAudit({
+        publicClient,
+        deployment: { chainId: CHAIN_ID, ...chain.deployed },
+        evidence: relayerEvidenceSource(url),
+        policy: sitePolicy,
+      });
+      // The test's seed batch (id from 2^63) has no evidence.
+      expect(audit.discrepancies.filter((d) => d.batchId === null || BigInt(d.batchId) < 2n ** 63n)).to.deep.equal([]);
+      expect(audit.summary.batchesWithEvidence).to.be.greaterThan(0);
     });
   });
