@@ -15,8 +15,8 @@ export function earnedForLevel(level: number): bigint {
   return n * n * STEP;
 }
 
+// Newton's method from above; 0 and 1 are their own roots and leave the loop at once.
 function isqrt(value: bigint): bigint {
-  if (value < 2n) return value;
   let x = value;
   let y = (x + 1n) / 2n;
   while (y < x) {

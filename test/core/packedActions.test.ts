@@ -150,8 +150,28 @@ describe("packed actions: the exact layout and its bounds", function () {
     expect(() => register(-1n)).to.throw(PackedActionsError, /not a uint64/);
   });
 
-  it("refuses more than 65,535 posts or account groups, and a group without actions", function () {
+  it("puts a Spent for Minuses after the mints of its account's group, whatever the order it came in", function () {
+    const voter = account(1);
+    const groups = groupByAccount([
+      { account: voter, kind: ActionKind.SpentForMinuses, units: 1, postId: 1n },
+      { account: voter, kind: ActionKind.DislikesAuthor, units: 1, postId: 1n },
+    ]);
+    expect(groups.map((g) => g.actions.map((a) => a.kind))).to.deep.equal([
+      [ActionKind.DislikesAuthor, ActionKind.SpentForMinuses],
+    ]);
+  });
+
+  it("takes 65,535 posts and 65,535 account groups, and refuses one more, or a group without actions", function () {
     const someone = account(1);
+    this.timeout(20_000); // a packed batch of 1.8 MB, then one of 1.6 MB
+    const many = Array.from({ length: 65_535 }, (_, i) => BigInt(i));
+    const posts65535 = encodePackedActions({ posts: many.map((postId) => ({ postId, author: someone })), groups: [] });
+    expect(posts65535.slice(0, 6)).to.equal("0xffff");
+    const groups65535 = encodePackedActions({
+      posts: [],
+      groups: many.map(() => ({ account: someone, actions: [{ kind: ActionKind.LikesOwn, units: 1, postId: 0n }] })),
+    });
+    expect(groups65535.slice(0, 30)).to.equal(`0x00000001${"0".repeat(16)}ffff`);
     const posts = Array.from({ length: 65_536 }, () => ({ postId: 1n, author: someone }));
     const groups = Array.from({ length: 65_536 }, () => ({ account: someone, actions: [] }));
     expect(() => encodePackedActions({ posts, groups: [] })).to.throw(PackedActionsError, /too many posts: 65536/);
@@ -169,9 +189,10 @@ describe("packed actions: the exact layout and its bounds", function () {
       PackedActionsError,
       /unknown action kind 13/,
     );
+    // 2 (no posts) + 2 + 8 (one reference) + 2 + 20 (the account): the action's reference is byte 37.
     expect(() => decodePackedActions(`${packed.slice(0, -8)}83000101` as `0x${string}`)).to.throw(
       PackedActionsError,
-      /unknown post reference/,
+      /unknown post reference at byte 37$/,
     );
     const registering = encodePackedActions({
       posts: [{ postId: 1n, author: account(1) }],

@@ -19,5 +19,9 @@ describe("policyHash", function () {
     expect(() => canonicalJson({ a: Number.NaN })).to.throw(RangeError);
     expect(() => canonicalJson({ a: 1n })).to.throw(RangeError);
     expect(() => canonicalJson({ a: undefined })).to.throw(RangeError);
+    expect(() => canonicalJson({ a: Number.POSITIVE_INFINITY })).to.throw(RangeError, /Infinity has no JSON form/);
+    expect(() => canonicalJson([() => 1])).to.throw(RangeError, /a function has no JSON form/);
+    expect(() => canonicalJson([Symbol("s")])).to.throw(RangeError, /a symbol has no JSON form/);
+    expect(canonicalJson([null, 1.5, "x", false])).to.equal('[null,1.5,"x",false]');
   });
 });
