@@ -46,6 +46,8 @@ export function createAttestationReader(client: Client): AttestationReader {
   };
 }
 
+/** Attestation reads in flight at once for one batch. */
+const CONCURRENT_READS = 16;
 /** Block timestamps kept (acceptance blocks of recent batches). */
 const MAX_TIMES = 64;
 
@@ -108,16 +110,27 @@ export async function checkAttestations(parameters: {
       return [envelope.nonce, block > batch.blockNumber ? batch.blockNumber : block];
     }),
   );
-  for (const [position, { event, envelopeNonce, attestation: uid }] of evidence.events.entries()) {
-    if (uid === undefined) continue;
-    const acceptance = acceptedAt.get(envelopeNonce) ?? batch.blockNumber;
-    const [attestation, at] = await Promise.all([
-      reader.attestation(policy, uid, batch.blockNumber),
-      reader.timestamp(acceptance),
-    ]);
+  const named = [...evidence.events.entries()].filter(([, item]) => item.attestation !== undefined);
+  // Read CONCURRENT_READS at a time (a batch may name thousands), then report in the evidence's order.
+  const checks: { at: bigint; acceptance: bigint; attestation: EasAttestation }[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < named.length; i = next++) {
+      const [, { envelopeNonce, attestation: uid }] = named[i] as (typeof named)[number];
+      const acceptance = acceptedAt.get(envelopeNonce) ?? batch.blockNumber;
+      const [attestation, at] = await Promise.all([
+        reader.attestation(policy, uid as Hex, batch.blockNumber),
+        reader.timestamp(acceptance),
+      ]);
+      checks[i] = { at, acceptance, attestation };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, named.length) }, worker));
+  for (const [i, [position, { event, attestation: uid }]] of named.entries()) {
+    const { at, acceptance, attestation } = checks[i] as (typeof checks)[number];
     const fault = attestationFault(attestation, { policy, recipient: event.user, at });
     if (fault === undefined) {
-      attested.set(position, uid);
+      attested.set(position, uid as Hex);
       continue;
     }
     add(
