@@ -64,6 +64,8 @@ export interface SendEventsReturnType {
   counts: { accepted: number; duplicate: number; conflict: number; rejected: number };
   /** The rule-set version the accepted events are priced under (see `rules()`). */
   ruleSetVersion: number;
+  /** Set when the site waits for room under a cap: its accepted events wait too (until `roomAt`). */
+  waitingForCap: WaitingForCap | null;
   results: EventResult[];
 }
 

@@ -8,7 +8,9 @@ import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
 import { ledgerRefusal } from "../../rules/ledgerRefusal.js";
 import type { RulesState } from "../../rules/rulesState.js";
-import { NonceReusedError, type StoreRulesView } from "../storage/relayerStore.js";
+import { LRUCache } from "lru-cache";
+import { NonceReusedError, type CapWait, type StoreRulesView } from "../storage/relayerStore.js";
+import { capWaitView } from "../settlement/notices.js";
 import { siteOf, withTimeout } from "./authenticate.js";
 import type { RelayerContext } from "./relayerContext.js";
 
@@ -92,6 +94,16 @@ async function findAttestations(
  * with every event's fate.
  */
 export function postEvents(ctx: RelayerContext): RequestHandler {
+  // Whether a site waits for cap room, read from the store at most once a second per site.
+  const capWaits = new LRUCache<number, { wait: CapWait | null }>({ max: 10_000, ttl: 1_000 });
+  const capWaitOf = async (siteId: number) => {
+    let entry = capWaits.get(siteId);
+    if (!entry) {
+      entry = { wait: (await ctx.store.capWait(siteId)) ?? null };
+      capWaits.set(siteId, entry);
+    }
+    return entry.wait;
+  };
   return async (req, res) => {
     const site = siteOf(res);
     if (typeof req.body !== "string" || req.body.length === 0)
@@ -255,6 +267,15 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
       nonce: body.nonce.toString(),
       counts,
       ruleSetVersion: ruleSet.version,
+      // The site waits for room under a cap of the ledger's: what was accepted waits too (until roomAt).
+      // The events are committed already: a store that fails now leaves this out, not the answer.
+      waitingForCap:
+        counts.accepted > 0
+          ? await capWaitOf(site.siteId).then(
+              (wait) => wait && capWaitView(wait),
+              () => null,
+            )
+          : null,
       results: fates,
     };
     if (counts.rejected === fates.length)
