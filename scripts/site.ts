@@ -1,7 +1,9 @@
 // npm run site [-- --port <n>]: the demo news site with the Twei widget, on a local stack of its
 // own. Starts a Hardhat node, the relayer and the indexer (as `npm run demo` does), plays the
 // demo's story quietly so the article has its readers and comments, then serves the site on
-// 127.0.0.1 and prints its URL. Ctrl-C stops everything.
+// 127.0.0.1 and prints its URL. Proof of personhood is on unless `--personhood off`: the site's
+// policy requires an EAS attestation for earning and the site attests a signed-in reader who
+// asks ("Verify I'm a person" in the widget). Ctrl-C stops everything.
 import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { playDemoScenario } from "./demo/playDemoScenario.js";
@@ -14,6 +16,7 @@ const { values } = parseArgs({
   options: {
     port: { type: "string" },
     "data-dir": { type: "string", default: "data/site" },
+    personhood: { type: "string", default: "on" },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -21,8 +24,14 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run site [-- --port <n>] [-- --data-dir <dir>]
   --port <n>        the site's port on 127.0.0.1 (default: a free one)
-  --data-dir <dir>  the relayer's and indexer's SQLite databases (default data/site, wiped first)`);
+  --data-dir <dir>  the relayer's and indexer's SQLite databases (default data/site, wiped first)
+  --personhood on|off  the site's policy requires proof of personhood (EAS) for earning and the
+                    site attests signed-in readers who ask ("Verify I'm a person"); default on`);
   process.exit(0);
+}
+if (values.personhood !== "on" && values.personhood !== "off") {
+  console.error("site: --personhood takes on or off");
+  process.exit(2);
 }
 
 let stack: DemoStack | undefined;
@@ -43,7 +52,11 @@ try {
   await rm(values["data-dir"], { recursive: true, force: true });
   console.log("Twei demo site: a local Hardhat node, the relayer, the indexer and the site, all on 127.0.0.1.");
   console.log("Keys: the Hardhat node's public DEV accounts: never use them for real funds.");
-  stack = await startDemoStack({ dataDir: values["data-dir"], say: (line) => console.log(`  ${line}`) });
+  stack = await startDemoStack({
+    dataDir: values["data-dir"],
+    say: (line) => console.log(`  ${line}`),
+    personhood: values.personhood === "on",
+  });
   console.log("  playing the demo's story (readers, votes, comments) so the article has a history…");
   await playDemoScenario(stack);
   site = await startDemoSite(stack, {

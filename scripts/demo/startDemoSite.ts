@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
-import { DEFAULT_POLICY } from "../../src/rules/policy.js";
 import { startSite, type Site } from "../../src/site/createSite.js";
 import type { Article, SiteConfig } from "../../src/site/siteConfig.js";
 import { wordCount } from "../../src/site/siteContext.js";
@@ -83,7 +82,9 @@ export async function startDemoSite(stack: DemoStack, options: DemoSiteOptions =
     publicClient: stack.publicClient,
     relayerUrl: stack.relayerUrl,
     indexerUrl: stack.indexerUrl,
-    policy: DEFAULT_POLICY,
+    policy: stack.policy,
+    // With proof of personhood on, the site attests its signed-in readers who ask ("Verify I'm a person").
+    ...(stack.attester ? { attester: { walletClient: stack.attester } } : {}),
     reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
     reading: { heartbeatMs: options.heartbeatMs ?? 5_000, clockRate: options.clockRate ?? 1 },
     demoWallet: [

@@ -17,7 +17,9 @@ import {
   type PublicClient,
 } from "viem";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { deployEas } from "../../src/chain/deployEas.js";
 import { deployTwei, type DeployerClient } from "../../src/chain/deployTwei.js";
+import { attestPersonhood } from "../../src/chain/personhoodAttestation.js";
 import { writeDeployment, type Deployment } from "../../src/chain/deployments.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS, DEFAULT_UNIT_BOUNDS, type RuleAmounts } from "../../src/core/ruleSet.js";
@@ -30,7 +32,9 @@ import { createLogger } from "../../src/observability/logger.js";
 import { createRelayer, type Relayer, type RelayerConfig } from "../../src/relayer/createRelayer.js";
 import { registerSite } from "../../src/relayer/registerSite.js";
 import { createSqliteStore } from "../../src/relayer/storage/sqliteStore.js";
+import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
 import { createTweiClient, type TweiClient } from "../../src/sdk/createTweiClient.js";
+import { PEOPLE } from "./scenario.js";
 
 /** The demo's site id on the ledger. */
 export const DEMO_SITE_ID = 1;
@@ -52,6 +56,8 @@ export const DEMO_ROLES = {
   admin: 0,
   relayer: 1,
   siteSigner: 2,
+  /** The demo site's personhood attester (with `personhood`: it vouches for signed-in readers who ask). */
+  attester: 15,
 } as const;
 
 function privateKeyOf(account: ReturnType<typeof hardhatAccount>): Hex {
@@ -71,6 +77,12 @@ export interface DemoStackOptions {
   readonly logLevel?: string;
   /** The local node: Hardhat's (the default) or Foundry's anvil. */
   readonly node?: DevNode["kind"];
+  /**
+   * Proof of personhood on: EAS is deployed, the site's policy requires an attestation by the
+   * demo site's attester (DEMO_ROLES.attester) for earning, and the story's people are attested
+   * (they read and vote in the story); a fresh reader asks the site for theirs. Off by default.
+   */
+  readonly personhood?: boolean;
 }
 
 export interface DemoStack {
@@ -88,6 +100,10 @@ export interface DemoStack {
   readonly relayer: Relayer;
   readonly indexer: Indexer;
   readonly client: TweiClient;
+  /** The site's policy, as registered on the ledger and applied by the relayer. */
+  readonly policy: RulePolicy;
+  /** With `personhood`: the demo site's attester (a wallet client of DEMO_ROLES.attester). */
+  readonly attester?: DeployerClient;
   /** Writes the ledger's rule set as the admin; resolves with the transaction hash. */
   setRuleSet(amounts: RuleAmounts): Promise<Hex>;
   /** Stops and starts the relayer on the same data directory and port (it re-reads the rule set). */
@@ -158,6 +174,28 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     say(`deployed Twei ${deployment.token} and the ledger ${deployment.ledger} (rule set v1, the launch rules)`);
     say(`wrote ${deploymentPath}`);
 
+    let policy: RulePolicy = DEFAULT_POLICY;
+    let attester: DeployerClient | undefined;
+    if (options.personhood) {
+      const eas = await deployEas({ publicClient, walletClient: admin as unknown as DeployerClient });
+      attester = createWalletClient({
+        chain,
+        transport: http(node.url),
+        account: hardhatAccount(DEMO_ROLES.attester),
+      }) as unknown as DeployerClient;
+      const personhood = { eas: eas.eas, schema: eas.personhoodSchema, attesters: [attester.account.address] };
+      policy = { ...DEFAULT_POLICY, personhood };
+      // The story's people read, vote and comment: the site verified them long ago.
+      for (const person of Object.values(PEOPLE))
+        await attestPersonhood({
+          publicClient,
+          walletClient: attester,
+          policy: personhood,
+          recipient: hardhatAccount(person.index).address,
+        });
+      say(`deployed EAS ${eas.eas}; the site's policy requires proof of personhood; the story's people are attested`);
+    }
+
     const siteSigner = hardhatAccount(DEMO_ROLES.siteSigner);
     const siteStore = createSqliteStore({ path: join(options.dataDir, "relayer.sqlite") });
     let apiKey: string;
@@ -170,6 +208,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
         siteId: DEMO_SITE_ID,
         signer: siteSigner.address,
         epochCap: parseUnits("100000", 18),
+        policy,
       });
       apiKey = registered.apiKey;
     } finally {
@@ -190,6 +229,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       // Settle as soon as anything is pending, checking every 200 ms: a demo should not wait.
       batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, stuckAfterMs: 10_000 },
       verifyWorkers: 0,
+      policy,
     };
     let relayer = createRelayer(relayerConfig);
     const relayerUrl = await relayer.start();
@@ -240,6 +280,8 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       },
       indexer,
       client,
+      policy,
+      ...(attester ? { attester } : {}),
       async setRuleSet(amounts) {
         const hash = await admin.writeContract({
           address: deployment.ledger,

@@ -6,6 +6,7 @@ import { releaseHeldComments } from "./moderation/releaseHeldComments.js";
 import { demoWalletRoutes } from "./routes/demoWallet.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { permitRoutes } from "./routes/permit.js";
+import { personhoodRoutes } from "./routes/personhood.js";
 import { postActionRoutes } from "./routes/postActions.js";
 import { postStateRoutes } from "./routes/postState.js";
 import { readingRoutes } from "./routes/reading.js";
@@ -90,6 +91,7 @@ export function createTweiSiteRouter(config: SiteConfig, options: TweiSiteRouter
   postActionRoutes(api, ctx);
   permitRoutes(api, ctx);
   moderationRoutes(api, ctx);
+  personhoodRoutes(api, ctx);
   if (config.demoWallet) demoWalletRoutes(api, ctx);
   api.use(notFound);
   router.use("/api", api);

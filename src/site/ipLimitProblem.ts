@@ -15,6 +15,11 @@ export const ipLimitProblem = {
       detail: "reading time is not counted until one of them stops; what was counted is kept",
       retryAfter,
     }),
+  attestations: (retryAfter: number) =>
+    new HttpProblem(429, "ip_attestation_limit", "This network had too many readers verified today", {
+      detail: "try again tomorrow",
+      retryAfter,
+    }),
   reads: (retryAfter: number) =>
     new HttpProblem(429, "ip_read_limit", "This network finished too many reads this hour", {
       detail: "the read is kept and sent once the hour is over",

@@ -8,14 +8,18 @@ import { eventIds } from "./eventIds.js";
 /** A claim on a read whose sender never answered (a crashed process) may be taken over after this. */
 const CLAIM_STALE_MS = 60_000;
 
-/** sent: the relayer answered (accepted or rejected); busy: another sender holds it; ip_limit: the IP's reads this hour are spent. */
-export type SendReadOutcome = "sent" | "busy" | "ip_limit";
+/**
+ * sent: the relayer answered (accepted or rejected); busy: another sender holds it; ip_limit:
+ * the IP's reads this hour are spent; unattested: the policy requires proof of personhood and
+ * the reader holds none (the read is kept and sent once they do).
+ */
+export type SendReadOutcome = "sent" | "busy" | "ip_limit" | "unattested";
 
 /**
  * Sends a reader's one `post_read` on a post with the seconds the site measured: claimed in the
  * site's store first (so of several site processes, or a heartbeat and the sweep, one sends),
  * counted against the IP's reads this hour, then sent; the answer is recorded and the meter
- * closed. Throws the 503 `relayer_unreachable` problem (the claim released, a retry is safe).
+ * closed. Held while the policy requires personhood and the reader holds no attestation. Throws the 503 `relayer_unreachable` problem (the claim released, a retry is safe).
  *
  * @example
  * await sendRead(ctx, { article, user, ip: req.ip, seconds: 64, at: Date.now() })
@@ -27,6 +31,8 @@ export async function sendRead(
   const { article, user, at } = read;
   const store = ctx.store;
   const eventId = eventIds.read(article.slug, user);
+  // The relayer would refuse it (personhood_required): keep it until the reader is attested.
+  if (ctx.personhood.required && (await ctx.personhood.of(user)) === null) return "unattested";
   const claim = { eventId, user, kind: "read" as const, slug: article.slug, claimedAt: at };
   if (!(await store.claimEvent(claim, at - CLAIM_STALE_MS))) return "busy";
   if (!(await store.takeIpAllowance(read.ip, "read", hourWindow(at), ctx.ipLimits.readsPerHour))) {
@@ -48,6 +54,9 @@ export async function sendRead(
     throw error;
   }
   await store.recordAnswer(eventId, { ...answer, sentAt: Date.now() });
-  await store.closeMeter(user, article.slug, at);
+  // Refused for want of an attestation the site thought valid (revoked since, an attester the
+  // relayer does not name): the meter stays open, so the read is sent again once they hold one.
+  if (answer.code === "personhood_required") ctx.personhood.forget(user);
+  else await store.closeMeter(user, article.slug, at);
   return "sent";
 }

@@ -1,4 +1,6 @@
+import type { Request } from "express";
 import type { Address, LocalAccount, PublicClient } from "viem";
+import type { DeployerClient } from "../chain/deployTwei.js";
 import type { RulePolicy } from "../rules/policy.js";
 import type { TweiClient } from "../sdk/createTweiClient.js";
 import type { SiteStore } from "./store/siteStore.js";
@@ -68,6 +70,23 @@ export interface SiteConfig {
     /** How often (ms) the site looks for such reads; a quarter of `partialAfterMs`, at most a minute, by default. */
     readonly sweepEveryMs?: number;
   };
+  /**
+   * The site attests its signed-in readers' personhood (EAS, under the policy's `personhood`
+   * schema) when they ask: `POST /twei/api/personhood/attest` (src/site/routes/personhood.ts).
+   * Needs `policy.personhood`, with this key's address among its attesters.
+   */
+  readonly attester?: {
+    /** The site's attester key (a wallet client with its account); it pays each attestation's gas. */
+    readonly walletClient: DeployerClient;
+    /**
+     * The site's own check before it vouches for a reader (an e-mail verified, a subscription):
+     * throws an HttpProblem to refuse. None: any signed-in reader who asks is attested once (the
+     * demo), so the proof is only as strong as the per-IP limits.
+     */
+    readonly check?: (user: Address, req: Request) => Promise<void>;
+  };
+  /** The first block to look for personhood attestations in (EAS's deployment); 0 by default. */
+  readonly personhoodFromBlock?: bigint;
   /** The demo wallet: dev accounts signed on the server. Refused unless the chain is a local development chain. */
   readonly demoWallet?: readonly DemoWalletAccount[];
   /**
@@ -80,6 +99,8 @@ export interface SiteConfig {
     readonly newAccountsPerIpPerDay?: number;
     readonly metersPerIpAtOnce?: number;
     readonly readsPerIpPerHour?: number;
+    /** Personhood attestations the site makes per IP per UTC day (5 by default). */
+    readonly attestationsPerIpPerDay?: number;
   };
   readonly host?: string;
   readonly port?: number;

@@ -1,5 +1,5 @@
 import type { Request } from "express";
-import { getAddress, type Address } from "viem";
+import { getAddress, isAddressEqual, type Address } from "viem";
 import { postIdFor } from "../core/postId.js";
 import { HttpProblem } from "../http/problem.js";
 import { createRateLimiter } from "../relayer/api/rateLimiter.js";
@@ -8,6 +8,7 @@ import { canonicalOriginOf } from "./core/canonicalOrigin.js";
 import { createEventStatus } from "./eventStatus.js";
 import { DEFAULT_IP_LIMITS, type IpLimits } from "./core/ipLimits.js";
 import { readingOf, type Reading } from "./core/readingMeter.js";
+import { createPersonhoodCheck } from "./personhoodCheck.js";
 import { createSessions } from "./sessions.js";
 import { DEV_CHAIN_ID, type Article, type SiteConfig } from "./siteConfig.js";
 import { createSqlSiteStore } from "./store/createSqlSiteStore.js";
@@ -38,7 +39,14 @@ export function createSiteContext(config: SiteConfig) {
     newAccountsPerDay: config.limits?.newAccountsPerIpPerDay ?? DEFAULT_IP_LIMITS.newAccountsPerDay,
     metersAtOnce: config.limits?.metersPerIpAtOnce ?? DEFAULT_IP_LIMITS.metersAtOnce,
     readsPerHour: config.limits?.readsPerIpPerHour ?? DEFAULT_IP_LIMITS.readsPerHour,
+    attestationsPerDay: config.limits?.attestationsPerIpPerDay ?? DEFAULT_IP_LIMITS.attestationsPerDay,
   };
+  const personhoodPolicy = config.policy.personhood;
+  if (
+    config.attester &&
+    !personhoodPolicy?.attesters.some((a) => isAddressEqual(a, config.attester!.walletClient.account.address))
+  )
+    throw new Error("the site's attester must be one of the attesters its policy's personhood names");
   const store =
     config.store ?? createSqlSiteStore(openSqliteSiteDriver({ path: config.databasePath ?? "data/site/site.sqlite" }));
   // The comments the site starts with were written before it started: a minute apart, the last a
@@ -60,6 +68,11 @@ export function createSiteContext(config: SiteConfig) {
     ),
   ).then(() => undefined);
   // Expired nonces and sessions and long-idle meters go once a minute (any process may do it).
+  const personhood = createPersonhoodCheck({
+    policy: personhoodPolicy,
+    publicClient: config.publicClient,
+    ...(config.personhoodFromBlock === undefined ? {} : { fromBlock: config.personhoodFromBlock }),
+  });
   const purge = setInterval(() => void store.purgeExpired(Date.now()).catch(() => undefined), 60_000);
   purge.unref();
   const perIp = createRateLimiter({ ratePerSecond: config.limits?.perIpPerSecond ?? 20, burst: 40 });
@@ -91,6 +104,8 @@ export function createSiteContext(config: SiteConfig) {
     partialAfterMs,
     sweepEveryMs: config.reading?.sweepEveryMs ?? Math.min(60_000, partialAfterMs / 4),
     ipLimits,
+    /** The readers' proof of personhood, when the policy requires it (src/site/personhoodCheck.ts). */
+    personhood,
     /**
      * Reading meters, kept per (reader, post) in the store: they survive a restart and are
      * shared. Heartbeats go through `store.beat` with the reader's clock (routes/reading.ts).

@@ -63,6 +63,12 @@ const PLAIN: Record<string, string> = {
     "Too many people are reading from your network at once: your reading time is not counted until one of them stops. What you read so far is kept.",
   ip_read_limit:
     "Your network has finished too many reads this hour: your read is kept and sent once the hour is over.",
+  personhood_required:
+    "This site pays only accounts verified as a person, and yours is not yet: verify it above (or get a proof from an attester the site trusts), then try again.",
+  already_attested: "You are verified as a person already.",
+  attestation_in_flight: "Your verification is being written to the chain; wait a moment.",
+  attestation_failed: "Your verification could not be written to the chain right now; try again shortly.",
+  ip_attestation_limit: "Too many readers were verified from your network today; try again tomorrow.",
   not_signed_in: "Sign in with your wallet first.",
   dependency_failed: "An earlier event this one depends on failed.",
   invalid_permit: "The wallet's permit was not accepted by the token.",

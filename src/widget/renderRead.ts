@@ -32,6 +32,13 @@ export function renderRead(state: PostState) {
                   : `Read ${formatDuration(seconds)} of ${formatDuration(state.post.secondsToRead)} (measured by the site while this tab is in front).`
               }
             </div>
+            ${
+              read?.complete && !status && state.personhood?.attested === false
+                ? html`<div class="muted" data-testid="read-held">
+                    Your read is kept and sent once you are verified as a person (above).
+                  </div>`
+                : nothing
+            }
             ${statusLine(status, "Your read", state.links)}
             ${
               status?.state === "settled" && !read?.earned

@@ -3,6 +3,7 @@ import { ApiError, call } from "./api.js";
 import { plainWords } from "./format.js";
 import { renderAccount } from "./renderAccount.js";
 import { renderComments } from "./renderComments.js";
+import { renderPersonhood } from "./renderPersonhood.js";
 import { renderPnl } from "./renderPnl.js";
 import { renderRead } from "./renderRead.js";
 import { renderVotes } from "./renderVotes.js";
@@ -15,7 +16,7 @@ const DEMO_KEY = "twei-demo-account";
 const IP_LIMIT_CODES = new Set(["ip_meter_limit", "ip_read_limit"]);
 
 /** Where a message belongs: next to the box whose button caused it ("page" is loading the widget). */
-export type Section = "page" | "account" | "votes" | "pnl" | "comments";
+export type Section = "page" | "account" | "personhood" | "votes" | "pnl" | "comments";
 
 /**
  * `<twei-widget post="<slug>" api="/twei/api">`: Twei's boxes under an article. Talks only to
@@ -99,7 +100,9 @@ export class TweiWidget extends LitElement {
 
   private async heartbeat(): Promise<void> {
     const read = this.state?.reader?.read;
-    if (!this.state?.user || this.heartbeatStopped || read?.status) return;
+    // A read refused for want of proof of personhood stays open at the site: beats go on.
+    const held = read?.status?.state === "rejected" && read.status.code === "personhood_required";
+    if (!this.state?.user || this.heartbeatStopped || (read?.status && !held)) return;
     const beat = { visible: document.visibilityState === "visible", focused: document.hasFocus(), active: this.active };
     this.active = false;
     try {
@@ -237,6 +240,16 @@ export class TweiWidget extends LitElement {
         grant: () => {
           if (s.user) void this.grant(s.user.address);
         },
+      })}
+      ${renderPersonhood({
+        state: s,
+        busy: this.busy,
+        error: errorOf("personhood"),
+        attest: () =>
+          void this.act("personhood", async () => {
+            await call(this.api, "/personhood/attest", {});
+            this.heartbeatStopped = false;
+          }),
       })}
       ${renderRead(s)}
       ${renderVotes(s, (vote) => void this.post_("votes", `${p}/vote`, { vote }), this.busy, errorOf("votes"))}

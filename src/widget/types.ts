@@ -62,6 +62,8 @@ export interface PostState {
     minCommentLength: number;
     version: number;
   };
+  /** Proof of personhood, when the site's policy requires it for earning; null otherwise. */
+  personhood: { siteAttests: boolean; attesters: string[]; attested: boolean | null } | null;
   reportPrice: Amount;
   /** What the reader's actions cost now (the rule set in force); null when the relayer cannot say. */
   prices: { comment: Amount | null; minus: Amount | null; dislike: Amount | null } | null;

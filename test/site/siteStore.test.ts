@@ -317,6 +317,27 @@ for (const kind of STORES) {
       expect(await store.sentEvents(bob, "report", "p1")).to.deep.equal([]);
     });
 
+    it("claims a reader's one attestation once across processes; a stale claim may be taken over, an attested one never", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      const wins = await Promise.all(
+        [...Array(6)].map((_, i) => (i % 2 ? a : b).claimAttestation(alice, T, T - 60_000)),
+      );
+      expect(wins.filter(Boolean)).to.have.length(1);
+      expect(await b.attestation(alice)).to.equal(undefined); // in flight: no UID yet
+      expect(await a.claimAttestation(alice, T + 1, T - 60_000)).to.equal(false); // held, not stale
+      expect(await a.claimAttestation(alice, T + 70_000, T + 10)).to.equal(true); // stale: taken over
+      const uid = `0x${"ab".repeat(32)}` as const;
+      await a.recordAttestation(alice, uid, T + 70_001);
+      expect(await b.attestation(alice)).to.deep.equal({ address: alice, uid, attestedAt: T + 70_001 });
+      expect(await b.claimAttestation(alice, T + 999_999, T + 999_999)).to.equal(false);
+      await b.releaseAttestation(alice); // an attested reader's record stays
+      expect((await a.attestation(alice))?.uid).to.equal(uid);
+      expect(await a.claimAttestation(bob, T, 0)).to.equal(true);
+      await a.releaseAttestation(bob); // the transaction failed: a retry may claim it
+      expect(await b.claimAttestation(bob, T + 1, 0)).to.equal(true);
+    });
+
     it("keeps comments: seeds once, hidden and held ones shown to their author only, one reaction per user", async function () {
       const { stores } = await fresh(2);
       const [a, b] = stores as [SiteStore, SiteStore];

@@ -17,10 +17,17 @@ export interface IpLimits {
   readonly metersAtOnce: number;
   /** Reads (`post_read` events sent, full or partial) per IP per clock hour. */
   readonly readsPerHour: number;
+  /** Personhood attestations the site makes for readers from one IP per UTC day. */
+  readonly attestationsPerDay: number;
 }
 
 /** Roomy for a household or a small office behind one address; configurable per site. */
-export const DEFAULT_IP_LIMITS: IpLimits = { newAccountsPerDay: 5, metersAtOnce: 8, readsPerHour: 40 };
+export const DEFAULT_IP_LIMITS: IpLimits = {
+  newAccountsPerDay: 5,
+  metersAtOnce: 8,
+  readsPerHour: 40,
+  attestationsPerDay: 5,
+};
 
 const HOUR_MS = 60 * 60_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -146,6 +146,17 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
       }),
     );
     const own = user ? await readerState(ctx, article, user) : null;
+    const personhood = ctx.config.policy.personhood
+      ? {
+          // Whether the site attests its readers itself (POST /personhood/attest), else whom it trusts.
+          siteAttests: ctx.config.attester !== undefined,
+          attesters: ctx.config.policy.personhood.attesters,
+          // The signed-in reader holds a valid attestation: true, false, or null when unknown.
+          attested: user
+            ? await ctx.personhood.of(user).then((uid) => (uid === undefined ? null : uid !== null))
+            : null,
+        }
+      : null;
     const indexerUp = (own ? own.indexer : true) && (await ctx.reachable(ctx.config.indexerUrl));
     const [votes, prices] = await extras;
     res.json({
@@ -166,6 +177,8 @@ export function postStateRoutes(router: Router, ctx: SiteContext): void {
         minCommentLength: ctx.config.policy.minCommentLength,
         version: ctx.config.policy.version,
       },
+      // Proof of personhood, when the site's policy requires it for earning; null otherwise.
+      personhood,
       reportPrice: amountJson(ctx.config.reportPriceWei),
       prices,
       services: { relayer: relayerUp ? "ok" : "unreachable", indexer: indexerUp ? "ok" : "unreachable" },

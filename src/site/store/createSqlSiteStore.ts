@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import type { MeterState, ReaderClock } from "../core/readingMeter.js";
 import {
   DEFAULT_STORE_BOUNDS,
@@ -240,6 +240,33 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
         );
         return true;
       });
+    },
+
+    // ---- personhood attestations
+    async claimAttestation(address, at, staleBefore) {
+      const row = await driver.get(
+        `INSERT INTO site_attestations (address, state, claimed_at) VALUES (?, 'claimed', ?)
+         ON CONFLICT (address) DO UPDATE SET claimed_at = excluded.claimed_at
+         WHERE site_attestations.state = 'claimed' AND site_attestations.claimed_at < ?
+         RETURNING address`,
+        [address, at, staleBefore],
+      );
+      return row !== undefined;
+    },
+    async recordAttestation(address, uid, at) {
+      await driver.run(
+        "UPDATE site_attestations SET state = 'attested', uid = ?, attested_at = ? WHERE address = ? AND state = 'claimed'",
+        [uid, at, address],
+      );
+    },
+    async releaseAttestation(address) {
+      await driver.run("DELETE FROM site_attestations WHERE address = ? AND state = 'claimed'", [address]);
+    },
+    async attestation(address) {
+      const row = await driver.get("SELECT * FROM site_attestations WHERE address = ? AND state = 'attested'", [
+        address,
+      ]);
+      return row && { address: row.address as Address, uid: row.uid as Hex, attestedAt: num(row.attested_at) };
     },
 
     // ---- outbox

@@ -103,6 +103,20 @@ CREATE TABLE site_accounts (
 );
 `,
   },
+  {
+    // Issue 22, part 3: the personhood attestations the site made for its readers (one each;
+    // claimed before the transaction is sent, so of several site processes one attests).
+    version: 3,
+    sql: `
+CREATE TABLE site_attestations (
+  address TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  uid TEXT,
+  attested_at BIGINT
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import type { MeterState, ReaderBeat, ReaderClock } from "../core/readingMeter.js";
 
 /** A SIWE message the site issued, kept until it is signed once or expires. */
@@ -117,7 +117,15 @@ export interface IdleMeter {
 }
 
 /** What the site counts per IP and window (see src/site/core/ipLimits.ts). */
-export type IpCountKind = "new_account" | "read";
+export type IpCountKind = "new_account" | "read" | "attestation";
+
+/** A personhood attestation the site made for one of its readers (src/site/routes/personhood.ts). */
+export interface SiteAttestation {
+  readonly address: Address;
+  /** The EAS attestation's UID. */
+  readonly uid: Hex;
+  readonly attestedAt: number;
+}
 
 /** Bounds that keep unauthenticated writes (nonces) and per-address rows from growing without end. */
 export interface StoreBounds {
@@ -190,6 +198,20 @@ export interface SiteStore {
    * from now on); false otherwise.
    */
   admitAccount(address: Address, ip: string, windowStart: number, limit: number, at: number): Promise<boolean>;
+
+  // ---- personhood attestations the site makes
+  /**
+   * Claims the one attestation of `address`: true when the site never attested it and nobody is
+   * attesting it now (a claim older than `staleBefore` with no UID is a sender that died). One
+   * statement, so of several processes one attests.
+   */
+  claimAttestation(address: Address, at: number, staleBefore: number): Promise<boolean>;
+  /** Records the UID of a claimed attestation, written on the chain. */
+  recordAttestation(address: Address, uid: Hex, at: number): Promise<void>;
+  /** Gives up a claim whose transaction failed, so a retry may claim it. */
+  releaseAttestation(address: Address): Promise<void>;
+  /** The attestation the site made for `address`, or undefined. */
+  attestation(address: Address): Promise<SiteAttestation | undefined>;
 
   // ---- the outbox of events sent to the relayer
   /**
