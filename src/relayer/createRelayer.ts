@@ -14,7 +14,7 @@ import { describeChainError } from "../chain/decodeRevert.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { createPersonhoodIndex } from "../chain/createPersonhoodIndex.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
-import { policyHash } from "../rules/policyHash.js";
+import { canonicalJson, policyHash } from "../rules/policyHash.js";
 import { createApp } from "./api/createApp.js";
 import { createPermitSubmitter } from "./api/postPermit.js";
 import { createRateLimiter } from "./api/rateLimiter.js";
@@ -173,8 +173,10 @@ export function createRelayer(config: RelayerConfig): Relayer {
   };
   let startup: readonly PreflightProblem[] | "pending" = "pending";
   const policy = config.policy ?? DEFAULT_POLICY;
-  const checks = async () =>
-    preflight({
+  // Once the ledger holds its policy, the relayer keeps the document for good (served at
+  // GET /v1/policies/:hash after a change of policy and a restart, for auditing older batches).
+  const checks = async () => {
+    const problems = await preflight({
       publicClient,
       chainId: config.chainId,
       ledger: config.ledger,
@@ -185,6 +187,9 @@ export function createRelayer(config: RelayerConfig): Relayer {
       settles: config.settle ?? true,
       policy: { hash: policyHash(policy), siteIds: await store.siteIds() },
     });
+    if (problems.length === 0) await store.savePolicy(policyHash(policy), canonicalJson(policy));
+    return problems;
+  };
   const verifier = createVerifyPool({
     size: config.verifyWorkers ?? 2,
     chainId: config.chainId,

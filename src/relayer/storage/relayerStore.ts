@@ -25,6 +25,16 @@ export interface RelayerStore {
   updateSiteChainState(siteId: number, state: SiteChainState): Promise<void>;
   setWebhook(siteId: number, url: string | null, secret: string | null): Promise<void>;
 
+  // ---- policies
+  /**
+   * Keeps a policy document the relayer applies (its canonical JSON, by the keccak256 of it) for
+   * good, so GET /v1/policies/:hash answers for every policy it has applied, after a change and
+   * a restart. Recording one already kept changes nothing.
+   */
+  savePolicy(hash: Hex, document: string): Promise<void>;
+  /** A policy document kept by savePolicy (canonical JSON), or undefined. */
+  policyDocument(hash: Hex): Promise<string | undefined>;
+
   // ---- acceptance (the hot path)
   /**
    * Records an envelope and decides each of its events in one transaction: duplicates and

@@ -3,7 +3,7 @@
  * 64-bit integers); addresses are lowercase hex. `meta.schema_version` says which version a
  * database has; sqliteDatabase.ts brings older ones up to this one (MIGRATIONS).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Sites waiting for room under a cap of the ledger's (schema 7); see CapWait. */
 const CAP_WAITS = `
@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS cap_waits (
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The policy documents the relayer has applied (canonical JSON by its keccak256; schema 8).
+CREATE TABLE IF NOT EXISTS policies (hash TEXT PRIMARY KEY, document TEXT NOT NULL, saved_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sites (
   site_id INTEGER PRIMARY KEY,
   api_key_hash TEXT NOT NULL UNIQUE,
@@ -195,5 +197,12 @@ ALTER TABLE events ADD COLUMN attestation TEXT;
     // Sites waiting for room under a cap (kept in memory before, and lost at a restart): none before.
     to: 7,
     sql: CAP_WAITS,
+  },
+  {
+    // The policy documents the relayer has applied, served at GET /v1/policies/:hash: none before.
+    to: 8,
+    sql: `
+CREATE TABLE IF NOT EXISTS policies (hash TEXT PRIMARY KEY, document TEXT NOT NULL, saved_at INTEGER NOT NULL);
+`,
   },
 ];

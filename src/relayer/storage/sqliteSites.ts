@@ -5,11 +5,19 @@ import { num, str, type Row } from "./sqliteRows.js";
 
 export type SqliteSites = Pick<
   RelayerStore,
-  "createSite" | "siteByApiKeyHash" | "site" | "siteIds" | "updateSiteChainState" | "setWebhook"
+  | "createSite"
+  | "siteByApiKeyHash"
+  | "site"
+  | "siteIds"
+  | "updateSiteChainState"
+  | "setWebhook"
+  | "savePolicy"
+  | "policyDocument"
 >;
 
 /**
- * The sites in the SQLite store: their API key hash, webhook and what the chain said of them.
+ * The sites in the SQLite store: their API key hash, webhook and what the chain said of them,
+ * and the policy documents the relayer has applied to them.
  *
  * @example
  * const { site, createSite } = createSqliteSites(database)
@@ -58,6 +66,17 @@ export function createSqliteSites({ q }: SqliteDatabase): SqliteSites {
     },
     async setWebhook(siteId, url, secret) {
       q("UPDATE sites SET webhook_url = ?, webhook_secret = ? WHERE site_id = ?").run(url, secret, siteId);
+    },
+    async savePolicy(hash, document) {
+      q("INSERT INTO policies (hash, document, saved_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING").run(
+        hash.toLowerCase(),
+        document,
+        Date.now(),
+      );
+    },
+    async policyDocument(hash) {
+      const row = q("SELECT document FROM policies WHERE hash = ?").get(hash.toLowerCase());
+      return row === undefined ? undefined : str(row, "document");
     },
   };
 }

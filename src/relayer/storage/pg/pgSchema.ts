@@ -185,6 +185,14 @@ CREATE TABLE cap_waits (
 );
 `,
   },
+  {
+    // The policy documents the relayer has applied (canonical JSON by its keccak256), served at
+    // GET /v1/policies/:hash after a change of policy and a restart.
+    version: 7,
+    sql: `
+CREATE TABLE policies (hash TEXT PRIMARY KEY, document TEXT NOT NULL, saved_at BIGINT NOT NULL);
+`,
+  },
 ];
 
 /** Advisory lock keys (one bigint space): migrations, the submitter lease, sites, accounts. */

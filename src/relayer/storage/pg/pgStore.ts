@@ -91,6 +91,17 @@ export function createPgStore(options: {
     async site(siteId) {
       return siteOf((await query("SELECT * FROM sites WHERE site_id = $1", [siteId]))[0]);
     },
+    async savePolicy(hash, document) {
+      await query("INSERT INTO policies (hash, document, saved_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING", [
+        hash.toLowerCase(),
+        document,
+        Date.now(),
+      ]);
+    },
+    async policyDocument(hash) {
+      const row = (await query("SELECT document FROM policies WHERE hash = $1", [hash.toLowerCase()]))[0];
+      return row === undefined ? undefined : String(row.document);
+    },
     async siteIds() {
       return (await query("SELECT site_id FROM sites ORDER BY site_id")).map((row) => Number(row.site_id));
     },
