@@ -1,9 +1,11 @@
 // TWEI_SITE_ID=1 TWEI_POLICY=policy.json npm run set-policy -- --network <name>
 // Commits a site's policy document (the rules' thresholds the relayer applies, any JSON object)
-// by hash on the ledger of deployments/$TWEI_NETWORK.json (default: the Hardhat network's name):
+// by hash on the ledger of deployments/$TWEI_NETWORK.json (default: the Hardhat network's name; under
+// $TWEI_DEPLOYMENTS_ROOT when set, else the working directory):
 // the site's first policy is in force at once, a change after the ledger's change delay. Sent from
 // the network's first account, which must hold the ledger's policy-admin role. The relayer refuses
-// to start on a policy whose hash the ledger does not hold in force for each of its sites.
+// to start on a policy whose hash the ledger does not hold in force for each of its sites; the
+// auditor replays each batch with the policy in force at its block, fetched by this hash.
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { getAddress, type PublicClient } from "viem";
@@ -33,7 +35,10 @@ if (document === null || typeof document !== "object" || Array.isArray(document)
 const hash = policyHash(document);
 const connection = await network.create();
 const { viem, networkName } = connection;
-const deployment = await readDeployment(process.env.TWEI_NETWORK || networkName);
+const deployment = await readDeployment(
+  process.env.TWEI_NETWORK || networkName,
+  process.env.TWEI_DEPLOYMENTS_ROOT || undefined,
+);
 const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
 const [admin] = await viem.getWalletClients();
 if (!admin) throw new Error(`network "${networkName}" has no account to send from`);

@@ -1,12 +1,12 @@
-import { getAddress, type Address } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
 import { KIND_COUNT } from "../core/kinds.js";
 import type { DecodedAction, PostRegistration } from "../core/packedActions.js";
 import { batchEvidenceSchema, jsonPathOf, type BatchEvidence, type SignerChange } from "../evidence/batchEvidence.js";
 import type { MemoryRulesState } from "../rules/memoryRulesState.js";
-import type { RulePolicy } from "../rules/policy.js";
 import { checkAttestations, type AttestationReader } from "./checkAttestations.js";
 import type { SettledEvents } from "./checkReplays.js";
 import { checkSignatures } from "./checkSignatures.js";
+import type { PolicyResolver } from "./createPolicyResolver.js";
 import { twei, type Add } from "./discrepancy.js";
 import type { EvidenceLookup } from "./evidenceSource.js";
 import type { PricedBatch } from "./priceBatch.js";
@@ -28,7 +28,8 @@ export interface CheckEvidenceParameters {
   readonly stateOf: (siteId: number) => MemoryRulesState;
   /** The event ids and envelope nonces of the batches before this one (a repeat is `event_replayed`). */
   readonly settled: SettledEvents;
-  readonly policy: RulePolicy;
+  /** The policy to replay with, by the hash in force for the batch's site at its block (src/auditor/createPolicyResolver.ts). */
+  readonly resolvePolicy: PolicyResolver;
   /** Reads the personhood attestations the evidence names (policy `personhood`). */
   readonly attestations: AttestationReader;
   readonly progress: (line: string) => void;
@@ -71,6 +72,8 @@ export interface EvidenceChecked {
    * state): when not, the site's later batches are replayed without them.
    */
   readonly replayed: boolean;
+  /** Set when the replay waited on a policy document that could not be had (`policy_unavailable`): the watchtower looks again. */
+  readonly policyUnavailable?: boolean;
 }
 
 /**
@@ -81,11 +84,13 @@ export interface EvidenceChecked {
  * signed it and its leaves are in the batch's order (checkSignatures), that none of its events
  * settled before (checkReplays), that the personhood attestations it names hold
  * (checkAttestations), and that the rules give the chain's actions from its events
- * (replayRules, whose rows go to `replayAdd`). Never throws on the evidence: anything it cannot
+ * (replayRules, whose rows go to `replayAdd`), both under the site's policy in force at the
+ * batch's block (a document that cannot be had or is not that policy is `policy_unavailable` or
+ * `policy_invalid`, and neither is checked). Never throws on the evidence: anything it cannot
  * check is a discrepancy of this batch.
  *
  * @example
- * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, settled, policy, attestations, progress, add })
+ * const { events, replayed } = await checkEvidence({ batch, lookup, priced, deployment, signerHistory, stateOf, settled, resolvePolicy, attestations, progress, add })
  */
 export async function checkEvidence(parameters: CheckEvidenceParameters): Promise<EvidenceChecked> {
   const { batch, lookup, priced, progress, add } = parameters;
@@ -125,28 +130,34 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
     return { events: undefined, replayed: false };
   }
   const evidence = parsed.data;
+  // The site's policy in force at the batch's block: the personhood check and the rules replay
+  // need it; without it neither runs (the batch is a gap in its site's replay).
+  const policy = await parameters.resolvePolicy(batch.policyHash);
+  if (!policy.ok) add(policy.code, policy.where, policy.what, policy.expected, policy.found);
   // Outside the try below: a chain that cannot be read fails the step (retried), it is no fault of the evidence.
-  const attested = await checkAttestations({
-    batch,
-    evidence,
-    policy: parameters.policy.personhood,
-    reader: parameters.attestations,
-    add,
-  });
+  const attested = policy.ok
+    ? await checkAttestations({
+        batch,
+        evidence,
+        policy: policy.policy.personhood,
+        reader: parameters.attestations,
+        add,
+      })
+    : new Map<number, Hex>();
   let replayed = false;
   try {
     checkHeader(evidence, batch, parameters.deployment, add);
     const order = await checkSignatures(batch, evidence, parameters.signerHistory, add);
     parameters.settled.check(batch, evidence, add);
     // Re-run the rules on the events, in the batch's order, and compare with the chain's actions.
-    if (order && priced?.amounts && priced.amounts.length === KIND_COUNT) {
+    if (order && priced?.amounts && priced.amounts.length === KIND_COUNT && policy.ok) {
       replayRules({
         batch,
         evidence,
         order,
         onChain: priced.onChain as { posts: PostRegistration[]; actions: DecodedAction[] },
         state: parameters.stateOf(batch.siteId),
-        policy: parameters.policy,
+        policy: policy.policy,
         amounts: priced.amounts,
         attestations: attested,
         add: parameters.replayAdd ?? add,
@@ -164,7 +175,8 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
   progress(
     `batch ${id}: ${evidence.events.length} events, ${priced?.onChain.actions.length ?? 0} actions, minted ${twei(batch.minted)}, burned ${twei(batch.burned)}`,
   );
-  return { events: evidence.events.length, replayed };
+  const policyUnavailable = !policy.ok && policy.code === "policy_unavailable";
+  return { events: evidence.events.length, replayed, ...(policyUnavailable ? { policyUnavailable } : {}) };
 }
 
 function checkHeader(evidence: BatchEvidence, batch: SettledBatchLog, deployment: EvidenceDomain, add: Add): void {

@@ -1,4 +1,4 @@
-import type { Address, PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { createLogRange, type LogRange } from "../chain/createLogRange.js";
 import { readAhead } from "../chain/readAhead.js";
 import { readLogsAdaptively } from "../chain/readLogsAdaptively.js";
@@ -7,6 +7,7 @@ import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
 import { createAttestationReader } from "./checkAttestations.js";
 import { checkEvidence } from "./checkEvidence.js";
 import { createSettledEvents } from "./checkReplays.js";
+import { createPolicyResolver } from "./createPolicyResolver.js";
 import { checkSupplyAndBalances, countTransfers } from "./checkSupplyAndBalances.js";
 import type { Add, Discrepancy, DiscrepancyCode } from "./discrepancy.js";
 import type { EvidenceLookup, EvidenceSource } from "./evidenceSource.js";
@@ -29,9 +30,11 @@ export interface AuditSummary {
   readonly totalSupply: bigint;
   readonly accountsChecked: number;
   readonly ruleSetVersions: readonly number[];
+  /** Each site's policies committed on-chain that its audited batches settled under (by hash, in order). */
+  readonly sitePolicies: readonly { readonly siteId: number; readonly policyHash: Hex }[];
 }
 
-/** A batch whose evidence could not be had when it was audited (the watchtower retries it). */
+/** A batch whose evidence (or its site's policy document) could not be had when it was audited (the watchtower retries it). */
 export interface UncheckedBatch {
   readonly batchId: bigint;
   readonly siteId: number;
@@ -39,6 +42,8 @@ export interface UncheckedBatch {
   readonly kind: Extract<EvidenceLookup, { found: false }>["kind"];
   /** For a file still absent within the grace: the unix time (seconds) from which it is unbacked. */
   readonly unbackedAt?: number;
+  /** Set when the evidence was had but the policy document of this hash was not (`policy_unavailable`). */
+  readonly policyHash?: Hex;
 }
 
 /** A batch an audit step checked: which, and where it settled (not its contents: a step keeps none). */
@@ -58,7 +63,11 @@ export interface CreateAuditorParameters {
   readonly publicClient: PublicClient;
   readonly deployment: { chainId: number; ledger: Address; token: Address; deploymentBlock: bigint };
   readonly evidence: EvidenceSource;
-  /** The rules' thresholds the relayer applied (the default policy unless told otherwise). */
+  /**
+   * The policy a site with no policy committed on-chain is replayed with (DEFAULT_POLICY unless
+   * told otherwise; the relayer applies DEFAULT_POLICY unless configured). A site's committed
+   * policy always wins: its document comes from `evidence.policy` and must hash to the ledger's.
+   */
   readonly policy?: RulePolicy;
   readonly onProgress?: (line: string) => void;
   /**
@@ -146,7 +155,10 @@ const MAX_LISTED = 10;
  */
 export function createAuditor(parameters: CreateAuditorParameters): Auditor {
   const { publicClient, deployment } = parameters;
-  const policy = parameters.policy ?? DEFAULT_POLICY;
+  const resolvePolicy = createPolicyResolver({
+    source: parameters.evidence.policy,
+    fallback: parameters.policy ?? DEFAULT_POLICY,
+  });
   const progress = parameters.onProgress ?? (() => {});
   const registry = createLedgerRegistry();
   const logRange = parameters.logRange ?? createLogRange();
@@ -189,6 +201,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
   let auditedBlock = deployment.deploymentBlock - 1n;
   // Per site, the batches whose events the replay lacks (in order): see `depends_on_unchecked_batch`.
   const gaps = new Map<number, string[]>();
+  const sitePolicies = new Map<string, { siteId: number; policyHash: Hex }>();
   const grace = parameters.unbackedAfterSeconds ?? 0;
   const now = parameters.now ?? Date.now;
 
@@ -271,6 +284,8 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
       const id = batch.batchId.toString();
       const add = addFor(id);
       totals.batches++;
+      if (batch.policyHash)
+        sitePolicies.set(`${batch.siteId}:${batch.policyHash}`, { siteId: batch.siteId, policyHash: batch.policyHash });
       const priced = priceBatch({
         batch,
         ruleSets: history.ruleSets,
@@ -326,12 +341,20 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         signerHistory: history.signers.get(batch.siteId) ?? [],
         stateOf,
         settled,
-        policy,
+        resolvePolicy,
         attestations,
         progress,
         add,
         replayAdd: (...row) => (dependsOn.length > 0 && REPLAY_CODES.has(row[0]) ? replayRows.push(row) : add(...row)),
       });
+      if (checked.policyUnavailable && batch.policyHash)
+        unchecked.push({
+          batchId: batch.batchId,
+          siteId: batch.siteId,
+          blockNumber: batch.blockNumber,
+          kind: "unavailable",
+          policyHash: batch.policyHash,
+        });
       if (replayRows.length > 0) addDependent(discrepancies, parameters, id, dependsOn, replayRows);
       if (!checked.replayed) gaps.set(batch.siteId, [...dependsOn, id]);
       if (checked.events !== undefined) {
@@ -383,6 +406,7 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
       totalSupply: totals.totalSupply,
       accountsChecked: totals.accountsChecked,
       ruleSetVersions: [...registry.ruleSets.keys()].sort((a, b) => a - b),
+      sitePolicies: [...sitePolicies.values()],
     }),
   };
 }

@@ -25,6 +25,10 @@ export const DISCREPANCY_DESCRIPTIONS = {
     "an event settled again: its id was settled in an earlier batch (or twice in one), or its envelope's nonce signed other events before",
   rule_set_version_mismatch:
     "the batch names a rule set the ledger did not accept at its block (neither in force nor in its grace period), or never published",
+  policy_unavailable:
+    "the site's policy document (by the hash the ledger held for the site at the batch's block) could not be had: the source has none by that hash, or failed; the batch's rules are not replayed (its site's later batches then depend on it) and the watchtower looks again",
+  policy_invalid:
+    "the site's policy document is not the one the ledger holds: not JSON, another keccak256 of its canonical JSON than the hash in force at the batch's block, or not a policy the rules know; the batch's rules are not replayed",
   rule_rejected_event: "the rules reject an event the batch settled",
   attestation_invalid:
     "under a policy requiring proof of personhood, the EAS attestation the evidence names for an event, read at the batch's block, did not prove its user a person when the event was accepted (the reason is named: unknown_uid, wrong_schema, wrong_attester, wrong_recipient, not_yet_attested, revoked, expired); the event is replayed unattested",
@@ -52,9 +56,11 @@ export type DiscrepancyCode = keyof typeof DISCREPANCY_DESCRIPTIONS;
  * The codes safe to pause the ledger on (`--pause-on`): each says the chain settled something
  * the site's signed evidence does not back, and none arises from an honest batch whose evidence
  * is late or whose site has an earlier batch not yet checked (that is `evidence_unavailable` and
- * `depends_on_unchecked_batch`). `unexplained_action` and `event_dropped` assume the auditor runs
- * with the relayer's policy (`--policy`). README.md, src/auditor/README.md and the watchtower's
- * tests use exactly this list.
+ * `depends_on_unchecked_batch`, and `policy_unavailable` for a policy document not had yet).
+ * `unexplained_action` and `event_dropped` come from a replay with the site's policy as committed
+ * on-chain at the batch's block (its document checked against that hash; `--policy` only for a
+ * site with none committed). README.md, src/auditor/README.md and the watchtower's tests use
+ * exactly this list.
  */
 export const PAUSE_SAFE_CODES = [
   "unbacked_batch",
@@ -64,10 +70,11 @@ export const PAUSE_SAFE_CODES = [
   "event_dropped",
 ] as const satisfies readonly DiscrepancyCode[];
 
-/** Codes an honest deployment produces while evidence is late: `--pause-on` refuses them. */
+/** Codes an honest deployment produces while evidence (or a policy document) is late: `--pause-on` refuses them. */
 export const NEVER_PAUSE_CODES = [
   "evidence_unavailable",
   "depends_on_unchecked_batch",
+  "policy_unavailable",
 ] as const satisfies readonly DiscrepancyCode[];
 
 export const DISCREPANCY_CODES = Object.keys(DISCREPANCY_DESCRIPTIONS) as DiscrepancyCode[];

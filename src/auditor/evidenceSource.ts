@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { scrubUrls } from "../observability/logger.js";
+import { directoryPolicySource, relayerPolicySource, savingPolicySource, type PolicySource } from "./policySource.js";
 
 /**
  * A batch's published evidence as found (still unchecked JSON), or why there is none: the
@@ -19,21 +20,25 @@ export type EvidenceLookup =
       readonly from: string;
     };
 
-/** Where the auditor gets each settled batch's evidence from. */
-export type EvidenceSource = (batchId: bigint) => Promise<EvidenceLookup>;
+/**
+ * Where the auditor gets each settled batch's evidence from, and (`policy`) the site policy
+ * documents published beside it; a source without `policy` has none to give.
+ */
+export type EvidenceSource = ((batchId: bigint) => Promise<EvidenceLookup>) & { readonly policy?: PolicySource };
 
 /** The file a batch's evidence lives in, in an evidence directory. */
 export const evidenceFileName = (batchId: bigint): string => `${batchId}.json`;
 
 /**
- * Evidence downloaded from a relayer's public `GET /v1/batches/:batchId`.
+ * Evidence downloaded from a relayer's public `GET /v1/batches/:batchId`, and policy documents
+ * from its `GET /v1/policies/:hash`.
  *
  * @example
  * const source = relayerEvidenceSource("http://127.0.0.1:8787")
  */
 export function relayerEvidenceSource(baseUrl: string, timeoutMs = 10_000): EvidenceSource {
   const base = baseUrl.replace(/\/$/, "");
-  return async (batchId) => {
+  const source = async (batchId: bigint): Promise<EvidenceLookup> => {
     const from = `relayer /v1/batches/${batchId}`;
     let response: Response;
     try {
@@ -56,17 +61,18 @@ export function relayerEvidenceSource(baseUrl: string, timeoutMs = 10_000): Evid
       return { found: false, kind: "malformed", from, reason: "the relayer's answer is not JSON" };
     }
   };
+  return Object.assign(source, { policy: relayerPolicySource(baseUrl, timeoutMs) });
 }
 
 /**
  * Evidence read from a directory holding `<batchId>.json` files (an archive, or a download
- * made with `--save-evidence`).
+ * made with `--save-evidence`), and policy documents from its `policies/<hash>.json`.
  *
  * @example
  * const source = directoryEvidenceSource("evidence/")
  */
 export function directoryEvidenceSource(dir: string): EvidenceSource {
-  return async (batchId) => {
+  const source = async (batchId: bigint): Promise<EvidenceLookup> => {
     const path = join(dir, evidenceFileName(batchId));
     let text: string;
     try {
@@ -87,16 +93,18 @@ export function directoryEvidenceSource(dir: string): EvidenceSource {
       };
     }
   };
+  return Object.assign(source, { policy: directoryPolicySource(dir) });
 }
 
 /**
- * Wraps a source so every evidence found is also written to `dir` as `<batchId>.json`.
+ * Wraps a source so every evidence found is also written to `dir` as `<batchId>.json`, and every
+ * policy document found to `dir/policies/<hash>.json`: the directory can be audited alone.
  *
  * @example
  * const source = savingEvidenceSource(relayerEvidenceSource(url), "evidence/")
  */
 export function savingEvidenceSource(source: EvidenceSource, dir: string): EvidenceSource {
-  return async (batchId) => {
+  const saving = async (batchId: bigint): Promise<EvidenceLookup> => {
     const lookup = await source(batchId);
     if (lookup.found) {
       await mkdir(dir, { recursive: true });
@@ -104,4 +112,5 @@ export function savingEvidenceSource(source: EvidenceSource, dir: string): Evide
     }
     return lookup;
   };
+  return source.policy ? Object.assign(saving, { policy: savingPolicySource(source.policy, dir) }) : saving;
 }

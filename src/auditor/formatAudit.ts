@@ -26,6 +26,10 @@ export function formatAudit(result: AuditResult): string {
     ["Total supply", twei(summary.totalSupply)],
     ["Balances checked", String(summary.accountsChecked)],
     ["Rule set versions", summary.ruleSetVersions.join(", ") || "(none)"],
+    [
+      "Site policies (on-chain)",
+      summary.sitePolicies.map(({ siteId, policyHash }) => `site ${siteId}: ${policyHash}`).join("\n") || "(none)",
+    ],
     ["Discrepancies", String(result.discrepancies.length)],
   );
   const parts = [table.toString()];

@@ -1,15 +1,16 @@
 // npm run audit -- --network <name> (--relayer <url> | --evidence-dir <dir>) [--json]
 // Trusts nothing but the chain and the published evidence: re-verifies every settled batch
-// and the token's supply and balances. Exit codes: 0 clean, 1 discrepancies found, 2 bad
+// (its rules replayed with the site's policy committed on-chain at the batch's block, the document
+// fetched beside the evidence and checked against that hash) and the token's supply and balances. Exit codes: 0 clean, 1 discrepancies found, 2 bad
 // usage, 3 the audit could not run (no deployment, chain unreachable or another chain).
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
-import { z } from "zod";
+import { createPublicClient, http, type PublicClient } from "viem";
 import { createLogRange } from "../chain/createLogRange.js";
 import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
 import { scrubUrls } from "../observability/logger.js";
-import { DEFAULT_POLICY, FARM_RULES_VERSION, type RulePolicy } from "../rules/policy.js";
+import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
+import { parseRulePolicy } from "../rules/rulePolicySchema.js";
 import {
   directoryEvidenceSource,
   relayerEvidenceSource,
@@ -25,11 +26,16 @@ import { runWatchtower, WatchtowerCannotStartError } from "./watch/runWatchtower
 const USAGE = `usage: npm run audit -- [options]
   --network <name>          deployments/<name>.json to audit (default localhost)
   --rpc <url>               the chain's JSON-RPC URL (default $TWEI_RPC_URL or http://127.0.0.1:8545)
-  --relayer <url>           download each batch's evidence from the relayer (GET /v1/batches/:id)
-  --evidence-dir <dir>      or read it from <dir>/<batchId>.json
-  --save-evidence <dir>     also write the evidence used to <dir>/<batchId>.json
+  --relayer <url>           download each batch's evidence from the relayer (GET /v1/batches/:id) and
+                            each site policy document the chain names (GET /v1/policies/:hash)
+  --evidence-dir <dir>      or read them from <dir>/<batchId>.json and <dir>/policies/<hash>.json
+  --save-evidence <dir>     also write the evidence and policy documents used there
   --to-block <n>            audit up to block n (default: the head)
-  --policy <file.json>      the rules' thresholds the relayer applied (default: src/rules/policy.ts's DEFAULT_POLICY)
+  --policy <file.json>      only for a site with no policy committed on-chain (older deployments): the
+                            policy its batches are replayed with (default: src/rules/policy.ts's
+                            DEFAULT_POLICY, what the relayer applies unless configured). Not needed
+                            otherwise: each batch is replayed with its site's policy in force at its
+                            block, fetched by hash and checked (policy_unavailable, policy_invalid)
   --unbacked-after <s>      with --evidence-dir: a batch whose file is absent is evidence_unavailable for
                             s seconds after it settled, unbacked_batch after (default 300; 0: at once)
   --deployments-root <dir>  where deployments/ is (default: the working directory)
@@ -51,57 +57,6 @@ exit codes: 0 clean, 1 discrepancies found, 2 bad usage, 3 could not audit`;
 class UsageError extends Error {}
 class CannotAuditError extends Error {}
 
-const count = z.number().int().nonnegative();
-const FARM_FIELDS = [
-  "voteToEarnMinLevel",
-  "maxLikesPerUserPerDay",
-  "earningRamp",
-  "maxReadsEarnedPerUserPerDay",
-] as const;
-const policySchema = z
-  .strictObject({
-    version: count,
-    wordsPerMinute: count.min(1),
-    minReadBps: count.max(10_000),
-    minCommentLength: count,
-    commentToEarnMinLevel: count.min(1),
-    maxCommentRewardsPerUserPerPost: count,
-    maxCommentRewardsPerPost: count,
-    maxPlusesPerUserPerDay: count,
-    // Version 3's farming rules (src/rules/policy.ts): required from it, absent before.
-    voteToEarnMinLevel: count.min(1).optional(),
-    maxLikesPerUserPerDay: count.optional(),
-    earningRamp: z
-      .array(z.strictObject({ belowLevel: count.min(2), maxReadsPerDay: count }))
-      .max(100)
-      .refine((steps) => steps.every((step, i) => i === 0 || step.belowLevel > steps[i - 1]!.belowLevel), {
-        message: "steps in increasing belowLevel",
-      })
-      .optional(),
-    maxReadsEarnedPerUserPerDay: count.optional(),
-    personhood: z
-      .strictObject({
-        eas: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not an address") as unknown as z.ZodType<Address>,
-        schema: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not a schema UID") as unknown as z.ZodType<Hex>,
-        attesters: z
-          .array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not an address") as unknown as z.ZodType<Address>)
-          .min(1),
-      })
-      .optional(),
-  })
-  .superRefine((policy, ctx) => {
-    const farming = policy.version >= FARM_RULES_VERSION;
-    for (const field of FARM_FIELDS)
-      if ((policy[field] === undefined) === farming)
-        ctx.addIssue({
-          code: "custom",
-          path: [field],
-          message: farming
-            ? `required from version ${FARM_RULES_VERSION}`
-            : `only from version ${FARM_RULES_VERSION} (this policy is version ${policy.version})`,
-        });
-  });
-
 async function readPolicy(path: string | undefined): Promise<RulePolicy> {
   if (path === undefined) return DEFAULT_POLICY;
   let json: unknown;
@@ -110,10 +65,9 @@ async function readPolicy(path: string | undefined): Promise<RulePolicy> {
   } catch {
     throw new UsageError(`--policy: cannot read JSON from ${path}`);
   }
-  const parsed = policySchema.safeParse(json);
-  if (!parsed.success) throw new UsageError(`--policy ${path}: ${z.prettifyError(parsed.error)}`);
-  // zod leaves an absent optional field absent (never present as undefined).
-  return parsed.data as RulePolicy;
+  const parsed = parseRulePolicy(json);
+  if (!parsed.ok) throw new UsageError(`--policy ${path}: ${parsed.problems}`);
+  return parsed.policy;
 }
 
 const PAUSER_KEY = /^0x[0-9a-fA-F]{64}$/;

@@ -22,6 +22,11 @@ export interface SettledBatchLog {
   readonly versionInForce: number;
   /** The version it replaced, while the ledger still accepted it (its grace period); undefined otherwise. */
   readonly previousInGrace: number | undefined;
+  /**
+   * The site's policy hash in force when the batch settled (replayed from PolicyScheduled and its
+   * effectiveAt, as TweiLedger.sitePolicy answers it); undefined when the site had none committed.
+   */
+  readonly policyHash: Hex | undefined;
 }
 
 export interface ShortfallLog {
@@ -70,6 +75,18 @@ export interface LedgerRegistry {
   rules: { current: number; previous: number; replacedAt: bigint; next: number; nextAt: bigint };
   /** The ledger's ruleSetGrace in seconds, read once when first needed. */
   grace: bigint | undefined;
+  /**
+   * Each site's policy schedule, replayed as TweiLedger does: the hash in force and one announced
+   * for `nextAt` (adopted at the first block stamped at or after it).
+   */
+  readonly policies: Map<number, PolicyScheduleState>;
+}
+
+/** A site's policy hashes as the ledger holds them. */
+export interface PolicyScheduleState {
+  current: Hex | undefined;
+  next: Hex | undefined;
+  nextAt: bigint;
 }
 
 export const createLedgerRegistry = (): LedgerRegistry => ({
@@ -79,6 +96,7 @@ export const createLedgerRegistry = (): LedgerRegistry => ({
   posts: new Map(),
   rules: { current: 0, previous: 0, replacedAt: 0n, next: 0, nextAt: 0n },
   grace: undefined,
+  policies: new Map(),
 });
 
 /** The ledger's and the token's logs, in block ranges the RPC accepts (src/chain/readLogsAdaptively.ts). */
@@ -115,8 +133,9 @@ const position = (log: { blockNumber: bigint | null; logIndex: number | null }) 
 
 /**
  * Reads everything the auditor needs from the chain between two blocks: the ledger's
- * BatchSettled, BurnShortfall, PostRegistered, RuleSetScheduled and Site* events (replayed in
- * order, so each batch carries the site signer and rule set of its moment) and the token's
+ * BatchSettled, BurnShortfall, PostRegistered, RuleSetScheduled, PolicyScheduled and Site* events
+ * (replayed in order, so each batch carries the site signer, rule set and site policy hash of its
+ * moment) and the token's
  * Transfer events.
  *
  * @example
@@ -148,7 +167,7 @@ export async function readLedgerHistory(
     position(a) < position(b) ? -1 : 1,
   );
   const registry = parameters.registry ?? createLedgerRegistry();
-  const { sites, signers, ruleSets, posts } = registry;
+  const { sites, signers, ruleSets, posts, policies } = registry;
   const signerFrom = (siteId: number, signer: Address, block: bigint | null) => {
     const list = signers.get(siteId) ?? [];
     list.push({ block: block ?? 0n, signer });
@@ -189,8 +208,27 @@ export async function readLedgerHistory(
       if (at >= rules.replacedAt + registry.grace) rules.previous = 0; // the grace only ends: replacedAt moves on adoption
     }
   };
+  /** A site's policy hash in force at a block: TweiLedger's _policyNow (the announced one from its effectiveAt on). */
+  const policyAt = async (siteId: number, blockNumber: bigint): Promise<Hex | undefined> => {
+    const schedule = policies.get(siteId);
+    if (schedule?.next !== undefined && (await timestampOf(blockNumber)) >= schedule.nextAt)
+      Object.assign(schedule, { current: schedule.next, next: undefined, nextAt: 0n });
+    return schedule?.current;
+  };
   for (const event of events) {
     switch (event.eventName) {
+      case "PolicyScheduled": {
+        const { siteId, policyHash, effectiveAt } = event.args;
+        const current = await policyAt(siteId, event.blockNumber);
+        // The site's first policy (and any with no change delay) is in force in the announcing block.
+        policies.set(
+          siteId,
+          effectiveAt <= (await timestampOf(event.blockNumber))
+            ? { current: policyHash, next: undefined, nextAt: 0n }
+            : { current, next: policyHash, nextAt: effectiveAt },
+        );
+        break;
+      }
       case "RuleSetScheduled":
         ruleSets.set(event.args.version, [...event.args.amounts]);
         {
@@ -264,6 +302,7 @@ export async function readLedgerHistory(
           siteActive: site?.active ?? false,
           versionInForce: rules.current,
           previousInGrace: rules.previous === 0 ? undefined : rules.previous,
+          policyHash: await policyAt(event.args.siteId, event.blockNumber),
         });
         break;
       }

@@ -33,6 +33,10 @@ interface EvidenceFile {
 }
 
 /** Moves the events to the positions `order` gives (position i gets the event at order[i]) and renumbers leafIndex. */
+/** The batches' evidence files of a directory, in batch order (the policies/ beside them left out). */
+const batchFiles = async (dir: string) =>
+  (await readdir(dir)).filter((name) => /^\d+\.json$/.test(name)).sort((a, b) => parseInt(a) - parseInt(b));
+
 const reorder = (file: EvidenceFile, order: readonly number[]) => {
   file.events = order.map((from, leafIndex) => ({
     ...(file.events[from] as EvidenceFile["events"][number]),
@@ -73,7 +77,7 @@ describe("auditor: catches and names tampered evidence", function () {
   ): Promise<{ result: AuditResult; batchId: string; evidenceDir: string }> {
     const evidenceDir = join(dir, name);
     await cp(clean, evidenceDir, { recursive: true });
-    for (const file of await readdir(evidenceDir)) {
+    for (const file of await batchFiles(evidenceDir)) {
       const path = join(evidenceDir, file);
       const evidence = JSON.parse(await readFile(path, "utf8")) as EvidenceFile;
       if (!evidence.events.some((e) => e.event.eventId === eventId)) continue;
@@ -227,7 +231,7 @@ describe("auditor: catches and names tampered evidence", function () {
   it("malformed evidence files are discrepancies of their batches, and every other batch is still checked", async function () {
     const evidenceDir = join(dir, "malformed");
     await cp(clean, evidenceDir, { recursive: true });
-    const files = (await readdir(evidenceDir)).sort((a, b) => parseInt(a) - parseInt(b));
+    const files = await batchFiles(evidenceDir);
     const edit = async (file: string, change: (text: string) => string) => {
       const path = join(evidenceDir, file);
       await writeFile(path, change(await readFile(path, "utf8")));
@@ -276,7 +280,7 @@ describe("auditor: catches and names tampered evidence", function () {
     const evidenceDir = join(dir, "missing");
     await cp(clean, evidenceDir, { recursive: true });
     // The last batch (the report purchase): no later event depends on it.
-    const last = (await readdir(evidenceDir)).sort((a, b) => parseInt(a) - parseInt(b)).at(-1);
+    const last = (await batchFiles(evidenceDir)).at(-1);
     await rm(join(evidenceDir, last as string));
     const cli = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn(

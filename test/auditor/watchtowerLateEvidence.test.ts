@@ -18,6 +18,8 @@ import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { freePort } from "../../src/devnet/startHardhatNode.js";
+import { DEFAULT_POLICY } from "../../src/rules/policy.js";
+import { policyHash } from "../../src/rules/policyHash.js";
 import type { TweiClient } from "../../src/sdk/createTweiClient.js";
 import { writeTestDeployment } from "../relayer/helpers/relayerProcess.js";
 import { publishEvent, readEvent } from "../relayer/helpers/siteEvents.js";
@@ -63,10 +65,12 @@ describe("watchtower: late evidence (relayer down, archive file late) never paus
 
   const paused = () =>
     chain.publicClient.readContract({ address: chain.deployed.ledger, abi: tweiLedgerAbi, functionName: "paused" });
-  /** Copies a batch's evidence from the relayer into the archive, as `--save-evidence` does. */
+  /** Copies a batch's evidence (and its site's policy document) from the relayer into the archive, as `--save-evidence` does. */
   const archiveBatch = async (batchId: string) => {
-    const lookup = await savingEvidenceSource(relayerEvidenceSource(relayer.url), archive)(BigInt(batchId));
+    const saving = savingEvidenceSource(relayerEvidenceSource(relayer.url), archive);
+    const lookup = await saving(BigInt(batchId));
     expect(lookup.found, `the relayer serves batch ${batchId}`).to.equal(true);
+    expect((await saving.policy?.(policyHash(DEFAULT_POLICY)))?.found, "the relayer serves its policy").to.equal(true);
   };
   /** Waits until the relayer has cut `eventId` into a batch and returns the batch id. */
   const batchOf = (eventId: string) =>

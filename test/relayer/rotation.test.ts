@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -127,8 +127,7 @@ for (const store of STORES)
 
         // Evidence that claims the old-key envelope was accepted after the rotation is named for it.
         const tampered = join(dir, "tampered");
-        await mkdir(tampered, { recursive: true });
-        for (const name of files) await writeFile(join(tampered, name), await readFile(join(saved, name)));
+        await cp(saved, tampered, { recursive: true }); // the batches' files and the policies beside them
         const edited = JSON.parse(await readFile(join(tampered, relayerFile), "utf8")) as EvidenceFile;
         (edited.envelopes[0] as { acceptedAtBlock?: string }).acceptedAtBlock = rotation.blockNumber.toString();
         await writeFile(join(tampered, relayerFile), JSON.stringify(edited));

@@ -54,7 +54,7 @@ export interface FollowAuditParameters {
    * are retried with backoff; when one's evidence arrives (or an absent file's grace ends) the
    * replay starts over, and what it no longer finds is cleared.
    */
-  readonly retryEvidence?: (batchId: bigint) => Promise<boolean>;
+  readonly retryEvidence?: (batch: UncheckedBatch) => Promise<boolean>;
   /** The clock (ms since the epoch); Date.now by default. */
   readonly now?: () => number;
 }
@@ -131,9 +131,10 @@ export async function followAudit(parameters: FollowAuditParameters): Promise<Fo
         return startOver();
       }
       if (entry.nextAt > at) continue;
-      const there = await parameters.retryEvidence(batch.batchId).catch(() => false);
+      const there = await parameters.retryEvidence(batch).catch(() => false);
       if (there) {
-        emit({ type: "reaudit", reason: `the evidence of batch ${batch.batchId} was found` });
+        const what = batch.policyHash ? `the policy document ${batch.policyHash} of batch` : "the evidence of batch";
+        emit({ type: "reaudit", reason: `${what} ${batch.batchId} was found` });
         return startOver();
       }
       entry.attempts++;

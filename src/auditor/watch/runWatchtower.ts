@@ -72,7 +72,11 @@ export async function runWatchtower(parameters: RunWatchtowerParameters): Promis
       metrics.headLag.set(Number(head - auditedBlock));
       metrics.uncheckedBatches.set(uncheckedBatches);
     },
-    retryEvidence: async (batchId) => (await parameters.evidence(batchId)).found,
+    // What was missing: the batch's evidence, or its site's policy document.
+    retryEvidence: async ({ batchId, policyHash }) =>
+      policyHash
+        ? ((await parameters.evidence.policy?.(policyHash))?.found ?? false)
+        : (await parameters.evidence(batchId)).found,
     async onCleared(cleared) {
       metrics.cleared.inc({ code: cleared.code });
       if (parameters.webhookUrl)

@@ -1,4 +1,4 @@
-import { rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   encodeAbiParameters,
@@ -26,6 +26,8 @@ import { siteEventSchema, type SiteEvent, type SiteEventInput } from "../../../s
 import { evaluateEvent } from "../../../src/rules/evaluateEvent.js";
 import { createMemoryRulesState } from "../../../src/rules/memoryRulesState.js";
 import { DEFAULT_POLICY, type PersonhoodPolicy, type RulePolicy } from "../../../src/rules/policy.js";
+import { canonicalJson, policyHash } from "../../../src/rules/policyHash.js";
+import { policyFileName } from "../../../src/auditor/policySource.js";
 import type { RulesState } from "../../../src/rules/rulesState.js";
 import { groupWithOrigins } from "../../../src/relayer/settlement/buildBatch.js";
 import { waitForSuccess } from "../../../src/chain/waitForSuccess.js";
@@ -152,7 +154,10 @@ export async function startCraftedChain(
   const personhood: PersonhoodPolicy | undefined = eas
     ? { eas: eas.eas, schema: eas.personhoodSchema, attesters: [attester.account.address] }
     : undefined;
-  const policy: RulePolicy = { ...(options.policy ?? DEFAULT_POLICY), ...(personhood ? { personhood } : {}) };
+  // The policy an audit falls back on for a site with none committed; `usePolicy` changes the one
+  // the fixture's "relayer" applies to new batches.
+  const fallback: RulePolicy = { ...(options.policy ?? DEFAULT_POLICY), ...(personhood ? { personhood } : {}) };
+  let policy = fallback;
   const evidenceDir = await tempDir("crafted-evidence");
   const signer = chain.newSigner();
   const relayer = chain.walletOf(hardhatAccount(1));
@@ -170,8 +175,8 @@ export async function startCraftedChain(
   let nextBatchId = 1n;
   let nextNonce = 1n;
   let occurredAt = 1_800_000_000;
-  /** The events of every batch settled so far (and the attestations found), in order: the rules' state is their replay. */
-  let settledEvents: { events: SiteEvent[]; attested?: ReadonlyMap<Address, Hex> }[] = [];
+  /** The events of every batch settled so far (with the attestations found and the policy they were accepted under), in order: the rules' state is their replay. */
+  let settledEvents: { events: SiteEvent[]; policy: RulePolicy; attested?: ReadonlyMap<Address, Hex> }[] = [];
   let written: string[] = [];
 
   /** What the rules give for `events` after every event settled so far (rejections thrown). */
@@ -183,11 +188,16 @@ export async function startCraftedChain(
     // What each account earned in the batches settled before: the levels the relayer sees.
     const earned = new Map<Address, bigint>();
     const state = createMemoryRulesState({ defaultFunds: UNLIMITED, earned });
-    const evaluate = (event: SiteEvent, rulesState: RulesState, found?: ReadonlyMap<Address, Hex>) =>
+    const evaluate = (
+      event: SiteEvent,
+      rulesState: RulesState,
+      found?: ReadonlyMap<Address, Hex>,
+      under: RulePolicy = policy,
+    ) =>
       evaluateEvent({
         siteId: SITE_ID,
         event,
-        policy,
+        policy: under,
         amounts: DEFAULT_RULE_AMOUNTS,
         state: {
           ...rulesState,
@@ -197,7 +207,7 @@ export async function startCraftedChain(
     for (const batch of settledEvents) {
       const minted = new Map<Address, bigint>();
       for (const event of batch.events) {
-        const outcome = evaluate(event, state, batch.attested);
+        const outcome = evaluate(event, state, batch.attested, batch.policy);
         if (!outcome.accepted) continue;
         state.apply(outcome, DEFAULT_RULE_AMOUNTS);
         for (const a of outcome.actions)
@@ -344,7 +354,10 @@ export async function startCraftedChain(
     await writeFile(file, JSON.stringify(evidence, null, 2));
     written.push(file);
     if (!options.actions && !options.packed && !options.forge)
-      settledEvents = [...settledEvents, { events, ...(options.attested ? { attested: options.attested } : {}) }];
+      settledEvents = [
+        ...settledEvents,
+        { events, policy, ...(options.attested ? { attested: options.attested } : {}) },
+      ];
     return { batchId, evidence, packed };
   }
 
@@ -413,10 +426,23 @@ export async function startCraftedChain(
   return {
     ...chain,
     evidenceDir,
-    /** The policy the fixture's relayer applies and its audit checks with. */
-    policy,
+    /** The policy the fixture's relayer applies at first, and its audit falls back on for a site with none committed. */
+    policy: fallback,
     /** With `personhood`: the policy's EAS part, EAS's schema registry and the site attester's wallet. */
     personhood: personhood && eas ? { policy: personhood, schemaRegistry: eas.schemaRegistry, attester } : undefined,
+    /** The policy the fixture's "relayer" applies to the batches settled from now on. */
+    usePolicy(next: RulePolicy) {
+      policy = next;
+    },
+    /** Publishes a policy document beside the evidence (`policies/<hash>.json`, canonical JSON), as a relayer's archive does; returns its hash. */
+    async publishPolicy(document: unknown): Promise<Hex> {
+      const hash = policyHash(document);
+      await mkdir(join(evidenceDir, "policies"), { recursive: true });
+      const file = join(evidenceDir, policyFileName(hash));
+      await writeFile(file, canonicalJson(document));
+      written.push(file);
+      return hash;
+    },
     siteSigner: signer,
     settle,
     event,
@@ -445,17 +471,17 @@ export async function startCraftedChain(
         publicClient: chain.publicClient,
         deployment: { ...chain.deployed, chainId: CHAIN_ID },
         evidence: directoryEvidenceSource(dir),
-        policy,
+        policy: fallback,
       });
     },
     /** Remembers the chain and the fixture as they are; the function returned goes back to them. */
     async snapshot(): Promise<() => Promise<void>> {
       const id = await chain.rpc("evm_snapshot");
-      const saved = { nextBatchId, nextNonce, occurredAt, settledEvents, written };
+      const saved = { nextBatchId, nextNonce, occurredAt, settledEvents, written, policy };
       return async () => {
         await chain.rpc("evm_revert", [id]);
         for (const file of written.slice(saved.written.length)) await rm(file, { recursive: true, force: true });
-        ({ nextBatchId, nextNonce, occurredAt, settledEvents } = saved);
+        ({ nextBatchId, nextNonce, occurredAt, settledEvents, policy } = saved);
         written = saved.written;
       };
     },
