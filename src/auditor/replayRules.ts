@@ -107,6 +107,8 @@ export function replayRules(parameters: {
 
   const replayed: Array<AccountAction & { eventId: string }> = [];
   const leftOut: Array<LeftOutAction & { eventId: string }> = [];
+  /** Events with no attestation named, and the actions they would have had as an attested user's. */
+  const unattested: Array<{ eventId: string; user: Address; keys: ReadonlySet<string> }> = [];
   const posts: PostRegistration[] = [];
   for (const position of order.replayOrder) {
     const item = evidence.events[position];
@@ -117,17 +119,15 @@ export function replayRules(parameters: {
       : siteState;
     let outcome = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state });
     if (policy.personhood && item.attestation === undefined) {
-      // Paid as if attested, with no attestation named: the relayer skipped the check.
+      // What it would have paid had its user been attested: named if the chain settled it.
       const attested = attestedAs(siteState, event.user, SOME_ATTESTATION);
       const paid = evaluateEvent({ siteId: batch.siteId, event, policy, amounts, state: attested });
-      if (paid.accepted && mintCount(paid) > mintCount(outcome) && onChainStill(paid))
-        add(
-          "attestation_missing",
-          `event ${event.eventId}`,
-          `the chain paid ${getAddress(event.user)} for this event as an attested person, and the evidence names no personhood attestation for it`,
-          "an attestation named in events[].attestation",
-          "(none)",
-        );
+      if (paid.accepted && mintCount(paid) > mintCount(outcome))
+        unattested.push({
+          eventId: event.eventId,
+          user: event.user,
+          keys: new Set(paid.actions.filter((a) => a.kind < FIRST_BURN_KIND).map(actionKey)),
+        });
     }
     if (outcome.accepted && !onChainStill(outcome)) {
       const lower = atLowerLevels({ siteId: batch.siteId, event, policy, amounts, state, outcome, onChainStill });
@@ -170,6 +170,7 @@ export function replayRules(parameters: {
   }
   let differs = false;
   let unexplained = 0;
+  const missingAttestation = new Set<string>();
   for (const action of onChain.actions) {
     const list = pending.get(actionKey(action));
     if (list && list.length > 0) {
@@ -180,6 +181,18 @@ export function replayRules(parameters: {
     unexplained++;
     // A mint the farming rules left out (or trimmed) is named with the rule it breaks.
     const broken = leftOut.find((entry) => actionKey(entry.action) === actionKey(action));
+    // Paid as an attested user's while the evidence names no attestation: the relayer skipped the check.
+    const skipped = unattested.find((entry) => entry.keys.has(actionKey(action)));
+    if (skipped && !missingAttestation.has(skipped.eventId)) {
+      missingAttestation.add(skipped.eventId);
+      add(
+        "attestation_missing",
+        `event ${skipped.eventId}`,
+        `the chain paid ${getAddress(skipped.user)} for this event as an attested person (${describeAction(action)}), and the evidence names no personhood attestation for it`,
+        "an attestation named in events[].attestation",
+        "(none)",
+      );
+    }
     add(
       "unexplained_action",
       `action #${action.actionIndex}`,
