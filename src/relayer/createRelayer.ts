@@ -158,6 +158,7 @@ export function createRelayer(config: RelayerConfig): Relayer {
   const metrics = createRelayerMetrics({
     queueDepth: () => store.pendingCount(),
     heldCount: () => store.heldCount(),
+    capWaits: async () => (await store.capWaits()).map((wait) => wait.cap),
     balanceWei: () => publicClient.getBalance({ address: account.address }),
     oldestPendingAt: async () => {
       const sites = await store.pendingSites();

@@ -13,6 +13,7 @@ export interface RelayerMetrics {
   readonly eventsFailed: Counter<"code">;
   readonly eventsRepriced: Counter;
   readonly eventsHeld: Gauge;
+  readonly sitesWaitingForCap: Gauge;
   readonly reorgs: Counter<"depth">;
   readonly settlementBlocked: Gauge;
   readonly balance: Gauge;
@@ -32,6 +33,8 @@ export function createRelayerMetrics(
   options: {
     queueDepth?: () => Promise<number>;
     heldCount?: () => Promise<number>;
+    /** The caps sites wait for room under (one entry per waiting site: `mint`, `site_burn`, …). */
+    capWaits?: () => Promise<readonly string[]>;
     /** The relayer account's balance in wei (read from the chain at each scrape). */
     balanceWei?: () => Promise<bigint>;
     /** When the oldest pending event was received (ms since the epoch), or undefined. */
@@ -40,7 +43,7 @@ export function createRelayerMetrics(
 ): RelayerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "twei_relayer_" });
-  const { queueDepth, heldCount, balanceWei, oldestPendingAt } = options;
+  const { queueDepth, heldCount, capWaits, balanceWei, oldestPendingAt } = options;
   return {
     registry,
     events: new Counter({
@@ -107,6 +110,18 @@ export function createRelayerMetrics(
       registers: [registry],
       async collect() {
         if (heldCount) this.set(await heldCount());
+      },
+    }),
+    sitesWaitingForCap: new Gauge({
+      name: "twei_relayer_sites_waiting_for_cap",
+      help: "Sites whose events wait for room under a cap of the ledger's, by cap (mint, burn, site_mint, site_burn)",
+      labelNames: ["cap"],
+      registers: [registry],
+      async collect() {
+        if (!capWaits) return;
+        this.reset();
+        for (const cap of ["mint", "burn", "site_mint", "site_burn"]) this.set({ cap }, 0);
+        for (const cap of await capWaits()) this.inc({ cap });
       },
     }),
     reorgs: new Counter({

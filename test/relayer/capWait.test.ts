@@ -175,6 +175,10 @@ for (const store of STORES)
         expect(told[0]).to.deep.include({ status: "waiting_for_cap", siteId: SITE });
         expect(told[0]?.waitingForCap).to.deep.include({ cap: "mint", roomAtUnix });
 
+        expect(await (await fetch(`${relayer.url}/metrics`)).text()).to.match(
+          /twei_relayer_sites_waiting_for_cap\{cap="mint"\} 1/,
+        );
+
         // Another pass: still no room; nothing told twice.
         await relayer.batcher.tick();
         expect(await statusOf("read-1")).to.equal("waiting_for_cap");
@@ -201,6 +205,9 @@ for (const store of STORES)
           "settled",
         ]);
         expect((await client.event("read-1")).waitingForCap).to.equal(null);
+        expect(await (await fetch(`${relayer.url}/metrics`)).text()).to.match(
+          /twei_relayer_sites_waiting_for_cap\{cap="mint"\} 0/,
+        );
         for (const reader of readers) expect(await chain.balanceOf(reader)).to.equal(twei("1"));
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(hooks.of("event.waiting_for_cap").map((payload) => payload.eventId)).to.have.members([
