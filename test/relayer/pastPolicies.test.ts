@@ -1,14 +1,20 @@
 import { expect } from "chai";
 import { after, before, describe, it } from "mocha";
-import { keccak256, stringToBytes, type Hex } from "viem";
+import { keccak256, stringToBytes, type Address, type Hex } from "viem";
+import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
+import { runAudit } from "../../src/auditor/runAudit.js";
+import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
+import { ActionKind } from "../../src/core/kinds.js";
+import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
 import { policyHash } from "../../src/rules/policyHash.js";
 import { STORES } from "../helpers/postgres.js";
-import { startTestChain, type TestChain } from "./helpers/testChain.js";
+import { publishEvent, readEvent } from "./helpers/siteEvents.js";
+import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
 import { testStores } from "./helpers/testStores.js";
-import { addSite, startTestRelayer } from "./helpers/testRelayer.js";
+import { addSite, clientFor, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
 
 const SECOND: RulePolicy = { ...DEFAULT_POLICY, wordsPerMinute: 100 };
 
@@ -80,4 +86,79 @@ describe("relayer: GET /v1/policies/:hash serves every policy it has applied, af
         }
       }
     });
+});
+
+/**
+ * The issue's "done when": the relayer settles a site's batches under its first policy, the
+ * policy admin commits a second (in force at once on this chain), the relayer restarts with it and
+ * settles more; the auditor, given only the relayer's URL, replays each batch with the policy in
+ * force at its block and finds nothing. The same 30 s read of a 200-word post is 5,000 basis
+ * points under the first policy and 2,500 under the second.
+ */
+describe("auditor and relayer: two policies of one site, audited from the relayer told neither", function () {
+  this.timeout(180_000);
+  let chain: TestChain;
+  const dirs = tempDirs();
+
+  before(async function () {
+    // Publishing is free here (nobody holds Twei on a fresh chain).
+    chain = await startTestChain({
+      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+    });
+  });
+  after(async function () {
+    await chain?.stop();
+    await dirs.removeAll();
+  });
+
+  it("audits clean, each batch under the policy in force at its block", async function () {
+    const dataDir = await dirs.make("two-policies");
+    const site = await addSite(chain, dataDir, 1); // commits DEFAULT_POLICY
+    const [author, first, second] = [chain.user(0).address, chain.user(1).address, chain.user(2).address];
+    const read = (eventId: string, user: Address) =>
+      ({ ...readEvent(eventId, user, "p"), secondsRead: 30 }) as SiteEventInput;
+    const settled = (url: string, eventId: string) =>
+      waitFor(`${eventId} settled`, async () =>
+        (await clientFor(chain, url, site).event(eventId)).status === "settled" ? true : undefined,
+      );
+
+    let relayer = await startTestRelayer(chain, dataDir);
+    try {
+      await clientFor(chain, relayer.url, site).sendEvents([
+        { ...publishEvent("pub", author, "p"), wordCount: 200 } as SiteEventInput,
+        read("read-first", first),
+      ]);
+      await settled(relayer.url, "read-first");
+    } finally {
+      await relayer.stop();
+    }
+    await waitForSuccess(
+      chain.publicClient,
+      await chain.admin.writeContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "schedulePolicy",
+        args: [1, policyHash(SECOND)],
+        chain: chain.chain,
+      } as never),
+    );
+    relayer = await startTestRelayer(chain, dataDir, { policy: SECOND });
+    try {
+      await clientFor(chain, relayer.url, site).sendEvents([read("read-second", second)]);
+      await settled(relayer.url, "read-second");
+      const deployment = { ...chain.deployed, chainId: CHAIN_ID };
+      const result = await runAudit({
+        publicClient: chain.publicClient,
+        deployment,
+        evidence: relayerEvidenceSource(relayer.url),
+      });
+      expect(result.discrepancies).to.deep.equal([]);
+      expect(result.summary.sitePolicies.map((p) => p.policyHash)).to.deep.equal([
+        policyHash(DEFAULT_POLICY),
+        policyHash(SECOND),
+      ]);
+    } finally {
+      await relayer.stop();
+    }
+  });
 });
