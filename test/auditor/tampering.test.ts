@@ -180,7 +180,7 @@ describe("auditor: catches and names tampered evidence", function () {
         .filter((e) => e.event.eventId !== "read-r2")
         .map((e, leafIndex) => ({ ...e, leafIndex }));
     });
-    const last = (await readdir(evidenceDir)).sort((a, b) => parseInt(a) - parseInt(b)).at(-1);
+    const last = (await batchFiles(evidenceDir)).at(-1);
     await rm(join(evidenceDir, last as string));
     const whole = await runAudit({
       publicClient: stack.publicClient,
