@@ -51,6 +51,14 @@ const namespace = (): Namespace => {
   return (global[INSTRUMENTER_CONSTANTS.NAMESPACE] ??= {});
 };
 
+const HOOK_PREFIX = "\u0000hooks of ";
+
+/** The full titles of a suite's tests, its nested suites' included. */
+const testsOf = (suite: Mocha.Suite): string[] => [
+  ...suite.tests.map((test) => test.fullTitle()),
+  ...suite.suites.flatMap(testsOf),
+];
+
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A reporter that prints nothing: the results are collected from the runner's events. */
@@ -59,6 +67,8 @@ class Silent extends Mocha.reporters.Base {}
 class InProcessMochaRunner implements TestRunner {
   static inject = tokens(commonTokens.options);
   private mocha: Mocha | undefined;
+  /** The suites whose before/after-all hooks ran, by their coverage key. */
+  private readonly suites = new Map<string, Mocha.Suite>();
   private readonly settings: InProcessMochaOptions;
 
   constructor(options: StrykerOptions) {
@@ -92,8 +102,13 @@ class InProcessMochaRunner implements TestRunner {
       let started = Date.now();
       const runner = mocha.run(() => done());
       runner.on("hook", (hook: Mocha.Hook) => {
-        // What a before/after-all hook runs belongs to no one test.
-        if (/^"(before|after) all"/.test(hook.title)) namespace().currentTestId = undefined;
+        // What a before/after-all hook runs belongs to every test of its suite (it runs again
+        // for any of them): counted under the suite, then shared out (see `shareHookCoverage`).
+        if (/^"(before|after) all"/.test(hook.title) && hook.parent) {
+          const key = `${HOOK_PREFIX}${hook.parent.fullTitle()}`;
+          this.suites.set(key, hook.parent);
+          namespace().currentTestId = key;
+        }
       });
       runner.on("test", (test: Mocha.Test) => {
         namespace().currentTestId = test.fullTitle();
@@ -122,10 +137,26 @@ class InProcessMochaRunner implements TestRunner {
     ns.mutantCoverage = { static: {}, perTest: {} };
     try {
       const tests = await this.run(undefined, false);
-      return { status: DryRunStatus.Complete, tests, mutantCoverage: ns.mutantCoverage };
+      return { status: DryRunStatus.Complete, tests, mutantCoverage: this.shareHookCoverage(ns.mutantCoverage, tests) };
     } catch (error) {
       return { status: DryRunStatus.Error, errorMessage: String((error as Error)?.stack ?? error) };
     }
+  }
+
+  /** Moves what each suite's hooks covered to each of the suite's tests that ran. */
+  private shareHookCoverage(coverage: MutantCoverage, tests: readonly TestResult[]): MutantCoverage {
+    const ran = new Set(tests.map((test) => test.id));
+    const perTest = { ...coverage.perTest };
+    for (const [key, suite] of this.suites) {
+      const hit = perTest[key];
+      delete perTest[key];
+      if (!hit) continue;
+      for (const id of testsOf(suite).filter((id) => ran.has(id))) {
+        const own = (perTest[id] ??= {});
+        for (const [mutant, count] of Object.entries(hit)) own[mutant] = (own[mutant] ?? 0) + count;
+      }
+    }
+    return { static: coverage.static, perTest };
   }
 
   async mutantRun(options: MutantRunOptions): Promise<MutantRunResult> {
