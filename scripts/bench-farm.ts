@@ -6,8 +6,13 @@
  * forged heartbeats, fresh wallets from one IP, fresh wallets over eight IPs (client sockets
  * bound to 127.0.x.y), a like ring, parallel posts per wallet, and re-reads. When everything has
  * settled it counts the Twei minted to each wallet (the token's Transfer logs from address 0)
- * and prints a table per strategy and the final line
- * `farm_share=<farm mints / all mints> honest_reads_lost=<n> honest_twei_per_reader=<x>`.
+ * and prints a table per strategy. It runs twice: with the default policy, then with proof of
+ * personhood on (the site's policy requires an EAS attestation for earning; each honest reader
+ * asks the demo site to verify them, as the widget's "Verify I'm a person" does; the farm's
+ * wallets are never attested). The final line:
+ * `farm_share=<farm mints / all mints> honest_reads_lost=<n> honest_twei_per_reader=<x>
+ * farm_share_personhood=<…> honest_reads_lost_personhood=<n> honest_twei_per_reader_personhood=<x>`.
+ * `BENCH_FARM_PHASES=off` or `on` runs one of the two (its figures only).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -39,255 +44,278 @@ interface Strategy {
   run(): Promise<void>;
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), "twei-bench-farm-"));
-say("starting the demo stack (node, relayer, indexer) and playing the demo's story…");
-const stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir });
-try {
-  await playDemoScenario(stack);
-  const site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: BEAT_MS });
+/** One run's figures, for the final line. */
+interface PhaseResult {
+  readonly share: number;
+  readonly lost: number;
+  readonly perReader: string;
+}
+
+/** Runs every strategy side by side on a fresh stack; with `personhood`, the site's policy requires proof of personhood. */
+async function runPhase(personhood: boolean): Promise<PhaseResult> {
+  const dataDir = await mkdtemp(join(tmpdir(), "twei-bench-farm-"));
+  say(
+    `personhood ${personhood ? "on" : "off"}: starting the demo stack (node, relayer, indexer) and playing the demo's story…`,
+  );
+  const stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir, personhood });
   try {
-    const slugs = SITE_ARTICLES.map((a) => a.slug);
-    const [main = ARTICLE.sitePostId, second = main] = slugs;
-    const wallets = (count: number, ip: (i: number) => string): Wallet[] =>
-      Array.from({ length: count }, (_, i) => ({
-        account: privateKeyToAccount(generatePrivateKey()),
-        client: createSiteClient(site.url, ip(i)),
-      }));
-    const strategy = (
-      name: string,
-      honest: boolean,
-      list: Wallet[],
-      each: (w: Wallet, r: Refusals, i: number) => Promise<void>,
-    ): Strategy => {
-      const refusals = new Refusals();
-      return {
-        name,
-        honest,
-        wallets: list,
-        refusals,
-        async run() {
-          await Promise.all(
-            list.map(async (w, i) => {
-              const refused = await signIn(w.client, w.account);
-              if (refused) refusals.note(refused);
-              else await each(w, refusals, i);
-            }),
-          );
-        },
-      };
-    };
-    const normal = { beatMs: BEAT_MS };
-    /** Each honest reader's reads that must pay in full, checked once everything settled. */
-    const honestReads: { wallet: Wallet; slug: string }[] = [];
-
-    const strategies: Strategy[] = [
-      strategy(
-        "honest readers",
-        true,
-        wallets(HONEST_READERS, (i) => `127.0.1.${i + 1}`),
-        async (w, r) => {
-          honestReads.push({ wallet: w, slug: main }, { wallet: w, slug: second });
-          // A reload at 40%, then the rest.
-          await read(w.client, main, { ...normal, leaveAt: 0.4, away: () => sleep(300) }, r);
-          await patiently(() => w.client.call("POST", `/posts/${main}/vote`, { vote: "plus" }), r);
-          await patiently(
-            () => w.client.call("POST", `/posts/${main}/comments/c-africa/reaction`, { reaction: "like" }),
-            r,
-          );
-          await sleep(1_000);
-          // A "More:" link after 30%, a minute elsewhere (3 s at the bench's clock), then back.
-          await read(w.client, second, { ...normal, leaveAt: 0.3, away: () => sleep(3_000) }, r);
-        },
-      ),
-      strategy(
-        "forged heartbeats",
-        false,
-        wallets(3, () => "127.0.2.1"),
-        async (w, r) => {
-          for (const slug of slugs) await read(w.client, slug, { beatMs: 10, maxMs: 60_000 }, r);
-        },
-      ),
-      strategy(
-        "fresh wallets, one IP",
-        false,
-        wallets(8, () => "127.0.3.1"),
-        async (w, r) => {
-          for (const slug of slugs) await read(w.client, slug, normal, r);
-        },
-      ),
-      strategy(
-        "fresh wallets, 8 IPs",
-        false,
-        wallets(8, (i) => `127.0.4.${i + 1}`),
-        async (w, r) => {
-          for (const slug of slugs) await read(w.client, slug, normal, r);
-        },
-      ),
-      likeRing(wallets(7, () => "127.0.5.1")),
-      strategy(
-        "parallel posts per wallet",
-        false,
-        wallets(3, () => "127.0.6.1"),
-        async (w, r) => {
-          await Promise.all(slugs.map((slug) => read(w.client, slug, { ...normal, maxMs: 60_000 }, r)));
-        },
-      ),
-      strategy(
-        "re-reads",
-        false,
-        wallets(2, () => "127.0.7.1"),
-        async (w, r) => {
-          for (let i = 0; i < 3; i++) await read(w.client, main, { ...normal, maxMs: 20_000 }, r);
-        },
-      ),
-    ];
-
-    /** The leader reads, earns, grants an allowance and comments; the others like the comment. */
-    function likeRing(list: Wallet[]): Strategy {
-      const [leader, ...likers] = list;
-      const refusals = new Refusals();
-      return {
-        name: "like ring",
-        honest: false,
-        wallets: list,
-        refusals,
-        async run() {
-          if (!leader) return;
-          const refused = await signIn(leader.client, leader.account);
-          if (refused) return refusals.note(refused);
-          await read(leader.client, main, normal, refusals);
-          // Waits for the read to settle: a comment's tribute is paid from settled Twei.
-          for (let i = 0; i < 120; i++) {
-            const me = await leader.client.call("GET", "/me");
-            if (BigInt(String((me.json.balance as string | undefined) ?? "0")) > 0n) break;
-            await sleep(500);
-          }
-          const granted = await grant(leader.client, leader.account, "5");
-          if (granted) refusals.note(granted);
-          const posted = await patiently(
-            () =>
-              leader.client.call("POST", `/posts/${main}/comments`, {
-                text: "Great points all round, thanks for writing this up so clearly!",
+    await playDemoScenario(stack);
+    const site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: BEAT_MS });
+    try {
+      const slugs = SITE_ARTICLES.map((a) => a.slug);
+      const [main = ARTICLE.sitePostId, second = main] = slugs;
+      const wallets = (count: number, ip: (i: number) => string): Wallet[] =>
+        Array.from({ length: count }, (_, i) => ({
+          account: privateKeyToAccount(generatePrivateKey()),
+          client: createSiteClient(site.url, ip(i)),
+        }));
+      const strategy = (
+        name: string,
+        honest: boolean,
+        list: Wallet[],
+        each: (w: Wallet, r: Refusals, i: number) => Promise<void>,
+      ): Strategy => {
+        const refusals = new Refusals();
+        return {
+          name,
+          honest,
+          wallets: list,
+          refusals,
+          async run() {
+            await Promise.all(
+              list.map(async (w, i) => {
+                const refused = await signIn(w.client, w.account);
+                if (refused) refusals.note(refused);
+                else await each(w, refusals, i);
               }),
-            refusals,
-          );
-          const commentId = String(posted.json.commentId ?? "");
-          await Promise.all(
-            likers.map(async (w) => {
-              const no = await signIn(w.client, w.account);
-              if (no) return refusals.note(no);
-              await patiently(
-                () => w.client.call("POST", `/posts/${main}/comments/${commentId}/reaction`, { reaction: "like" }),
-                refusals,
-              );
-              // And the rest of the ring's spare capacity: a plus each.
-              await patiently(() => w.client.call("POST", `/posts/${main}/vote`, { vote: "plus" }), refusals);
-            }),
-          );
-        },
+            );
+          },
+        };
       };
-    }
+      const normal = { beatMs: BEAT_MS };
+      /** Each honest reader's reads that must pay in full, checked once everything settled. */
+      const honestReads: { wallet: Wallet; slug: string }[] = [];
 
-    const fromBlock = await stack.publicClient.getBlockNumber();
-    say(`${strategies.map((s) => `${s.name}: ${s.wallets.length}`).join(", ")} wallets; running them side by side…`);
-    await Promise.all(
-      strategies.map(async (s) => {
-        await s.run();
-        say(`${s.name}: done`);
-      }),
-    );
+      const strategies: Strategy[] = [
+        strategy(
+          "honest readers",
+          true,
+          wallets(HONEST_READERS, (i) => `127.0.1.${i + 1}`),
+          async (w, r) => {
+            honestReads.push({ wallet: w, slug: main }, { wallet: w, slug: second });
+            // With personhood on, a person asks the site to verify them ("Verify I'm a person").
+            if (personhood) await patiently(() => w.client.call("POST", "/personhood/attest", {}), r);
+            // A reload at 40%, then the rest.
+            await read(w.client, main, { ...normal, leaveAt: 0.4, away: () => sleep(300) }, r);
+            await patiently(() => w.client.call("POST", `/posts/${main}/vote`, { vote: "plus" }), r);
+            await patiently(
+              () => w.client.call("POST", `/posts/${main}/comments/c-africa/reaction`, { reaction: "like" }),
+              r,
+            );
+            await sleep(1_000);
+            // A "More:" link after 30%, a minute elsewhere (3 s at the bench's clock), then back.
+            await read(w.client, second, { ...normal, leaveAt: 0.3, away: () => sleep(3_000) }, r);
+          },
+        ),
+        strategy(
+          "forged heartbeats",
+          false,
+          wallets(3, () => "127.0.2.1"),
+          async (w, r) => {
+            for (const slug of slugs) await read(w.client, slug, { beatMs: 10, maxMs: 60_000 }, r);
+          },
+        ),
+        strategy(
+          "fresh wallets, one IP",
+          false,
+          wallets(8, () => "127.0.3.1"),
+          async (w, r) => {
+            for (const slug of slugs) await read(w.client, slug, normal, r);
+          },
+        ),
+        strategy(
+          "fresh wallets, 8 IPs",
+          false,
+          wallets(8, (i) => `127.0.4.${i + 1}`),
+          async (w, r) => {
+            for (const slug of slugs) await read(w.client, slug, normal, r);
+          },
+        ),
+        likeRing(wallets(7, () => "127.0.5.1")),
+        strategy(
+          "parallel posts per wallet",
+          false,
+          wallets(3, () => "127.0.6.1"),
+          async (w, r) => {
+            await Promise.all(slugs.map((slug) => read(w.client, slug, { ...normal, maxMs: 60_000 }, r)));
+          },
+        ),
+        strategy(
+          "re-reads",
+          false,
+          wallets(2, () => "127.0.7.1"),
+          async (w, r) => {
+            for (let i = 0; i < 3; i++) await read(w.client, main, { ...normal, maxMs: 20_000 }, r);
+          },
+        ),
+      ];
 
-    say("waiting for every accepted event to settle…");
-    const everyone = strategies.flatMap((s) => s.wallets.map((w) => w.account.address));
-    for (let i = 0; i < 240; i++) {
-      const pending = await Promise.all(
-        everyone.map(async (address) => {
-          const user = (await (await fetch(`${stack.relayerUrl}/v1/users/${address}`)).json()) as Record<
-            string,
-            string
-          >;
-          return user.pendingEarnings !== "0" || user.pendingSpends !== "0";
+      /** The leader reads, earns, grants an allowance and comments; the others like the comment. */
+      function likeRing(list: Wallet[]): Strategy {
+        const [leader, ...likers] = list;
+        const refusals = new Refusals();
+        return {
+          name: "like ring",
+          honest: false,
+          wallets: list,
+          refusals,
+          async run() {
+            if (!leader) return;
+            const refused = await signIn(leader.client, leader.account);
+            if (refused) return refusals.note(refused);
+            // A read the site did not send (held for want of proof of personhood) earns nothing to comment with.
+            if (!(await read(leader.client, main, normal, refusals))) return;
+            // Waits for the read to settle: a comment's tribute is paid from settled Twei.
+            for (let i = 0; i < 120; i++) {
+              const me = await leader.client.call("GET", "/me");
+              if (BigInt(String((me.json.balance as string | undefined) ?? "0")) > 0n) break;
+              await sleep(500);
+            }
+            const granted = await grant(leader.client, leader.account, "5");
+            if (granted) refusals.note(granted);
+            const posted = await patiently(
+              () =>
+                leader.client.call("POST", `/posts/${main}/comments`, {
+                  text: "Great points all round, thanks for writing this up so clearly!",
+                }),
+              refusals,
+            );
+            const commentId = String(posted.json.commentId ?? "");
+            await Promise.all(
+              likers.map(async (w) => {
+                const no = await signIn(w.client, w.account);
+                if (no) return refusals.note(no);
+                await patiently(
+                  () => w.client.call("POST", `/posts/${main}/comments/${commentId}/reaction`, { reaction: "like" }),
+                  refusals,
+                );
+                // And the rest of the ring's spare capacity: a plus each.
+                await patiently(() => w.client.call("POST", `/posts/${main}/vote`, { vote: "plus" }), refusals);
+              }),
+            );
+          },
+        };
+      }
+
+      const fromBlock = await stack.publicClient.getBlockNumber();
+      say(`${strategies.map((s) => `${s.name}: ${s.wallets.length}`).join(", ")} wallets; running them side by side…`);
+      await Promise.all(
+        strategies.map(async (s) => {
+          await s.run();
+          say(`${s.name}: done`);
         }),
       );
-      const waiting = pending.filter(Boolean).length;
-      if (waiting === 0) break;
-      if (i % 10 === 0) say(`  ${waiting} wallet(s) with events still pending`);
-      await sleep(1_000);
-    }
-    const toBlock = await stack.publicClient.getBlockNumber();
-    const mints = await stack.publicClient.getLogs({
-      address: stack.deployment.token,
-      event: parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)"),
-      args: { from: zeroAddress },
-      fromBlock,
-      toBlock,
-    });
-    const mintedTo = new Map<string, bigint>();
-    let allMinted = 0n;
-    for (const log of mints) {
-      const to = (log.args.to as Address).toLowerCase();
-      mintedTo.set(to, (mintedTo.get(to) ?? 0n) + (log.args.value ?? 0n));
-      allMinted += log.args.value ?? 0n;
-    }
-    const earnedBy = (s: Strategy) =>
-      s.wallets.reduce((sum, w) => sum + (mintedTo.get(w.account.address.toLowerCase()) ?? 0n), 0n);
 
-    // An honest read is lost unless it paid the full Read-to-Earn amount.
-    const rules = (await (await fetch(`${stack.relayerUrl}/v1/rules`)).json()) as {
-      current: { kinds: { kind: number; amount: string }[] };
-    };
-    const full = rules.current.kinds.find((k) => k.kind === 0)?.amount ?? "0";
-    let lost = 0;
-    for (const { wallet, slug } of honestReads) {
-      let earned: string | undefined;
-      for (let i = 0; i < 60 && earned === undefined; i++) {
-        const state = await wallet.client.call("GET", `/posts/${slug}`);
-        const readState = (
-          state.json.reader as { read?: { status?: { state?: string }; earned?: { wei: string } | null } } | null
-        )?.read;
-        if (readState?.earned) earned = readState.earned.wei;
-        else if (readState?.status?.state === "rejected" || readState?.status?.state === "failed") earned = "0";
-        else await sleep(1_000);
+      say("waiting for every accepted event to settle…");
+      const everyone = strategies.flatMap((s) => s.wallets.map((w) => w.account.address));
+      for (let i = 0; i < 240; i++) {
+        const pending = await Promise.all(
+          everyone.map(async (address) => {
+            const user = (await (await fetch(`${stack.relayerUrl}/v1/users/${address}`)).json()) as Record<
+              string,
+              string
+            >;
+            return user.pendingEarnings !== "0" || user.pendingSpends !== "0";
+          }),
+        );
+        const waiting = pending.filter(Boolean).length;
+        if (waiting === 0) break;
+        if (i % 10 === 0) say(`  ${waiting} wallet(s) with events still pending`);
+        await sleep(1_000);
       }
-      if (earned !== full) lost += 1;
+      const toBlock = await stack.publicClient.getBlockNumber();
+      const mints = await stack.publicClient.getLogs({
+        address: stack.deployment.token,
+        event: parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)"),
+        args: { from: zeroAddress },
+        fromBlock,
+        toBlock,
+      });
+      const mintedTo = new Map<string, bigint>();
+      let allMinted = 0n;
+      for (const log of mints) {
+        const to = (log.args.to as Address).toLowerCase();
+        mintedTo.set(to, (mintedTo.get(to) ?? 0n) + (log.args.value ?? 0n));
+        allMinted += log.args.value ?? 0n;
+      }
+      const earnedBy = (s: Strategy) =>
+        s.wallets.reduce((sum, w) => sum + (mintedTo.get(w.account.address.toLowerCase()) ?? 0n), 0n);
+
+      // An honest read is lost unless it paid the full Read-to-Earn amount.
+      const rules = (await (await fetch(`${stack.relayerUrl}/v1/rules`)).json()) as {
+        current: { kinds: { kind: number; amount: string }[] };
+      };
+      const full = rules.current.kinds.find((k) => k.kind === 0)?.amount ?? "0";
+      let lost = 0;
+      for (const { wallet, slug } of honestReads) {
+        let earned: string | undefined;
+        for (let i = 0; i < 60 && earned === undefined; i++) {
+          const state = await wallet.client.call("GET", `/posts/${slug}`);
+          const readState = (
+            state.json.reader as { read?: { status?: { state?: string }; earned?: { wei: string } | null } } | null
+          )?.read;
+          if (readState?.earned) earned = readState.earned.wei;
+          else if (readState?.status?.state === "rejected" || readState?.status?.state === "failed") earned = "0";
+          else await sleep(1_000);
+        }
+        if (earned !== full) lost += 1;
+      }
+
+      const twei = (wei: bigint) => Number(formatUnits(wei, 18)).toFixed(2);
+      const rows = strategies.map((s) => {
+        const earned = earnedBy(s);
+        const ips = new Set(s.wallets.map((w) => w.client.ip)).size;
+        return [
+          s.name,
+          String(s.wallets.length),
+          String(ips),
+          twei(earned),
+          twei(s.wallets.length ? earned / BigInt(s.wallets.length) : 0n),
+          s.refusals.top(),
+        ];
+      });
+      const header = ["strategy", "wallets", "IPs", "Twei earned", "per wallet", "what stopped it"];
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+      const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+      console.log("");
+      console.log(`personhood ${personhood ? "on (honest readers verified by the site, farm wallets not)" : "off"}:`);
+      console.log(line(header));
+      console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+      for (const row of rows) console.log(line(row));
+      console.log("");
+
+      const honest = strategies.filter((s) => s.honest);
+      const farm = strategies.filter((s) => !s.honest);
+      const farmMinted = farm.reduce((sum, s) => sum + earnedBy(s), 0n);
+      const honestMinted = honest.reduce((sum, s) => sum + earnedBy(s), 0n);
+      const readers = honest.reduce((n, s) => n + s.wallets.length, 0);
+      say(`minted in the run: ${twei(allMinted)} Twei (authors and commenters included), farms ${twei(farmMinted)}`);
+      const share = allMinted === 0n ? 0 : Number((farmMinted * 10_000n) / allMinted) / 10_000;
+      return { share, lost, perReader: twei(readers ? honestMinted / BigInt(readers) : 0n) };
+    } finally {
+      await site.stop();
     }
-
-    const twei = (wei: bigint) => Number(formatUnits(wei, 18)).toFixed(2);
-    const rows = strategies.map((s) => {
-      const earned = earnedBy(s);
-      const ips = new Set(s.wallets.map((w) => w.client.ip)).size;
-      return [
-        s.name,
-        String(s.wallets.length),
-        String(ips),
-        twei(earned),
-        twei(s.wallets.length ? earned / BigInt(s.wallets.length) : 0n),
-        s.refusals.top(),
-      ];
-    });
-    const header = ["strategy", "wallets", "IPs", "Twei earned", "per wallet", "what stopped it"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-    console.log("");
-    console.log(line(header));
-    console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-    for (const row of rows) console.log(line(row));
-    console.log("");
-
-    const honest = strategies.filter((s) => s.honest);
-    const farm = strategies.filter((s) => !s.honest);
-    const farmMinted = farm.reduce((sum, s) => sum + earnedBy(s), 0n);
-    const honestMinted = honest.reduce((sum, s) => sum + earnedBy(s), 0n);
-    const readers = honest.reduce((n, s) => n + s.wallets.length, 0);
-    say(`minted in the run: ${twei(allMinted)} Twei (authors and commenters included), farms ${twei(farmMinted)}`);
-    const share = allMinted === 0n ? 0 : Number((farmMinted * 10_000n) / allMinted) / 10_000;
-    console.log(
-      `farm_share=${share.toFixed(4)} honest_reads_lost=${lost} honest_twei_per_reader=${twei(readers ? honestMinted / BigInt(readers) : 0n)}`,
-    );
   } finally {
-    await site.stop();
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
-} finally {
-  await stack.stop();
-  await rm(dataDir, { recursive: true, force: true });
 }
+
+const phases = process.env.BENCH_FARM_PHASES ?? "both";
+if (!["both", "off", "on"].includes(phases)) throw new Error("BENCH_FARM_PHASES is both, off or on");
+const figures = (result: PhaseResult, suffix: string) =>
+  `farm_share${suffix}=${result.share.toFixed(4)} honest_reads_lost${suffix}=${result.lost} honest_twei_per_reader${suffix}=${result.perReader}`;
+const line: string[] = [];
+if (phases !== "on") line.push(figures(await runPhase(false), ""));
+if (phases !== "off") line.push(figures(await runPhase(true), "_personhood"));
+console.log(line.join(" "));

@@ -58,6 +58,11 @@ export async function read(client: SiteClient, slug: string, options: ReadOption
     if (beat.status !== 200) return false;
     const { seconds, secondsToRead, sent } = beat.json as { seconds: number; secondsToRead: number; sent: boolean };
     if (sent) return true;
+    // The site keeps the read until the wallet holds proof of personhood: a farm moves on.
+    if (typeof beat.json.held === "string") {
+      refusals.note(beat.json.held);
+      return false;
+    }
     if (!left && options.leaveAt !== undefined && seconds >= options.leaveAt * secondsToRead) {
       left = true;
       await options.away?.();

@@ -48,9 +48,9 @@ describe("proof of personhood in the widget: an unattested reader is told, verif
     expect(violations, violations.join("\n")).to.deep.equal([]);
   };
   /** The site's API from the page, with the reader's session cookie. */
-  const api = async (path: string) =>
+  const api = async (path: string, body: unknown = {}) =>
     (await page.evaluate(
-      `fetch("/twei/api${path}", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+      `fetch("/twei/api${path}", { method: "POST", headers: { "content-type": "application/json" }, body: ${JSON.stringify(JSON.stringify(body))} })
         .then(async (r) => ({ status: r.status, body: await r.json() }))`,
     )) as { status: number; body: Record<string, unknown> };
 
@@ -96,6 +96,8 @@ describe("proof of personhood in the widget: an unattested reader is told, verif
     expect(await page.locator("[data-state]").filter({ hasText: "Your read" }).count()).to.equal(0);
     expect(await text("earned").textContent()).to.equal("None");
     await text("read-held").filter({ hasText: "Your read is kept and sent once you are verified" }).waitFor();
+    const beat = await api(`/posts/${ARTICLE.sitePostId}/heartbeat`, { visible: true, focused: true, active: true });
+    expect(beat.body).to.include({ complete: true, sent: false, held: "personhood_required" });
     await screenshot("unattested");
     await accessibility();
     await page.setViewportSize({ width: 390, height: 844 });

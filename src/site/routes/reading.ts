@@ -18,7 +18,9 @@ const beatBody = z.strictObject({ visible: z.boolean(), focused: z.boolean(), ac
  * credited time reaches the time to read (a reader who does not come back gets the time
  * measured, sent by the sweep: src/site/sweepIdleReads.ts). Refusals of the per-IP limits:
  * 429 `ip_meter_limit` (too many readers on the IP at once; the beat credits nothing) and
- * `ip_read_limit` (the IP's reads this hour are spent; the read is kept and sent later).
+ * `ip_read_limit` (the IP's reads this hour are spent; the read is kept and sent later). A
+ * complete read of a reader without the proof of personhood the policy requires is kept and
+ * answered `held: "personhood_required"` (sent once they hold one).
  */
 export function readingRoutes(router: Router, ctx: SiteContext): void {
   router.post("/posts/:slug/heartbeat", async (req, res) => {
@@ -41,11 +43,14 @@ export function readingRoutes(router: Router, ctx: SiteContext): void {
     );
     if (crowded) throw ipLimitProblem.meters((3 * ctx.heartbeatMs) / 1000);
     const reading = result.meter ? readingOf(result.meter) : { seconds: 0, secondsToRead: toRead, complete: false };
+    let held = false;
     if (reading.complete && !result.closed) {
       const outcome = await sendRead(ctx, { article, user, ip, seconds: reading.seconds, at });
       if (outcome === "ip_limit") throw ipLimitProblem.reads((hourWindow(at) + 3_600_000 - at) / 1000);
+      held = outcome === "unattested";
     }
     const sent = await ctx.store.sentEvent(eventIds.read(article.slug, user));
-    res.json({ ...reading, sent: sent !== undefined });
+    // held: the read is complete and kept until the reader holds proof of personhood.
+    res.json({ ...reading, sent: sent !== undefined, ...(held ? { held: "personhood_required" } : {}) });
   });
 }
