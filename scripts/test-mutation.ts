@@ -51,7 +51,12 @@ const AREAS: readonly Area[] = [
     mutate: ["src/evidence/**/*.ts"],
     // test/auditor/tampering.test.ts (a demo stack of Hardhat nodes in its before hook) would catch
     // more, but the schemas' mutants act at load, and each then costs a fresh worker and that stack.
-    tests: ["test/evidence/evidence.test.ts", "test/evidence/canonicalSignature.test.ts", "test/rules/rules.test.ts"],
+    tests: [
+      "test/evidence/evidence.test.ts",
+      "test/evidence/bounds.test.ts",
+      "test/evidence/canonicalSignature.test.ts",
+      "test/rules/rules.test.ts",
+    ],
   },
   {
     name: "core",

@@ -16,7 +16,8 @@ const hex = z
 /** A uint64 as a decimal string, without leading zeros. */
 const uint64 = z
   .string()
-  .regex(/^(0|[1-9]\d{0,19})$/, "not a decimal integer")
+  // abort: zod runs later checks after a failed one, and BigInt("12a") throws.
+  .regex(/^(0|[1-9]\d{0,19})$/, { error: "not a decimal integer", abort: true })
   .refine((value) => BigInt(value) < 2n ** 64n, "above uint64");
 const uint16 = z.number().int().min(0).max(0xffff);
 const uint32 = z.number().int().min(0).max(0xffffffff);
