@@ -49,6 +49,10 @@ describe("evidence encodings at their bounds", function () {
     const event = (eventId: string, user = `0x${"ab".repeat(20)}`) =>
       ({ type: "comment_liked", eventId, occurredAt: 0, user, postId: "p", commentId: "c" }) as SiteEvent;
     expect(encodeSiteEvent(event("x".repeat(255)))).to.have.length(37 + 255 + 1 + 1);
+    expect(encodeSiteEvent({ ...event("e"), postId: "p".repeat(255) })).to.have.length(37 + 1 + 255 + 1);
+    expect(encodeSiteEvent({ ...event("e"), commentId: "c".repeat(255) } as SiteEvent)).to.have.length(
+      37 + 1 + 1 + 255,
+    );
     expect(() => encodeSiteEvent(event("x".repeat(256)))).to.throw(RangeError, /at most 255 bytes/);
     expect(() => encodeSiteEvent({ ...event("e"), postId: "p".repeat(256) })).to.throw(RangeError, /255 bytes/);
     expect(() => encodeSiteEvent({ ...event("e"), commentId: "c".repeat(256) } as SiteEvent)).to.throw(
@@ -57,6 +61,15 @@ describe("evidence encodings at their bounds", function () {
     );
     expect(() => encodeSiteEvent(event("e", "0x1234"))).to.throw(RangeError, /bad address 0x1234/);
     expect(() => hashEvents([`0x${"11".repeat(31)}`])).to.throw(RangeError, /bad hash/);
+  });
+
+  it("encodes a comment's length, a read's seconds and a post's word count as the event's uint32 value", function () {
+    const base = { eventId: "e", occurredAt: 0, user: `0x${"ab".repeat(20)}`, postId: "p" };
+    const value = (event: object) => Buffer.from(encodeSiteEvent(siteEventSchema.parse(event))).readUInt32BE(30);
+    expect(value({ ...base, type: "comment_created", commentId: "c", length: 7 })).to.equal(7);
+    expect(value({ ...base, type: "post_read", secondsRead: 8 })).to.equal(8);
+    expect(value({ ...base, type: "post_published", wordCount: 9 })).to.equal(9);
+    expect(value({ ...base, type: "post_plus" })).to.equal(0);
   });
 
   it("hashes leaves with a uint16 index and a uint32 position of bytes32 hashes, and proves only leaves it has", function () {
