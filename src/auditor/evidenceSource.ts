@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { scrubUrls } from "../observability/logger.js";
+import { readJsonFile } from "./readJsonFile.js";
 import { directoryPolicySource, relayerPolicySource, savingPolicySource, type PolicySource } from "./policySource.js";
 
 /**
@@ -74,24 +75,9 @@ export function relayerEvidenceSource(baseUrl: string, timeoutMs = 10_000): Evid
 export function directoryEvidenceSource(dir: string): EvidenceSource {
   const source = async (batchId: bigint): Promise<EvidenceLookup> => {
     const path = join(dir, evidenceFileName(batchId));
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === "ENOENT") return { found: false, kind: "absent", from: path, reason: `no file ${path}` };
-      return { found: false, kind: "unavailable", from: path, reason: `${path} cannot be read (${code ?? "error"})` };
-    }
-    try {
-      return { found: true, evidence: JSON.parse(text) as unknown, from: path };
-    } catch (error) {
-      return {
-        found: false,
-        kind: "malformed",
-        from: path,
-        reason: `${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-      };
-    }
+    const file = await readJsonFile(path);
+    if (file.read) return { found: true, evidence: file.json, from: path };
+    return { found: false, kind: file.kind, from: path, reason: file.reason };
   };
   return Object.assign(source, { policy: directoryPolicySource(dir) });
 }

@@ -1,8 +1,9 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Hex } from "viem";
 import { scrubUrls } from "../observability/logger.js";
 import { canonicalJson } from "../rules/policyHash.js";
+import { readJsonFile } from "./readJsonFile.js";
 
 /**
  * A site policy document as found by its hash (still unchecked JSON: the auditor checks that it
@@ -77,19 +78,9 @@ export function relayerPolicySource(baseUrl: string, timeoutMs = 10_000): Policy
 export function directoryPolicySource(dir: string): PolicySource {
   return async (hash) => {
     const path = join(dir, policyFileName(hash));
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === "ENOENT") return { found: false, kind: "missing", from: path, reason: `no file ${path}` };
-      return { found: false, kind: "unavailable", from: path, reason: `${path} cannot be read (${code ?? "error"})` };
-    }
-    try {
-      return { found: true, document: JSON.parse(text) as unknown, from: path };
-    } catch (error) {
-      return notJson(path, error);
-    }
+    const file = await readJsonFile(path);
+    if (file.read) return { found: true, document: file.json, from: path };
+    return { found: false, kind: file.kind === "absent" ? "missing" : file.kind, from: path, reason: file.reason };
   };
 }
 
