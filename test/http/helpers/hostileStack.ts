@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { Express } from "express";
 import { ActionKind } from "../../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../../src/core/ruleSet.js";
+import { deployEas } from "../../../src/chain/deployEas.js";
+import type { DeployerClient } from "../../../src/chain/deployTwei.js";
 import { freePort, hardhatAccount } from "../../../src/devnet/startHardhatNode.js";
 import { createIndexer, type Indexer } from "../../../src/indexer/createIndexer.js";
 import { createIndexerApp } from "../../../src/indexer/http/createIndexerApp.js";
@@ -39,7 +41,7 @@ export async function listen(app: Express, port = 0): Promise<{ url: string; sto
 /**
  * The three HTTP apps of Twei, each built in this process against real stores and a real
  * Hardhat node: the relayer (SQLite, its logs captured), the indexer (SQLite, following the
- * chain) and the demo site (its demo wallet on). Rate limits are lifted so that hostile
+ * chain) and the demo site (its demo wallet and its personhood attester on). Rate limits are lifted so that hostile
  * requests reach the handlers instead of stopping at 429.
  *
  * @example
@@ -88,6 +90,13 @@ export async function startHostileStack() {
       date: "2026-12-07",
       text: "A post that hostile requests are aimed at. ".repeat(40),
     };
+    // The site attests its readers (proof of personhood, EAS) so its attest route is fuzzed too;
+    // only the site's policy names it: the relayer's stays the default.
+    const { eas, personhoodSchema } = await deployEas({
+      publicClient: chain.publicClient,
+      walletClient: chain.admin as unknown as DeployerClient,
+    });
+    const attester = chain.walletOf(chain.user(9)) as unknown as DeployerClient;
     const config: Omit<SiteConfig, "origin"> = {
       siteName: "Hostile Desk",
       articles: [article],
@@ -99,7 +108,11 @@ export async function startHostileStack() {
       publicClient: chain.publicClient,
       relayerUrl: relayer.url,
       indexerUrl: indexerHttp.url,
-      policy: DEFAULT_POLICY,
+      policy: {
+        ...DEFAULT_POLICY,
+        personhood: { eas, schema: personhoodSchema, attesters: [attester.account.address] },
+      },
+      attester: { walletClient: attester },
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
       demoWallet: [{ name: "Ines", account: hardhatAccount(DEMO_ACCOUNT_INDEX) }],
       limits: { perIpPerSecond: 1_000_000, perUserPerSecond: 1_000_000 },

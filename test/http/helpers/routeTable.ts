@@ -90,6 +90,7 @@ export const FUZZ_ROUTES: readonly FuzzRoute[] = [
   },
   // A moderator's key, not a session: fuzzed without one, every request is a 401 or 400.
   { app: "site", method: "POST", path: "/twei/api/moderation/comments/:commentId", auth: "none", fields: ["action"] },
+  { app: "site", method: "POST", path: "/twei/api/personhood/attest", auth: "session" },
   { app: "site", method: "POST", path: "/twei/api/demo-wallet", auth: "none", fields: ["account", "method", "params"] },
 ];
 
