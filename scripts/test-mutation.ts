@@ -41,6 +41,7 @@ const AREAS: readonly Area[] = [
       "test/rules/outcomes.test.ts",
       "test/rules/farmRules.test.ts",
       "test/rules/policyHash.test.ts",
+      "test/rules/rulePolicySchema.test.ts",
       "test/personhood/personhoodRules.test.ts",
       "test/relayer/settlementRules.test.ts",
     ],
