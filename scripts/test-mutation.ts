@@ -193,9 +193,9 @@ const total = rows.reduce<Tally>(
   }),
   { killed: 0, survived: 0, timeout: 0, noCoverage: 0, errors: 0 },
 );
-console.log("\narea        killed  timeout  survived  errors  score %");
+console.log("\narea        killed  timeout  survived  no test  errors  score %");
 for (const [name, t] of [...rows, ["all", total] as [string, Tally]])
   console.log(
-    `${name.padEnd(11)} ${String(t.killed).padStart(6)} ${String(t.timeout).padStart(8)} ${String(t.survived).padStart(9)} ${String(t.errors).padStart(7)} ${percent(t).padStart(8)}`,
+    `${name.padEnd(11)} ${String(t.killed).padStart(6)} ${String(t.timeout).padStart(8)} ${String(t.survived).padStart(9)} ${String(t.noCoverage).padStart(8)} ${String(t.errors).padStart(7)} ${percent(t).padStart(8)}`,
   );
 console.log(`mutation_score=${scored(total) === 0 ? 0 : (detected(total) / scored(total)).toFixed(4)}`);
