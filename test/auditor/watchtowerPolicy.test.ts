@@ -89,9 +89,12 @@ describe("watchtower: a site policy document missing from the archive, then foun
           ["policy_unavailable", b],
         ].sort(),
       );
-      expect(watch.of("reaudit").map((r) => r.reason)).to.deep.equal([
-        `the policy document ${policyHash(DEFAULT_POLICY)} of batch ${a} was found`,
-      ]);
+      // One re-audit, started by whichever of the two batches' retries looked first.
+      const reaudits = watch.of("reaudit").map((r) => r.reason);
+      expect(reaudits).to.have.length(1);
+      expect(
+        [a, b].map((id) => `the policy document ${policyHash(DEFAULT_POLICY)} of batch ${id} was found`),
+      ).to.include(reaudits[0]);
       expect(watch.of("paused")).to.deep.equal([]);
       expect(
         await chain.publicClient.readContract({
