@@ -7,12 +7,9 @@
 // to start on a policy whose hash the ledger does not hold in force for each of its sites; the
 // auditor replays each batch with the policy in force at its block, fetched by this hash.
 import { readFile } from "node:fs/promises";
-import { network } from "hardhat";
-import { getAddress, type PublicClient } from "viem";
-import { tweiLedgerAbi } from "../src/chain/abi.js";
-import { readDeployment } from "../src/chain/deployments.js";
 import { waitForSuccess } from "../src/chain/waitForSuccess.js";
 import { policyHash } from "../src/rules/policyHash.js";
+import { connectPolicyAdmin } from "./connectPolicyAdmin.js";
 
 const usage = "usage: TWEI_SITE_ID=<site id> TWEI_POLICY=<policy file.json> npm run set-policy -- --network <name>";
 const policyPath = process.env.TWEI_POLICY;
@@ -33,24 +30,10 @@ if (document === null || typeof document !== "object" || Array.isArray(document)
   process.exit(2);
 }
 const hash = policyHash(document);
-const connection = await network.create();
-const { viem, networkName } = connection;
-const deployment = await readDeployment(
-  process.env.TWEI_NETWORK || networkName,
+const { admin, ledger, publicClient, sender, close } = await connectPolicyAdmin(
+  "set-policy",
   process.env.TWEI_DEPLOYMENTS_ROOT || undefined,
 );
-const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
-const [admin] = await viem.getWalletClients();
-if (!admin) throw new Error(`network "${networkName}" has no account to send from`);
-const ledger = { address: deployment.ledger, abi: tweiLedgerAbi } as const;
-const sender = getAddress(admin.account.address);
-const policyAdminRole = await publicClient.readContract({ ...ledger, functionName: "POLICY_ADMIN_ROLE" });
-if (!(await publicClient.readContract({ ...ledger, functionName: "hasRole", args: [policyAdminRole, sender] }))) {
-  console.error(
-    `set-policy: ${sender} (the network's first account) is not a policy admin of the ledger ${deployment.ledger}: send from the policy admin's key (TWEI_DEPLOYER_KEY on network live)`,
-  );
-  process.exit(1);
-}
 console.log(`committing site ${siteId}'s policy ${policyPath} (hash ${hash}), sent by ${sender} (policy admin)`);
 const tx = await admin.writeContract({ ...ledger, functionName: "schedulePolicy", args: [siteId, hash] });
 const receipt = await waitForSuccess(publicClient, tx);
@@ -60,4 +43,4 @@ console.log(
     ? `in force now: ${schedule.policyHash}, tx ${tx} in block ${receipt.blockNumber}`
     : `scheduled: ${schedule.scheduledPolicyHash} takes effect at ${new Date(Number(schedule.scheduledAt) * 1_000).toISOString()} (${schedule.policyHash} is in force until then), tx ${tx} in block ${receipt.blockNumber}`,
 );
-await connection.close();
+await close();

@@ -4,13 +4,10 @@
 // first account, which must hold the ledger's policy-admin role (network localhost: the node's
 // first dev account; network live: TWEI_DEPLOYER_KEY from the environment or Hardhat's keystore).
 import { readFile } from "node:fs/promises";
-import { network } from "hardhat";
-import { getAddress, type PublicClient } from "viem";
-import { tweiLedgerAbi } from "../src/chain/abi.js";
-import { readDeployment } from "../src/chain/deployments.js";
 import { waitForSuccess } from "../src/chain/waitForSuccess.js";
 import { DEFAULT_UNIT_BOUNDS } from "../src/core/ruleSet.js";
 import { parseRuleSetFile } from "../src/core/ruleSetFile.js";
+import { connectPolicyAdmin } from "./connectPolicyAdmin.js";
 
 const rulesPath = process.env.TWEI_RULES;
 if (!rulesPath) {
@@ -18,21 +15,7 @@ if (!rulesPath) {
   process.exit(2);
 }
 const rules = parseRuleSetFile(await readFile(rulesPath, "utf8"), rulesPath);
-const connection = await network.create();
-const { viem, networkName } = connection;
-const deployment = await readDeployment(process.env.TWEI_NETWORK || networkName);
-const publicClient = (await viem.getPublicClient()) as unknown as PublicClient;
-const [admin] = await viem.getWalletClients();
-if (!admin) throw new Error(`network "${networkName}" has no account to send from`);
-const ledger = { address: deployment.ledger, abi: tweiLedgerAbi } as const;
-const sender = getAddress(admin.account.address);
-const policyAdminRole = await publicClient.readContract({ ...ledger, functionName: "POLICY_ADMIN_ROLE" });
-if (!(await publicClient.readContract({ ...ledger, functionName: "hasRole", args: [policyAdminRole, sender] }))) {
-  console.error(
-    `set-rules: ${sender} (the network's first account) is not a policy admin of the ledger ${deployment.ledger}: send from the policy admin's key (TWEI_DEPLOYER_KEY on network live)`,
-  );
-  process.exit(1);
-}
+const { admin, ledger, publicClient, sender, close } = await connectPolicyAdmin("set-rules");
 console.log(`scheduling rule set "${rules.name}" from ${rulesPath}, sent by ${sender} (policy admin)`);
 const hash = await admin.writeContract({
   ...ledger,
@@ -48,4 +31,4 @@ console.log(
     ? `in force now: version ${current.version} (since ${when(current.effectiveAt)}), tx ${hash} in block ${receipt.blockNumber}`
     : `scheduled: version ${scheduled.version} takes effect at ${when(scheduled.effectiveAt)} (version ${current.version} is in force until then), tx ${hash} in block ${receipt.blockNumber}`,
 );
-await connection.close();
+await close();
