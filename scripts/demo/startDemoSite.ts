@@ -24,6 +24,12 @@ export interface DemoSiteOptions {
   readonly say?: (line: string) => void;
   /** Replaces parts of the site's configuration (tests: an unreachable relayer or indexer). */
   readonly overrides?: Partial<SiteConfig>;
+  /**
+   * The newcomer hold (src/site/core/newcomerHold.ts): off by default in the demo, so the demo
+   * wallet's fresh readers are paid for their first read; `true` for the kit's default (a new
+   * account is paid from its second day of reading).
+   */
+  readonly newcomerHold?: boolean;
   /** Whether to publish the site's other articles (once per stack). */
   readonly publish?: boolean;
 }
@@ -87,6 +93,7 @@ export async function startDemoSite(stack: DemoStack, options: DemoSiteOptions =
     ...(stack.attester ? { attester: { walletClient: stack.attester } } : {}),
     reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
     reading: { heartbeatMs: options.heartbeatMs ?? 5_000, clockRate: options.clockRate ?? 1 },
+    ...(options.newcomerHold === true ? {} : { newcomerHold: false as const }),
     demoWallet: [
       ...FRESH_READERS.map((r) => ({ name: r.name, account: hardhatAccount(r.index) })),
       { name: `${PEOPLE.r1.name} (LVL 13+)`, account: hardhatAccount(PEOPLE.r1.index) },

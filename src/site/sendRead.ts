@@ -11,15 +11,17 @@ const CLAIM_STALE_MS = 60_000;
 /**
  * sent: the relayer answered (accepted or rejected); busy: another sender holds it; ip_limit:
  * the IP's reads this hour are spent; unattested: the policy requires proof of personhood and
- * the reader holds none (the read is kept and sent once they do).
+ * the reader holds none (the read is kept and sent once they do); newcomer: the newcomer hold
+ * keeps it (src/site/core/newcomerHold.ts: sent once the reader has come back on another day).
  */
-export type SendReadOutcome = "sent" | "busy" | "ip_limit" | "unattested";
+export type SendReadOutcome = "sent" | "busy" | "ip_limit" | "unattested" | "newcomer";
 
 /**
  * Sends a reader's one `post_read` on a post with the seconds the site measured: claimed in the
  * site's store first (so of several site processes, or a heartbeat and the sweep, one sends),
  * counted against the IP's reads this hour, then sent; the answer is recorded and the meter
- * closed. Held while the policy requires personhood and the reader holds no attestation. Throws the 503 `relayer_unreachable` problem (the claim released, a retry is safe).
+ * closed. Held while the policy requires personhood and the reader holds no attestation, and
+ * while the reader is a newcomer. Throws the 503 `relayer_unreachable` problem (the claim released, a retry is safe).
  *
  * @example
  * await sendRead(ctx, { article, user, ip: req.ip, seconds: 64, at: Date.now() })
@@ -33,6 +35,7 @@ export async function sendRead(
   const eventId = eventIds.read(article.slug, user);
   // The relayer would refuse it (personhood_required): keep it until the reader is attested.
   if (ctx.personhood.required && (await ctx.personhood.of(user)) === null) return "unattested";
+  if (await ctx.newcomers.of(user, at)) return "newcomer";
   const claim = { eventId, user, kind: "read" as const, slug: article.slug, claimedAt: at };
   if (!(await store.claimEvent(claim, at - CLAIM_STALE_MS))) return "busy";
   if (!(await store.takeIpAllowance(read.ip, "read", hourWindow(at), ctx.ipLimits.readsPerHour))) {

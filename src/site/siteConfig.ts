@@ -85,6 +85,13 @@ export interface SiteConfig {
      */
     readonly check?: (user: Address, req: Request) => Promise<void>;
   };
+  /**
+   * The newcomer hold (src/site/core/newcomerHold.ts): the reads of an account the site has not
+   * seen read on `readingDays` UTC days (2 by default), and the chain never paid up to
+   * `liftLevel` (2), nor proved a person, are kept, not sent, and paid when the reader comes
+   * back. On by default; `false` turns it off (every read is sent at once).
+   */
+  readonly newcomerHold?: { readonly readingDays?: number; readonly liftLevel?: number } | false;
   /** The first block to look for personhood attestations in (EAS's deployment); 0 by default. */
   readonly personhoodFromBlock?: bigint;
   /** The demo wallet: dev accounts signed on the server. Refused unless the chain is a local development chain. */

@@ -8,6 +8,8 @@ import { canonicalOriginOf } from "./core/canonicalOrigin.js";
 import { createEventStatus } from "./eventStatus.js";
 import { DEFAULT_IP_LIMITS, type IpLimits } from "./core/ipLimits.js";
 import { readingOf, type Reading } from "./core/readingMeter.js";
+import { DEFAULT_NEWCOMER_HOLD } from "./core/newcomerHold.js";
+import { createNewcomerCheck } from "./newcomerCheck.js";
 import { createPersonhoodCheck } from "./personhoodCheck.js";
 import { createSessions } from "./sessions.js";
 import { DEV_CHAIN_ID, type Article, type SiteConfig } from "./siteConfig.js";
@@ -73,6 +75,12 @@ export function createSiteContext(config: SiteConfig) {
     publicClient: config.publicClient,
     ...(config.personhoodFromBlock === undefined ? {} : { fromBlock: config.personhoodFromBlock }),
   });
+  const newcomers = createNewcomerCheck({
+    hold: config.newcomerHold === false ? undefined : { ...DEFAULT_NEWCOMER_HOLD, ...config.newcomerHold },
+    store,
+    twei: config.twei,
+    personhood,
+  });
   const purge = setInterval(() => void store.purgeExpired(Date.now()).catch(() => undefined), 60_000);
   purge.unref();
   const perIp = createRateLimiter({ ratePerSecond: config.limits?.perIpPerSecond ?? 20, burst: 40 });
@@ -106,6 +114,8 @@ export function createSiteContext(config: SiteConfig) {
     ipLimits,
     /** The readers' proof of personhood, when the policy requires it (src/site/personhoodCheck.ts). */
     personhood,
+    /** The newcomer hold: whose reads the site keeps until they come back (src/site/newcomerCheck.ts). */
+    newcomers,
     /**
      * Reading meters, kept per (reader, post) in the store: they survive a restart and are
      * shared. Heartbeats go through `store.beat` with the reader's clock (routes/reading.ts).

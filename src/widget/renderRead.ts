@@ -3,6 +3,22 @@ import { formatDuration, formatTwei } from "./format.js";
 import { statusLine } from "./statusLine.js";
 import type { PostState } from "./types.js";
 
+/** The newcomer hold in plain words: why a new account's reads wait, and what pays them. */
+function newcomerNote(state: PostState) {
+  const newcomer = state.reader?.newcomer;
+  if (!newcomer || state.reader?.read.status) return nothing;
+  const days = newcomer.readingDaysNeeded;
+  const nth = ["first", "second", "third", "fourth", "fifth"][days - 1] ?? `${days}th`;
+  return html`<div class="muted" data-testid="read-newcomer">
+    ${
+      state.reader?.read.complete
+        ? "Read in full. Your read is kept and paid when you come back to read on another day."
+        : `New accounts are paid from their ${nth} day of reading here. Your reading time is measured and kept, and paid when you come back on another day.`
+    }
+    (Days you have read here: ${Math.min(newcomer.readingDays, days)} of ${days}.)
+  </div>`;
+}
+
 /** The Read-to-Earn opportunity box. */
 export function renderRead(state: PostState) {
   const read = state.reader?.read;
@@ -32,6 +48,7 @@ export function renderRead(state: PostState) {
                   : `Read ${formatDuration(seconds)} of ${formatDuration(state.post.secondsToRead)} (measured by the site while this tab is in front).`
               }
             </div>
+            ${newcomerNote(state)}
             ${
               read?.complete && !status && state.personhood?.attested === false
                 ? html`<div class="muted" data-testid="read-held">

@@ -83,6 +83,8 @@ export interface PostState {
       status: ActionStatus | null;
       earned: Amount | null;
     };
+    /** The site's newcomer hold keeps this reader's reads until they come back another day; null when it does not. */
+    newcomer: { readingDays: number; readingDaysNeeded: number } | null;
     vote: { vote: string; status: ActionStatus } | null;
     plusesLeft: number;
     /** Likes the reader may still give today; null without a daily like budget. */

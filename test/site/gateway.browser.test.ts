@@ -112,6 +112,7 @@ describe("the site gateway: the widget on another origin's page, in headless Chr
       indexerUrl: stack.indexerUrl,
       policy: DEFAULT_POLICY,
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
+      newcomerHold: false,
       reading: { heartbeatMs: 250, clockRate: 20 },
       demoWallet: FRESH_READERS.map((r) => ({ name: r.name, account: hardhatAccount(r.index) })),
       names: new Map(FRESH_READERS.map((r) => [hardhatAccount(r.index).address.toLowerCase(), r.name])),

@@ -65,6 +65,7 @@ describe("the site's per-IP limits (new accounts a day, meters at once, reads an
       indexerUrl: "http://127.0.0.1:9",
       policy: DEFAULT_POLICY,
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
+      newcomerHold: false,
       // The kit's own sweep waits an hour: the test sweeps by hand.
       reading: { heartbeatMs: HEARTBEAT_MS, clockRate: 20, partialAfterMs: 500, sweepEveryMs: 3_600_000 },
       limits: {

@@ -63,6 +63,7 @@ describe("Sign-In with Ethereum against the site's canonical origin (issue 24, f
       indexerUrl: "http://127.0.0.1:9",
       policy: DEFAULT_POLICY,
       reportPriceWei: 0n,
+      newcomerHold: false,
     };
   });
   after(async () => node?.stop());

@@ -188,17 +188,20 @@ for (const kind of STORES) {
       await read(alice, "brief", T + 100_000, 5); // 5 s of 60: below 20 %
       await read(bob, "full", T - 100_000, 60); // complete, still open (its send was held)
       await read(carol, "late", T + 500_000, 30);
-      const idle = await store.idleMeters(T + 400_000, 2_000, 10);
+      const idle = await store.idleMeters(T + 400_000, 2_000, 10, T + 400_000);
       expect(idle.map((m) => [m.reader, m.slug])).to.deep.equal([
         [bob, "full"],
         [alice, "half"],
       ]);
       expect(idle[1]).to.deep.include({ ip: "203.0.113.9" });
       expect(readingOf(idle[1]!.meter).seconds).to.equal(30);
-      expect((await store.idleMeters(T + 400_000, 2_000, 1)).map((m) => m.slug)).to.deep.equal(["full"]);
+      expect((await store.idleMeters(T + 400_000, 2_000, 1, T + 400_000)).map((m) => m.slug)).to.deep.equal(["full"]);
       await store.closeMeter(bob, "full", T + 400_000);
-      expect((await store.idleMeters(T + 400_000, 2_000, 10)).map((m) => m.slug)).to.deep.equal(["half"]);
-      expect((await store.idleMeters(T + 400_000, 500, 10)).map((m) => m.slug)).to.deep.equal(["half", "brief"]);
+      expect((await store.idleMeters(T + 400_000, 2_000, 10, T + 400_000)).map((m) => m.slug)).to.deep.equal(["half"]);
+      expect((await store.idleMeters(T + 400_000, 500, 10, T + 400_000)).map((m) => m.slug)).to.deep.equal([
+        "half",
+        "brief",
+      ]);
     });
 
     it("takes per-IP allowances up to the limit in a window, even when processes race", async function () {

@@ -88,6 +88,7 @@ describe("createTweiSiteRouter: the site kit mounted in a plain Express site, it
       indexerUrl: "http://127.0.0.1:9",
       policy: DEFAULT_POLICY,
       reportPriceWei: 0n,
+      newcomerHold: false,
       reading: { heartbeatMs: 100, clockRate: 20 },
       databasePath: join(dir, "site.sqlite"),
       moderation: { keys: [MODERATOR_KEY], windowMs: WINDOW_MS },

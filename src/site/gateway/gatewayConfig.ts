@@ -68,6 +68,8 @@ export const gatewayEnvSchema = z
       .min(0)
       .max(7 * 86_400_000)
       .default(0),
+    /** The newcomer hold: UTC days of reading before a new account's reads are paid (0: off; src/site/core/newcomerHold.ts). */
+    TWEI_NEWCOMER_READING_DAYS: z.coerce.number().int().min(0).max(30).default(2),
     /** PostgreSQL (postgres://…) shared by several gateway processes; unset: SQLite at TWEI_GATEWAY_DB. */
     DATABASE_URL: z
       .string()

@@ -46,6 +46,7 @@ try {
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
       store,
       moderation: { keys: env.TWEI_MODERATOR_KEYS, windowMs: env.TWEI_MODERATION_WINDOW_MS },
+      newcomerHold: env.TWEI_NEWCOMER_READING_DAYS === 0 ? false : { readingDays: env.TWEI_NEWCOMER_READING_DAYS },
       ...(env.TWEI_TRUST_PROXY === undefined ? {} : { trustProxy: env.TWEI_TRUST_PROXY }),
     },
     {

@@ -61,10 +61,14 @@ async function readerState(ctx: SiteContext, article: Article, user: Address) {
     return { eventId, status, instance: instance ?? null };
   });
 
+  // The newcomer hold keeps this reader's reads until they come back another day: null when it does not.
+  const newcomer = readStatus ? null : await ctx.newcomers.of(user, Date.now());
+
   return {
     indexer,
     reader: {
       read: { ...reading, status: readStatus ?? null, earned },
+      newcomer,
       vote: voteSent ? { vote: voteSent.detail, status: await ctx.statusOf(voteSent) } : null,
       plusesLeft: Math.max(0, ctx.config.policy.maxPlusesPerUserPerDay - plusesToday),
       /** null: the policy has no daily like budget (before version 3). */

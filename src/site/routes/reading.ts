@@ -20,7 +20,9 @@ const beatBody = z.strictObject({ visible: z.boolean(), focused: z.boolean(), ac
  * 429 `ip_meter_limit` (too many readers on the IP at once; the beat credits nothing) and
  * `ip_read_limit` (the IP's reads this hour are spent; the read is kept and sent later). A
  * complete read of a reader without the proof of personhood the policy requires is kept and
- * answered `held: "personhood_required"` (sent once they hold one).
+ * answered `held: "personhood_required"` (sent once they hold one); a newcomer's (the newcomer
+ * hold, src/site/core/newcomerHold.ts) `held: "newcomer_hold"` (sent once they come back on
+ * another day).
  */
 export function readingRoutes(router: Router, ctx: SiteContext): void {
   router.post("/posts/:slug/heartbeat", async (req, res) => {
@@ -43,14 +45,17 @@ export function readingRoutes(router: Router, ctx: SiteContext): void {
     );
     if (crowded) throw ipLimitProblem.meters((3 * ctx.heartbeatMs) / 1000);
     const reading = result.meter ? readingOf(result.meter) : { seconds: 0, secondsToRead: toRead, complete: false };
-    let held = false;
+    // The days a reader's meter credits time on are what lifts the newcomer hold.
+    if (reading.seconds > 0 && !result.closed) await ctx.newcomers.noteReading(user, at);
+    let held: string | undefined;
     if (reading.complete && !result.closed) {
       const outcome = await sendRead(ctx, { article, user, ip, seconds: reading.seconds, at });
       if (outcome === "ip_limit") throw ipLimitProblem.reads((hourWindow(at) + 3_600_000 - at) / 1000);
-      held = outcome === "unattested";
+      if (outcome === "unattested") held = "personhood_required";
+      if (outcome === "newcomer") held = "newcomer_hold";
     }
     const sent = await ctx.store.sentEvent(eventIds.read(article.slug, user));
-    // held: the read is complete and kept until the reader holds proof of personhood.
-    res.json({ ...reading, sent: sent !== undefined, ...(held ? { held: "personhood_required" } : {}) });
+    // held: the read is complete and kept until the reader holds proof of personhood, or comes back another day.
+    res.json({ ...reading, sent: sent !== undefined, ...(held ? { held } : {}) });
   });
 }

@@ -211,11 +211,12 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
         slug,
       ]);
     },
-    async idleMeters(before, minBps, limit) {
+    async idleMeters(before, minBps, limit, now) {
       const rows = await driver.all(
         `SELECT * FROM site_meters WHERE closed_at IS NULL AND last_beat_at < ? AND credited_ms > 0
-           AND credited_ms * 10000 >= to_read_ms * ? ORDER BY last_beat_at, reader, slug LIMIT ?`,
-        [before, minBps, limit],
+           AND credited_ms * 10000 >= to_read_ms * ? AND (held_until IS NULL OR held_until <= ?)
+           ORDER BY last_beat_at, reader, slug LIMIT ?`,
+        [before, minBps, now, limit],
       );
       return rows.map((row) => ({
         reader: row.reader as Address,
@@ -223,6 +224,30 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
         ip: String(row.ip),
         meter: meterOf(row),
       }));
+    },
+
+    async holdMeter(reader, slug, until) {
+      await driver.run("UPDATE site_meters SET held_until = ? WHERE reader = ? AND slug = ? AND closed_at IS NULL", [
+        until,
+        reader,
+        slug,
+      ]);
+    },
+
+    // ---- the newcomer hold
+    async noteReadingDay(reader, day, at) {
+      await driver.run(
+        "INSERT INTO site_reading_days (reader, day, first_at) VALUES (?, ?, ?) ON CONFLICT (reader, day) DO NOTHING",
+        [reader, day, at],
+      );
+    },
+    async readingHistory(reader) {
+      const row = await driver.get(
+        "SELECT COUNT(*) AS days, MIN(first_at) AS first_at FROM site_reading_days WHERE reader = ?",
+        [reader],
+      );
+      const firstAt = row?.first_at;
+      return { days: num(row?.days ?? 0), firstAt: firstAt === null || firstAt === undefined ? null : num(firstAt) };
     },
 
     // ---- per-IP limits

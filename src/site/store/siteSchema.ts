@@ -117,6 +117,21 @@ CREATE TABLE site_attestations (
 );
 `,
   },
+  {
+    // Issue 22, part 5: the newcomer hold. The UTC days on which a reader's meter credited time
+    // (kept only until the hold lifts, so a few rows per reader), and a meter's next look by the
+    // sweep when its read is held (so held reads do not crowd the sweep's oldest candidates).
+    version: 4,
+    sql: `
+CREATE TABLE site_reading_days (
+  reader TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  first_at BIGINT NOT NULL,
+  PRIMARY KEY (reader, day)
+);
+ALTER TABLE site_meters ADD COLUMN held_until BIGINT;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

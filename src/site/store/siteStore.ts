@@ -51,6 +51,12 @@ export interface EventAnswer {
   readonly message?: string;
 }
 
+/** What the newcomer hold knows of a reader: the UTC days they read on, and their first credited beat. */
+export interface ReadingHistory {
+  readonly days: number;
+  readonly firstAt: number | null;
+}
+
 /** visible: shown to all; held: in the moderation window (its author sees it); hidden: by a moderator. */
 export type CommentStatus = "visible" | "held" | "hidden";
 
@@ -183,7 +189,18 @@ export interface SiteStore {
    * Open meters whose last beat came before `before` and that hold at least `minBps` basis
    * points of their time to read, oldest first (at most `limit`): the sweep's candidates.
    */
-  idleMeters(before: number, minBps: number, limit: number): Promise<IdleMeter[]>;
+  idleMeters(before: number, minBps: number, limit: number, now: number): Promise<IdleMeter[]>;
+  /**
+   * The sweep leaves the open meter of `reader` on `slug` alone until `until`: its read is held
+   * (the reader is a newcomer, or unattested), so it is looked at again later, not every sweep.
+   */
+  holdMeter(reader: Address, slug: string, until: number): Promise<void>;
+
+  // ---- the newcomer hold (src/site/core/newcomerHold.ts)
+  /** Records that `reader`'s meter credited time on UTC day `day` (the first time `at` is kept). Idempotent. */
+  noteReadingDay(reader: Address, day: number, at: number): Promise<void>;
+  /** On how many UTC days `reader`'s meter credited time, and when it first did (null: never). */
+  readingHistory(reader: Address): Promise<ReadingHistory>;
 
   // ---- per-IP limits
   /**

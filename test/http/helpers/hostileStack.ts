@@ -114,6 +114,7 @@ export async function startHostileStack() {
       },
       attester: { walletClient: attester },
       reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,
+      newcomerHold: false,
       demoWallet: [{ name: "Ines", account: hardhatAccount(DEMO_ACCOUNT_INDEX) }],
       limits: { perIpPerSecond: 1_000_000, perUserPerSecond: 1_000_000 },
       databasePath: join(dir, "site.sqlite"),
