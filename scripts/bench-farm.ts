@@ -1,8 +1,10 @@
 /**
  * `npm run bench:farm`: who gets paid. Over the real stack (Hardhat node, relayer, indexer, the
- * demo news site; the site's clock sped up 20× so a run takes minutes), honest readers (HTTP
- * clients that behave like the widget: one post at a time, a reload and a navigation mid-read,
- * a plus and a like) run beside farm strategies with ten wallets for every honest reader:
+ * demo news site with the site kit's default newcomer hold; the site's clock sped up 20× so a run
+ * takes minutes), honest readers (HTTP clients that behave like the widget: one post at a time, a
+ * reload and a navigation mid-read, a plus and a like; two returning readers, who read on the
+ * site yesterday, and one newcomer) run beside farm strategies with ten wallets for every honest
+ * reader:
  * forged heartbeats, fresh wallets from one IP, fresh wallets over eight IPs (client sockets
  * bound to 127.0.x.y), a like ring, parallel posts per wallet, and re-reads. When everything has
  * settled it counts the Twei minted to each wallet (the token's Transfer logs from address 0)
@@ -11,7 +13,8 @@
  * asks the demo site to verify them, as the widget's "Verify I'm a person" does; the farm's
  * wallets are never attested). The final line:
  * `farm_share=<farm mints / all mints> honest_reads_lost=<n> honest_twei_per_reader=<x>
- * farm_share_personhood=<…> honest_reads_lost_personhood=<n> honest_twei_per_reader_personhood=<x>`.
+ * honest_reads_held=<n> farm_share_personhood=<…> …_personhood` (the same four, personhood on). A
+ * held read is a newcomer's, kept by the site and paid when they come back another day: not lost.
  * `BENCH_FARM_PHASES=off` or `on` runs one of the two (its figures only).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -24,11 +27,15 @@ import { ARTICLE } from "./demo/scenario.js";
 import { SITE_ARTICLES } from "./demo/siteArticles.js";
 import { startDemoSite } from "./demo/startDemoSite.js";
 import { startDemoStack } from "./demo/startDemoStack.js";
+import { utcDay } from "../src/site/core/newcomerHold.js";
+import { openSiteStore } from "../src/site/store/openSiteStore.js";
 import { patiently, read, Refusals, sleep } from "./farm/behaviours.js";
 import { createSiteClient, grant, signIn, type SiteClient } from "./farm/siteClient.js";
 
 const BEAT_MS = 250;
-const HONEST_READERS = 3;
+/** Honest readers who read on the site yesterday (past the newcomer hold), and newcomers (held). */
+const RETURNING_READERS = 2;
+const HONEST_NEWCOMERS = 1;
 const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
@@ -49,6 +56,7 @@ interface PhaseResult {
   readonly share: number;
   readonly lost: number;
   readonly perReader: string;
+  readonly held: number;
 }
 
 /** Runs every strategy side by side on a fresh stack; with `personhood`, the site's policy requires proof of personhood. */
@@ -60,7 +68,8 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
   const stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir, personhood });
   try {
     await playDemoScenario(stack);
-    const site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: BEAT_MS });
+    // The site kit's default newcomer hold (the demo turns it off unless asked).
+    const site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: BEAT_MS, newcomerHold: true });
     try {
       const slugs = SITE_ARTICLES.map((a) => a.slug);
       const [main = ARTICLE.sitePostId, second = main] = slugs;
@@ -93,30 +102,38 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         };
       };
       const normal = { beatMs: BEAT_MS };
-      /** Each honest reader's reads that must pay in full, checked once everything settled. */
+      /** Each honest reader's reads that must pay in full (or, a newcomer's, be kept), checked once everything settled. */
       const honestReads: { wallet: Wallet; slug: string }[] = [];
+      /** An honest reader's visit: the widget's behaviour, with a reload and a navigation mid-read. */
+      const honestDay = async (w: Wallet, r: Refusals) => {
+        honestReads.push({ wallet: w, slug: main }, { wallet: w, slug: second });
+        // With personhood on, a person asks the site to verify them ("Verify I'm a person").
+        if (personhood) await patiently(() => w.client.call("POST", "/personhood/attest", {}), r);
+        // A reload at 40%, then the rest.
+        await read(w.client, main, { ...normal, leaveAt: 0.4, away: () => sleep(300), keepHeld: true }, r);
+        await patiently(() => w.client.call("POST", `/posts/${main}/vote`, { vote: "plus" }), r);
+        await patiently(
+          () => w.client.call("POST", `/posts/${main}/comments/c-africa/reaction`, { reaction: "like" }),
+          r,
+        );
+        await sleep(1_000);
+        // A "More:" link after 30%, a minute elsewhere (3 s at the bench's clock), then back.
+        await read(w.client, second, { ...normal, leaveAt: 0.3, away: () => sleep(3_000), keepHeld: true }, r);
+      };
+      const returning = wallets(RETURNING_READERS, (i) => `127.0.1.${i + 1}`);
+      const newcomers = wallets(HONEST_NEWCOMERS, (i) => `127.0.1.${RETURNING_READERS + i + 1}`);
+      // The returning readers read here yesterday, 21 h ago: the row a beat on that day left in the
+      // site's store (the real clock cannot pass a day). Written by a second opener of the store,
+      // as a second site process would.
+      const siteStore = await openSiteStore({ path: join(stack.dataDir, "site.sqlite") });
+      const now = Date.now();
+      for (const w of returning)
+        await siteStore.noteReadingDay(w.account.address, utcDay(now) - 1, now - 21 * 3_600_000);
+      await siteStore.close();
 
       const strategies: Strategy[] = [
-        strategy(
-          "honest readers",
-          true,
-          wallets(HONEST_READERS, (i) => `127.0.1.${i + 1}`),
-          async (w, r) => {
-            honestReads.push({ wallet: w, slug: main }, { wallet: w, slug: second });
-            // With personhood on, a person asks the site to verify them ("Verify I'm a person").
-            if (personhood) await patiently(() => w.client.call("POST", "/personhood/attest", {}), r);
-            // A reload at 40%, then the rest.
-            await read(w.client, main, { ...normal, leaveAt: 0.4, away: () => sleep(300) }, r);
-            await patiently(() => w.client.call("POST", `/posts/${main}/vote`, { vote: "plus" }), r);
-            await patiently(
-              () => w.client.call("POST", `/posts/${main}/comments/c-africa/reaction`, { reaction: "like" }),
-              r,
-            );
-            await sleep(1_000);
-            // A "More:" link after 30%, a minute elsewhere (3 s at the bench's clock), then back.
-            await read(w.client, second, { ...normal, leaveAt: 0.3, away: () => sleep(3_000) }, r);
-          },
-        ),
+        strategy("honest readers, returning", true, returning, honestDay),
+        strategy("honest newcomer", true, newcomers, honestDay),
         strategy(
           "forged heartbeats",
           false,
@@ -257,18 +274,24 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
       };
       const full = rules.current.kinds.find((k) => k.kind === 0)?.amount ?? "0";
       let lost = 0;
+      let held = 0;
       for (const { wallet, slug } of honestReads) {
         let earned: string | undefined;
         for (let i = 0; i < 60 && earned === undefined; i++) {
           const state = await wallet.client.call("GET", `/posts/${slug}`);
-          const readState = (
-            state.json.reader as { read?: { status?: { state?: string }; earned?: { wei: string } | null } } | null
-          )?.read;
+          const reader = state.json.reader as {
+            read?: { complete?: boolean; status?: { state?: string } | null; earned?: { wei: string } | null };
+            newcomer?: unknown;
+          } | null;
+          const readState = reader?.read;
           if (readState?.earned) earned = readState.earned.wei;
           else if (readState?.status?.state === "rejected" || readState?.status?.state === "failed") earned = "0";
+          // A newcomer's whole read, kept by the site until they come back: held, not lost.
+          else if (reader?.newcomer && readState?.complete && !readState.status) earned = "held";
           else await sleep(1_000);
         }
-        if (earned !== full) lost += 1;
+        if (earned === "held") held += 1;
+        else if (earned !== full) lost += 1;
       }
 
       const twei = (wei: bigint) => Number(formatUnits(wei, 18)).toFixed(2);
@@ -301,7 +324,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
       const readers = honest.reduce((n, s) => n + s.wallets.length, 0);
       say(`minted in the run: ${twei(allMinted)} Twei (authors and commenters included), farms ${twei(farmMinted)}`);
       const share = allMinted === 0n ? 0 : Number((farmMinted * 10_000n) / allMinted) / 10_000;
-      return { share, lost, perReader: twei(readers ? honestMinted / BigInt(readers) : 0n) };
+      return { share, lost, held, perReader: twei(readers ? honestMinted / BigInt(readers) : 0n) };
     } finally {
       await site.stop();
     }
@@ -314,7 +337,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
 const phases = process.env.BENCH_FARM_PHASES ?? "both";
 if (!["both", "off", "on"].includes(phases)) throw new Error("BENCH_FARM_PHASES is both, off or on");
 const figures = (result: PhaseResult, suffix: string) =>
-  `farm_share${suffix}=${result.share.toFixed(4)} honest_reads_lost${suffix}=${result.lost} honest_twei_per_reader${suffix}=${result.perReader}`;
+  `farm_share${suffix}=${result.share.toFixed(4)} honest_reads_lost${suffix}=${result.lost} honest_twei_per_reader${suffix}=${result.perReader} honest_reads_held${suffix}=${result.held}`;
 const line: string[] = [];
 if (phases !== "on") line.push(figures(await runPhase(false), ""));
 if (phases !== "off") line.push(figures(await runPhase(true), "_personhood"));

@@ -40,6 +40,8 @@ export interface ReadOptions {
   readonly away?: () => Promise<void>;
   /** Gives up after this long (a farm that is not progressing moves on). */
   readonly maxMs?: number;
+  /** A held read (a newcomer's, an unattested reader's) counts as done, not as a refusal: the person reads on. */
+  readonly keepHeld?: boolean;
 }
 
 /**
@@ -58,9 +60,10 @@ export async function read(client: SiteClient, slug: string, options: ReadOption
     if (beat.status !== 200) return false;
     const { seconds, secondsToRead, sent } = beat.json as { seconds: number; secondsToRead: number; sent: boolean };
     if (sent) return true;
-    // The site keeps the read until the wallet holds proof of personhood: a farm moves on.
+    // The site keeps the read (until the wallet holds proof of personhood, or comes back another
+    // day): a farm moves on, a person reads on.
     if (typeof beat.json.held === "string") {
-      refusals.note(beat.json.held);
+      refusals.note(options.keepHeld ? `${beat.json.held} (kept)` : beat.json.held);
       return false;
     }
     if (!left && options.leaveAt !== undefined && seconds >= options.leaveAt * secondsToRead) {

@@ -204,6 +204,37 @@ for (const kind of STORES) {
       ]);
     });
 
+    it("leaves a held meter out of the idle list until its hold is over, so held reads never crowd the sweep", async function () {
+      const { stores } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      for (let t = 0; t <= 30_000; t += 5_000) await beatAt(a, alice, "held", T + t);
+      for (let t = 0; t <= 30_000; t += 5_000) await beatAt(a, bob, "other", T + 50_000 + t);
+      const idle = async (now: number) => (await b.idleMeters(T + 400_000, 2_000, 1, now)).map((m) => m.reader);
+      expect(await idle(T + 400_000)).to.deep.equal([alice]);
+      // Held until T + 1_000_000: the sweep's one candidate is the next meter, seen by another process too.
+      await a.holdMeter(alice, "held", T + 1_000_000);
+      expect(await idle(T + 400_000)).to.deep.equal([bob]);
+      expect(await idle(T + 1_000_000)).to.deep.equal([alice]);
+      // A closed meter is never held again (nothing to send).
+      await a.closeMeter(bob, "other", T + 400_000);
+      await a.holdMeter(bob, "other", T + 2_000_000);
+      expect(await b.idleMeters(T + 400_000, 2_000, 10, T + 1_000_000)).to.have.length(1);
+    });
+
+    it("counts a reader's reading days once per UTC day, across processes, with the first time kept", async function () {
+      const { stores, reopen } = await fresh(2);
+      const [a, b] = stores as [SiteStore, SiteStore];
+      expect(await a.readingHistory(alice)).to.deep.equal({ days: 0, firstAt: null });
+      const day = Math.floor(T / 86_400_000);
+      await Promise.all([a.noteReadingDay(alice, day, T), b.noteReadingDay(alice, day, T + 5_000)]);
+      await a.noteReadingDay(alice, day, T + 9_000);
+      expect(await b.readingHistory(alice)).to.deep.equal({ days: 1, firstAt: T });
+      await b.noteReadingDay(alice, day + 1, T + 86_400_000);
+      await a.noteReadingDay(bob, day + 1, T + 86_400_000);
+      expect(await (await reopen()).readingHistory(alice)).to.deep.equal({ days: 2, firstAt: T });
+      expect(await a.readingHistory(bob)).to.deep.equal({ days: 1, firstAt: T + 86_400_000 });
+    });
+
     it("takes per-IP allowances up to the limit in a window, even when processes race", async function () {
       const { stores } = await fresh(2);
       const [a, b] = stores as [SiteStore, SiteStore];
