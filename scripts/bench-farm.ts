@@ -13,8 +13,11 @@
  * asks the demo site to verify them, as the widget's "Verify I'm a person" does; the farm's
  * wallets are never attested). The final line:
  * `farm_share=<farm mints / all mints> honest_reads_lost=<n> honest_twei_per_reader=<x>
- * honest_reads_held=<n> farm_share_personhood=<…> …_personhood` (the same four, personhood on). A
- * held read is a newcomer's, kept by the site and paid when they come back another day: not lost.
+ * honest_reads_held=<n> patient_farm_share=<…> farm_share_personhood=<…> …_personhood` (the same,
+ * personhood on). A held read is a newcomer's, kept by the site and paid when they come back
+ * another day: not lost. Beside the farms, a patient farm (eight wallets over eight IPs that all
+ * came back after 20 h, past the newcomer hold) is reported on its own: `farm_share` leaves it out
+ * (of its numerator and of what was minted), `patient_farm_share` counts it with the farms.
  * `BENCH_FARM_PHASES=off` or `on` runs one of the two (its figures only).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -43,9 +46,14 @@ interface Wallet {
   readonly account: LocalAccount;
   readonly client: SiteClient;
 }
+/**
+ * honest: the readers; farm: the farms the figure is about; patient: a farm whose wallets all
+ * came back after 20 h (past the newcomer hold), reported on its own (`patient_farm_share`).
+ */
+type Role = "honest" | "farm" | "patient";
 interface Strategy {
   readonly name: string;
-  readonly honest: boolean;
+  readonly role: Role;
   readonly wallets: Wallet[];
   readonly refusals: Refusals;
   run(): Promise<void>;
@@ -57,6 +65,7 @@ interface PhaseResult {
   readonly lost: number;
   readonly perReader: string;
   readonly held: number;
+  readonly patientShare: number;
 }
 
 /** Runs every strategy side by side on a fresh stack; with `personhood`, the site's policy requires proof of personhood. */
@@ -80,14 +89,14 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         }));
       const strategy = (
         name: string,
-        honest: boolean,
+        role: Role,
         list: Wallet[],
         each: (w: Wallet, r: Refusals, i: number) => Promise<void>,
       ): Strategy => {
         const refusals = new Refusals();
         return {
           name,
-          honest,
+          role,
           wallets: list,
           refusals,
           async run() {
@@ -122,21 +131,22 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
       };
       const returning = wallets(RETURNING_READERS, (i) => `127.0.1.${i + 1}`);
       const newcomers = wallets(HONEST_NEWCOMERS, (i) => `127.0.1.${RETURNING_READERS + i + 1}`);
-      // The returning readers read here yesterday, 21 h ago: the row a beat on that day left in the
-      // site's store (the real clock cannot pass a day). Written by a second opener of the store,
-      // as a second site process would.
+      const patient = wallets(8, (i) => `127.0.8.${i + 1}`);
+      // The returning readers (and the patient farm's wallets) read here yesterday, 21 h ago: the
+      // row a beat on that day left in the site's store (the real clock cannot pass a day).
+      // Written by a second opener of the store, as a second site process would.
       const siteStore = await openSiteStore({ path: join(stack.dataDir, "site.sqlite") });
       const now = Date.now();
-      for (const w of returning)
+      for (const w of [...returning, ...patient])
         await siteStore.noteReadingDay(w.account.address, utcDay(now) - 1, now - 21 * 3_600_000);
       await siteStore.close();
 
       const strategies: Strategy[] = [
-        strategy("honest readers, returning", true, returning, honestDay),
-        strategy("honest newcomer", true, newcomers, honestDay),
+        strategy("honest readers, returning", "honest", returning, honestDay),
+        strategy("honest newcomer", "honest", newcomers, honestDay),
         strategy(
           "forged heartbeats",
-          false,
+          "farm",
           wallets(3, () => "127.0.2.1"),
           async (w, r) => {
             for (const slug of slugs) await read(w.client, slug, { beatMs: 10, maxMs: 60_000 }, r);
@@ -144,7 +154,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         ),
         strategy(
           "fresh wallets, one IP",
-          false,
+          "farm",
           wallets(8, () => "127.0.3.1"),
           async (w, r) => {
             for (const slug of slugs) await read(w.client, slug, normal, r);
@@ -152,7 +162,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         ),
         strategy(
           "fresh wallets, 8 IPs",
-          false,
+          "farm",
           wallets(8, (i) => `127.0.4.${i + 1}`),
           async (w, r) => {
             for (const slug of slugs) await read(w.client, slug, normal, r);
@@ -161,7 +171,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         likeRing(wallets(7, () => "127.0.5.1")),
         strategy(
           "parallel posts per wallet",
-          false,
+          "farm",
           wallets(3, () => "127.0.6.1"),
           async (w, r) => {
             await Promise.all(slugs.map((slug) => read(w.client, slug, { ...normal, maxMs: 60_000 }, r)));
@@ -169,12 +179,16 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         ),
         strategy(
           "re-reads",
-          false,
+          "farm",
           wallets(2, () => "127.0.7.1"),
           async (w, r) => {
             for (let i = 0; i < 3; i++) await read(w.client, main, { ...normal, maxMs: 20_000 }, r);
           },
         ),
+        // Not in farm_share: the same as "fresh wallets, 8 IPs", but every wallet came back after 20 h.
+        strategy("patient farm (back after 20 h), 8 IPs", "patient", patient, async (w, r) => {
+          for (const slug of slugs) await read(w.client, slug, normal, r);
+        }),
       ];
 
       /** The leader reads, earns, grants an allowance and comments; the others like the comment. */
@@ -183,7 +197,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
         const refusals = new Refusals();
         return {
           name: "like ring",
-          honest: false,
+          role: "farm",
           wallets: list,
           refusals,
           async run() {
@@ -317,14 +331,25 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
       for (const row of rows) console.log(line(row));
       console.log("");
 
-      const honest = strategies.filter((s) => s.honest);
-      const farm = strategies.filter((s) => !s.honest);
-      const farmMinted = farm.reduce((sum, s) => sum + earnedBy(s), 0n);
+      const mintedBy = (role: Role) =>
+        strategies.filter((s) => s.role === role).reduce((sum, s) => sum + earnedBy(s), 0n);
+      const honest = strategies.filter((s) => s.role === "honest");
+      const farmMinted = mintedBy("farm");
+      const patientMinted = mintedBy("patient");
       const honestMinted = honest.reduce((sum, s) => sum + earnedBy(s), 0n);
       const readers = honest.reduce((n, s) => n + s.wallets.length, 0);
-      say(`minted in the run: ${twei(allMinted)} Twei (authors and commenters included), farms ${twei(farmMinted)}`);
-      const share = allMinted === 0n ? 0 : Number((farmMinted * 10_000n) / allMinted) / 10_000;
-      return { share, lost, held, perReader: twei(readers ? honestMinted / BigInt(readers) : 0n) };
+      say(
+        `minted in the run: ${twei(allMinted)} Twei (authors and commenters included), farms ${twei(farmMinted)}, the patient farm ${twei(patientMinted)}`,
+      );
+      const ratio = (part: bigint, whole: bigint) => (whole === 0n ? 0 : Number((part * 10_000n) / whole) / 10_000);
+      return {
+        // The farms' share of what was minted without the patient farm (which is reported on its own).
+        share: ratio(farmMinted, allMinted - patientMinted),
+        patientShare: ratio(farmMinted + patientMinted, allMinted),
+        lost,
+        held,
+        perReader: twei(readers ? honestMinted / BigInt(readers) : 0n),
+      };
     } finally {
       await site.stop();
     }
@@ -337,7 +362,7 @@ async function runPhase(personhood: boolean): Promise<PhaseResult> {
 const phases = process.env.BENCH_FARM_PHASES ?? "both";
 if (!["both", "off", "on"].includes(phases)) throw new Error("BENCH_FARM_PHASES is both, off or on");
 const figures = (result: PhaseResult, suffix: string) =>
-  `farm_share${suffix}=${result.share.toFixed(4)} honest_reads_lost${suffix}=${result.lost} honest_twei_per_reader${suffix}=${result.perReader} honest_reads_held${suffix}=${result.held}`;
+  `farm_share${suffix}=${result.share.toFixed(4)} honest_reads_lost${suffix}=${result.lost} honest_twei_per_reader${suffix}=${result.perReader} honest_reads_held${suffix}=${result.held} patient_farm_share${suffix}=${result.patientShare.toFixed(4)}`;
 const line: string[] = [];
 if (phases !== "on") line.push(figures(await runPhase(false), ""));
 if (phases !== "off") line.push(figures(await runPhase(true), "_personhood"));
