@@ -3,7 +3,9 @@
 // demo's story quietly so the article has its readers and comments, then serves the site on
 // 127.0.0.1 and prints its URL. Proof of personhood is on unless `--personhood off`: the site's
 // policy requires an EAS attestation for earning and the site attests a signed-in reader who
-// asks ("Verify I'm a person" in the widget). Ctrl-C stops everything.
+// asks ("Verify I'm a person" in the widget). The newcomer hold (a new account is paid from its
+// second day of reading) is off unless `--newcomer-hold on`, so a fresh reader is paid at once.
+// Ctrl-C stops everything.
 import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { playDemoScenario } from "./demo/playDemoScenario.js";
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     port: { type: "string" },
     "data-dir": { type: "string", default: "data/site" },
     personhood: { type: "string", default: "on" },
+    "newcomer-hold": { type: "string", default: "off" },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -26,11 +29,17 @@ if (values.help) {
   --port <n>        the site's port on 127.0.0.1 (default: a free one)
   --data-dir <dir>  the relayer's and indexer's SQLite databases (default data/site, wiped first)
   --personhood on|off  the site's policy requires proof of personhood (EAS) for earning and the
-                    site attests signed-in readers who ask ("Verify I'm a person"); default on`);
+                    site attests signed-in readers who ask ("Verify I'm a person"); default on
+  --newcomer-hold on|off  the site kit's newcomer hold: a new account's reads are kept and paid
+                    from its second day of reading (the kit's default); default off here`);
   process.exit(0);
 }
 if (values.personhood !== "on" && values.personhood !== "off") {
   console.error("site: --personhood takes on or off");
+  process.exit(2);
+}
+if (values["newcomer-hold"] !== "on" && values["newcomer-hold"] !== "off") {
+  console.error("site: --newcomer-hold takes on or off");
   process.exit(2);
 }
 
@@ -62,6 +71,7 @@ try {
   site = await startDemoSite(stack, {
     ...(values.port === undefined ? {} : { port: Number(values.port) }),
     say: (line) => console.log(`  ${line}`),
+    newcomerHold: values["newcomer-hold"] === "on",
   });
   console.log(`
 The site is up (Ctrl-C stops everything):
