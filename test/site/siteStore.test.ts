@@ -113,8 +113,13 @@ for (const kind of STORES) {
       await store.issueNonce({ nonce: "stale", address: alice, message: "m", expiresAt: T - 1 });
       await beatAt(store, bob, "idle", T - 5_000);
       await beatAt(store, alice, "fresh", T);
-      // the nonce, the old session, the idle meter and its reader's clock
-      expect(await store.purgeExpired(T)).to.equal(4);
+      // A newcomer's reading day as old as an idle meter goes with it (the hold counts again).
+      await store.noteReadingDay(carol, 1, T - 5_000);
+      await store.noteReadingDay(alice, 2, T);
+      // the nonce, the old session, the idle meter, its reader's clock and the old reading day
+      expect(await store.purgeExpired(T)).to.equal(5);
+      expect(await store.readingHistory(carol)).to.deep.equal({ days: 0, firstAt: null });
+      expect(await store.readingHistory(alice)).to.deep.equal({ days: 1, firstAt: T });
       expect(await store.meter(alice, "idle")).to.equal(undefined);
       expect(await store.meter(alice, "fresh")).to.not.equal(undefined);
     });

@@ -145,6 +145,8 @@ export function createSqlSiteStore(driver: SqlDriver, bounds: StoreBounds = DEFA
           (await q.run("DELETE FROM site_sessions WHERE expires_at < ?", [now])) +
           (await q.run("DELETE FROM site_meters WHERE last_beat_at < ?", [now - bounds.meterIdleMs])) +
           (await q.run("DELETE FROM site_readers WHERE last_beat_at < ?", [now - bounds.meterIdleMs])) +
+          // Kept as long as a newcomer's kept meters: a newcomer back after that starts over.
+          (await q.run("DELETE FROM site_reading_days WHERE first_at < ?", [now - bounds.meterIdleMs])) +
           (await q.run("DELETE FROM site_ips WHERE touched_at < ?", [now - IP_COUNT_KEEP_MS])) +
           (await q.run("DELETE FROM site_ip_counts WHERE window_start < ?", [now - IP_COUNT_KEEP_MS])),
       );

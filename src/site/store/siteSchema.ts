@@ -119,7 +119,7 @@ CREATE TABLE site_attestations (
   },
   {
     // Issue 22, part 5: the newcomer hold. The UTC days on which a reader's meter credited time
-    // (kept only until the hold lifts, so a few rows per reader), and a meter's next look by the
+    // (written only until the hold lifts, so a few rows per reader; purged with idle meters), and a meter's next look by the
     // sweep when its read is held (so held reads do not crowd the sweep's oldest candidates).
     version: 4,
     sql: `
@@ -129,6 +129,7 @@ CREATE TABLE site_reading_days (
   first_at BIGINT NOT NULL,
   PRIMARY KEY (reader, day)
 );
+CREATE INDEX site_reading_days_age ON site_reading_days (first_at);
 ALTER TABLE site_meters ADD COLUMN held_until BIGINT;
 `,
   },

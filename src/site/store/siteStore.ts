@@ -168,7 +168,7 @@ export interface SiteStore {
   session(idHash: string, now: number): Promise<StoredSession | undefined>;
   endSession(idHash: string): Promise<void>;
   /**
-   * Deletes expired nonces and sessions, long-idle meters and reader clocks, and per-IP
+   * Deletes expired nonces and sessions, long-idle meters, reader clocks and reading days, and per-IP
    * counters of windows over two days old; returns how many rows went.
    */
   purgeExpired(now: number): Promise<number>;
