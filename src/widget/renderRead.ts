@@ -12,7 +12,8 @@ function newcomerNote(state: PostState) {
   return html`<div class="muted" data-testid="read-newcomer">
     ${
       state.reader?.read.complete
-        ? "Read in full. Your read is kept and paid when you come back to read on another day."
+        ? // The line above says "Read in full." already.
+          "Your read is kept and paid when you come back to read on another day."
         : `New accounts are paid from their ${nth} day of reading here. Your reading time is measured and kept, and paid when you come back on another day.`
     }
     (Days you have read here: ${Math.min(newcomer.readingDays, days)} of ${days}.)
