@@ -32,6 +32,7 @@ export type RejectionCode =
   | "insufficient_funds"
   | "funds_unknown"
   | "personhood_required"
+  | "personhood_unknown"
   // Decided by the relayer at acceptance from the chain, beside these rules (src/relayer/api/postEvents.ts):
   | "post_id_taken"
   | "post_registry_unknown"

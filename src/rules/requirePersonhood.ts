@@ -8,7 +8,9 @@ import type { EvaluateEventParameters, RuleOutcome } from "./evaluateEvent.js";
  * valid attestation. Without one, every mint the event calls for is left out with a note (its
  * burns still apply: a comment's tribute, a dislike's charges); an event left with no action at
  * all (a read, a plus, a like) is rejected as `personhood_required`, so nothing is marked and the
- * user can earn it once attested. The attestation relied on is named in the outcome, so the
+ * user can earn it once attested. When the user's attestations could not be read (the relayer's
+ * chain unreachable), the event is rejected as `personhood_unknown` instead: a retry decides it.
+ * The attestation relied on is named in the outcome, so the
  * evidence records it and the auditor re-checks it on-chain. Applied after the farming rules
  * (version 3), so what they left out stays left out; what it leaves out counts in no cap. Pure.
  *
@@ -22,6 +24,13 @@ export function requirePersonhood(parameters: EvaluateEventParameters, outcome: 
   if (mints.length === 0) return outcome;
   const attestation = state.attestation?.(event.user);
   if (attestation !== undefined) return { ...outcome, attestation };
+  // Not known to be unattested: sent again later, it is decided then (nothing is left out for good).
+  if (state.attestationUnknown?.(event.user))
+    return {
+      accepted: false,
+      code: "personhood_unknown",
+      message: `the personhood attestations of ${getAddress(event.user)} cannot be read from the chain now; retry later`,
+    };
   const why = `${getAddress(event.user)} holds no valid personhood attestation (EAS schema ${policy.personhood.schema} by an attester the site names)`;
   const kept = outcome.actions.filter((action) => action.kind >= FIRST_BURN_KIND);
   if (kept.length === 0)

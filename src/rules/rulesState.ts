@@ -37,9 +37,16 @@ export interface RulesState {
   /**
    * The UID of a valid personhood attestation of the account (policy `personhood`): read from
    * EAS by the relayer at acceptance, taken from the evidence by the auditor. Undefined (or
-   * absent) when there is none or it could not be read: then the account is not attested.
+   * absent) when there is none: then the account is not attested.
    */
   attestation?(account: Address): Hex | undefined;
+  /**
+   * Whether the account's attestations could not be read (the chain unreachable at acceptance):
+   * then an event that would mint for it is rejected as `personhood_unknown`, to be sent again,
+   * rather than taken as unattested. The relayer's only; the auditor replays evidence, where
+   * every attestation was read.
+   */
+  attestationUnknown?(account: Address): boolean;
 }
 
 /** What accepting an event changes in the rules' state. */

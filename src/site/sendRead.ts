@@ -59,7 +59,9 @@ export async function sendRead(
   await store.recordAnswer(eventId, { ...answer, sentAt: Date.now() });
   // Refused for want of an attestation the site thought valid (revoked since, an attester the
   // relayer does not name): the meter stays open, so the read is sent again once they hold one.
+  // Refused because the relayer could not read the attestations (personhood_unknown): sent again
+  // by the next beat or sweep.
   if (answer.code === "personhood_required") ctx.personhood.forget(user);
-  else await store.closeMeter(user, article.slug, at);
+  else if (answer.code !== "personhood_unknown") await store.closeMeter(user, article.slug, at);
   return "sent";
 }

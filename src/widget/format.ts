@@ -67,6 +67,8 @@ const PLAIN: Record<string, string> = {
     "This site pays only accounts verified as a person, and yours is not yet: verify it above (or get a proof from an attester the site trusts), then try again.",
   newcomer_hold:
     "New accounts are paid once they have read here on more than one day: your read is kept and paid when you come back on another day.",
+  personhood_unknown:
+    "Whether you are verified as a person cannot be read from the chain right now: your read is kept and sent again shortly.",
   already_attested: "You are verified as a person already.",
   attestation_in_flight: "Your verification is being written to the chain; wait a moment.",
   attestation_failed: "Your verification could not be written to the chain right now; try again shortly.",

@@ -100,8 +100,10 @@ export class TweiWidget extends LitElement {
 
   private async heartbeat(): Promise<void> {
     const read = this.state?.reader?.read;
-    // A read refused for want of proof of personhood stays open at the site: beats go on.
-    const held = read?.status?.state === "rejected" && read.status.code === "personhood_required";
+    // A read refused for want of proof of personhood (or while it could not be read) stays open at the site: beats go on.
+    const held =
+      read?.status?.state === "rejected" &&
+      (read.status.code === "personhood_required" || read.status.code === "personhood_unknown");
     if (!this.state?.user || this.heartbeatStopped || (read?.status && !held)) return;
     const beat = { visible: document.visibilityState === "visible", focused: document.hasFocus(), active: this.active };
     this.active = false;

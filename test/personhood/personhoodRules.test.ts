@@ -29,6 +29,8 @@ function world(policy: RulePolicy) {
     earned: new Map([[veteranFarm, parseUnits("100000", 18)]]),
   });
   const attested = new Map<Address, Hex>([[person, UID]]);
+  /** Users whose attestations the relayer could not read. */
+  const unreadable = new Set<Address>();
   let counter = 0;
   const run = (input: { type: SiteEventInput["type"]; user: Address; [field: string]: unknown }): RuleOutcome => {
     const event = siteEventSchema.parse({
@@ -42,13 +44,18 @@ function world(policy: RulePolicy) {
       event,
       policy,
       amounts: DEFAULT_RULE_AMOUNTS,
-      state: { ...state, attestation: (account) => attested.get(account) },
+      state: {
+        ...state,
+        // As the relayer has it: an unreadable user's attestation is not known either.
+        attestation: (account) => (unreadable.has(account) ? undefined : attested.get(account)),
+        attestationUnknown: (account) => unreadable.has(account),
+      },
     });
     if (outcome.accepted) state.apply(outcome, DEFAULT_RULE_AMOUNTS);
     return outcome;
   };
   run({ type: "post_published", user: author, wordCount: 1_000 });
-  return { run };
+  return { run, unreadable };
 }
 
 describe("proof of personhood in the rules (policy personhood)", function () {
@@ -79,6 +86,24 @@ describe("proof of personhood in the rules (policy personhood)", function () {
     expect(comment.attestation).to.equal(undefined);
     // The reward left out used none of the reward caps.
     expect(comment.effects.counters).to.deep.equal([]);
+  });
+
+  it("rejects as personhood_unknown (to be sent again) what would mint for a user whose attestations cannot be read; burns-only events go through", function () {
+    const w = world(PERSONHOOD);
+    w.unreadable.add(person).add(veteranFarm);
+    const read = w.run({ type: "post_read", user: person, secondsRead: 300 });
+    expect(read.accepted ? "accepted" : read.code).to.equal("personhood_unknown");
+    expect(read.accepted ? "" : read.message).to.contain("cannot be read from the chain now");
+    // A comment's reward would mint: refused whole, not taken as unattested (its reward lost for good).
+    const comment = w.run({ type: "comment_created", user: veteranFarm, commentId: "c1", length: 40 });
+    expect(comment.accepted ? "accepted" : comment.code).to.equal("personhood_unknown");
+    // A minus only burns: personhood does not matter.
+    const minus = w.run({ type: "post_minus", user: veteranFarm });
+    expect(minus.accepted && minus.actions.map((a) => a.kind)).to.deep.equal([ActionKind.SpentForMinuses]);
+    // Nothing was marked: sent again once the attestations can be read, the read is paid.
+    w.unreadable.delete(person);
+    const again = w.run({ type: "post_read", user: person, secondsRead: 300 });
+    expect(again.accepted && again.actions.map((a) => a.kind)).to.deep.equal([ActionKind.ReadToEarn]);
   });
 
   it("changes nothing when the policy does not ask for personhood (off by default)", function () {

@@ -11,6 +11,7 @@ import { batchEvidenceSchema } from "../../src/evidence/batchEvidence.js";
 import { DEFAULT_POLICY, type PersonhoodPolicy, type RulePolicy } from "../../src/rules/policy.js";
 import { STORES, testDatabase } from "../helpers/postgres.js";
 import { publishEvent, readEvent } from "./helpers/siteEvents.js";
+import { startTcpProxy } from "./helpers/tcpProxy.js";
 import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
 import {
   addSite,
@@ -118,5 +119,51 @@ for (const store of STORES)
       // The test's seed batch (id from 2^63) has no evidence.
       expect(audit.discrepancies.filter((d) => d.batchId === null || BigInt(d.batchId) < 2n ** 63n)).to.deep.equal([]);
       expect(audit.summary.batchesWithEvidence).to.be.greaterThan(0);
+    });
+
+    it("refuses a read as personhood_unknown while the attestations cannot be read, and pays it once they can", async function () {
+      // A relayer of its own (another site) whose chain goes through a proxy that can be cut.
+      const SITE_DOWN = SITE + 1;
+      const downDir = await tempDir("personhood-down");
+      const databaseUrl = db ? await db.server.createDatabase("personhood_down") : undefined;
+      const downSite = await addSite(chain, downDir, SITE_DOWN, { databaseUrl, policy: sitePolicy });
+      const proxy = await startTcpProxy(chain.node.port);
+      const relayer = await startTestRelayer(chain, downDir, {
+        ...(databaseUrl ? { databaseUrl } : {}),
+        policy: sitePolicy,
+        rpcUrl: proxy.url,
+        chainTimeoutMs: 1_000,
+      });
+      try {
+        const client = clientFor(chain, relayer.url, downSite);
+        const author = chain.user(0).address;
+        const person = chain.user(4).address;
+        await attestPersonhood({ publicClient: chain.publicClient, walletClient: attester, policy, recipient: person });
+        await chain.seed(SITE_DOWN, [{ account: author, kind: ActionKind.CommentRewards, units: 10 }]);
+        await client.sendEvents([publishEvent("pub-down", author, "essay")]);
+
+        await proxy.down();
+        const refused = await client.sendEvents([readEvent("read-down", person, "essay")]).catch((e: unknown) => e);
+        const results = (refused as { problem?: { results?: Record<string, unknown>[] } }).problem?.results;
+        expect(results?.[0], JSON.stringify(refused)).to.deep.include({
+          eventId: "read-down",
+          status: "rejected",
+          code: "personhood_unknown",
+        });
+
+        await proxy.up();
+        const answer = await client.sendEvents([readEvent("read-down", person, "essay")]);
+        expect(answer.results[0]).to.deep.include({ eventId: "read-down", status: "accepted" });
+        const settled = await waitFor("the read settled once the chain was back", async () => {
+          const e = await client.event("read-down");
+          return e.status === "settled" ? e : undefined;
+        });
+        const evidence = batchEvidenceSchema.parse(await client.batch(settled.batchId as string));
+        expect(evidence.events.find((e) => e.event.eventId === "read-down")?.attestation).to.match(/^0x[0-9a-f]{64}$/);
+      } finally {
+        await relayer.stop();
+        await proxy.down();
+        await removeDir(downDir);
+      }
     });
   });

@@ -4,6 +4,7 @@ import { postIdFor } from "../../core/postId.js";
 import { amountFor } from "../../core/ruleSet.js";
 import type { SiteEvent } from "../../evidence/siteEvent.js";
 import { isDatabaseUnavailable } from "../../storage/databaseUnavailable.js";
+import { scrubUrls } from "../../observability/logger.js";
 import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
 import { ledgerRefusal } from "../../rules/ledgerRefusal.js";
@@ -64,28 +65,35 @@ const MINTS_FOR_USER = new Set<SiteEvent["type"]>([
 /**
  * The UIDs of valid personhood attestations of the users of `events` who can earn, by lowercase
  * address, as of `block` (the block the envelope is accepted under: the evidence's
- * `acceptedAtBlock`, which the auditor checks them at).
+ * `acceptedAtBlock`, which the auditor checks them at), and the users whose attestations could
+ * not be read (their minting events are refused as `personhood_unknown`, to be sent again).
  */
 async function findAttestations(
   ctx: RelayerContext,
   events: readonly SiteEvent[],
   block: bigint,
-): Promise<Map<string, Hex>> {
+): Promise<{ found: Map<string, Hex>; unknown: Set<string> }> {
   const found = new Map<string, Hex>();
+  const unknown = new Set<string>();
   const index = ctx.personhood;
-  if (!index) return found;
+  if (!index) return { found, unknown };
   const users = [...new Set(events.filter((e) => MINTS_FOR_USER.has(e.type)).map((e) => e.user.toLowerCase()))];
-  try {
-    await Promise.all(
-      users.map(async (user) => {
+  await Promise.all(
+    users.map(async (user) => {
+      try {
         const uid = await withTimeout(ctx.chainTimeoutMs, index.find(user as Address, block));
         if (uid !== undefined) found.set(user, uid);
-      }),
-    );
-  } catch (error) {
-    ctx.log.warn({ err: error instanceof Error ? error.message : String(error) }, "personhood attestations unreadable");
-  }
-  return found;
+      } catch (error) {
+        unknown.add(user);
+        // The RPC's error names its URL: never in a log.
+        ctx.log.warn(
+          { err: scrubUrls(error instanceof Error ? error.message : String(error)) },
+          "personhood attestations unreadable",
+        );
+      }
+    }),
+  );
+  return { found, unknown };
 }
 
 /**
@@ -188,8 +196,8 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     );
 
     // Proof of personhood (policy `personhood`): a valid EAS attestation of each user whose event
-    // can mint, valid at the block the envelope is accepted under. Unknown (the chain could not say) counts as none:
-    // the event then mints nothing, and the note says why.
+    // can mint, valid at the block the envelope is accepted under. Unknown (the chain could not
+    // say): the event is refused as `personhood_unknown` (retryable), never taken as unattested.
     const attestations = await findAttestations(ctx, events, state.block);
 
     // Whether each published post id is free on the ledger (a 64-bit id: another site's post, or
@@ -236,7 +244,8 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
               const available = funds.get(account.toLowerCase());
               return available === undefined ? undefined : available - view.pendingBurns(account);
             },
-            attestation: (account) => attestations.get(account.toLowerCase()),
+            attestation: (account) => attestations.found.get(account.toLowerCase()),
+            attestationUnknown: (account) => attestations.unknown.has(account.toLowerCase()),
           };
           const outcome = evaluateEvent({ siteId: site.siteId, event, policy: ctx.policy, amounts, state: rulesState });
           if (!outcome.accepted) return outcome;

@@ -55,7 +55,10 @@ export function readingRoutes(router: Router, ctx: SiteContext): void {
       if (outcome === "newcomer") held = "newcomer_hold";
     }
     const sent = await ctx.store.sentEvent(eventIds.read(article.slug, user));
+    // A read refused while the relayer could not read the reader's attestations is sent again by
+    // a later beat: not sent yet, for the widget.
+    const retried = sent?.answer === "rejected" && sent.code === "personhood_unknown";
     // held: the read is complete and kept until the reader holds proof of personhood, or comes back another day.
-    res.json({ ...reading, sent: sent !== undefined, ...(held ? { held } : {}) });
+    res.json({ ...reading, sent: sent !== undefined && !retried, ...(held ? { held } : {}) });
   });
 }
