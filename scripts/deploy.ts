@@ -20,7 +20,8 @@
 //                 relayer, indexer and auditor are started with (default: the Hardhat network's name;
 //                 name a real network's deployment, e.g. base-sepolia, and commit its file)
 // On a development chain (chain id 31337) it also deploys the Ethereum Attestation Service and
-// registers the Twei personhood schema (src/chain/deployEas.ts), recorded under "eas".
+// registers the Twei personhood schema (src/chain/deployEas.ts), recorded under "eas" with the
+// block EAS was deployed in (eas.deployedAtBlock: where the relayer's personhood index starts).
 //   TWEI_RPC_URL  the node (network localhost: default http://127.0.0.1:8545; network live: required)
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
@@ -76,7 +77,7 @@ const path = await writeDeployment({
   ...(eas ? { eas } : {}),
 });
 console.table({ token: deployed.token, ledger: deployed.ledger, block: deployed.deploymentBlock.toString() });
-if (eas) console.log(`EAS ${eas.eas}, personhood schema ${eas.personhoodSchema}`);
+if (eas) console.log(`EAS ${eas.eas} (block ${eas.deployedAtBlock}), personhood schema ${eas.personhoodSchema}`);
 console.log(`rule set "${rules.name}" from ${rulesPath}`);
 console.log(
   `overall caps per ${caps.epochSeconds} s epoch: ${formatUnits(caps.emissionCap, 18)} Twei minted, ${formatUnits(caps.burnCap, 18)} Twei burned`,

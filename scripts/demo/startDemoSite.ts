@@ -89,6 +89,10 @@ export async function startDemoSite(stack: DemoStack, options: DemoSiteOptions =
     relayerUrl: stack.relayerUrl,
     indexerUrl: stack.indexerUrl,
     policy: stack.policy,
+    // The site's personhood index starts where EAS was deployed, as the relayer's does.
+    ...(stack.deployment.eas?.deployedAtBlock === undefined
+      ? {}
+      : { personhoodFromBlock: stack.deployment.eas.deployedAtBlock }),
     // With proof of personhood on, the site attests its signed-in readers who ask ("Verify I'm a person").
     ...(stack.attester ? { attester: { walletClient: stack.attester } } : {}),
     reportPriceWei: DEFAULT_RULE_AMOUNTS[ActionKind.PnLReports] ?? 0n,

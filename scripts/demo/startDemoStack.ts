@@ -29,6 +29,7 @@ import { hardhatAccount, startHardhatNode } from "../../src/devnet/startHardhatN
 import { createIndexer, type Indexer } from "../../src/indexer/createIndexer.js";
 import { createIndexerApp } from "../../src/indexer/http/createIndexerApp.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { personhoodFromBlockFrom } from "../../src/relayer/config.js";
 import { createRelayer, type Relayer, type RelayerConfig } from "../../src/relayer/createRelayer.js";
 import { registerSite } from "../../src/relayer/registerSite.js";
 import { createSqliteStore } from "../../src/relayer/storage/sqliteStore.js";
@@ -160,7 +161,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       relayer: relayerAccount.address,
       ruleAmounts: LAUNCH_RULE_AMOUNTS,
     });
-    const deployment: Deployment = {
+    let deployment: Deployment = {
       network: "localhost",
       chainId,
       token: getAddress(deployed.token),
@@ -170,14 +171,14 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       deployer: adminAccount.address,
       deployedAt: new Date().toISOString(),
     };
-    const deploymentPath = await writeDeployment(deployment, options.deploymentsRoot);
     say(`deployed Twei ${deployment.token} and the ledger ${deployment.ledger} (rule set v1, the launch rules)`);
-    say(`wrote ${deploymentPath}`);
 
     let policy: RulePolicy = DEFAULT_POLICY;
     let attester: DeployerClient | undefined;
     if (options.personhood) {
       const eas = await deployEas({ publicClient, walletClient: admin as unknown as DeployerClient });
+      // Recorded as `npm run deploy` records it: the block is where the personhood indexes start.
+      deployment = { ...deployment, eas };
       attester = createWalletClient({
         chain,
         transport: http(node.url),
@@ -195,6 +196,9 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
         });
       say(`deployed EAS ${eas.eas}; the site's policy requires proof of personhood; the story's people are attested`);
     }
+
+    const deploymentPath = await writeDeployment(deployment, options.deploymentsRoot);
+    say(`wrote ${deploymentPath}`);
 
     const siteSigner = hardhatAccount(DEMO_ROLES.siteSigner);
     const siteStore = createSqliteStore({ path: join(options.dataDir, "relayer.sqlite") });
@@ -230,6 +234,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       batcher: { intervalMs: 200, minEvents: 1, maxWaitMs: 0, stuckAfterMs: 10_000 },
       verifyWorkers: 0,
       policy,
+      personhoodFromBlock: personhoodFromBlockFrom({}, deployment, policy.personhood),
     };
     let relayer = createRelayer(relayerConfig);
     const relayerUrl = await relayer.start();

@@ -30,6 +30,11 @@ export interface DeployEasParameters {
 export interface DeployEasReturnType {
   readonly schemaRegistry: Address;
   readonly eas: Address;
+  /**
+   * The block EAS was deployed in: no `Attested` log of it is older, so the relayer's
+   * personhood index reads from there rather than from block 0.
+   */
+  readonly deployedAtBlock: bigint;
   /** The UID of the registered {@link PERSONHOOD_SCHEMA}. */
   readonly personhoodSchema: Hex;
 }
@@ -50,11 +55,14 @@ const artifact = async (name: "EAS" | "SchemaRegistry"): Promise<Hex> => {
  * `@ethereum-attestation-service/eas-contracts`.
  *
  * @example
- * const { eas, personhoodSchema } = await deployEas({ publicClient, walletClient })
+ * const { eas, deployedAtBlock, personhoodSchema } = await deployEas({ publicClient, walletClient })
  */
 export async function deployEas(parameters: DeployEasParameters): Promise<DeployEasReturnType> {
   const { publicClient, walletClient } = parameters;
-  const deploy = async (name: "EAS" | "SchemaRegistry", args: readonly unknown[]): Promise<Address> => {
+  const deploy = async (
+    name: "EAS" | "SchemaRegistry",
+    args: readonly unknown[],
+  ): Promise<{ address: Address; blockNumber: bigint }> => {
     const abi = [{ type: "constructor", inputs: args.length ? [{ name: "registry", type: "address" }] : [] }] as const;
     const receipt = await waitForSuccess(
       publicClient,
@@ -66,10 +74,10 @@ export async function deployEas(parameters: DeployEasParameters): Promise<Deploy
       }),
     );
     if (!receipt.contractAddress) throw new Error(`the ${name} deployment created no contract`);
-    return getAddress(receipt.contractAddress);
+    return { address: getAddress(receipt.contractAddress), blockNumber: receipt.blockNumber };
   };
-  const schemaRegistry = await deploy("SchemaRegistry", []);
-  const eas = await deploy("EAS", [schemaRegistry]);
+  const { address: schemaRegistry } = await deploy("SchemaRegistry", []);
+  const { address: eas, blockNumber: deployedAtBlock } = await deploy("EAS", [schemaRegistry]);
   await waitForSuccess(
     publicClient,
     await walletClient.writeContract({
@@ -80,5 +88,5 @@ export async function deployEas(parameters: DeployEasParameters): Promise<Deploy
       chain: walletClient.chain,
     }),
   );
-  return { schemaRegistry, eas, personhoodSchema: schemaUidOf(PERSONHOOD_SCHEMA) };
+  return { schemaRegistry, eas, deployedAtBlock, personhoodSchema: schemaUidOf(PERSONHOOD_SCHEMA) };
 }

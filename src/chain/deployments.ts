@@ -22,12 +22,19 @@ export const deploymentSchema = z.object({
   /**
    * The Ethereum Attestation Service the deploy script put on a development chain, with the Twei
    * personhood schema's UID (src/chain/deployEas.ts); absent on live networks, which have EAS.
+   * `deployedAtBlock` (a decimal string; absent in files written before it was recorded) is
+   * the block EAS was deployed in, where the relayer's personhood index starts reading.
    */
   eas: z
     .object({
       eas: address,
       schemaRegistry: address,
       personhoodSchema: z.string().regex(/^0x[0-9a-f]{64}$/) as unknown as z.ZodType<`0x${string}`>,
+      deployedAtBlock: z
+        .string()
+        .regex(/^\d+$/, "a block number (a decimal string)")
+        .transform((value) => BigInt(value))
+        .optional(),
     })
     .optional(),
 });
@@ -66,7 +73,12 @@ export async function readDeployment(network: string, root?: string): Promise<De
 export async function writeDeployment(deployment: Deployment, root?: string): Promise<string> {
   const path = deploymentPath(deployment.network, root);
   await mkdir(dirname(path), { recursive: true });
-  const json = { ...deployment, deploymentBlock: deployment.deploymentBlock.toString() };
-  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
+  // Block numbers (deploymentBlock, eas.deployedAtBlock) as decimal strings.
+  const json = JSON.stringify(
+    deployment,
+    (_key, value: unknown) => (typeof value === "bigint" ? `${value}` : value),
+    2,
+  );
+  await writeFile(path, `${json}\n`);
   return path;
 }

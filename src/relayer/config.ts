@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { isHex, type Hex } from "viem";
 import { z } from "zod";
+import type { Deployment } from "../chain/deployments.js";
+import type { PersonhoodPolicy } from "../rules/policy.js";
 import { defaultFinality, type Finality } from "./settlement/finality.js";
 
 /**
@@ -79,6 +81,18 @@ export const relayerEnvSchema = z.object({
    * at least three renewal intervals).
    */
   RELAYER_LEASE_DEADLINE_MS: z.coerce.number().int().min(150).max(600_000).default(10_000),
+  /**
+   * The first block the personhood index reads EAS `Attested` logs from (policy `personhood`):
+   * the block EAS was deployed in, so that the relayer's first lookup on a long chain does not
+   * read the logs of its whole history. Unset: the deployment file's `eas.deployedAtBlock` when
+   * the deployment's EAS is the one the policy names (`npm run deploy` on a development chain),
+   * else 0.
+   */
+  RELAYER_PERSONHOOD_FROM_BLOCK: z
+    .string()
+    .regex(/^\d+$/, "a block number (a non-negative decimal integer)")
+    .transform((value) => BigInt(value))
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -119,4 +133,24 @@ export function finalityFrom(env: RelayerEnv, chainId: number): Finality {
   if (env.RELAYER_FINALITY === "confirmations" || env.RELAYER_CONFIRMATIONS !== undefined)
     return { mode: "confirmations", confirmations: env.RELAYER_CONFIRMATIONS ?? 1 };
   return defaultFinality(chainId);
+}
+
+/**
+ * The first block the personhood index reads (see RELAYER_PERSONHOOD_FROM_BLOCK): the one set,
+ * else the block the deployment file records for its EAS when the policy names that EAS, else 0.
+ *
+ * @example
+ * personhoodFromBlockFrom(env, deployment, policy.personhood) // deployment.eas.deployedAtBlock
+ */
+export function personhoodFromBlockFrom(
+  env: Pick<RelayerEnv, "RELAYER_PERSONHOOD_FROM_BLOCK">,
+  deployment: Pick<Deployment, "eas">,
+  personhood: PersonhoodPolicy | undefined,
+): bigint {
+  if (env.RELAYER_PERSONHOOD_FROM_BLOCK !== undefined) return env.RELAYER_PERSONHOOD_FROM_BLOCK;
+  const recorded = deployment.eas;
+  // Lowercase: a policy document may spell the address in any case.
+  if (recorded?.deployedAtBlock !== undefined && recorded.eas.toLowerCase() === personhood?.eas.toLowerCase())
+    return recorded.deployedAtBlock;
+  return 0n;
 }

@@ -63,6 +63,12 @@ export interface RelayerConfig {
   readonly publicRatePerSecond?: number;
   readonly publicRateBurst?: number;
   readonly policy?: RulePolicy;
+  /**
+   * The first block the personhood index reads EAS `Attested` logs from (policy `personhood`;
+   * 0 by default): where EAS was deployed, so that the first lookup on a long chain does not read
+   * its whole history (RELAYER_PERSONHOOD_FROM_BLOCK, see personhoodFromBlockFrom in config.ts).
+   */
+  readonly personhoodFromBlock?: bigint;
   readonly chainTimeoutMs?: number;
   /** How long API keys are remembered (5 s by default). */
   readonly siteCacheMs?: number;
@@ -223,7 +229,9 @@ export function createRelayer(config: RelayerConfig): Relayer {
     metrics,
     log,
     policy,
-    personhood: policy.personhood ? createPersonhoodIndex(publicClient, { policy: policy.personhood }) : undefined,
+    personhood: policy.personhood
+      ? createPersonhoodIndex(publicClient, { policy: policy.personhood, fromBlock: config.personhoodFromBlock ?? 0n })
+      : undefined,
     chainId: config.chainId,
     ledger: config.ledger,
     token: config.token,

@@ -2,7 +2,8 @@ import type { Hex } from "viem";
 import { describeChainError } from "../chain/decodeRevert.js";
 import { readDeployment } from "../chain/deployments.js";
 import { createLogger } from "../observability/logger.js";
-import { finalityFrom, parseRelayerEnv } from "./config.js";
+import { DEFAULT_POLICY } from "../rules/policy.js";
+import { finalityFrom, parseRelayerEnv, personhoodFromBlockFrom } from "./config.js";
 import { startRelayer } from "./createRelayer.js";
 import { PreflightError } from "./chain/preflight.js";
 import { DatabaseInUseError } from "../storage/sqliteProcessLock.js";
@@ -12,6 +13,8 @@ const log = createLogger({ name: "relayer" });
 try {
   const env = parseRelayerEnv(process.env);
   const deployment = await readDeployment(env.TWEI_NETWORK, env.TWEI_DEPLOYMENTS_ROOT);
+  // The relayer reads no policy file yet (docs/operating.md): it runs the default policy.
+  const policy = DEFAULT_POLICY;
   const relayer = await startRelayer({
     rpcUrl: env.TWEI_RPC_URL,
     chainId: deployment.chainId,
@@ -35,6 +38,8 @@ try {
     signerMaxStaleMs: env.RELAYER_SIGNER_MAX_STALE_MS,
     ...(env.RELAYER_MIN_BALANCE_WEI === undefined ? {} : { minBalanceWei: env.RELAYER_MIN_BALANCE_WEI }),
     verifyWorkers: env.RELAYER_VERIFY_WORKERS,
+    policy,
+    personhoodFromBlock: personhoodFromBlockFrom(env, deployment, policy.personhood),
     logger: createLogger({ name: "relayer", level: env.LOG_LEVEL }),
     batcher: {
       intervalMs: env.RELAYER_BATCH_INTERVAL_MS,
