@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { scrubUrls } from "../observability/logger.js";
-import { readJsonFile } from "./readJsonFile.js";
+import { readJsonFile } from "../storage/readJsonFile.js";
 import { directoryPolicySource, relayerPolicySource, savingPolicySource, type PolicySource } from "./policySource.js";
 
 /**

@@ -3,14 +3,13 @@
 // (its rules replayed with the site's policy committed on-chain at the batch's block, the document
 // fetched beside the evidence and checked against that hash) and the token's supply and balances. Exit codes: 0 clean, 1 discrepancies found, 2 bad
 // usage, 3 the audit could not run (no deployment, chain unreachable or another chain).
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { createLogRange } from "../chain/createLogRange.js";
 import { readDeployment, DeploymentFileError } from "../chain/deployments.js";
 import { scrubUrls } from "../observability/logger.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../rules/policy.js";
-import { parseRulePolicy } from "../rules/rulePolicySchema.js";
+import { readPolicyFile } from "../storage/readPolicyFile.js";
 import {
   directoryEvidenceSource,
   relayerEvidenceSource,
@@ -59,15 +58,9 @@ class CannotAuditError extends Error {}
 
 async function readPolicy(path: string | undefined): Promise<RulePolicy> {
   if (path === undefined) return DEFAULT_POLICY;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, "utf8"));
-  } catch {
-    throw new UsageError(`--policy: cannot read JSON from ${path}`);
-  }
-  const parsed = parseRulePolicy(json);
-  if (!parsed.ok) throw new UsageError(`--policy ${path}: ${parsed.problems}`);
-  return parsed.policy;
+  const read = await readPolicyFile(path);
+  if (!read.ok) throw new UsageError(`--policy: ${read.reason}`);
+  return read.policy;
 }
 
 const PAUSER_KEY = /^0x[0-9a-fA-F]{64}$/;

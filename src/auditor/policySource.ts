@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Hex } from "viem";
 import { scrubUrls } from "../observability/logger.js";
 import { canonicalJson } from "../rules/policyHash.js";
-import { readJsonFile } from "./readJsonFile.js";
+import { readJsonFile } from "../storage/readJsonFile.js";
 
 /**
  * A site policy document as found by its hash (still unchecked JSON: the auditor checks that it

@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { isHex, type Hex } from "viem";
 import { z } from "zod";
 import type { Deployment } from "../chain/deployments.js";
-import type { PersonhoodPolicy } from "../rules/policy.js";
+import { DEFAULT_POLICY, type PersonhoodPolicy, type RulePolicy } from "../rules/policy.js";
+import { readPolicyFile } from "../storage/readPolicyFile.js";
 import { defaultFinality, type Finality } from "./settlement/finality.js";
 
 /**
@@ -88,6 +89,13 @@ export const relayerEnvSchema = z.object({
    * the deployment's EAS is the one the policy names (`npm run deploy` on a development chain),
    * else 0.
    */
+  /**
+   * The site policy document the relayer applies (a JSON file, the one committed on-chain with
+   * `npm run set-policy`: the relayer refuses to start unless its hash is in force for each of its
+   * sites); unset: DEFAULT_POLICY (src/rules/policy.ts). `npm run register-site` commits it for a
+   * site the ledger holds no policy for.
+   */
+  RELAYER_POLICY: z.string().min(1).optional(),
   RELAYER_PERSONHOOD_FROM_BLOCK: z
     .string()
     .regex(/^\d+$/, "a block number (a non-negative decimal integer)")
@@ -120,6 +128,21 @@ export function parseRelayerEnv(env: Record<string, string | undefined>): Relaye
       `invalid relayer environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   return parsed.data;
+}
+
+/**
+ * The policy the relayer applies: the document at RELAYER_POLICY, checked with the rules' policy
+ * schema, or DEFAULT_POLICY when it is unset. Throws RelayerConfigError naming the variable, the
+ * path and what is wrong (no such file, not JSON, not a policy document).
+ *
+ * @example
+ * const policy = await relayerPolicyFrom(env.RELAYER_POLICY) // DEFAULT_POLICY when unset
+ */
+export async function relayerPolicyFrom(path: string | undefined): Promise<RulePolicy> {
+  if (path === undefined) return DEFAULT_POLICY;
+  const read = await readPolicyFile(path);
+  if (!read.ok) throw new RelayerConfigError(`RELAYER_POLICY: ${read.reason}`);
+  return read.policy;
 }
 
 /**

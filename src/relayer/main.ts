@@ -2,8 +2,13 @@ import type { Hex } from "viem";
 import { describeChainError } from "../chain/decodeRevert.js";
 import { readDeployment } from "../chain/deployments.js";
 import { createLogger } from "../observability/logger.js";
-import { DEFAULT_POLICY } from "../rules/policy.js";
-import { finalityFrom, parseRelayerEnv, personhoodFromBlockFrom } from "./config.js";
+import {
+  finalityFrom,
+  parseRelayerEnv,
+  personhoodFromBlockFrom,
+  RelayerConfigError,
+  relayerPolicyFrom,
+} from "./config.js";
 import { startRelayer } from "./createRelayer.js";
 import { PreflightError } from "./chain/preflight.js";
 import { DatabaseInUseError } from "../storage/sqliteProcessLock.js";
@@ -13,8 +18,7 @@ const log = createLogger({ name: "relayer" });
 try {
   const env = parseRelayerEnv(process.env);
   const deployment = await readDeployment(env.TWEI_NETWORK, env.TWEI_DEPLOYMENTS_ROOT);
-  // The relayer reads no policy file yet (docs/operating.md): it runs the default policy.
-  const policy = DEFAULT_POLICY;
+  const policy = await relayerPolicyFrom(env.RELAYER_POLICY);
   const relayer = await startRelayer({
     rpcUrl: env.TWEI_RPC_URL,
     chainId: deployment.chainId,
@@ -71,6 +75,9 @@ try {
     log.fatal({ problems: error.problems }, "the relayer cannot start");
     // For people at a terminal: each problem and what to do, one a line.
     for (const problem of error.problems) console.error(`relayer: ${problem.message}`);
+  } else if (error instanceof RelayerConfigError) {
+    log.fatal({ code: "invalid_config", error: error.message }, "the relayer cannot start");
+    console.error(`relayer: ${error.message}`);
   } else if (error instanceof DatabaseInUseError) {
     log.fatal({ code: "database_in_use", error: error.message }, "the relayer cannot start");
     console.error(`relayer: ${error.message}`);

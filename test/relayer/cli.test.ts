@@ -1,13 +1,16 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "mocha";
 import { pino } from "pino";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { DEFAULT_POLICY } from "../../src/rules/policy.js";
+import { policyHash } from "../../src/rules/policyHash.js";
 import { privateKeyOf, startTestChain, type TestChain } from "./helpers/testChain.js";
-import { writeTestDeployment } from "./helpers/relayerProcess.js";
+import { runRelayerProcessToExit, startRelayerProcess, writeTestDeployment } from "./helpers/relayerProcess.js";
 import { clientFor, removeDir, startTestRelayer, tempDir } from "./helpers/testRelayer.js";
 
 const run = promisify(execFile);
@@ -25,7 +28,7 @@ describe("register-site command", function () {
     await removeDir(root);
   });
 
-  const registerSite = (args: string[]) =>
+  const registerSite = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, ["--import", "tsx", "src/relayer/cli/registerSite.ts", ...args], {
       env: {
         ...process.env,
@@ -34,6 +37,7 @@ describe("register-site command", function () {
         TWEI_NETWORK: "test",
         TWEI_DEPLOYMENTS_ROOT: root,
         RELAYER_DATA_DIR: `${root}/data`,
+        ...env,
       },
     });
 
@@ -112,6 +116,70 @@ describe("register-site command", function () {
       expect(JSON.stringify(lines)).to.not.include(apiKey as string);
     } finally {
       await relayer.stop();
+    }
+  });
+
+  it("RELAYER_POLICY: register-site commits the policy file's hash, and the relayer service applies and serves that file", async function () {
+    // A site that requires proof of personhood: the policy a real deployment writes for it.
+    const policy = {
+      ...DEFAULT_POLICY,
+      personhood: {
+        eas: "0x00000000000000000000000000000000000000e5",
+        schema: `0x${"5c".repeat(32)}`,
+        attesters: ["0x00000000000000000000000000000000000000a7"],
+      },
+    };
+    const file = `${root}/policy.json`;
+    await writeFile(file, JSON.stringify(policy));
+    const dataDir = `${root}/policy-data`;
+    const signer = chain.newSigner();
+    await registerSite(["--site-id", "44", "--signer", signer.address, "--json"], {
+      RELAYER_POLICY: file,
+      RELAYER_DATA_DIR: dataDir,
+    });
+    const held = await chain.publicClient.readContract({
+      address: chain.deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "sitePolicy",
+      args: [44],
+    });
+    expect(held.policyHash).to.equal(policyHash(policy));
+
+    // Without the file the service runs DEFAULT_POLICY, which the ledger does not hold for the site.
+    const refused = await runRelayerProcessToExit(chain, root, dataDir, {});
+    expect(refused.code).to.equal(1);
+    expect(refused.output).to.include(`site 44: this relayer's policy hashes to ${policyHash(DEFAULT_POLICY)}`);
+
+    const relayer = await startRelayerProcess(chain, root, dataDir, { RELAYER_POLICY: file });
+    try {
+      const answer = await fetch(`${relayer.url}/v1/policies/${policyHash(policy)}`);
+      expect(answer.status).to.equal(200);
+      expect(await answer.json()).to.deep.equal(policy);
+    } finally {
+      await relayer.stop();
+    }
+  });
+
+  it("RELAYER_POLICY: a file that is missing, not JSON or not a policy stops the relayer and register-site, naming it", async function () {
+    const dataDir = `${root}/bad-policy-data`;
+    const cases: [string, string, string][] = [
+      ["missing.json", "", "no file"],
+      ["broken.json", "{ not json", "is not valid JSON"],
+      ["stranger.json", JSON.stringify({ ...DEFAULT_POLICY, payEveryone: true }), "is not a policy document"],
+    ];
+    for (const [name, text, reason] of cases) {
+      const file = `${root}/${name}`;
+      if (text) await writeFile(file, text);
+      const { code, output } = await runRelayerProcessToExit(chain, root, dataDir, { RELAYER_POLICY: file });
+      expect(code, output).to.equal(1);
+      expect(output).to.include(`relayer: RELAYER_POLICY: `).and.include(reason).and.include(name);
+      const registered = await registerSite(["--site-id", "45", "--signer", chain.newSigner().address], {
+        RELAYER_POLICY: file,
+      }).catch((error: { code?: number; stderr?: string }) => error);
+      expect(registered).to.include({ code: 1 });
+      expect((registered as { stderr: string }).stderr)
+        .to.include("RELAYER_POLICY: ")
+        .and.include(reason);
     }
   });
 

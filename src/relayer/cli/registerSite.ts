@@ -16,7 +16,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { tweiLedgerAbi } from "../../chain/abi.js";
 import { readDeployment } from "../../chain/deployments.js";
-import { relayerDatabasePath, relayerDataDirSchema, relayerEnvSchema } from "../config.js";
+import { relayerDatabasePath, relayerDataDirSchema, relayerEnvSchema, relayerPolicyFrom } from "../config.js";
 import { createPgStore } from "../storage/pg/pgStore.js";
 import { registerSite } from "../registerSite.js";
 import { createSqliteStore } from "../storage/sqliteStore.js";
@@ -54,6 +54,8 @@ const envSchema = z.object({
   RELAYER_DATA_DIR: relayerDataDirSchema,
   /** The relayers' shared PostgreSQL (as the relayer's DATABASE_URL); SQLite in RELAYER_DATA_DIR when unset. */
   DATABASE_URL: relayerEnvSchema.shape.DATABASE_URL,
+  /** The policy document the relayer will apply (as the relayer's RELAYER_POLICY): committed for a site the ledger holds none for. */
+  RELAYER_POLICY: relayerEnvSchema.shape.RELAYER_POLICY,
 });
 
 try {
@@ -116,6 +118,7 @@ try {
       console.error(
         `warning: the site's ${what} (${formatUnits(site, 18)} Twei per epoch) exceeds the ledger's overall ${what} (${formatUnits(ledger, 18)} Twei per epoch, for all sites together): the site gets at most the overall cap; raise that with scheduleEmissionCaps if it is meant`,
       );
+  const policy = await relayerPolicyFrom(env.data.RELAYER_POLICY);
   const databaseUrl = env.data.DATABASE_URL;
   const database = databaseUrl
     ? "the PostgreSQL database DATABASE_URL names"
@@ -131,6 +134,7 @@ try {
     epochCap,
     burnCap,
     ...(args.data.webhook ? { webhookUrl: args.data.webhook } : {}),
+    policy,
   });
   await store.close();
   const out = { siteId: args.data["site-id"], signer: getAddress(args.data.signer), ...result, database };

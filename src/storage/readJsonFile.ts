@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 
 /**
- * A JSON file of an evidence directory as read (still unchecked), or why not: no such file
+ * A JSON file as read (still unchecked: an evidence file, a policy document), or why not: no such file
  * (`absent`), a file that cannot be read (`unavailable`, naming the system's code), or bytes
  * that are not JSON (`malformed`). Each reason names the path.
  */
