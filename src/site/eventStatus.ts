@@ -3,13 +3,27 @@ import type { SentEvent } from "./store/siteStore.js";
 
 /** What the widget shows for one action. */
 export interface ActionStatus {
-  /** pending: accepted, not settled yet; settled: final on-chain; rejected: by the rules at once; failed: at settlement. */
+  /**
+   * pending: accepted, not settled yet (with `code` and `message` when it waits for something:
+   * `waiting_for_cap`, room under the ledger's caps; `site_held`, the site paused); settled:
+   * final on-chain; rejected: by the rules at once; failed: at settlement.
+   */
   readonly state: "pending" | "settled" | "rejected" | "failed" | "unknown";
   readonly code?: string;
   readonly message?: string;
   readonly txHash?: string;
   readonly blockNumber?: string;
   readonly batchId?: string;
+}
+
+/** Why an accepted event waits for room under a cap of the ledger, in words, with when room comes back. */
+function waitingWords(wait: unknown): string {
+  const roomAt = (wait as { roomAt?: unknown } | null | undefined)?.roomAt;
+  const when =
+    typeof roomAt === "string" && !Number.isNaN(Date.parse(roomAt))
+      ? `, from ${new Date(roomAt).toISOString().slice(0, 16).replace("T", " ")} UTC`
+      : "";
+  return `the site has used up its Twei budget on the ledger for now; it is recorded when there is room again${when}`;
 }
 
 /**
@@ -45,7 +59,15 @@ export function createEventStatus(twei: TweiClient) {
           }
         : answer.status === "failed"
           ? { state: "failed", code: failure?.code ?? "failed", message: failure?.message ?? "" }
-          : { state: "pending" };
+          : answer.status === "waiting_for_cap"
+            ? { state: "pending", code: "waiting_for_cap", message: waitingWords(answer.waitingForCap) }
+            : answer.status === "held"
+              ? {
+                  state: "pending",
+                  code: "site_held",
+                  message: "the site is paused on Twei's ledger; it is recorded once the site is active again",
+                }
+              : { state: "pending" };
     if (status.state === "settled" || status.state === "failed") final.set(sent.eventId, status);
     return status;
   };

@@ -38,8 +38,9 @@ export function statusLine(status: ActionStatus | null | undefined, what: string
   if (!status) return nothing;
   switch (status.state) {
     case "pending":
+      // A wait the relayer can name (room under the ledger's caps, the site paused) is said as it is.
       return html`<div class="state pending" data-state="pending" role="status">
-        ${what}: received, being recorded on the public ledger…
+        ${what}: received, ${status.message ?? "being recorded on the public ledger…"}
       </div>`;
     case "settled":
       return html`<div class="state settled" data-state="settled">${what}: settled ✓ recorded for good.</div>

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createEventStatus } from "../../src/site/eventStatus.js";
 import { after, before, describe, it } from "mocha";
 import { parseUnits, type Address } from "viem";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
@@ -166,6 +167,13 @@ for (const store of STORES)
         expect(roomAtUnix).to.be.greaterThan(Number(timestamp));
         expect(roomAtUnix).to.be.at.most(Number(timestamp) + 2 * 86_400);
         expect(waiting.waitingForCap?.roomAt).to.equal(new Date(roomAtUnix * 1000).toISOString());
+        // The site kit tells its reader what the wait is, and until when, instead of a bare "pending".
+        const seen = await createEventStatus(client)({ eventId: "read-1", sentAt: 0, answer: "accepted" });
+        expect(seen).to.deep.equal({
+          state: "pending",
+          code: "waiting_for_cap",
+          message: `the site has used up its Twei budget on the ledger for now; it is recorded when there is room again, from ${new Date(roomAtUnix * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`,
+        });
 
         const told = await waitFor("the waiting_for_cap webhooks", async () => {
           const sent = hooks.of("event.waiting_for_cap");
