@@ -6,7 +6,8 @@ import type { PostState } from "./types.js";
 /** The newcomer hold in plain words: why a new account's reads wait, and what pays them. */
 function newcomerNote(state: PostState) {
   const newcomer = state.reader?.newcomer;
-  if (!newcomer || state.reader?.read.status) return nothing;
+  // An unattested reader is told what earning needs above: being verified lifts the hold too.
+  if (!newcomer || state.reader?.read.status || state.personhood?.attested === false) return nothing;
   const days = newcomer.readingDaysNeeded;
   const nth = ["first", "second", "third", "fourth", "fifth"][days - 1] ?? `${days}th`;
   return html`<div class="muted" data-testid="read-newcomer">
