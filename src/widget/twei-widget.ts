@@ -92,7 +92,8 @@ export class TweiWidget extends LitElement {
     if (document.visibilityState !== "visible" && this.state) return;
     try {
       this.state = await call<PostState>(this.api, `/posts/${this.post}`);
-      if (this.errors.page) this.setError("page", null);
+      // A heartbeat's refusal stays until a beat passes (a refresh every 1.5 s would make it flash).
+      if (this.errors.page && this.errors.page !== this.beatError) this.setError("page", null);
     } catch (error) {
       this.setError("page", error instanceof Error ? error.message : String(error));
     }
