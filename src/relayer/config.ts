@@ -83,19 +83,19 @@ export const relayerEnvSchema = z.object({
    */
   RELAYER_LEASE_DEADLINE_MS: z.coerce.number().int().min(150).max(600_000).default(10_000),
   /**
-   * The first block the personhood index reads EAS `Attested` logs from (policy `personhood`):
-   * the block EAS was deployed in, so that the relayer's first lookup on a long chain does not
-   * read the logs of its whole history. Unset: the deployment file's `eas.deployedAtBlock` when
-   * the deployment's EAS is the one the policy names (`npm run deploy` on a development chain),
-   * else 0.
-   */
-  /**
    * The site policy document the relayer applies (a JSON file, the one committed on-chain with
    * `npm run set-policy`: the relayer refuses to start unless its hash is in force for each of its
    * sites); unset: DEFAULT_POLICY (src/rules/policy.ts). `npm run register-site` commits it for a
    * site the ledger holds no policy for.
    */
   RELAYER_POLICY: z.string().min(1).optional(),
+  /**
+   * The first block the personhood index reads EAS `Attested` logs from (policy `personhood`):
+   * the block EAS was deployed in, so that the relayer's first lookup on a long chain does not
+   * read the logs of its whole history. Unset: the deployment file's `eas.deployedAtBlock` when
+   * the deployment's EAS is the one the policy names (`npm run deploy` on a development chain),
+   * else 0.
+   */
   RELAYER_PERSONHOOD_FROM_BLOCK: z
     .string()
     .regex(/^\d+$/, "a block number (a non-negative decimal integer)")
