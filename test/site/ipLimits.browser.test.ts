@@ -1,21 +1,10 @@
 import { expect } from "chai";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Page } from "playwright-core";
-import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
 import { ARTICLE } from "../../scripts/demo/scenario.js";
-import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
-import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
-import { launchChromium } from "../../src/devnet/launchChromium.js";
+import { FRESH_READERS } from "../../scripts/demo/startDemoSite.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
-import type { Site } from "../../src/site/createSite.js";
-
-/** The screenshots of each refusal (look at them: the widget as a reader on a crowded network sees it). */
-const OUTPUT = join(process.cwd(), "test-output", "site-ip-limits");
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+import { startBrowserStack, type BrowserStack, type Chromium } from "./helpers/browserStack.js";
 /**
  * 4 measured seconds per real second, a beat every 250 ms: the article (64 s to read) takes some
  * 16 s of beats, long enough to see one reader read while another is refused and to stop the
@@ -38,7 +27,6 @@ const WORDS = {
 } as const;
 
 type Reader = (typeof FRESH_READERS)[number];
-type Browser = Awaited<ReturnType<typeof launchChromium>>;
 
 // Issue 22, part 4 in the browser: the site kit's per-IP limits, each refusal a problem+json code
 // the widget shows in plain words. Every page here comes from 127.0.0.1, one network; each
@@ -47,32 +35,14 @@ type Browser = Awaited<ReturnType<typeof launchChromium>>;
 // indexer, the demo site with its SQLite store, headless Chromium.
 describe("the site's per-IP limits in the widget: each refusal said in plain words", function () {
   this.timeout(900_000);
-  let dataDir: string;
-  let stack: DemoStack;
-  let site: Site;
-  const browsers: Browser[] = [];
-  const consoleErrors: string[] = [];
+  let browserStack: BrowserStack;
   const [readerA, readerB, readerC] = FRESH_READERS;
-  let browserA: Browser;
-  let browserB: Browser;
-  let shot = 0;
-  const screenshot = async (page: Page, name: string) => {
-    shot += 1;
-    const file = `${String(shot).padStart(2, "0")}-${name}`;
-    await page.screenshot({ path: join(OUTPUT, `${file}.png`), fullPage: true });
-    // The widget alone, at the size it is read at.
-    await page.locator("twei-widget").screenshot({ path: join(OUTPUT, `${file}-widget.png`) });
-  };
-  const accessibility = async (page: Page) => {
-    await page.addScriptTag({ content: await readFile(AXE, "utf8") });
-    const found = (await page.evaluate(
-      `axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })))`,
-    )) as Array<{ id: string; impact: string; targets: unknown[] }>;
-    const violations = found
-      .filter((v) => v.impact === "critical" || v.impact === "serious")
-      .map((v) => `${v.impact} ${v.id}: ${JSON.stringify(v.targets).slice(0, 300)}`);
-    expect(violations, violations.join("\n")).to.deep.equal([]);
-  };
+  let browserA: Chromium;
+  let browserB: Chromium;
+  /** The whole page, and the widget alone at the size it is read at (`NN-<name>-widget.png`). */
+  const screenshot = (page: Page, name: string) =>
+    browserStack.screenshot(page, name, { element: { selector: "twei-widget", suffix: "widget" } });
+  const accessibility = (page: Page) => browserStack.accessibility(page);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const text = (page: Page, testId: string) => page.locator(`[data-testid=${testId}]`).first();
   const progress = async (page: Page): Promise<number> =>
@@ -103,17 +73,16 @@ describe("the site's per-IP limits in the widget: each refusal said in plain wor
       }, 10);
       setTimeout(() => { clearInterval(sample); resolve({ missing, samples }); }, ${ms});
     })`)) as { missing: number; samples: number };
-  /** A page of the article in `browser`, its console errors collected. */
-  const open = async (browser: Browser, who: string): Promise<Page> => {
-    const page = await browser.context.newPage();
-    page.on("console", (message) => {
+  /** A page of the article in `browser`, its console errors collected (each marked with `who`). */
+  const open = async (browser: Chromium, who: string): Promise<Page> => {
+    const page = await browserStack.openPage({
+      browser,
+      who,
       // Chromium logs each 429 answer to a fetch as "Failed to load resource: … status of 429":
       // those are the refusals under test (the widget handles them); any other error counts.
-      if (message.type() === "error" && !message.text().includes("the server responded with a status of 429"))
-        consoleErrors.push(`${who}: ${message.text()}`);
+      countsConsoleError: (text) => !text.includes("the server responded with a status of 429"),
     });
-    page.on("pageerror", (error) => consoleErrors.push(`${who}: ${error.message}`));
-    await page.goto(`${site.url}/articles/${ARTICLE.sitePostId}`);
+    await page.goto(`${browserStack.site.url}/articles/${ARTICLE.sitePostId}`);
     await page.getByText("Not signed in.").or(page.locator("[data-testid=signed-in]")).waitFor();
     return page;
   };
@@ -123,40 +92,35 @@ describe("the site's per-IP limits in the widget: each refusal said in plain wor
   };
   /** What the relayer knows of the reader (`GET /v1/users/:address`). */
   const relayerUser = async (reader: Reader) =>
-    (await (await fetch(`${stack.relayerUrl}/v1/users/${hardhatAccount(reader.index).address}`)).json()) as Record<
-      string,
-      unknown
-    >;
+    (await (
+      await fetch(`${browserStack.stack.relayerUrl}/v1/users/${hardhatAccount(reader.index).address}`)
+    ).json()) as Record<string, unknown>;
 
   before(async function () {
-    await rm(OUTPUT, { recursive: true, force: true });
-    await mkdir(OUTPUT, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), "twei-ip-limits-"));
-    stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir });
-    await playDemoScenario(stack);
-    site = await startDemoSite(stack, {
-      clockRate: CLOCK_RATE,
-      heartbeatMs: HEARTBEAT_MS,
-      overrides: {
-        limits: {
-          newAccountsPerIpPerDay: 2,
-          metersPerIpAtOnce: 1,
-          readsPerIpPerHour: 1,
-          perIpPerSecond: 1000,
-          perUserPerSecond: 1000,
+    browserStack = await startBrowserStack({
+      // The screenshots of each refusal (look at them: the widget as a reader on a crowded network sees it).
+      output: "site-ip-limits",
+      site: {
+        clockRate: CLOCK_RATE,
+        heartbeatMs: HEARTBEAT_MS,
+        overrides: {
+          limits: {
+            newAccountsPerIpPerDay: 2,
+            metersPerIpAtOnce: 1,
+            readsPerIpPerHour: 1,
+            perIpPerSecond: 1000,
+            perUserPerSecond: 1000,
+          },
         },
       },
     });
-    browserA = await launchChromium();
-    browserB = await launchChromium();
-    browsers.push(browserA, browserB);
+    // One Chromium per reader: each has their own cookies (their own session).
+    browserA = browserStack.browser;
+    browserB = await browserStack.launchBrowser();
   });
 
   after(async function () {
-    for (const browser of browsers) await browser.close();
-    await site?.stop();
-    await stack?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await browserStack?.stop();
   });
 
   it("lets two new readers sign in from one network today and tells the third, in the sign-in box, to use a known account or come back tomorrow", async function () {
@@ -172,8 +136,7 @@ describe("the site's per-IP limits in the widget: each refusal said in plain wor
       await sleep(PAST_THREE_BEATS_MS);
     }
 
-    const browserC = await launchChromium();
-    browsers.push(browserC);
+    const browserC = await browserStack.launchBrowser();
     const page = await open(browserC, readerC.name);
     const verify = page.waitForResponse((r) => r.url().endsWith("/twei/api/siwe/verify"));
     await signIn(page, readerC);
@@ -194,7 +157,6 @@ describe("the site's per-IP limits in the widget: each refusal said in plain wor
     await screenshot(page, "third-new-account-refused-mobile");
     await accessibility(page);
     await browserC.close();
-    browsers.splice(browsers.indexOf(browserC), 1);
   });
 
   it("tells a second reader on the network that their time is not counted while the first reads, and counts it again once the first stops", async function () {
@@ -282,6 +244,6 @@ describe("the site's per-IP limits in the widget: each refusal said in plain wor
     await accessibility(pageB);
     expect(await text(pageB, "earned").textContent()).to.equal("None");
     await pageB.close();
-    expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+    expect(browserStack.consoleErrors, browserStack.consoleErrors.join("\n")).to.deep.equal([]);
   });
 });

@@ -1,24 +1,16 @@
 import { expect } from "chai";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Page } from "playwright-core";
 import { formatUnits, getAddress, zeroAddress, type Address } from "viem";
-import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
 import { ARTICLE } from "../../scripts/demo/scenario.js";
 import { SITE_ARTICLES } from "../../scripts/demo/siteArticles.js";
-import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
-import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
+import { FRESH_READERS } from "../../scripts/demo/startDemoSite.js";
 import { tweiAbi } from "../../src/chain/abi.js";
 import { earnedForLevel, levelFor } from "../../src/core/levels.js";
-import { launchChromium } from "../../src/devnet/launchChromium.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { USER_CACHE_TTL_MS } from "../../src/relayer/api/queries.js";
-import type { Site } from "../../src/site/createSite.js";
-
-/** Where this test's screenshots go (look at them: the widget as the reader sees it after each level-up). */
-const OUTPUT = join(process.cwd(), "test-output", "site-level");
+import { startBrowserStack, type BrowserStack } from "./helpers/browserStack.js";
 
 /** The widget asks for the post's state every 1.5 s (src/widget/twei-widget.ts) and the site keeps a user's figures 1 s. */
 const WIDGET_POLL_MS = 1_500;
@@ -36,17 +28,14 @@ const CATCH_UP_MS = 3 * (WIDGET_POLL_MS + SITE_USER_CACHE_MS + USER_CACHE_TTL_MS
 // once the earning settles, without a reload, and agree with the relayer.
 describe("the widget's level catches up with the reader's earnings (headless Chromium)", function () {
   this.timeout(900_000);
-  let dataDir: string;
-  let stack: DemoStack;
-  let site: Site;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browserStack: BrowserStack;
   let page: Page;
-  const pageErrors: string[] = [];
   const reader = hardhatAccount(FRESH_READERS[0].index).address;
   const text = (testId: string) => page.locator(`twei-widget [data-testid=${testId}]`).first();
 
   /** What the token minted to the reader: its Transfer logs from the zero address (the level's basis). */
   const mintedOnChain = async (account: Address): Promise<bigint> => {
+    const { stack } = browserStack;
     const logs = await stack.publicClient.getContractEvents({
       address: stack.deployment.token,
       abi: tweiAbi,
@@ -58,15 +47,18 @@ describe("the widget's level catches up with the reader's earnings (headless Chr
     return logs.reduce((sum, log) => sum + (log.args.value ?? 0n), 0n);
   };
   const balanceOnChain = (account: Address) =>
-    stack.publicClient.readContract({
-      address: stack.deployment.token,
+    browserStack.stack.publicClient.readContract({
+      address: browserStack.stack.deployment.token,
       abi: tweiAbi,
       functionName: "balanceOf",
       args: [account],
     });
   /** The relayer's own view of the account (`GET /v1/users/:address`). */
   const relayerUser = async (account: Address) =>
-    (await (await fetch(`${stack.relayerUrl}/v1/users/${account}`)).json()) as { level: number; earned: string };
+    (await (await fetch(`${browserStack.stack.relayerUrl}/v1/users/${account}`)).json()) as {
+      level: number;
+      earned: string;
+    };
   /** The level and balance the widget shows, as the reader reads them. */
   const shown = async () => ({
     level: (await text("level").textContent())?.trim(),
@@ -88,10 +80,11 @@ describe("the widget's level catches up with the reader's earnings (headless Chr
     }
     return Date.now() - start;
   };
+  /** `<name>.png` and `<name>-mobile.png` (390 px wide), named in full by the test (not numbered). */
   const screenshots = async (name: string) => {
-    await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+    await page.screenshot({ path: join(browserStack.outputDir, `${name}.png`), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(OUTPUT, `${name}-mobile.png`), fullPage: true });
+    await page.screenshot({ path: join(browserStack.outputDir, `${name}-mobile.png`), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
   };
   /**
@@ -100,7 +93,7 @@ describe("the widget's level catches up with the reader's earnings (headless Chr
    * boundary. Returns that level.
    */
   const readAcrossALevel = async (slug: string, sitePostId: string, levelBefore: number) => {
-    await page.goto(`${site.url}/articles/${slug}`);
+    await page.goto(`${browserStack.site.url}/articles/${slug}`);
     await text("signed-in").waitFor();
     expect((await shown()).level).to.equal(String(levelBefore));
     await text("earned").filter({ hasText: "Twei" }).waitFor({ timeout: 150_000 });
@@ -121,28 +114,23 @@ describe("the widget's level catches up with the reader's earnings (headless Chr
   };
 
   before(async function () {
-    await rm(OUTPUT, { recursive: true, force: true });
-    await mkdir(OUTPUT, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), "twei-site-level-"));
-    stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir });
-    await playDemoScenario(stack);
-    // The demo clock: 20 measured seconds per real second, a heartbeat every 250 ms (tests only).
-    site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: 250 });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
+    browserStack = await startBrowserStack({
+      // This test's screenshots (look at them: the widget as the reader sees it after each level-up).
+      output: "site-level",
+      // The demo clock: 20 measured seconds per real second, a heartbeat every 250 ms (tests only).
+      site: { clockRate: 20, heartbeatMs: 250 },
+    });
+    // Only uncaught page errors count here, not console messages.
+    page = await browserStack.openPage({ countsConsoleError: () => false });
     await page.setViewportSize({ width: 1280, height: 800 });
-    page.on("pageerror", (error) => pageErrors.push(error.message));
   });
 
   after(async function () {
-    await browser?.close();
-    await site?.stop();
-    await stack?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await browserStack?.stop();
   });
 
   it("a new reader starts at the curve's first level", async function () {
-    await page.goto(`${site.url}/articles/${ARTICLE.sitePostId}`);
+    await page.goto(`${browserStack.site.url}/articles/${ARTICLE.sitePostId}`);
     await page.locator("twei-widget [data-testid=demo-account]").selectOption(reader);
     await page.locator("twei-widget [data-testid=demo-sign-in]").click();
     await text("signed-in").filter({ hasText: FRESH_READERS[0].name }).waitFor();
@@ -167,6 +155,6 @@ describe("the widget's level catches up with the reader's earnings (headless Chr
     await page.reload();
     await text("level").waitFor();
     expect((await shown()).level, "right after the reload").to.equal(String(level));
-    expect(pageErrors, pageErrors.join("\n")).to.deep.equal([]);
+    expect(browserStack.consoleErrors, browserStack.consoleErrors.join("\n")).to.deep.equal([]);
   });
 });

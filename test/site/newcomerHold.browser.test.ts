@@ -1,27 +1,17 @@
 import { expect } from "chai";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Page } from "playwright-core";
 import { erc20Abi } from "viem";
-import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
 import { ARTICLE } from "../../scripts/demo/scenario.js";
-import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
-import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
+import { FRESH_READERS } from "../../scripts/demo/startDemoSite.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
-import { launchChromium } from "../../src/devnet/launchChromium.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { utcDay } from "../../src/site/core/newcomerHold.js";
-import type { Site } from "../../src/site/createSite.js";
 import { createSqlSiteStore } from "../../src/site/store/createSqlSiteStore.js";
 import { openSqliteSiteDriver } from "../../src/site/store/sqlite/openSqliteSiteDriver.js";
-
-/** The screenshots of each state (look at them: the widget as a newcomer sees it). */
-const OUTPUT = join(process.cwd(), "test-output", "site-newcomer-hold");
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+import { startBrowserStack, type BrowserStack } from "./helpers/browserStack.js";
 const HOUR_MS = 3_600_000;
 
 // Issue 22, part 5 in the browser: the demo site runs the kit's newcomer hold (no proof of
@@ -32,34 +22,15 @@ const HOUR_MS = 3_600_000;
 // demo site with its SQLite store, headless Chromium.
 describe("the newcomer hold in the widget: a new account's read is kept, then paid when the reader comes back", function () {
   this.timeout(900_000);
-  let dataDir: string;
-  let stack: DemoStack;
-  let site: Site;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browserStack: BrowserStack;
   let page: Page;
-  const consoleErrors: string[] = [];
-  let shot = 0;
-  const screenshot = async (name: string) => {
-    shot += 1;
-    await page.screenshot({ path: join(OUTPUT, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
-    // The Read-to-Earn box alone, at the size it is read at.
-    await page
-      .locator("section[part=read]")
-      .screenshot({ path: join(OUTPUT, `${String(shot).padStart(2, "0")}-${name}-box.png`) });
-  };
+  /** The whole page, and the Read-to-Earn box alone at the size it is read at (`NN-<name>-box.png`). */
+  const screenshot = (name: string) =>
+    browserStack.screenshot(page, name, { element: { selector: "section[part=read]", suffix: "box" } });
   const reader = FRESH_READERS[0];
   const address = hardhatAccount(reader.index).address;
   const text = (testId: string) => page.locator(`[data-testid=${testId}]`).first();
-  const accessibility = async () => {
-    await page.addScriptTag({ content: await readFile(AXE, "utf8") });
-    const found = (await page.evaluate(
-      `axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })))`,
-    )) as Array<{ id: string; impact: string; targets: unknown[] }>;
-    const violations = found
-      .filter((v) => v.impact === "critical" || v.impact === "serious")
-      .map((v) => `${v.impact} ${v.id}: ${JSON.stringify(v.targets).slice(0, 300)}`);
-    expect(violations, violations.join("\n")).to.deep.equal([]);
-  };
+  const accessibility = () => browserStack.accessibility(page);
   /** The site's API from the page, with the reader's session cookie (a body: POST, none: GET). */
   const api = async (path: string, body?: unknown) =>
     (await page.evaluate(
@@ -70,39 +41,30 @@ describe("the newcomer hold in the widget: a new account's read is kept, then pa
     )) as { status: number; body: Record<string, unknown> };
   /** What the relayer knows of the reader (`GET /v1/users/:address`). */
   const relayerUser = async () =>
-    (await (await fetch(`${stack.relayerUrl}/v1/users/${address}`)).json()) as Record<string, unknown>;
+    (await (await fetch(`${browserStack.stack.relayerUrl}/v1/users/${address}`)).json()) as Record<string, unknown>;
   const balance = async () =>
-    stack.publicClient.readContract({
-      address: stack.deployment.token,
+    browserStack.stack.publicClient.readContract({
+      address: browserStack.stack.deployment.token,
       abi: erc20Abi,
       functionName: "balanceOf",
       args: [address],
     });
 
   before(async function () {
-    await rm(OUTPUT, { recursive: true, force: true });
-    await mkdir(OUTPUT, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), "twei-newcomer-"));
-    stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir });
-    await playDemoScenario(stack);
-    site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: 250, newcomerHold: true });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
+    browserStack = await startBrowserStack({
+      // The screenshots of each state (look at them: the widget as a newcomer sees it).
+      output: "site-newcomer-hold",
+      site: { clockRate: 20, heartbeatMs: 250, newcomerHold: true },
     });
-    page.on("pageerror", (error) => consoleErrors.push(error.message));
+    page = await browserStack.openPage();
   });
 
   after(async function () {
-    await browser?.close();
-    await site?.stop();
-    await stack?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await browserStack?.stop();
   });
 
   it("tells a new reader in plain words that new accounts are paid from their second day, and keeps their finished read unsent", async function () {
-    await page.goto(`${site.url}/articles/${ARTICLE.sitePostId}`);
+    await page.goto(`${browserStack.site.url}/articles/${ARTICLE.sitePostId}`);
     await page.getByText("Not signed in.").waitFor();
     // Nobody signed in: no newcomer note (the hold is about an account).
     expect(await page.locator("[data-testid=read-newcomer]").count()).to.equal(0);
@@ -158,7 +120,7 @@ describe("the newcomer hold in the widget: a new account's read is kept, then pa
     const now = Date.now();
     const yesterday = now - 24 * HOUR_MS;
     expect(utcDay(yesterday)).to.equal(utcDay(now) - 1);
-    const store = createSqlSiteStore(openSqliteSiteDriver({ path: join(stack.dataDir, "site.sqlite") }));
+    const store = createSqlSiteStore(openSqliteSiteDriver({ path: join(browserStack.stack.dataDir, "site.sqlite") }));
     await store.noteReadingDay(address, utcDay(yesterday), yesterday);
     expect(await store.readingHistory(address)).to.deep.equal({ days: 2, firstAt: yesterday });
     await store.close();
@@ -174,6 +136,6 @@ describe("the newcomer hold in the widget: a new account's read is kept, then pa
     expect(await balance()).to.equal(DEFAULT_RULE_AMOUNTS[ActionKind.ReadToEarn]);
     await screenshot("came-back-and-paid");
     await accessibility();
-    expect(consoleErrors).to.deep.equal([]);
+    expect(browserStack.consoleErrors).to.deep.equal([]);
   });
 });

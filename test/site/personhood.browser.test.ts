@@ -1,21 +1,10 @@
 import { expect } from "chai";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Page } from "playwright-core";
-import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
 import { ARTICLE } from "../../scripts/demo/scenario.js";
-import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
-import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
-import { launchChromium } from "../../src/devnet/launchChromium.js";
+import { FRESH_READERS } from "../../scripts/demo/startDemoSite.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
-import type { Site } from "../../src/site/createSite.js";
-
-/** The screenshots of each state (look at them: the widget as an unattested reader sees it). */
-const OUTPUT = join(process.cwd(), "test-output", "site-personhood");
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+import { startBrowserStack, type BrowserStack } from "./helpers/browserStack.js";
 
 // Issue 22, part 3 in the browser: the demo site's policy requires proof of personhood (EAS) and
 // the site attests its signed-in readers who ask. A fresh reader is told in plain words what
@@ -24,29 +13,12 @@ const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 // relayer, indexer, the demo site, headless Chromium.
 describe("proof of personhood in the widget: an unattested reader is told, verifies, then earns", function () {
   this.timeout(900_000);
-  let dataDir: string;
-  let stack: DemoStack;
-  let site: Site;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browserStack: BrowserStack;
   let page: Page;
-  const consoleErrors: string[] = [];
-  let shot = 0;
-  const screenshot = async (name: string) => {
-    shot += 1;
-    await page.screenshot({ path: join(OUTPUT, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
-  };
+  const screenshot = (name: string) => browserStack.screenshot(page, name);
   const reader = FRESH_READERS[1];
   const text = (testId: string) => page.locator(`[data-testid=${testId}]`).first();
-  const accessibility = async () => {
-    await page.addScriptTag({ content: await readFile(AXE, "utf8") });
-    const found = (await page.evaluate(
-      `axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })))`,
-    )) as Array<{ id: string; impact: string; targets: unknown[] }>;
-    const violations = found
-      .filter((v) => v.impact === "critical" || v.impact === "serious")
-      .map((v) => `${v.impact} ${v.id}: ${JSON.stringify(v.targets).slice(0, 300)}`);
-    expect(violations, violations.join("\n")).to.deep.equal([]);
-  };
+  const accessibility = () => browserStack.accessibility(page);
   /** The site's API from the page, with the reader's session cookie. */
   const api = async (path: string, body: unknown = {}) =>
     (await page.evaluate(
@@ -55,29 +27,21 @@ describe("proof of personhood in the widget: an unattested reader is told, verif
     )) as { status: number; body: Record<string, unknown> };
 
   before(async function () {
-    await rm(OUTPUT, { recursive: true, force: true });
-    await mkdir(OUTPUT, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), "twei-personhood-"));
-    stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir, personhood: true });
-    await playDemoScenario(stack);
-    site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: 250 });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
+    browserStack = await startBrowserStack({
+      // The screenshots of each state (look at them: the widget as an unattested reader sees it).
+      output: "site-personhood",
+      stack: { personhood: true },
+      site: { clockRate: 20, heartbeatMs: 250 },
     });
-    page.on("pageerror", (error) => consoleErrors.push(error.message));
+    page = await browserStack.openPage();
   });
 
   after(async function () {
-    await browser?.close();
-    await site?.stop();
-    await stack?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await browserStack?.stop();
   });
 
   it("says what earning needs, holds the finished read, verifies on request, then pays the read in full", async function () {
-    await page.goto(`${site.url}/articles/${ARTICLE.sitePostId}`);
+    await page.goto(`${browserStack.site.url}/articles/${ARTICLE.sitePostId}`);
     await page.getByText("Not signed in.").waitFor();
     // Nobody signed in: nothing about personhood yet (it is about an account).
     expect(await page.locator("[data-testid=personhood-needed]").count()).to.equal(0);
@@ -117,7 +81,7 @@ describe("proof of personhood in the widget: an unattested reader is told, verif
     const again = await api("/personhood/attest");
     expect(again.status).to.equal(409);
     expect(again.body.code).to.equal("already_attested");
-    expect(consoleErrors.filter((e) => !e.includes("409"))).to.deep.equal([]);
+    expect(browserStack.consoleErrors.filter((e) => !e.includes("409"))).to.deep.equal([]);
   });
 
   it("likes a comment: the like is counted against the day's likes, shown beside the buttons", async function () {

@@ -1,25 +1,17 @@
 import { expect } from "chai";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Page } from "playwright-core";
 import { formatUnits } from "viem";
-import { playDemoScenario } from "../../scripts/demo/playDemoScenario.js";
 import { ARTICLE } from "../../scripts/demo/scenario.js";
 import { SITE_ARTICLES } from "../../scripts/demo/siteArticles.js";
 import { FRESH_READERS, startDemoSite } from "../../scripts/demo/startDemoSite.js";
-import { startDemoStack, type DemoStack } from "../../scripts/demo/startDemoStack.js";
 import { KINDS } from "../../src/core/kinds.js";
 import { launchChromium } from "../../src/devnet/launchChromium.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
 import { createTweiClient } from "../../src/sdk/createTweiClient.js";
 import { answerWalletRequest, type WalletMethod } from "../../src/site/answerWalletRequest.js";
-import type { Site } from "../../src/site/createSite.js";
-
-/** Where the screenshots of each state go (look at them: they are the widget as a reader sees it). */
-export const OUTPUT = join(process.cwd(), "test-output", "site-widget");
+import { startBrowserStack, type BrowserStack } from "./helpers/browserStack.js";
 
 /** A dark theme a site sets with the documented custom properties only (README). */
 export const DARK_THEME = `twei-widget {
@@ -29,42 +21,22 @@ export const DARK_THEME = `twei-widget {
 }
 body, main { background: #010409 !important; color: #e6edf3 !important; }`;
 
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
 /** A twei amount in wei as the widget writes it. */
 const twei = (wei: string) => formatUnits(BigInt(wei), 18);
 
 describe("the widget on the demo news site, in headless Chromium", function () {
   // Generous waits: on a loaded 2-core machine the reading heartbeats and settlement slow down.
   this.timeout(900_000);
-  let dataDir: string;
-  let stack: DemoStack;
-  let site: Site;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browserStack: BrowserStack;
   let page: Page;
-  const consoleErrors: string[] = [];
-  let shot = 0;
-  const screenshot = async (name: string) => {
-    shot += 1;
-    await page.screenshot({ path: join(OUTPUT, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
-  };
+  const screenshot = (name: string) => browserStack.screenshot(page, name);
   const indexer = async (path: string) =>
-    (await (await fetch(`${stack.indexerUrl}${path}`)).json()) as Record<string, unknown>;
+    (await (await fetch(`${browserStack.stack.indexerUrl}${path}`)).json()) as Record<string, unknown>;
   const reader = hardhatAccount(FRESH_READERS[0].index).address;
-  const article = (slug: string) => `${site.url}/articles/${slug}`;
+  const article = (slug: string) => `${browserStack.site.url}/articles/${slug}`;
   const text = (testId: string) => page.locator(`[data-testid=${testId}]`).first();
-  /** axe-core over the whole page, the widget's shadow DOM included: its critical and serious violations. */
-  const accessibility = async (target: Page = page, context = "document") => {
-    await target.addScriptTag({ content: await readFile(AXE, "utf8") });
-    // The function runs in the page (its window.axe), written as a string: this file has no DOM types.
-    const found = (await target.evaluate(
-      `axe.run(${context}).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })))`,
-    )) as Array<{ id: string; impact: string; targets: unknown[] }>;
-    const violations = found
-      .filter((v) => v.impact === "critical" || v.impact === "serious")
-      .map((v) => `${v.impact} ${v.id}: ${JSON.stringify(v.targets).slice(0, 300)}`);
-    expect(violations, violations.join("\n")).to.deep.equal([]);
-  };
+  /** axe-core over the whole page (or `context`), the widget's shadow DOM included. */
+  const accessibility = (target: Page = page, context = "document") => browserStack.accessibility(target, context);
   /** Both widths a reader brings: a desktop window and a 390 px phone; a screenshot of each. */
   const onBothWidths = async (name: string) => {
     await screenshot(name);
@@ -76,26 +48,17 @@ describe("the widget on the demo news site, in headless Chromium", function () {
   };
 
   before(async function () {
-    await rm(OUTPUT, { recursive: true, force: true });
-    await mkdir(OUTPUT, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), "twei-site-"));
-    stack = await startDemoStack({ dataDir, deploymentsRoot: dataDir });
-    await playDemoScenario(stack);
-    // The demo clock: 20 measured seconds per real second, a heartbeat every 250 ms (tests only).
-    site = await startDemoSite(stack, { clockRate: 20, heartbeatMs: 250 });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
+    browserStack = await startBrowserStack({
+      // The screenshots of each state (look at them: they are the widget as a reader sees it).
+      output: "site-widget",
+      // The demo clock: 20 measured seconds per real second, a heartbeat every 250 ms (tests only).
+      site: { clockRate: 20, heartbeatMs: 250 },
     });
-    page.on("pageerror", (error) => consoleErrors.push(error.message));
+    page = await browserStack.openPage();
   });
 
   after(async function () {
-    await browser?.close();
-    await site?.stop();
-    await stack?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await browserStack?.stop();
   });
 
   it("plays a reader's visit: sign in, allowance, read and earn", async function () {
@@ -215,7 +178,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
 
     // A dark theme through the documented custom properties reaches every part of the widget.
     const dark = await page.addStyleTag({ content: DARK_THEME });
-    await page.locator("twei-widget").screenshot({ path: join(OUTPUT, "dark-theme.png") });
+    await page.locator("twei-widget").screenshot({ path: join(browserStack.outputDir, "dark-theme.png") });
     await accessibility(page, 'document.querySelector("twei-widget")');
     await dark.evaluate((style) => style.remove());
   });
@@ -236,7 +199,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
       .filter({ hasText: "Your vote: not accepted. You do not have enough Twei" })
       .waitFor();
     await screenshot("rejected-in-plain-words");
-    expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+    expect(browserStack.consoleErrors, browserStack.consoleErrors.join("\n")).to.deep.equal([]);
   });
 
   it("signs in and grants the allowance with an injected EIP-1193 wallet (window.ethereum)", async function () {
@@ -245,7 +208,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
       const holder = hardhatAccount(FRESH_READERS[2].index);
       // The page's window.ethereum forwards each request to a wallet holding the dev key here.
       await wallet.context.exposeFunction("tweiTestWallet", (method: WalletMethod, params: unknown[]) =>
-        answerWalletRequest(holder, stack.deployment.chainId, method, params),
+        answerWalletRequest(holder, browserStack.stack.deployment.chainId, method, params),
       );
       await wallet.context.addInitScript({
         content: `window.ethereum = { request: ({ method, params }) => window.tweiTestWallet(method, params ?? []) };`,
@@ -266,6 +229,7 @@ describe("the widget on the demo news site, in headless Chromium", function () {
 
   it("says when the relayer and indexer cannot be reached", async function () {
     const dead = "http://127.0.0.1:9";
+    const { stack, dataDir } = browserStack;
     const offline = await startDemoSite(stack, {
       publish: false,
       overrides: {
