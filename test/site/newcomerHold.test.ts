@@ -1,18 +1,16 @@
 import { expect } from "chai";
-import express from "express";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { Address } from "viem";
 import { ActionKind } from "../../src/core/kinds.js";
 import { hardhatAccount } from "../../src/devnet/startHardhatNode.js";
-import { DEFAULT_POLICY } from "../../src/rules/policy.js";
 import { DEFAULT_NEWCOMER_HOLD, isNewcomer, utcDay, type NewcomerFacts } from "../../src/site/core/newcomerHold.js";
-import { createTweiSiteRouter, type TweiSiteRouter } from "../../src/site/createTweiSiteRouter.js";
+import type { TweiSiteRouter } from "../../src/site/createTweiSiteRouter.js";
 import { eventIds } from "../../src/site/eventIds.js";
 import { HELD_RECHECK_MS, sweepIdleReads } from "../../src/site/sweepIdleReads.js";
-import { listen } from "../http/helpers/hostileStack.js";
 import { startTestChain, type TestChain } from "../relayer/helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer, tempDirs } from "../relayer/helpers/testRelayer.js";
+import { startKitSite, type KitAnswer, type KitSite } from "./helpers/kitSite.js";
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 11, 7, 12);
@@ -63,10 +61,6 @@ describe("isNewcomer: who the newcomer hold keeps", function () {
   });
 });
 
-/** A JSON answer, read loosely (the test checks fields it names). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Answer = Record<string, any>;
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SITE_ID = 11;
 const SLUG = "held-post";
@@ -82,35 +76,17 @@ describe("the site kit's newcomer hold: a new account's reads are kept, and paid
   let chain: TestChain;
   let relayer: Awaited<ReturnType<typeof startTestRelayer>>;
   let twei: ReturnType<typeof clientFor>;
+  let site: KitSite;
   let kit: TweiSiteRouter;
-  let http: Awaited<ReturnType<typeof listen>>;
   let author: Address;
+  const call: KitSite["call"] = (path, options) => site.call(path, options);
+  const account = async (address: Address): Promise<KitAnswer> =>
+    (await fetch(`${relayer.url}/v1/users/${address}`)).json() as Promise<KitAnswer>;
 
-  const call = async (path: string, options: { body?: unknown; cookie?: string } = {}) => {
-    const response = await fetch(`${http.url}/twei/api${path}`, {
-      method: options.body === undefined ? "GET" : "POST",
-      headers: { "content-type": "application/json", ...(options.cookie ? { cookie: options.cookie } : {}) },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Answer };
-  };
-  const account = async (address: Address): Promise<Answer> =>
-    (await fetch(`${relayer.url}/v1/users/${address}`)).json() as Promise<Answer>;
-
-  async function signIn(index: number): Promise<string> {
-    const reader = hardhatAccount(index);
-    const { body } = await call("/siwe/message", { body: { address: reader.address } });
-    const response = await fetch(`${http.url}/twei/api/siwe/verify`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: body.message, signature: await reader.signMessage({ message: body.message }) }),
-    });
-    expect(response.status).to.equal(200);
-    return response.headers.get("set-cookie")!.split(";")[0]!;
-  }
+  const signIn = (index: number) => site.signIn(hardhatAccount(index));
 
   /** Beats until the meter holds `fraction` of the time to read (1: complete); the last answer. */
-  async function readUntil(cookie: string, fraction: number): Promise<Answer> {
+  async function readUntil(cookie: string, fraction: number): Promise<KitAnswer> {
     const beat = { visible: true, focused: true, active: true };
     for (let i = 0; i < 400; i++) {
       const { status, body } = await call(`/posts/${SLUG}/heartbeat`, { body: beat, cookie });
@@ -134,9 +110,9 @@ describe("the site kit's newcomer hold: a new account's reads are kept, and paid
   before(async function () {
     chain = await startTestChain();
     const dir = await dirs.make("newcomer");
-    const site = await addSite(chain, dir, SITE_ID);
+    const registered = await addSite(chain, dir, SITE_ID);
     relayer = await startTestRelayer(chain, dir, { verifyWorkers: 0 });
-    twei = clientFor(chain, relayer.url, site);
+    twei = clientFor(chain, relayer.url, registered);
     // The author's earnings pay the two posts' publishing tribute.
     author = chain.user(0).address;
     await chain.seed(SITE_ID, [{ account: author, kind: ActionKind.CommentRewards, units: 10 }]);
@@ -152,46 +128,22 @@ describe("the site kit's newcomer hold: a new account's reads are kept, and paid
       })),
     );
     expect(published.results.map((r) => r.status)).to.deep.equal(["accepted", "accepted"]);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    kit = createTweiSiteRouter(
-      {
-        siteName: "Hold Desk",
-        origin: `http://127.0.0.1:${port}`,
-        articles: [
-          {
-            slug: SLUG,
-            sitePostId: SLUG,
-            title: "A post",
-            author,
-            date: "2026-12-07",
-            text: "words ".repeat(300),
-          },
-        ],
-        twei,
-        siteId: SITE_ID,
-        chainId: 31337,
-        token: chain.deployed.token,
-        ledger: chain.deployed.ledger,
-        publicClient: chain.publicClient,
-        relayerUrl: relayer.url,
-        indexerUrl: "http://127.0.0.1:9",
-        policy: DEFAULT_POLICY,
-        reportPriceWei: 0n,
-        // The sweep runs when the test says (sweepIdleReads), not on a timer.
-        reading: { heartbeatMs: 100, clockRate: 20, partialAfterMs: 1_000, sweepEveryMs: 3_600_000 },
-        databasePath: join(dir, "site.sqlite"),
-        limits: { perIpPerSecond: 1_000, perUserPerSecond: 1_000 },
-      },
-      { widget: "/* widget */", onUnexpected: (e) => console.error(e) },
-    );
-    const app = express();
-    app.use("/twei", kit.router);
-    http = await listen(app, port);
+    // The kit's default newcomer hold; its sweep runs when the test says (sweepIdleReads).
+    site = await startKitSite({
+      chain,
+      twei,
+      relayerUrl: relayer.url,
+      siteId: SITE_ID,
+      slug: SLUG,
+      author,
+      databasePath: join(dir, "site.sqlite"),
+      overrides: { reading: { heartbeatMs: 100, clockRate: 20, partialAfterMs: 1_000, sweepEveryMs: 3_600_000 } },
+    });
+    kit = site.kit;
   });
 
   after(async function () {
-    await http?.stop();
-    await kit?.close();
+    await site?.stop();
     await relayer?.stop();
     await chain?.stop();
     await dirs.removeAll();
