@@ -8,6 +8,7 @@ import { scrubUrls } from "../../observability/logger.js";
 import { HttpProblem } from "../../http/problem.js";
 import { evaluateEvent, type RuleOutcome } from "../../rules/evaluateEvent.js";
 import { ledgerRefusal } from "../../rules/ledgerRefusal.js";
+import { policyHash } from "../../rules/policyHash.js";
 import type { RulesState } from "../../rules/rulesState.js";
 import { LRUCache } from "lru-cache";
 import { NonceReusedError, type CapWait, type StoreRulesView } from "../storage/relayerStore.js";
@@ -96,12 +97,18 @@ async function findAttestations(
   return { found, unknown };
 }
 
+/** How long a site is told to wait when the policy in force is not this relayer's (until it restarts with it). */
+const POLICY_CHANGED_RETRY_S = 30;
+
 /**
  * `POST /v1/events` (raw JSON text body): verifies the envelope's signature against the site's on-chain signer,
  * applies the rules to each event and commits the accepted ones (fsync'd) before answering
- * with every event's fate.
+ * with every event's fate. An envelope is refused whole (503 `policy_changed`, retryable) when the
+ * ledger holds another policy in force for the site at the block it would be accepted under than
+ * the one this relayer applies: the auditor replays its events under the policy in force then.
  */
 export function postEvents(ctx: RelayerContext): RequestHandler {
+  const ownPolicy = policyHash(ctx.policy);
   // Whether a site waits for cap room, read from the store at most once a second per site.
   const capWaits = new LRUCache<number, { wait: CapWait | null }>({ max: 10_000, ttl: 1_000 });
   const capWaitOf = async (siteId: number) => {
@@ -163,6 +170,19 @@ export function postEvents(ctx: RelayerContext): RequestHandler {
     if (!isAddressEqual(signer, state.signer))
       throw new HttpProblem(403, "invalid_signature", "The envelope is not signed by the site's signer", {
         detail: `the signature recovers to ${signer}, not to site ${site.siteId}'s signer (check the events, nonce, chain id and ledger address signed)`,
+      });
+    // The policy the events would be accepted under must be the one this relayer applies (the
+    // preflight checks it at start; the policy admin may change it since). None committed: the
+    // preflight's affair, and the auditor replays such a site under its fallback.
+    if (state.policyHash === null)
+      throw new HttpProblem(503, "chain_unavailable", "The chain cannot be read", {
+        detail: `site ${site.siteId}'s policy in force is not known yet; retry later`,
+        retryAfter: 5,
+      });
+    if (!/^0x0+$/.test(state.policyHash) && state.policyHash.toLowerCase() !== ownPolicy.toLowerCase())
+      throw new HttpProblem(503, "policy_changed", "The site's policy changed on the ledger", {
+        detail: `site ${site.siteId}'s policy in force at block ${state.block} is ${state.policyHash}, this relayer applies ${ownPolicy}: nothing was accepted; retry once the relayer runs the policy in force`,
+        retryAfter: POLICY_CHANGED_RETRY_S,
       });
 
     // Funds of the users who spend, read before the transaction (the rules are synchronous). On a

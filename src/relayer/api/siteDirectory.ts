@@ -10,14 +10,20 @@ export interface SiteState {
   readonly active: boolean;
   /** The block this state is the registry's at: an envelope accepted under it records this block. */
   readonly block: bigint;
+  /**
+   * The site's policy hash in force at `block` (zero: none committed); when the chain cannot be
+   * read, the last one read, while fresh enough; null when not known.
+   */
+  readonly policyHash: Hex | null;
 }
 
 export interface SiteDirectory {
   /** The site an API key belongs to, or undefined. */
   authenticate(apiKey: string): Promise<SiteRecord | undefined>;
   /**
-   * The site's on-chain signer and activation at the chain's head, as read after the call
-   * began: a key the registry replaced is never used once the block replacing it is mined.
+   * The site's on-chain signer, activation and policy hash in force at the chain's head, as read
+   * after the call began: a key the registry replaced is never used once the block replacing it
+   * is mined.
    * When the chain cannot be read, the last state read from it, unless older than the
    * staleness bound; otherwise it throws.
    */
@@ -58,9 +64,9 @@ function createHeadReader(read: () => Promise<bigint>): () => Promise<bigint> {
 }
 
 /**
- * Looks sites up by API key and reads their registry state (signer, active) at the chain's head
- * for each envelope: one head read shared by the envelopes that arrive together, one registry
- * read per site and block.
+ * Looks sites up by API key and reads their registry state (signer, active, policy hash in
+ * force) at the chain's head for each envelope: one head read shared by the envelopes that arrive
+ * together, one registry read (and one policy read) per site and block.
  *
  * @example
  * const site = await directory.authenticate(bearer); const { signer, block } = await directory.stateAtHead(site)
@@ -75,7 +81,12 @@ export function createSiteDirectory(options: {
 }): SiteDirectory {
   const { store, reader, ttlMs, maxStaleMs } = options;
   const byKey = new Map<string, { record: SiteRecord | undefined; at: number }>();
-  const atBlock = new Map<number, { block: bigint; state: Promise<{ signer: Address | null; active: boolean }> }>();
+  const atBlock = new Map<
+    number,
+    { block: bigint; state: Promise<{ signer: Address | null; active: boolean; policyHash: Hex }> }
+  >();
+  // The policy hash last read per site: the store keeps no copy, so an outage falls back on this one.
+  const policies = new Map<number, { policyHash: Hex; at: number }>();
   const head = createHeadReader(() => reader.blockNumber());
   return {
     async authenticate(apiKey) {
@@ -92,17 +103,20 @@ export function createSiteDirectory(options: {
         const block = await head();
         let entry = atBlock.get(record.siteId);
         if (!entry || entry.block !== block) {
-          const state = reader.site(record.siteId, block).then(async (site) => {
-            const signer = site.signer === zeroAddress ? null : getAddress(site.signer);
-            if (signer)
-              await store.updateSiteChainState(record.siteId, {
-                signer,
-                active: site.active,
-                checkedAt: Date.now(),
-                checkedBlock: block,
-              });
-            return { signer, active: site.active && signer !== null };
-          });
+          const state = Promise.all([reader.site(record.siteId, block), reader.sitePolicy(record.siteId, block)]).then(
+            async ([site, policyHash]) => {
+              policies.set(record.siteId, { policyHash, at: Date.now() });
+              const signer = site.signer === zeroAddress ? null : getAddress(site.signer);
+              if (signer)
+                await store.updateSiteChainState(record.siteId, {
+                  signer,
+                  active: site.active,
+                  checkedAt: Date.now(),
+                  checkedBlock: block,
+                });
+              return { signer, active: site.active && signer !== null, policyHash };
+            },
+          );
           entry = { block, state };
           atBlock.set(record.siteId, entry);
           state.catch(() => {
@@ -113,12 +127,14 @@ export function createSiteDirectory(options: {
       } catch (error) {
         // The chain is unreachable: the last state read from it, while fresh enough.
         const stored = await store.site(record.siteId);
+        const policy = policies.get(record.siteId);
         if (stored && stored.checkedBlock !== null && Date.now() - stored.checkedAt <= maxStaleMs)
           return {
             record: stored,
             signer: stored.signer && getAddress(stored.signer),
             active: stored.active,
             block: stored.checkedBlock,
+            policyHash: policy && Date.now() - policy.at <= maxStaleMs ? policy.policyHash : null,
           };
         throw error;
       }

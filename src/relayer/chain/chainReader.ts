@@ -56,6 +56,8 @@ export interface RuleSchedule {
 export interface ChainReader {
   /** The site's registry entry at `blockNumber` (the latest block by default). */
   site(siteId: number, blockNumber?: bigint): Promise<SiteOnChain>;
+  /** The site's policy hash in force at `blockNumber` (the latest block by default; zero: none committed). */
+  sitePolicy(siteId: number, blockNumber?: bigint): Promise<Hex>;
   /** The author a post id is registered to on-chain (the zero address: not registered). */
   postAuthor(postId: bigint): Promise<Address>;
   /** min(balance, allowance to the ledger) at `blockNumber` (the latest block by default), cached for `fundsTtlMs`. */
@@ -197,6 +199,16 @@ export function createChainReader(parameters: CreateChainReaderParameters): Chai
         ...(blockNumber === undefined ? {} : { blockNumber }),
       });
       return { signer: site.signer, active: site.active, mintCap: site.mintCap, burnCap: site.burnCap };
+    },
+    async sitePolicy(siteId, blockNumber) {
+      const schedule = await publicClient.readContract({
+        address: ledger,
+        abi: tweiLedgerAbi,
+        functionName: "sitePolicy",
+        args: [siteId],
+        ...(blockNumber === undefined ? {} : { blockNumber }),
+      });
+      return schedule.policyHash;
     },
     async postAuthor(postId) {
       const post = await publicClient.readContract({
