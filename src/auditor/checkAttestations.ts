@@ -78,8 +78,9 @@ const describe = (attestation: EasAttestation) =>
     : `schema ${attestation.schema}, attester ${getAddress(attestation.attester)}, recipient ${getAddress(attestation.recipient)}, made at ${attestation.time}, revoked at ${attestation.revocationTime || "(never)"}, expires at ${attestation.expirationTime || "(never)"}`;
 
 /**
- * Re-checks, under a policy requiring proof of personhood, each attestation a batch's evidence
- * names (`events[].attestation`): read from EAS at the batch's block, it must exist, be made
+ * Re-checks, for each event under a policy requiring proof of personhood (`personhoodOf`: the
+ * policy its envelope was accepted under), the attestation the batch's evidence names for it
+ * (`events[].attestation`): read from EAS at the batch's block, it must exist, be made
  * under the policy's schema by an attester the policy names, to the event's user, before the
  * event's acceptance, and be neither revoked nor expired at its acceptance. The acceptance is
  * the envelope's `acceptedAtBlock` (the block the relayer read the attestation at), or the
@@ -91,18 +92,18 @@ const describe = (attestation: EasAttestation) =>
  * (paid nothing). Throws when the chain cannot be read.
  *
  * @example
- * const attested = await checkAttestations({ batch, evidence, policy: policy.personhood, reader, add })
+ * const attested = await checkAttestations({ batch, evidence, personhoodOf: () => policy.personhood, reader, add })
  */
 export async function checkAttestations(parameters: {
   readonly batch: SettledBatchLog;
   readonly evidence: BatchEvidence;
-  readonly policy: PersonhoodPolicy | undefined;
+  /** The personhood part of the policy each event (by its position in the evidence) is replayed with. */
+  readonly personhoodOf: (position: number) => PersonhoodPolicy | undefined;
   readonly reader: AttestationReader;
   readonly add: Add;
 }): Promise<Map<number, Hex>> {
-  const { batch, evidence, policy, reader, add } = parameters;
+  const { batch, evidence, personhoodOf, reader, add } = parameters;
   const attested = new Map<number, Hex>();
-  if (!policy) return attested;
   const acceptedAt = new Map(
     evidence.envelopes.map((envelope) => {
       const block = envelope.acceptedAtBlock === undefined ? batch.blockNumber : BigInt(envelope.acceptedAtBlock);
@@ -110,13 +111,15 @@ export async function checkAttestations(parameters: {
       return [envelope.nonce, block > batch.blockNumber ? batch.blockNumber : block];
     }),
   );
-  const named = [...evidence.events.entries()].filter(([, item]) => item.attestation !== undefined);
+  const named = [...evidence.events.entries()]
+    .filter(([position, item]) => item.attestation !== undefined && personhoodOf(position) !== undefined)
+    .map(([position, item]) => [position, item, personhoodOf(position) as PersonhoodPolicy] as const);
   // Read CONCURRENT_READS at a time (a batch may name thousands), then report in the evidence's order.
   const checks: { at: bigint; acceptance: bigint; attestation: EasAttestation }[] = [];
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < named.length; i = next++) {
-      const [, { envelopeNonce, attestation: uid }] = named[i] as (typeof named)[number];
+      const [, { envelopeNonce, attestation: uid }, policy] = named[i] as (typeof named)[number];
       const acceptance = acceptedAt.get(envelopeNonce) ?? batch.blockNumber;
       const [attestation, at] = await Promise.all([
         reader.attestation(policy, uid as Hex, batch.blockNumber),
@@ -126,7 +129,7 @@ export async function checkAttestations(parameters: {
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, named.length) }, worker));
-  for (const [i, [position, { event, attestation: uid }]] of named.entries()) {
+  for (const [i, [position, { event, attestation: uid }, policy]] of named.entries()) {
     const { at, acceptance, attestation } = checks[i] as (typeof checks)[number];
     const fault = attestationFault(attestation, { policy, recipient: event.user, at });
     if (fault === undefined) {

@@ -12,6 +12,7 @@ import type { EvidenceLookup } from "./evidenceSource.js";
 import type { PricedBatch } from "./priceBatch.js";
 import type { SettledBatchLog } from "./readLedgerHistory.js";
 import { replayRules } from "./replayRules.js";
+import { resolveEnvelopePolicies } from "./resolveEnvelopePolicies.js";
 
 /** The deployment the evidence must name (its EIP-712 domain). */
 type EvidenceDomain = { readonly chainId: number; readonly ledger: Address };
@@ -28,9 +29,9 @@ export interface CheckEvidenceParameters {
   readonly stateOf: (siteId: number) => MemoryRulesState;
   /** The event ids and envelope nonces of the batches before this one (a repeat is `event_replayed`). */
   readonly settled: SettledEvents;
-  /** The policy to replay with, by the hash in force for the batch's site at its block (src/auditor/createPolicyResolver.ts). */
+  /** The policy to replay with, by the hash in force for the batch's site when its envelopes were accepted (src/auditor/createPolicyResolver.ts). */
   readonly resolvePolicy: PolicyResolver;
-  /** Reads the personhood attestations the evidence names (policy `personhood`). */
+  /** Reads the personhood attestations the evidence names (policy `personhood`), and block timestamps. */
   readonly attestations: AttestationReader;
   readonly progress: (line: string) => void;
   readonly add: Add;
@@ -72,8 +73,8 @@ export interface EvidenceChecked {
    * state): when not, the site's later batches are replayed without them.
    */
   readonly replayed: boolean;
-  /** Set when the replay waited on a policy document that could not be had (`policy_unavailable`): the watchtower looks again. */
-  readonly policyUnavailable?: boolean;
+  /** The hash of a policy document the replay waited on that could not be had (`policy_unavailable`): the watchtower looks again. */
+  readonly policyUnavailable?: Hex;
 }
 
 /**
@@ -84,9 +85,10 @@ export interface EvidenceChecked {
  * signed it and its leaves are in the batch's order (checkSignatures), that none of its events
  * settled before (checkReplays), that the personhood attestations it names hold
  * (checkAttestations), and that the rules give the chain's actions from its events
- * (replayRules, whose rows go to `replayAdd`), both under the site's policy in force at the
- * batch's block (a document that cannot be had or is not that policy is `policy_unavailable` or
- * `policy_invalid`, and neither is checked). Never throws on the evidence: anything it cannot
+ * (replayRules, whose rows go to `replayAdd`), both under the site's policy in force when each
+ * event's envelope was accepted (its `acceptedAtBlock`; the batch's block when the evidence does
+ * not say): a document that cannot be had or is not that policy is `policy_unavailable` or
+ * `policy_invalid`, and neither is checked. Never throws on the evidence: anything it cannot
  * check is a discrepancy of this batch.
  *
  * @example
@@ -130,16 +132,21 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
     return { events: undefined, replayed: false };
   }
   const evidence = parsed.data;
-  // The site's policy in force at the batch's block: the personhood check and the rules replay
-  // need it; without it neither runs (the batch is a gap in its site's replay).
-  const policy = await parameters.resolvePolicy(batch.policyHash);
-  if (!policy.ok) add(policy.code, policy.where, policy.what, policy.expected, policy.found);
-  // Outside the try below: a chain that cannot be read fails the step (retried), it is no fault of the evidence.
+  // The site's policy in force when each envelope was accepted: the personhood check and the rules
+  // replay need it; without it neither runs (the batch is a gap in its site's replay). Outside the
+  // try below: a chain that cannot be read fails the step (retried), it is no fault of the evidence.
+  const policy = await resolveEnvelopePolicies({
+    batch,
+    evidence,
+    resolvePolicy: parameters.resolvePolicy,
+    timestampOf: (blockNumber) => parameters.attestations.timestamp(blockNumber),
+  });
+  if (!policy.ok) for (const f of policy.failures) add(f.code, f.where, f.what, f.expected, f.found);
   const attested = policy.ok
     ? await checkAttestations({
         batch,
         evidence,
-        policy: policy.policy.personhood,
+        personhoodOf: (position) => policy.policyOf(position).personhood,
         reader: parameters.attestations,
         add,
       })
@@ -157,7 +164,7 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
         order,
         onChain: priced.onChain as { posts: PostRegistration[]; actions: DecodedAction[] },
         state: parameters.stateOf(batch.siteId),
-        policy: policy.policy,
+        policyOf: policy.policyOf,
         amounts: priced.amounts,
         attestations: attested,
         add: parameters.replayAdd ?? add,
@@ -175,7 +182,7 @@ export async function checkEvidence(parameters: CheckEvidenceParameters): Promis
   progress(
     `batch ${id}: ${evidence.events.length} events, ${priced?.onChain.actions.length ?? 0} actions, minted ${twei(batch.minted)}, burned ${twei(batch.burned)}`,
   );
-  const policyUnavailable = !policy.ok && policy.code === "policy_unavailable";
+  const policyUnavailable = policy.ok ? undefined : policy.failures.find((f) => f.code === "policy_unavailable")?.hash;
   return { events: evidence.events.length, replayed, ...(policyUnavailable ? { policyUnavailable } : {}) };
 }
 

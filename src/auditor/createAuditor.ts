@@ -347,13 +347,13 @@ export function createAuditor(parameters: CreateAuditorParameters): Auditor {
         add,
         replayAdd: (...row) => (dependsOn.length > 0 && REPLAY_CODES.has(row[0]) ? replayRows.push(row) : add(...row)),
       });
-      if (checked.policyUnavailable && batch.policyHash)
+      if (checked.policyUnavailable)
         unchecked.push({
           batchId: batch.batchId,
           siteId: batch.siteId,
           blockNumber: batch.blockNumber,
           kind: "unavailable",
-          policyHash: batch.policyHash,
+          policyHash: checked.policyUnavailable,
         });
       if (replayRows.length > 0) addDependent(discrepancies, parameters, id, dependsOn, replayRows);
       if (!checked.replayed) gaps.set(batch.siteId, [...dependsOn, id]);

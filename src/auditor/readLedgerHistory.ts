@@ -3,6 +3,7 @@ import { tweiAbi, tweiLedgerAbi } from "../chain/abi.js";
 import type { LogRange } from "../chain/createLogRange.js";
 import { readLogsAdaptively } from "../chain/readLogsAdaptively.js";
 import type { SignerChange } from "../evidence/batchEvidence.js";
+import { policyHashAt, type PolicyChange } from "./policyHashAt.js";
 
 /** A settled batch as the chain recorded it, with the registry and rule set of its moment. */
 export interface SettledBatchLog {
@@ -27,6 +28,11 @@ export interface SettledBatchLog {
    * effectiveAt, as TweiLedger.sitePolicy answers it); undefined when the site had none committed.
    */
   readonly policyHash: Hex | undefined;
+  /**
+   * The site's policy schedule as of the batch's block (oldest first): the policy in force when
+   * each of its envelopes was accepted is found in it (src/auditor/policyHashAt.ts).
+   */
+  readonly policyHistory: readonly PolicyChange[];
 }
 
 export interface ShortfallLog {
@@ -76,17 +82,12 @@ export interface LedgerRegistry {
   /** The ledger's ruleSetGrace in seconds, read once when first needed. */
   grace: bigint | undefined;
   /**
-   * Each site's policy schedule, replayed as TweiLedger does: the hash in force and one announced
-   * for `nextAt` (adopted at the first block stamped at or after it).
+   * Each site's policy schedule, replayed as TweiLedger does, oldest first: each announcement is
+   * in force from the first block stamped at or after its effectiveAt, and one replaced before
+   * then is dropped (it never was). Kept whole: a batch's envelopes may be accepted under an
+   * earlier policy than its own block's.
    */
-  readonly policies: Map<number, PolicyScheduleState>;
-}
-
-/** A site's policy hashes as the ledger holds them. */
-export interface PolicyScheduleState {
-  current: Hex | undefined;
-  next: Hex | undefined;
-  nextAt: bigint;
+  readonly policies: Map<number, PolicyChange[]>;
 }
 
 export const createLedgerRegistry = (): LedgerRegistry => ({
@@ -135,8 +136,7 @@ const position = (log: { blockNumber: bigint | null; logIndex: number | null }) 
  * Reads everything the auditor needs from the chain between two blocks: the ledger's
  * BatchSettled, BurnShortfall, PostRegistered, RuleSetScheduled, PolicyScheduled and Site* events
  * (replayed in order, so each batch carries the site signer, rule set and site policy hash of its
- * moment) and the token's
- * Transfer events.
+ * moment, and its site's policy schedule so far) and the token's Transfer events.
  *
  * @example
  * const history = await readLedgerHistory(publicClient, { ledger, token, fromBlock: 1n, toBlock: head })
@@ -208,25 +208,18 @@ export async function readLedgerHistory(
       if (at >= rules.replacedAt + registry.grace) rules.previous = 0; // the grace only ends: replacedAt moves on adoption
     }
   };
-  /** A site's policy hash in force at a block: TweiLedger's _policyNow (the announced one from its effectiveAt on). */
-  const policyAt = async (siteId: number, blockNumber: bigint): Promise<Hex | undefined> => {
-    const schedule = policies.get(siteId);
-    if (schedule?.next !== undefined && (await timestampOf(blockNumber)) >= schedule.nextAt)
-      Object.assign(schedule, { current: schedule.next, next: undefined, nextAt: 0n });
-    return schedule?.current;
-  };
   for (const event of events) {
     switch (event.eventName) {
       case "PolicyScheduled": {
         const { siteId, policyHash, effectiveAt } = event.args;
-        const current = await policyAt(siteId, event.blockNumber);
+        const at = await timestampOf(event.blockNumber);
+        const schedule = policies.get(siteId) ?? [];
+        // TweiLedger keeps one announcement: a new one replaces it before its effectiveAt.
+        while ((schedule.at(-1)?.effectiveAt ?? 0n) > at) schedule.pop();
         // The site's first policy (and any with no change delay) is in force in the announcing block.
-        policies.set(
-          siteId,
-          effectiveAt <= (await timestampOf(event.blockNumber))
-            ? { current: policyHash, next: undefined, nextAt: 0n }
-            : { current, next: policyHash, nextAt: effectiveAt },
-        );
+        const inForceFrom = effectiveAt <= at ? event.blockNumber : undefined;
+        schedule.push({ policyHash, effectiveAt, block: event.blockNumber, inForceFrom });
+        policies.set(siteId, schedule);
         break;
       }
       case "RuleSetScheduled":
@@ -302,7 +295,8 @@ export async function readLedgerHistory(
           siteActive: site?.active ?? false,
           versionInForce: rules.current,
           previousInGrace: rules.previous === 0 ? undefined : rules.previous,
-          policyHash: await policyAt(event.args.siteId, event.blockNumber),
+          policyHash: await policyHashAt(policies.get(event.args.siteId) ?? [], event.blockNumber, timestampOf),
+          policyHistory: [...(policies.get(event.args.siteId) ?? [])],
         });
         break;
       }

@@ -78,6 +78,7 @@ function atLowerLevels(parameters: {
  * in the batch's order (`order.replayOrder`: their envelopes' order when the evidence was
  * reordered), and the order of the chain's actions is compared only when the evidence's order
  * is the batch's: a reordered evidence file is named as such, never blamed on the chain.
+ * Each event is replayed with `policyOf` its position: the policy its envelope was accepted under.
  * Under a policy requiring proof of personhood, each event's user holds only the attestation
  * checkAttestations confirmed (`attestations`, by evidence position); an event the chain paid as
  * if attested while the evidence names no attestation is `attestation_missing`.
@@ -88,13 +89,14 @@ export function replayRules(parameters: {
   readonly order: EvidenceOrder;
   readonly onChain: { posts: PostRegistration[]; actions: DecodedAction[] };
   readonly state: MemoryRulesState;
-  readonly policy: RulePolicy;
+  /** The policy each event (by its position in the evidence) is replayed with. */
+  readonly policyOf: (position: number) => RulePolicy;
   readonly amounts: readonly bigint[];
   /** The attestations checkAttestations confirmed, by the event's position in the evidence. */
   readonly attestations?: ReadonlyMap<number, Hex>;
   readonly add: Add;
 }): void {
-  const { batch, evidence, order, onChain, state: siteState, policy, amounts, add } = parameters;
+  const { batch, evidence, order, onChain, state: siteState, policyOf, amounts, add } = parameters;
   const remaining = new Map<string, number>();
   for (const action of onChain.actions) remaining.set(actionKey(action), (remaining.get(actionKey(action)) ?? 0) + 1);
   /** Whether the chain holds every action of `outcome` not yet claimed by an earlier event. */
@@ -114,6 +116,7 @@ export function replayRules(parameters: {
     const item = evidence.events[position];
     if (!item) continue;
     const { event } = item;
+    const policy = policyOf(position);
     const state = policy.personhood
       ? attestedAs(siteState, event.user, parameters.attestations?.get(position))
       : siteState;

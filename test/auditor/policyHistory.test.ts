@@ -3,12 +3,13 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { after, before, describe, it } from "mocha";
+import { after, afterEach, before, describe, it } from "mocha";
 import { parseEventLogs, type Address, type Hex } from "viem";
 import { directoryEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { policyFileName } from "../../src/auditor/policySource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
+import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
 import { policyHash } from "../../src/rules/policyHash.js";
 import { CHAIN_ID } from "../relayer/helpers/testChain.js";
@@ -163,6 +164,92 @@ describe("auditor: a site's policy committed on-chain, two versions, replayed wi
       ]);
     } finally {
       await writeFile(file, original);
+    }
+  });
+});
+
+/**
+ * Around a change of policy, each envelope is replayed under the policy in force for its site when
+ * the relayer accepted it (its `acceptedAtBlock`), not at the batch's block: events accepted under
+ * A before B's effectiveAt and settled after it were rightly paid as A says.
+ */
+describe("auditor: events accepted under a site's old policy, settled after the new one took effect", function () {
+  this.timeout(240_000);
+  let chain: CraftedChain;
+  let acceptedUnderA: bigint;
+  let acceptedUnderB: bigint;
+  let revert: () => Promise<void>;
+  const user = (i: number) => chain.user(i).address as Address;
+  const schedule = async (policy: RulePolicy) => {
+    const hash = await chain.publishPolicy(policy);
+    await waitForSuccess(
+      chain.publicClient,
+      await chain.admin.writeContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "schedulePolicy",
+        args: [SITE_ID, hash],
+        chain: chain.chain,
+      } as never),
+    );
+  };
+
+  before(async function () {
+    chain = await startCraftedChain({ changeDelay: DELAY });
+    for (let i = 0; i <= 3; i++) await chain.approveLedger(chain.user(i));
+    const e = chain.event;
+    await schedule(POLICY_A);
+    await chain.settle([
+      e("post_published", "publish", user(0), POST, { wordCount: 200 }),
+      e("post_read", "read-1", user(1), POST, { secondsRead: 30 }),
+    ]);
+    await schedule(POLICY_B);
+    acceptedUnderA = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const { scheduledAt } = await chain.publicClient.readContract({
+      address: chain.deployed.ledger,
+      abi: tweiLedgerAbi,
+      functionName: "sitePolicy",
+      args: [SITE_ID],
+    });
+    // The first block under B: stamped exactly its effectiveAt.
+    await chain.rpc("evm_setNextBlockTimestamp", [Number(scheduledAt)]);
+    await chain.rpc("evm_mine");
+    acceptedUnderB = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    revert = await chain.snapshot();
+  });
+
+  afterEach(async function () {
+    await revert();
+    revert = await chain.snapshot();
+  });
+  after(async function () {
+    await chain?.stop();
+  });
+
+  /** A read accepted at `acceptedAtBlock` (absent: not said), paid as A says, settled under B. */
+  const settleReadPaidAsA = (acceptedAtBlock: bigint | undefined) =>
+    chain.settle(
+      [chain.event("post_read", "read-2", user(2), POST, { secondsRead: 30 })],
+      acceptedAtBlock === undefined ? {} : { acceptedAtBlock },
+    );
+
+  it("audits clean: the envelope accepted before B's effectiveAt is replayed under A", async function () {
+    await settleReadPaidAsA(acceptedUnderA);
+    const result = await chain.audit();
+    expect(result.discrepancies).to.deep.equal([]);
+  });
+
+  it("unexplained_action: the same payment, its envelope accepted from B's effectiveAt on (or not said: the batch's block)", async function () {
+    for (const acceptedAtBlock of [acceptedUnderB, undefined]) {
+      const { batchId } = await settleReadPaidAsA(acceptedAtBlock);
+      const result = await chain.audit();
+      expect(result.discrepancies.map((d) => [d.code, d.batchId])).to.deep.include([
+        "unexplained_action",
+        batchId.toString(),
+      ]);
+      expect(result.discrepancies.every((d) => d.batchId === batchId.toString())).to.equal(true);
+      await revert();
+      revert = await chain.snapshot();
     }
   });
 });
