@@ -253,3 +253,55 @@ describe("auditor: events accepted under a site's old policy, settled after the 
     }
   });
 });
+
+describe("auditor: an announced policy replaced before its effectiveAt never was in force", function () {
+  this.timeout(240_000);
+  let chain: CraftedChain;
+
+  before(async function () {
+    chain = await startCraftedChain({ changeDelay: DELAY });
+    for (let i = 0; i <= 2; i++) await chain.approveLedger(chain.user(i));
+  });
+  after(async function () {
+    await chain?.stop();
+  });
+
+  it("events accepted and settled at B's effectiveAt, B replaced by C before then, are under A", async function () {
+    const schedule = async (policy: RulePolicy) => {
+      const hash = await chain.publishPolicy(policy);
+      await waitForSuccess(
+        chain.publicClient,
+        await chain.admin.writeContract({
+          address: chain.deployed.ledger,
+          abi: tweiLedgerAbi,
+          functionName: "schedulePolicy",
+          args: [SITE_ID, hash],
+          chain: chain.chain,
+        } as never),
+      );
+      return chain.publicClient.readContract({
+        address: chain.deployed.ledger,
+        abi: tweiLedgerAbi,
+        functionName: "sitePolicy",
+        args: [SITE_ID],
+      });
+    };
+    const user = (i: number) => chain.user(i).address as Address;
+    await schedule(POLICY_A);
+    await chain.settle([
+      chain.event("post_published", "publish", user(0), POST, { wordCount: 200 }),
+      chain.event("post_read", "read-1", user(1), POST, { secondsRead: 30 }),
+    ]);
+    const { scheduledAt: bAt } = await schedule(POLICY_B);
+    await chain.rpc("evm_increaseTime", [DELAY / 2]);
+    await chain.rpc("evm_mine");
+    await schedule({ ...DEFAULT_POLICY, wordsPerMinute: 50 });
+    await chain.rpc("evm_setNextBlockTimestamp", [Number(bAt)]);
+    await chain.rpc("evm_mine");
+    const acceptedAtBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    await chain.settle([chain.event("post_read", "read-2", user(2), POST, { secondsRead: 30 })], { acceptedAtBlock });
+    const result = await chain.audit();
+    expect(result.discrepancies).to.deep.equal([]);
+    expect(result.summary.sitePolicies.map((p) => p.policyHash)).to.deep.equal([policyHash(POLICY_A)]);
+  });
+});
