@@ -9,13 +9,13 @@ import { directoryEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { policyFileName } from "../../src/auditor/policySource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
-import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
 import { policyHash } from "../../src/rules/policyHash.js";
 import { CHAIN_ID } from "../relayer/helpers/testChain.js";
 import { writeTestDeployment } from "../relayer/helpers/relayerProcess.js";
 import { tempDirs } from "../relayer/helpers/testRelayer.js";
 import { SITE_ID, startCraftedChain, type CraftedChain } from "./helpers/craftedChain.js";
+import { schedulePolicy } from "../helpers/schedulePolicy.js";
 
 const run = promisify(execFile);
 const DELAY = 3_600;
@@ -182,16 +182,7 @@ describe("auditor: events accepted under a site's old policy, settled after the 
   const user = (i: number) => chain.user(i).address as Address;
   const schedule = async (policy: RulePolicy) => {
     const hash = await chain.publishPolicy(policy);
-    await waitForSuccess(
-      chain.publicClient,
-      await chain.admin.writeContract({
-        address: chain.deployed.ledger,
-        abi: tweiLedgerAbi,
-        functionName: "schedulePolicy",
-        args: [SITE_ID, hash],
-        chain: chain.chain,
-      } as never),
-    );
+    await schedulePolicy(chain, SITE_ID, hash);
   };
 
   before(async function () {
@@ -269,16 +260,7 @@ describe("auditor: an announced policy replaced before its effectiveAt never was
   it("events accepted and settled at B's effectiveAt, B replaced by C before then, are under A", async function () {
     const schedule = async (policy: RulePolicy) => {
       const hash = await chain.publishPolicy(policy);
-      await waitForSuccess(
-        chain.publicClient,
-        await chain.admin.writeContract({
-          address: chain.deployed.ledger,
-          abi: tweiLedgerAbi,
-          functionName: "schedulePolicy",
-          args: [SITE_ID, hash],
-          chain: chain.chain,
-        } as never),
-      );
+      await schedulePolicy(chain, SITE_ID, hash);
       return chain.publicClient.readContract({
         address: chain.deployed.ledger,
         abi: tweiLedgerAbi,

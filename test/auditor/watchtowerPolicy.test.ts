@@ -3,7 +3,6 @@ import { after, before, describe, it } from "mocha";
 import type { Address } from "viem";
 import { PAUSE_SAFE_CODES } from "../../src/auditor/discrepancy.js";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
-import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { DEFAULT_POLICY } from "../../src/rules/policy.js";
 import { policyHash } from "../../src/rules/policyHash.js";
 import { writeTestDeployment } from "../relayer/helpers/relayerProcess.js";
@@ -11,6 +10,7 @@ import { privateKeyOf } from "../relayer/helpers/testChain.js";
 import { tempDirs, waitFor } from "../relayer/helpers/testRelayer.js";
 import { SITE_ID, startCraftedChain, type CraftedChain } from "./helpers/craftedChain.js";
 import { startWatchtower } from "./helpers/watchtowerProcess.js";
+import { schedulePolicy } from "../helpers/schedulePolicy.js";
 
 /**
  * A site policy document that reaches the archive late is what late evidence is: its batch is
@@ -27,16 +27,7 @@ describe("watchtower: a site policy document missing from the archive, then foun
     chain = await startCraftedChain();
     root = await dirs.make("watch-policy");
     await writeTestDeployment(chain, root);
-    await waitForSuccess(
-      chain.publicClient,
-      await chain.admin.writeContract({
-        address: chain.deployed.ledger,
-        abi: tweiLedgerAbi,
-        functionName: "schedulePolicy",
-        args: [SITE_ID, policyHash(DEFAULT_POLICY)],
-        chain: chain.chain,
-      } as never),
-    );
+    await schedulePolicy(chain, SITE_ID, policyHash(DEFAULT_POLICY));
   });
   after(async function () {
     await chain?.stop();

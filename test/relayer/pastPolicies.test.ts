@@ -4,8 +4,6 @@ import { keccak256, stringToBytes, type Address, type Hex } from "viem";
 import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
-import { tweiLedgerAbi } from "../../src/chain/abi.js";
-import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
@@ -15,6 +13,7 @@ import { publishEvent, readEvent } from "./helpers/siteEvents.js";
 import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
 import { testStores } from "./helpers/testStores.js";
 import { addSite, clientFor, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
+import { schedulePolicy } from "../helpers/schedulePolicy.js";
 
 const SECOND: RulePolicy = { ...DEFAULT_POLICY, wordsPerMinute: 100 };
 
@@ -59,16 +58,7 @@ describe("relayer: GET /v1/policies/:hash serves every policy it has applied, af
       }
 
       // The policy admin commits the second policy; the relayer restarts with it.
-      await waitForSuccess(
-        chain.publicClient,
-        await chain.admin.writeContract({
-          address: chain.deployed.ledger,
-          abi: tweiLedgerAbi,
-          functionName: "schedulePolicy",
-          args: [siteId, second],
-          chain: chain.chain,
-        } as never),
-      );
+      await schedulePolicy(chain, siteId, second);
       for (let restart = 0; restart < 2; restart++) {
         const relayer = await startTestRelayer(chain, store.dataDir, { ...store.config, policy: SECOND });
         try {
@@ -132,16 +122,7 @@ describe("auditor and relayer: two policies of one site, audited from the relaye
     } finally {
       await relayer.stop();
     }
-    await waitForSuccess(
-      chain.publicClient,
-      await chain.admin.writeContract({
-        address: chain.deployed.ledger,
-        abi: tweiLedgerAbi,
-        functionName: "schedulePolicy",
-        args: [1, policyHash(SECOND)],
-        chain: chain.chain,
-      } as never),
-    );
+    await schedulePolicy(chain, 1, policyHash(SECOND));
     relayer = await startTestRelayer(chain, dataDir, { policy: SECOND });
     try {
       await clientFor(chain, relayer.url, site).sendEvents([read("read-second", second)]);

@@ -3,8 +3,6 @@ import { after, before, describe, it } from "mocha";
 import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
-import { tweiLedgerAbi } from "../../src/chain/abi.js";
-import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
 import { ActionKind } from "../../src/core/kinds.js";
 import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
@@ -13,6 +11,7 @@ import { TweiApiError } from "../../src/sdk/createTweiClient.js";
 import { publishEvent, readEvent } from "./helpers/siteEvents.js";
 import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
+import { schedulePolicy } from "../helpers/schedulePolicy.js";
 
 const SECOND: RulePolicy = { ...DEFAULT_POLICY, wordsPerMinute: 100 };
 
@@ -51,16 +50,7 @@ describe("relayer: refuses envelopes once another policy is in force for the sit
       ]);
       expect(before.counts.accepted).to.equal(2);
 
-      await waitForSuccess(
-        chain.publicClient,
-        await chain.admin.writeContract({
-          address: chain.deployed.ledger,
-          abi: tweiLedgerAbi,
-          functionName: "schedulePolicy",
-          args: [site.siteId, policyHash(SECOND)],
-          chain: chain.chain,
-        } as never),
-      );
+      await schedulePolicy(chain, site.siteId, policyHash(SECOND));
 
       const { body } = await client.signEvents([readEvent("read-after", later, "p")], 42n);
       const answer = await fetch(`${relayer.url}/v1/events`, {
@@ -124,16 +114,7 @@ describe("auditor and relayer: events accepted under a site's old policy, settle
     } finally {
       await relayer.stop();
     }
-    await waitForSuccess(
-      chain.publicClient,
-      await chain.admin.writeContract({
-        address: chain.deployed.ledger,
-        abi: tweiLedgerAbi,
-        functionName: "schedulePolicy",
-        args: [site.siteId, policyHash(SECOND)],
-        chain: chain.chain,
-      } as never),
-    );
+    await schedulePolicy(chain, site.siteId, policyHash(SECOND));
     relayer = await startTestRelayer(chain, dataDir, { policy: SECOND });
     try {
       const client = clientFor(chain, relayer.url, site);

@@ -17,6 +17,7 @@ import { createRelayer } from "../../src/relayer/createRelayer.js";
 import { DatabaseInUseError } from "../../src/storage/sqliteProcessLock.js";
 import { testStores } from "./helpers/testStores.js";
 import { STORES } from "../helpers/postgres.js";
+import { schedulePolicy } from "../helpers/schedulePolicy.js";
 
 /** The relayer's start-up problems, or [] when it started. */
 async function startupProblems(start: () => Promise<{ stop(): Promise<void> }>) {
@@ -100,16 +101,7 @@ describe("relayer start-up checks and decoded reverts", function () {
     );
     expect(await startupProblems(() => startTestRelayer(chain, dataDir))).to.deep.equal([]);
     // The policy admin commits the stricter one (no change delay on this chain: in force at once).
-    await waitForSuccess(
-      chain.publicClient,
-      await chain.admin.writeContract({
-        address: chain.deployed.ledger,
-        abi: tweiLedgerAbi,
-        functionName: "schedulePolicy",
-        args: [siteId, policyHash({ ...stricter })],
-        chain: chain.chain,
-      } as never),
-    );
+    await schedulePolicy(chain, siteId, policyHash({ ...stricter }));
     expect(await startupProblems(() => startTestRelayer(chain, dataDir, { policy: stricter }))).to.deep.equal([]);
     expect((await startupProblems(() => startTestRelayer(chain, dataDir))).map((p) => p.code)).to.deep.equal([
       "policy_not_on_chain",
