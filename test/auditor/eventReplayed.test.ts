@@ -15,11 +15,9 @@ import type { SettledBatchLog } from "../../src/auditor/readLedgerHistory.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { waitForSuccess } from "../../src/chain/waitForSuccess.js";
-import { ActionKind } from "../../src/core/kinds.js";
-import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import type { BatchEvidence } from "../../src/evidence/batchEvidence.js";
 import { publishEvent, readEvent } from "../relayer/helpers/siteEvents.js";
-import { CHAIN_ID, startTestChain, type TestChain } from "../relayer/helpers/testChain.js";
+import { CHAIN_ID, startTestChain, type TestChain, FREE_PUBLISHING_AMOUNTS } from "../relayer/helpers/testChain.js";
 import {
   addSite,
   clientFor,
@@ -53,7 +51,7 @@ describe("auditor: a signed event settled twice is event_replayed", function () 
   before(async function () {
     // Publishing is free (as under the launch rules), so nothing but the relayer's batches settles.
     chain = await startTestChain({
-      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+      ruleAmounts: FREE_PUBLISHING_AMOUNTS,
     });
     dir = await tempDir("replayed");
     site = await addSite(chain, dir, SITE);

@@ -4,12 +4,10 @@ import { after, before, describe, it } from "mocha";
 import { numberToHex, type Hex } from "viem";
 import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
-import { ActionKind } from "../../src/core/kinds.js";
-import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import type { BatchEvidence } from "../../src/evidence/batchEvidence.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { publishEvent } from "./helpers/siteEvents.js";
-import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
+import { CHAIN_ID, startTestChain, type TestChain, FREE_PUBLISHING_AMOUNTS } from "./helpers/testChain.js";
 import {
   addSite,
   clientFor,
@@ -61,7 +59,7 @@ describe("relayer and auditor: one canonical signature per envelope (issue 24, f
   before(async function () {
     // Publishing is free, so the site's events settle without allowances.
     chain = await startTestChain({
-      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+      ruleAmounts: FREE_PUBLISHING_AMOUNTS,
     });
     dir = await tempDir("canonical-signature");
     site = await addSite(chain, dir, SITE);

@@ -4,13 +4,11 @@ import { keccak256, stringToBytes, type Address, type Hex } from "viem";
 import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
-import { ActionKind } from "../../src/core/kinds.js";
-import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
 import { policyHash } from "../../src/rules/policyHash.js";
 import { STORES } from "../helpers/postgres.js";
 import { publishEvent, readEvent } from "./helpers/siteEvents.js";
-import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
+import { CHAIN_ID, startTestChain, type TestChain, FREE_PUBLISHING_AMOUNTS } from "./helpers/testChain.js";
 import { testStores } from "./helpers/testStores.js";
 import { addSite, clientFor, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
 import { schedulePolicy } from "../helpers/schedulePolicy.js";
@@ -93,7 +91,7 @@ describe("auditor and relayer: two policies of one site, audited from the relaye
   before(async function () {
     // Publishing is free here (nobody holds Twei on a fresh chain).
     chain = await startTestChain({
-      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+      ruleAmounts: FREE_PUBLISHING_AMOUNTS,
     });
   });
   after(async function () {

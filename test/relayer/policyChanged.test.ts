@@ -3,13 +3,11 @@ import { after, before, describe, it } from "mocha";
 import { relayerEvidenceSource } from "../../src/auditor/evidenceSource.js";
 import { runAudit } from "../../src/auditor/runAudit.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
-import { ActionKind } from "../../src/core/kinds.js";
-import { DEFAULT_RULE_AMOUNTS } from "../../src/core/ruleSet.js";
 import { DEFAULT_POLICY, type RulePolicy } from "../../src/rules/policy.js";
 import { policyHash } from "../../src/rules/policyHash.js";
 import { TweiApiError } from "../../src/sdk/createTweiClient.js";
 import { publishEvent, readEvent } from "./helpers/siteEvents.js";
-import { CHAIN_ID, startTestChain, type TestChain } from "./helpers/testChain.js";
+import { CHAIN_ID, startTestChain, type TestChain, FREE_PUBLISHING_AMOUNTS } from "./helpers/testChain.js";
 import { addSite, clientFor, startTestRelayer, tempDirs, waitFor } from "./helpers/testRelayer.js";
 import { schedulePolicy } from "../helpers/schedulePolicy.js";
 
@@ -29,7 +27,7 @@ describe("relayer: refuses envelopes once another policy is in force for the sit
   before(async function () {
     // No change delay: a new policy is in force at once. Publishing is free (nobody holds Twei).
     chain = await startTestChain({
-      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+      ruleAmounts: FREE_PUBLISHING_AMOUNTS,
     });
   });
   after(async function () {
@@ -89,7 +87,7 @@ describe("auditor and relayer: events accepted under a site's old policy, settle
 
   before(async function () {
     chain = await startTestChain({
-      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+      ruleAmounts: FREE_PUBLISHING_AMOUNTS,
     });
   });
   after(async function () {

@@ -4,11 +4,11 @@ import type { Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { tweiLedgerAbi } from "../../src/chain/abi.js";
 import { ActionKind } from "../../src/core/kinds.js";
-import { DEFAULT_RULE_AMOUNTS, DEFAULT_UNIT_BOUNDS } from "../../src/core/ruleSet.js";
+import { DEFAULT_UNIT_BOUNDS } from "../../src/core/ruleSet.js";
 import type { SiteEventInput } from "../../src/evidence/siteEvent.js";
 import { TweiApiError } from "../../src/sdk/createTweiClient.js";
 import { publishEvent } from "./helpers/siteEvents.js";
-import { startTestChain, type TestChain } from "./helpers/testChain.js";
+import { startTestChain, type TestChain, FREE_PUBLISHING_AMOUNTS } from "./helpers/testChain.js";
 import {
   addSite,
   clientFor,
@@ -44,7 +44,7 @@ describe("relayer: acceptance checks the unit bounds of the rule set in force (i
     // Publishing is free, so nothing needs an allowance.
     chain = await startTestChain({
       changeDelay: DELAY,
-      ruleAmounts: DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
+      ruleAmounts: FREE_PUBLISHING_AMOUNTS,
     });
     dir = await tempDir("unit-bounds");
     site = await addSite(chain, dir, SITE);
@@ -70,10 +70,7 @@ describe("relayer: acceptance checks the unit bounds of the rule set in force (i
         address: chain.deployed.ledger,
         abi: tweiLedgerAbi,
         functionName: "scheduleRuleSet",
-        args: [
-          DEFAULT_RULE_AMOUNTS.map((amount, kind) => (kind === ActionKind.PostPublishTribute ? 0n : amount)),
-          halved,
-        ],
+        args: [FREE_PUBLISHING_AMOUNTS, halved],
       } as never),
     });
     await chain.rpc("evm_increaseTime", [DELAY + 1]);

@@ -16,13 +16,18 @@ import { deployTwei, type DeployerClient } from "../../../src/chain/deployTwei.j
 import { ActionKind } from "../../../src/core/kinds.js";
 import { encodePackedActions, groupByAccount, type AccountAction } from "../../../src/core/packedActions.js";
 import { postIdFor } from "../../../src/core/postId.js";
-import type { RuleAmounts } from "../../../src/core/ruleSet.js";
+import { DEFAULT_RULE_AMOUNTS, type RuleAmounts } from "../../../src/core/ruleSet.js";
 import type { DevNode } from "../../../src/devnet/spawnDevNode.js";
 import { startAnvilNode } from "../../../src/devnet/startAnvilNode.js";
 import { hardhatAccount, startHardhatNode } from "../../../src/devnet/startHardhatNode.js";
 import { waitForSuccess } from "../../../src/chain/waitForSuccess.js";
 
 export const CHAIN_ID = 31337;
+
+/** The default rule set with publishing free: a fresh chain's author (holding no Twei) can publish without allowances. */
+export const FREE_PUBLISHING_AMOUNTS: RuleAmounts = DEFAULT_RULE_AMOUNTS.map((amount, kind) =>
+  kind === ActionKind.PostPublishTribute ? 0n : amount,
+);
 
 export const testChainDefinition = (url: string) =>
   defineChain({
