@@ -1,6 +1,5 @@
 import { LRUCache } from "lru-cache";
 import type { Address } from "viem";
-import type { TweiClient } from "../sdk/createTweiClient.js";
 import { isNewcomer, utcDay, type NewcomerHold } from "./core/newcomerHold.js";
 import type { PersonhoodCheck } from "./personhoodCheck.js";
 import type { SiteStore } from "./store/siteStore.js";
@@ -25,35 +24,27 @@ export interface NewcomerCheck {
 const KEEP_MS = 5_000;
 
 /**
- * The site's newcomer hold over its store (the reading days), the relayer (the reader's level)
+ * The site's newcomer hold over its store (the reading days), the relayer (the reader's level, `levelOf`)
  * and the proof of personhood (an attested reader is no newcomer): src/site/core/newcomerHold.ts
  * decides. A reader once found past the hold is remembered (it never comes back), so a returning
  * reader costs no query.
  *
  * @example
- * const newcomers = createNewcomerCheck({ hold: DEFAULT_NEWCOMER_HOLD, store, twei, personhood })
+ * const newcomers = createNewcomerCheck({ hold: DEFAULT_NEWCOMER_HOLD, store, levelOf, personhood })
  * if (await newcomers.of(user, Date.now())) … // hold the read
  */
 export function createNewcomerCheck(parameters: {
   readonly hold: NewcomerHold | undefined;
   readonly store: SiteStore;
-  readonly twei: Pick<TweiClient, "user">;
+  /** The reader's level as the relayer reports it (from what the chain minted to them); null when unknown. */
+  readonly levelOf: (user: Address) => Promise<number | null>;
   readonly personhood: PersonhoodCheck;
 }): NewcomerCheck {
-  const { store, twei, personhood } = parameters;
+  const { store, levelOf, personhood } = parameters;
   const hold = parameters.hold && parameters.hold.readingDays > 0 ? parameters.hold : undefined;
   const past = new LRUCache<string, true>({ max: 100_000 });
   const noted = new LRUCache<string, true>({ max: 100_000 });
   const held = new LRUCache<string, NewcomerStatus>({ max: 10_000, ttl: KEEP_MS });
-
-  async function levelOf(user: Address): Promise<number | null> {
-    try {
-      const level = Number((await twei.user(user)).level);
-      return Number.isInteger(level) ? level : null;
-    } catch {
-      return null;
-    }
-  }
 
   return {
     hold,

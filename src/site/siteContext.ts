@@ -75,12 +75,6 @@ export function createSiteContext(config: SiteConfig) {
     publicClient: config.publicClient,
     ...(config.personhoodFromBlock === undefined ? {} : { fromBlock: config.personhoodFromBlock }),
   });
-  const newcomers = createNewcomerCheck({
-    hold: config.newcomerHold === false ? undefined : { ...DEFAULT_NEWCOMER_HOLD, ...config.newcomerHold },
-    store,
-    twei: config.twei,
-    personhood,
-  });
   const purge = setInterval(() => void store.purgeExpired(Date.now()).catch(() => undefined), 60_000);
   purge.unref();
   const perIp = createRateLimiter({ ratePerSecond: config.limits?.perIpPerSecond ?? 20, burst: 40 });
@@ -88,6 +82,39 @@ export function createSiteContext(config: SiteConfig) {
   const users = new Map<string, { at: number; value: Promise<Json | null> }>();
   const health = new Map<string, { at: number; value: Promise<boolean> }>();
   let rulesCache: { at: number; value: Promise<Json | null> } | undefined;
+
+  /**
+   * The relayer's view of an account (balance, allowance, level); null when unreachable.
+   * Cached: a fresh answer is asked for after 1 s (balances and levels move as batches settle), and until it comes the last one is served
+   * (`fresh` waits for a new one).
+   */
+  async function user(address: Address, fresh = false): Promise<Json | null> {
+    const key = address.toLowerCase();
+    const cached = users.get(key);
+    if (cached && !fresh && Date.now() - cached.at < 1_000) return cached.value;
+    const value = config.twei.user(address).then(
+      (answer) => answer,
+      () => null,
+    );
+    const previous = cached ? await Promise.race([cached.value, Promise.resolve(undefined)]) : undefined;
+    users.set(key, { at: Date.now(), value: previous && !fresh ? value.then((v) => v ?? previous) : value });
+    if (previous && !fresh) {
+      void value.then((v) => v && users.set(key, { at: Date.now(), value: Promise.resolve(v) }));
+      return previous;
+    }
+    return value;
+  }
+
+  const newcomers = createNewcomerCheck({
+    hold: config.newcomerHold === false ? undefined : { ...DEFAULT_NEWCOMER_HOLD, ...config.newcomerHold },
+    store,
+    // The relayer's view of the account, as the widget shows it (cached a moment).
+    levelOf: async (address) => {
+      const level = (await user(address))?.level;
+      return typeof level === "number" && Number.isInteger(level) ? level : null;
+    },
+    personhood,
+  });
 
   async function indexer(path: string): Promise<Json | null> {
     try {
@@ -149,27 +176,7 @@ export function createSiteContext(config: SiteConfig) {
       if (wait > 0)
         throw new HttpProblem(429, "rate_limited", "Too many requests", { retryAfter: wait, detail: "slow down" });
     },
-    /**
-     * The relayer's view of an account (balance, allowance, level); null when unreachable.
-     * Cached: a fresh answer is asked for after 1 s (balances and levels move as batches settle), and until it comes the last one is served
-     * (`fresh` waits for a new one).
-     */
-    async user(address: Address, fresh = false): Promise<Json | null> {
-      const key = address.toLowerCase();
-      const cached = users.get(key);
-      if (cached && !fresh && Date.now() - cached.at < 1_000) return cached.value;
-      const value = config.twei.user(address).then(
-        (answer) => answer,
-        () => null,
-      );
-      const previous = cached ? await Promise.race([cached.value, Promise.resolve(undefined)]) : undefined;
-      users.set(key, { at: Date.now(), value: previous && !fresh ? value.then((v) => v ?? previous) : value });
-      if (previous && !fresh) {
-        void value.then((v) => v && users.set(key, { at: Date.now(), value: Promise.resolve(v) }));
-        return previous;
-      }
-      return value;
-    },
+    user,
     /** The relayer's `GET /v1/rules` (cached 10 s), or null when it cannot be read. */
     rules(): Promise<Json | null> {
       if (rulesCache && Date.now() - rulesCache.at < 10_000) return rulesCache.value;
